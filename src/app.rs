@@ -1,0 +1,157 @@
+//! The composition root: turns parsed arguments into a job, its report into output and an exit code.
+
+use crate::cli::{Cli, Command, PolicyCommand, TruststoreCommand};
+use crate::jobs::{self, check::CheckRequest};
+use crate::output::Printer;
+
+/// A failure that stops a command, with its exit code and an optional hint.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: anyhow::Error,
+    pub exit_code: u8,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    fn new(error: impl Into<anyhow::Error>, exit_code: u8, hint: Option<String>) -> Failure {
+        Failure {
+            error: error.into(),
+            exit_code,
+            hint,
+        }
+    }
+}
+
+/// `--at` as Unix seconds.
+pub fn parse_at(s: &str) -> Result<i64, Failure> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| {
+            Failure::new(
+                anyhow::anyhow!("bad --at \"{s}\": {e}"),
+                2,
+                Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z".into()),
+            )
+        })
+}
+
+/// Runs one command; `now` is the clock read once by `main`.
+pub fn run(cli: Cli, now: i64) -> u8 {
+    let g = &cli.global;
+    let printer = Printer::new(g.json, g.quiet, g.verbose, g.no_color);
+    let result = (|| -> Result<u8, Failure> {
+        let at = match &g.at {
+            Some(s) => parse_at(s)?,
+            None => now,
+        };
+        dispatch(cli.command, at, &printer)
+    })();
+    match result {
+        Ok(code) => code,
+        Err(f) => {
+            // Causes already spelled out in the message above them are not repeated.
+            let mut causes: Vec<String> = Vec::new();
+            let mut shown = f.error.to_string();
+            for c in f.error.chain().skip(1) {
+                let text = c.to_string();
+                if !shown.contains(&text) {
+                    causes.push(text.clone());
+                }
+                shown = text;
+            }
+            printer.error(
+                &f.error.to_string(),
+                &causes,
+                f.hint.as_deref(),
+                f.exit_code,
+            );
+            f.exit_code
+        }
+    }
+}
+
+fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure> {
+    match command {
+        Command::Check(a) => {
+            let req = CheckRequest {
+                target: a.target,
+                chain: a.chain,
+                trust_store: a.trust_store,
+                hostname: a.hostname,
+                connect_to: a.connect_to,
+                timeout: a.timeout,
+                min_days: a.min_days,
+                policy: a.policy,
+                fix_chain: a.fix_chain,
+                at,
+            };
+            let report = jobs::check::run(&req).map_err(|e| {
+                let (code, hint) = (e.exit_code(), e.hint());
+                Failure::new(e, code, hint)
+            })?;
+            printer.report(&report);
+            Ok(report.exit_code())
+        }
+        Command::Inspect(a) => {
+            let report = jobs::inspect::run(
+                &a.target,
+                a.hostname.as_deref(),
+                a.connect_to.as_deref(),
+                a.timeout,
+                at,
+            )
+            .map_err(|e| {
+                let (code, hint) = (e.exit_code(), e.hint());
+                Failure::new(e, code, hint)
+            })?;
+            printer.report(&report);
+            Ok(0)
+        }
+        Command::Truststore(t) => {
+            let fail = |e: jobs::truststore::TruststoreError| {
+                let (code, hint) = (e.exit_code(), e.hint());
+                Failure::new(e, code, hint)
+            };
+            match t {
+                TruststoreCommand::List => {
+                    printer.report(&jobs::truststore::list(at).map_err(fail)?)
+                }
+                TruststoreCommand::Show { alias } => {
+                    printer.report(&jobs::truststore::show(&alias, at).map_err(fail)?)
+                }
+                TruststoreCommand::Export {
+                    out,
+                    include_expired,
+                } => {
+                    let r = jobs::truststore::export(out.as_deref(), include_expired, at)
+                        .map_err(fail)?;
+                    if out.is_none() && !printer.json {
+                        printer.raw(&r.bundle);
+                    } else {
+                        printer.report(&r);
+                    }
+                }
+                TruststoreCommand::Update { from, out, dry_run } => {
+                    printer.report(&jobs::truststore::update(&from, &out, dry_run).map_err(fail)?)
+                }
+                TruststoreCommand::Verify => {
+                    let r = jobs::truststore::verify().map_err(fail)?;
+                    printer.report(&r);
+                    return Ok(r.exit_code());
+                }
+            }
+            Ok(0)
+        }
+        Command::Policy(PolicyCommand::Check { file }) => {
+            let r = jobs::policy::check(file.as_deref()).map_err(|e| {
+                Failure::new(
+                    e,
+                    2,
+                    Some("fix every listed line; unknown keys are errors".into()),
+                )
+            })?;
+            printer.report(&r);
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! `certctl check`: would API Gateway accept this backend certificate chain?
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::findings::Finding;
+use crate::fsx::{self, FsError};
+use crate::jobs::input::{self, InputError, Target};
+use crate::policy::{Policy, PolicyError};
+use crate::trust::store::{StoreError, TrustStore};
+use crate::trust::verify::{self, AnchorReport, ChainInput, CheckParams, PathCert};
+
+/// Why `check` could not run (findings are not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error("--fix-chain: {0}")]
+    Write(#[from] FsError),
+    #[error(
+        "--fix-chain: the chain cannot be completed from the certificates given; nothing written"
+    )]
+    CannotFix,
+}
+
+impl CheckError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CheckError::Input(e) => e.exit_code(),
+            CheckError::Store(StoreError::Read { .. }) | CheckError::Write(_) => 3,
+            _ => 2,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            CheckError::Input(e) => e.hint(),
+            CheckError::CannotFix => Some("pass the missing intermediate with --chain FILE".into()),
+            CheckError::Policy(_) => Some("`certctl policy check FILE` lists every problem".into()),
+            _ => None,
+        }
+    }
+}
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    pub target: String,
+    pub chain: Vec<PathBuf>,
+    pub trust_store: String,
+    pub hostname: Option<String>,
+    pub connect_to: Option<String>,
+    pub timeout: f64,
+    pub min_days: Option<u32>,
+    pub policy: Option<PathBuf>,
+    pub fix_chain: Option<PathBuf>,
+    pub at: i64,
+}
+
+/// The report `check` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub schema_version: u32,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    pub at: String,
+    pub trust_store: String,
+    /// `trusted` or `untrusted`.
+    pub verdict: &'static str,
+    pub presented: usize,
+    pub path: Vec<PathCert>,
+    pub anchor: Option<AnchorReport>,
+    pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_chain_written: Option<String>,
+}
+
+impl CheckReport {
+    /// 0 trusted, 1 not.
+    pub fn exit_code(&self) -> u8 {
+        if self.verdict == "trusted" {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Loads a trust store by name: `apigateway` or a path.
+pub fn load_store(spec: &str) -> Result<TrustStore, StoreError> {
+    if spec.eq_ignore_ascii_case("apigateway") {
+        TrustStore::apigateway()
+    } else {
+        TrustStore::load_custom(std::path::Path::new(spec))
+    }
+}
+
+/// Runs the check.
+pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
+    let policy = match &req.policy {
+        Some(p) => Policy::load(p)?,
+        None => Policy::builtin(),
+    };
+    let explicit_name = req
+        .hostname
+        .as_deref()
+        .map(input::server_name)
+        .transpose()?;
+    let target = input::parse_target(&req.target)?;
+    let extra = req
+        .chain
+        .iter()
+        .map(|p| input::load_file(p))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let (presented, leaf_is_first, address, name) = match &target {
+        Target::File(path) => (input::load_file(path)?, false, None, explicit_name),
+        Target::Url { host, port } => {
+            let remote = input::fetch(
+                host,
+                *port,
+                req.hostname.as_deref(),
+                req.connect_to.as_deref(),
+                req.timeout,
+            )?;
+            (remote.certs, true, Some(remote.address), Some(remote.sni))
+        }
+    };
+    let store = load_store(&req.trust_store)?;
+    let params = CheckParams {
+        store: &store,
+        policy: &policy,
+        at: req.at,
+        hostname: name.as_ref(),
+        min_days: req.min_days.unwrap_or(policy.min_days),
+    };
+    let chain = ChainInput {
+        presented,
+        extra,
+        leaf_is_first,
+    };
+    let v = verify::verify(&chain, &params);
+    let mut written = None;
+    if let Some(out) = &req.fix_chain {
+        let Some(fixed) = &v.fixed_chain else {
+            return Err(CheckError::CannotFix);
+        };
+        let pem: String = fixed
+            .iter()
+            .map(|d| crate::pem::encode_certificate(d))
+            .collect();
+        fsx::write_atomic(out, pem.as_bytes(), 0o644)?;
+        written = Some(out.display().to_string());
+    }
+    Ok(CheckReport {
+        schema_version: 1,
+        target: req.target.clone(),
+        address,
+        hostname: name.map(|n| n.to_str().into_owned()),
+        at: crate::x509::rfc3339(req.at),
+        trust_store: store.label(),
+        verdict: if v.trusted { "trusted" } else { "untrusted" },
+        presented: chain.presented.len(),
+        path: v.path,
+        anchor: v.anchor,
+        findings: v.findings,
+        fixed_chain_written: written,
+    })
+}

@@ -1,0 +1,45 @@
+//! `certctl inspect`: every certificate of a file or a server's chain, in detail.
+
+use serde::Serialize;
+
+use crate::jobs::input::{self, InputError, Target};
+use crate::x509::CertInfo;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub schema_version: u32,
+    pub target: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    pub at: String,
+    pub certificates: Vec<CertInfo>,
+    #[serde(skip)]
+    pub at_unix: i64,
+}
+
+pub fn run(
+    target: &str,
+    hostname: Option<&str>,
+    connect_to: Option<&str>,
+    timeout: f64,
+    at: i64,
+) -> Result<InspectReport, InputError> {
+    let (certificates, address, protocol) = match input::parse_target(target)? {
+        Target::File(path) => (input::load_file(&path)?, None, None),
+        Target::Url { host, port } => {
+            let r = input::fetch(&host, port, hostname, connect_to, timeout)?;
+            (r.certs, Some(r.address), Some(r.protocol))
+        }
+    };
+    Ok(InspectReport {
+        schema_version: 1,
+        target: target.to_string(),
+        address,
+        protocol,
+        at: crate::x509::rfc3339(at),
+        certificates,
+        at_unix: at,
+    })
+}

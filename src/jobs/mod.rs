@@ -1,0 +1,7 @@
+//! One module per command group; each returns a report value and never prints.
+
+pub mod check;
+pub mod input;
+pub mod inspect;
+pub mod policy;
+pub mod truststore;

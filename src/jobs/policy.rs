@@ -1,0 +1,59 @@
+//! `certctl policy check`: validate a check policy and show every code's level under it.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::findings::code_info;
+use crate::policy::{Policy, PolicyError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelReport {
+    pub code: &'static str,
+    /// `deny`, `warn` or `allow`.
+    pub level: &'static str,
+    pub meaning: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    pub schema_version: u32,
+    pub file: String,
+    pub valid: bool,
+    pub min_days: u32,
+    pub min_rsa_bits: u32,
+    pub min_ec_bits: u32,
+    pub allowed_signature_algorithms: Vec<String>,
+    pub levels: Vec<LevelReport>,
+}
+
+/// Validates `file` (or the built-in policy).
+pub fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
+    let policy = match file {
+        Some(f) => Policy::load(f)?,
+        None => Policy::builtin(),
+    };
+    Ok(PolicyReport {
+        schema_version: 1,
+        file: file
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "built-in (policies/gateway.toml)".into()),
+        valid: true,
+        min_days: policy.min_days,
+        min_rsa_bits: policy.min_rsa_bits,
+        min_ec_bits: policy.min_ec_bits,
+        allowed_signature_algorithms: policy.allowed_signature_algorithms.clone(),
+        levels: policy
+            .levels()
+            .map(|(code, sev)| LevelReport {
+                code,
+                level: match sev {
+                    crate::findings::Severity::Deny => "deny",
+                    crate::findings::Severity::Warn => "warn",
+                    crate::findings::Severity::Info => "allow",
+                },
+                meaning: code_info(code).map(|c| c.meaning).unwrap_or(""),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,325 @@
+//! `certctl truststore list|show|export|update|verify`: the bundled API Gateway store.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::fsx::{self, FsError};
+use crate::trust::store::{StoreError, TrustList, TrustStore};
+use crate::x509::{CertInfo, Fingerprint};
+
+/// Why a truststore command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TruststoreError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no alias or fingerprint \"{0}\" in API Gateway's list")]
+    NoSuchAlias(String),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Write(#[from] FsError),
+}
+
+impl TruststoreError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            TruststoreError::Write(_) => 3,
+            TruststoreError::Read { source, .. }
+                if source.kind() != std::io::ErrorKind::NotFound =>
+            {
+                3
+            }
+            _ => 2,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            TruststoreError::NoSuchAlias(_) => Some("`certctl truststore list` prints every alias".into()),
+            TruststoreError::Store(StoreError::EmptyPage | StoreError::Page { .. }) => Some(
+                "save the AWS page \"API Gateway-supported certificate authorities for HTTP and HTTP proxy integrations\" as plain text".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// One alias, as `list` and `show` print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryReport {
+    pub alias: String,
+    pub subject: String,
+    pub sha1: String,
+    pub sha256: String,
+    pub not_after: Option<String>,
+    /// `valid`, `expired` (listed by AWS but unusable) or `fingerprint-only` (no PEM shipped:
+    /// accepted only when a server presents a certificate with this SHA-256).
+    pub status: &'static str,
+    pub shipped: bool,
+}
+
+fn entry_report(e: &crate::trust::store::ListEntry, at: i64) -> EntryReport {
+    EntryReport {
+        alias: e.alias.clone(),
+        subject: e.subject.clone(),
+        sha1: e.sha1.colon_hex(),
+        sha256: e.sha256.colon_hex(),
+        not_after: e.not_after.map(crate::x509::date),
+        status: if e.expired_at(at) {
+            "expired"
+        } else if !e.shipped {
+            "fingerprint-only"
+        } else {
+            "valid"
+        },
+        shipped: e.shipped,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListReport {
+    pub schema_version: u32,
+    pub at: String,
+    pub aliases: usize,
+    pub distinct_certificates: usize,
+    pub shipped_roots: usize,
+    pub expired: usize,
+    pub fingerprint_only: usize,
+    pub entries: Vec<EntryReport>,
+}
+
+pub fn list(at: i64) -> Result<ListReport, TruststoreError> {
+    let store = TrustStore::apigateway()?;
+    let list = store.list.clone().unwrap_or_default();
+    let entries: Vec<EntryReport> = list.entries.iter().map(|e| entry_report(e, at)).collect();
+    let mut distinct: Vec<&Fingerprint> = list.entries.iter().map(|e| &e.sha256).collect();
+    distinct.sort();
+    distinct.dedup();
+    Ok(ListReport {
+        schema_version: 1,
+        at: crate::x509::rfc3339(at),
+        aliases: entries.len(),
+        distinct_certificates: distinct.len(),
+        shipped_roots: store.roots.len(),
+        expired: entries.iter().filter(|e| e.status == "expired").count(),
+        fingerprint_only: entries.iter().filter(|e| !e.shipped).count(),
+        entries,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowReport {
+    pub schema_version: u32,
+    pub entry: EntryReport,
+    /// Other aliases for the same certificate.
+    pub same_certificate: Vec<String>,
+    pub certificate: Option<CertInfo>,
+    #[serde(skip)]
+    pub pem: Option<String>,
+}
+
+pub fn show(alias: &str, at: i64) -> Result<ShowReport, TruststoreError> {
+    let store = TrustStore::apigateway()?;
+    let list = store.list.clone().unwrap_or_default();
+    let entry = list
+        .by_alias(alias)
+        .or_else(|| {
+            Fingerprint::parse_hex(alias)
+                .and_then(|fp| list.entries.iter().find(|e| e.sha256 == fp || e.sha1 == fp))
+        })
+        .ok_or_else(|| TruststoreError::NoSuchAlias(alias.to_string()))?;
+    let root = store.roots.iter().find(|r| r.sha256 == entry.sha256);
+    let certificate = root.and_then(|r| CertInfo::parse(&r.der).ok());
+    Ok(ShowReport {
+        schema_version: 1,
+        entry: entry_report(entry, at),
+        same_certificate: list
+            .by_sha256(&entry.sha256)
+            .filter(|e| e.alias != entry.alias)
+            .map(|e| e.alias.clone())
+            .collect(),
+        pem: root.map(|r| crate::pem::encode_certificate(r.der.as_ref())),
+        certificate,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    pub schema_version: u32,
+    pub out: Option<String>,
+    pub exported: usize,
+    pub skipped_expired: usize,
+    #[serde(skip)]
+    pub bundle: String,
+}
+
+/// The shipped roots as one PEM bundle (written to `out`, or returned for stdout).
+pub fn export(
+    out: Option<&Path>,
+    include_expired: bool,
+    at: i64,
+) -> Result<ExportReport, TruststoreError> {
+    let store = TrustStore::apigateway()?;
+    let mut bundle = String::new();
+    let (mut exported, mut skipped) = (0, 0);
+    for r in &store.roots {
+        if !include_expired && r.expired_at(at) {
+            skipped += 1;
+            continue;
+        }
+        bundle.push_str(&format!(
+            "# {}\n# sha256: {}\n",
+            r.aliases.join(", "),
+            r.sha256
+        ));
+        bundle.push_str(&crate::pem::encode_certificate(r.der.as_ref()));
+        exported += 1;
+    }
+    if let Some(path) = out {
+        fsx::write_atomic(path, bundle.as_bytes(), 0o644)?;
+    }
+    Ok(ExportReport {
+        schema_version: 1,
+        out: out.map(|p| p.display().to_string()),
+        exported,
+        skipped_expired: skipped,
+        bundle,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateReport {
+    pub schema_version: u32,
+    pub from: String,
+    pub out: String,
+    pub written: bool,
+    pub aliases: usize,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Aliases whose fingerprint changed.
+    pub changed: Vec<String>,
+    /// New fingerprints with no PEM shipped yet (run the refresh example to add them).
+    pub without_pem: Vec<String>,
+}
+
+/// Parses a saved AWS page and writes the refreshed list.
+pub fn update(from: &Path, out: &Path, dry_run: bool) -> Result<UpdateReport, TruststoreError> {
+    let text = std::fs::read_to_string(from).map_err(|source| TruststoreError::Read {
+        path: from.to_path_buf(),
+        source,
+    })?;
+    let current = match std::fs::read_to_string(out) {
+        Ok(t) => TrustList::parse(&t)?,
+        Err(_) => TrustList::embedded()?,
+    };
+    let fresh = current.from_aws_page(&text)?;
+    let names =
+        |l: &TrustList| -> Vec<String> { l.entries.iter().map(|e| e.alias.clone()).collect() };
+    let (old, new) = (names(&current), names(&fresh));
+    let added: Vec<String> = new.iter().filter(|a| !old.contains(a)).cloned().collect();
+    let removed: Vec<String> = old.iter().filter(|a| !new.contains(a)).cloned().collect();
+    let changed = fresh
+        .entries
+        .iter()
+        .filter(|e| {
+            current
+                .by_alias(&e.alias)
+                .is_some_and(|c| c.sha256 != e.sha256)
+        })
+        .map(|e| e.alias.clone())
+        .collect();
+    let without_pem = fresh
+        .entries
+        .iter()
+        .filter(|e| !e.shipped && current.by_sha256(&e.sha256).next().is_none())
+        .map(|e| e.alias.clone())
+        .collect();
+    let write = !dry_run && fresh != current;
+    if write {
+        let comment = "API Gateway supported certificate authorities (HTTP, HTTP proxy and VPC-link integrations).\nSource: the API Gateway developer guide page \"API Gateway-supported certificate authorities for\nHTTP and HTTP proxy integrations\". Refresh: certctl truststore update --from <saved page>.";
+        fsx::write_atomic(out, fresh.to_tsv(comment).as_bytes(), 0o644)?;
+    }
+    Ok(UpdateReport {
+        schema_version: 1,
+        from: from.display().to_string(),
+        out: out.display().to_string(),
+        written: write,
+        aliases: fresh.entries.len(),
+        added,
+        removed,
+        changed,
+        without_pem,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyItem {
+    pub sha256: String,
+    pub subject: String,
+    pub aliases: Vec<String>,
+    /// `ok`, `not-listed` (a PEM with no alias), `sha1-mismatch`, or `unparseable`.
+    pub status: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub schema_version: u32,
+    pub roots: usize,
+    pub mismatches: usize,
+    /// Aliases marked shipped whose PEM is missing from the bundle.
+    pub missing_pem: Vec<String>,
+    pub items: Vec<VerifyItem>,
+}
+
+impl VerifyReport {
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.mismatches > 0 || !self.missing_pem.is_empty())
+    }
+}
+
+/// Recomputes every shipped root's SHA-256 and SHA-1 against the list.
+pub fn verify() -> Result<VerifyReport, TruststoreError> {
+    let store = TrustStore::apigateway()?;
+    let list = store.list.clone().unwrap_or_default();
+    let mut items = Vec::new();
+    for r in &store.roots {
+        let sha256 = Fingerprint::sha256(r.der.as_ref());
+        let sha1 = Fingerprint::sha1(r.der.as_ref());
+        let entries: Vec<_> = list.by_sha256(&sha256).collect();
+        let status = if CertInfo::parse(&r.der).is_err() {
+            "unparseable"
+        } else if entries.is_empty() {
+            "not-listed"
+        } else if entries.iter().any(|e| e.sha1 != sha1) {
+            "sha1-mismatch"
+        } else {
+            "ok"
+        };
+        items.push(VerifyItem {
+            sha256: sha256.colon_hex(),
+            subject: entries
+                .first()
+                .map(|e| e.subject.clone())
+                .unwrap_or_default(),
+            aliases: entries.iter().map(|e| e.alias.clone()).collect(),
+            status,
+        });
+    }
+    let missing_pem = list
+        .entries
+        .iter()
+        .filter(|e| e.shipped && !store.roots.iter().any(|r| r.sha256 == e.sha256))
+        .map(|e| e.alias.clone())
+        .collect();
+    Ok(VerifyReport {
+        schema_version: 1,
+        roots: items.len(),
+        mismatches: items.iter().filter(|i| i.status != "ok").count(),
+        missing_pem,
+        items,
+    })
+}

@@ -1,0 +1,13 @@
+//! certctl: certificates for the API Gateway → NLB → ALB → on-prem path, as a library.
+
+pub mod app;
+pub mod cli;
+pub mod findings;
+pub mod fsx;
+pub mod jobs;
+pub mod output;
+pub mod pem;
+pub mod policy;
+pub mod tls;
+pub mod trust;
+pub mod x509;

@@ -1,0 +1,22 @@
+//! The certctl binary: parse arguments, read the clock once, run, exit with the command's code.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error: {info}, please report");
+    }));
+    let cli = match certctl::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let code = std::panic::catch_unwind(|| certctl::app::run(cli, now)).unwrap_or(3);
+    std::process::ExitCode::from(code)
+}

@@ -1,0 +1,411 @@
+//! Human renderings of every report: plain text tables, colour only when asked for.
+
+use crate::findings::{Finding, Severity};
+use crate::jobs::check::CheckReport;
+use crate::jobs::inspect::InspectReport;
+use crate::jobs::policy::PolicyReport;
+use crate::jobs::truststore::{ExportReport, ListReport, ShowReport, UpdateReport, VerifyReport};
+use crate::x509::CertInfo;
+
+/// Rendering options.
+pub struct Style {
+    pub color: bool,
+    pub verbose: u8,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let label = format!("{:<4}", s.as_str());
+        match s {
+            Severity::Deny => self.paint("1;31", &label),
+            Severity::Warn => self.paint("33", &label),
+            Severity::Info => self.paint("2", &label),
+        }
+    }
+}
+
+/// A report's human form.
+pub trait Human {
+    fn human(&self, style: &Style) -> String;
+}
+
+/// Left-aligned columns, two spaces apart.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::from(" ");
+        for (c, cell) in r.iter().enumerate() {
+            line.push(' ');
+            if c + 1 == r.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$} ", w = widths[c]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+fn findings_block(findings: &[Finding], style: &Style) -> String {
+    if findings.is_empty() {
+        return "findings: none\n".to_string();
+    }
+    let mut out = String::from("findings:\n");
+    for f in findings {
+        if f.severity == Severity::Info && style.verbose == 0 && findings.len() > 6 {
+            continue;
+        }
+        out.push_str(&format!(
+            "  {}  {:<24} {}\n",
+            style.severity(f.severity),
+            f.code,
+            f.message
+        ));
+        if let Some(h) = &f.hint {
+            out.push_str(&format!("        {:<24} fix: {h}\n", ""));
+        }
+    }
+    out
+}
+
+impl Human for CheckReport {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!("target:   {}", self.target);
+        if let Some(a) = &self.address {
+            out.push_str(&format!(" ({a})"));
+        }
+        out.push('\n');
+        if let Some(h) = &self.hostname {
+            out.push_str(&format!("hostname: {h}\n"));
+        }
+        out.push_str(&format!(
+            "store:    {}   at: {}\n\n",
+            self.trust_store, self.at
+        ));
+        let mut rows = vec![vec![
+            "#".into(),
+            "ROLE".into(),
+            "SUBJECT".into(),
+            "NOT AFTER".into(),
+            "DAYS".into(),
+            "SHA-256".into(),
+        ]];
+        for (i, p) in self.path.iter().enumerate() {
+            rows.push(vec![
+                i.to_string(),
+                p.role.to_string(),
+                truncate(&p.subject, 56),
+                p.not_after.chars().take(10).collect(),
+                p.days_left.to_string(),
+                p.sha256
+                    .replace(':', "")
+                    .to_ascii_lowercase()
+                    .chars()
+                    .take(16)
+                    .collect(),
+            ]);
+        }
+        out.push_str("path:\n");
+        out.push_str(&table(&rows));
+        match &self.anchor {
+            Some(a) => out.push_str(&format!(
+                "anchor:   {} ({}{})\n",
+                a.subject,
+                a.kind,
+                if a.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!("; alias {}", a.aliases.join(", "))
+                }
+            )),
+            None => out.push_str("anchor:   none (no trusted path)\n"),
+        }
+        out.push('\n');
+        out.push_str(&findings_block(&self.findings, style));
+        if let Some(w) = &self.fixed_chain_written {
+            out.push_str(&format!("\nwrote the ordered chain to {w}\n"));
+        }
+        let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
+        let verdict = if self.verdict == "trusted" {
+            style.paint("1;32", "TRUSTED")
+        } else {
+            style.paint("1;31", "NOT TRUSTED")
+        };
+        out.push_str(&format!(
+            "\nverdict:  {verdict} ({} deny, {} warn)\n",
+            count(Severity::Deny),
+            count(Severity::Warn)
+        ));
+        out
+    }
+}
+
+impl Human for ListReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut rows = vec![vec![
+            "ALIAS".into(),
+            "STATUS".into(),
+            "NOT AFTER".into(),
+            "SHA-256".into(),
+            "SUBJECT".into(),
+        ]];
+        for e in &self.entries {
+            rows.push(vec![
+                e.alias.clone(),
+                e.status.to_string(),
+                e.not_after.clone().unwrap_or_else(|| "-".into()),
+                e.sha256
+                    .replace(':', "")
+                    .to_ascii_lowercase()
+                    .chars()
+                    .take(16)
+                    .collect(),
+                truncate(&e.subject, 60),
+            ]);
+        }
+        let mut out = table(&rows);
+        out.push_str(&format!(
+            "\n{} aliases, {} distinct certificates, {} shipped roots; {} expired at {}, {} fingerprint-only\n",
+            self.aliases, self.distinct_certificates, self.shipped_roots, self.expired, self.at, self.fingerprint_only
+        ));
+        out
+    }
+}
+
+impl Human for ShowReport {
+    fn human(&self, style: &Style) -> String {
+        let e = &self.entry;
+        let mut out = format!(
+            "alias:     {}\nsubject:   {}\nstatus:    {}\nnot after: {}\nsha1:      {}\nsha256:    {}\n",
+            e.alias,
+            e.subject,
+            e.status,
+            e.not_after.as_deref().unwrap_or("-"),
+            e.sha1,
+            e.sha256
+        );
+        if !self.same_certificate.is_empty() {
+            out.push_str(&format!(
+                "also:      {}\n",
+                self.same_certificate.join(", ")
+            ));
+        }
+        match &self.certificate {
+            Some(c) => {
+                out.push('\n');
+                out.push_str(&cert_block(c, style));
+                if let Some(p) = &self.pem {
+                    out.push('\n');
+                    out.push_str(p);
+                }
+            }
+            None => out.push_str("\nno certificate shipped: accepted only when a server presents a certificate with this SHA-256\n"),
+        }
+        out
+    }
+}
+
+impl Human for ExportReport {
+    fn human(&self, _style: &Style) -> String {
+        match &self.out {
+            Some(o) => format!(
+                "wrote {} roots to {o} ({} expired roots skipped; --include-expired adds them)\n",
+                self.exported, self.skipped_expired
+            ),
+            None => self.bundle.clone(),
+        }
+    }
+}
+
+impl Human for UpdateReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut out = format!("{} aliases in {}\n", self.aliases, self.from);
+        let list = |name: &str, v: &[String]| {
+            if v.is_empty() {
+                format!("{name}: none\n")
+            } else {
+                format!("{name} ({}): {}\n", v.len(), v.join(", "))
+            }
+        };
+        out.push_str(&list("added", &self.added));
+        out.push_str(&list("removed", &self.removed));
+        out.push_str(&list("fingerprint changed", &self.changed));
+        if !self.without_pem.is_empty() {
+            out.push_str(&list("new, no PEM shipped yet", &self.without_pem));
+        }
+        out.push_str(&if self.written {
+            format!("wrote {}; rebuild certctl to embed it\n", self.out)
+        } else if self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty() {
+            format!("{} is up to date\n", self.out)
+        } else {
+            format!("dry run: {} not written\n", self.out)
+        });
+        out
+    }
+}
+
+impl Human for VerifyReport {
+    fn human(&self, style: &Style) -> String {
+        let mut out = String::new();
+        for i in self
+            .items
+            .iter()
+            .filter(|i| i.status != "ok" || style.verbose > 0)
+        {
+            out.push_str(&format!(
+                "{:<14} {} {}\n",
+                i.status,
+                i.sha256,
+                i.aliases.join(", ")
+            ));
+        }
+        for a in &self.missing_pem {
+            out.push_str(&format!("missing-pem    {a}\n"));
+        }
+        out.push_str(&format!(
+            "{} shipped roots checked: {} mismatches, {} listed as shipped without a PEM\n",
+            self.roots,
+            self.mismatches,
+            self.missing_pem.len()
+        ));
+        out
+    }
+}
+
+impl Human for PolicyReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut out = format!(
+            "{}: valid\nmin-days = {}, min-rsa-bits = {}, min-ec-bits = {}\nallowed-signature-algorithms = {}\n\n",
+            self.file,
+            self.min_days,
+            self.min_rsa_bits,
+            self.min_ec_bits,
+            if self.allowed_signature_algorithms.is_empty() {
+                "any".to_string()
+            } else {
+                self.allowed_signature_algorithms.join(", ")
+            }
+        );
+        let mut rows = vec![vec!["CODE".into(), "LEVEL".into(), "MEANING".into()]];
+        for l in &self.levels {
+            rows.push(vec![
+                l.code.to_string(),
+                l.level.to_string(),
+                l.meaning.to_string(),
+            ]);
+        }
+        out.push_str(&table(&rows));
+        out
+    }
+}
+
+fn cert_block(c: &CertInfo, _style: &Style) -> String {
+    let opt = |v: &Option<Vec<String>>| match v {
+        Some(v) if v.is_empty() => "(empty)".to_string(),
+        Some(v) => v.join(", "),
+        None => "(absent)".to_string(),
+    };
+    let sans: Vec<String> = c
+        .dns_names
+        .iter()
+        .map(|d| format!("DNS:{d}"))
+        .chain(c.ip_addresses.iter().map(|i| format!("IP:{i}")))
+        .collect();
+    let mut out = String::new();
+    let mut line = |k: &str, v: &str| out.push_str(&format!("  {k:<20} {v}\n"));
+    line("subject", &c.subject);
+    line("issuer", &c.issuer);
+    line("serial", &c.serial);
+    line("not before", &crate::x509::rfc3339(c.not_before));
+    line("not after", &crate::x509::rfc3339(c.not_after));
+    line(
+        "SANs",
+        &if sans.is_empty() {
+            "(none)".into()
+        } else {
+            sans.join(", ")
+        },
+    );
+    line("key", &c.key.label());
+    line("signature", &c.signature_algorithm);
+    line("sha1", &c.sha1.colon_hex());
+    line("sha256", &c.sha256.colon_hex());
+    line(
+        "subject key id",
+        c.subject_key_id.as_deref().unwrap_or("(absent)"),
+    );
+    line(
+        "authority key id",
+        c.authority_key_id.as_deref().unwrap_or("(absent)"),
+    );
+    line(
+        "basic constraints",
+        &match (c.basic_constraints_ca, c.path_len) {
+            (None, _) => "(absent)".to_string(),
+            (Some(true), Some(n)) => format!("CA:TRUE, pathlen:{n}"),
+            (Some(true), None) => "CA:TRUE".to_string(),
+            (Some(false), _) => "CA:FALSE".to_string(),
+        },
+    );
+    line("key usage", &opt(&c.key_usage));
+    line("extended key usage", &opt(&c.extended_key_usage));
+    if !c.ca_issuers.is_empty() {
+        line("CA issuers", &c.ca_issuers.join(", "));
+    }
+    out
+}
+
+impl Human for InspectReport {
+    fn human(&self, style: &Style) -> String {
+        let mut out = self.target.clone();
+        if let Some(a) = &self.address {
+            out.push_str(&format!(
+                " ({a}{})",
+                self.protocol
+                    .as_deref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default()
+            ));
+        }
+        out.push_str(&format!(": {} certificate(s)\n", self.certificates.len()));
+        for (i, c) in self.certificates.iter().enumerate() {
+            let days = c.days_left(self.at_unix);
+            let state = if days < 0 {
+                format!("expired {} days ago", -days)
+            } else {
+                format!("{days} days left")
+            };
+            out.push_str(&format!("\n[{i}] {} ({state})\n", c.display_name()));
+            out.push_str(&cert_block(c, style));
+        }
+        out
+    }
+}

@@ -1,0 +1,106 @@
+//! The only code that prints: human tables and JSON documents on stdout, errors on stderr.
+
+pub mod human;
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+pub use human::Human;
+
+/// How to print.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: bool,
+}
+
+impl Printer {
+    /// Colour only on a terminal, never with `--no-color` or `NO_COLOR`.
+    pub fn new(json: bool, quiet: bool, verbose: u8, no_color: bool) -> Printer {
+        let color = !no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stdout().is_terminal();
+        Printer {
+            json,
+            quiet,
+            verbose,
+            color,
+        }
+    }
+
+    /// Prints a report: one JSON document, or the human form (nothing with `-q`).
+    pub fn report<R: Serialize + Human>(&self, r: &R) {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            let doc = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
+                format!("{{\"schema_version\":1,\"error\":{{\"message\":\"cannot serialise report: {e}\"}}}}")
+            });
+            let _ = writeln!(out, "{doc}");
+        } else if !self.quiet {
+            let style = human::Style {
+                color: self.color,
+                verbose: self.verbose,
+            };
+            let _ = out.write_all(r.human(&style).as_bytes());
+        }
+        let _ = out.flush();
+    }
+
+    /// Raw bytes for stdout (e.g. an exported PEM bundle).
+    pub fn raw(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    /// A progress or log line on stderr (silent with `-q` or `--json`... logs still go to
+    /// stderr with `--json`, as they never mix with the document).
+    pub fn log(&self, line: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
+    /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`
+    /// the same as one JSON document on stdout.
+    pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>, exit_code: u8) {
+        if self.json {
+            #[derive(Serialize)]
+            struct ErrDoc<'a> {
+                schema_version: u32,
+                exit_code: u8,
+                error: ErrBody<'a>,
+            }
+            #[derive(Serialize)]
+            struct ErrBody<'a> {
+                message: &'a str,
+                causes: &'a [String],
+                #[serde(skip_serializing_if = "Option::is_none")]
+                hint: Option<&'a str>,
+            }
+            let doc = ErrDoc {
+                schema_version: 1,
+                exit_code,
+                error: ErrBody {
+                    message,
+                    causes,
+                    hint,
+                },
+            };
+            if let Ok(s) = serde_json::to_string_pretty(&doc) {
+                let _ = writeln!(std::io::stdout().lock(), "{s}");
+            }
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "error: {message}");
+        for c in causes {
+            let _ = writeln!(err, "caused by: {c}");
+        }
+        if let Some(h) = hint {
+            let _ = writeln!(err, "hint: {h}");
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The only place that decodes and encodes PEM: certificate bundles, DER sniffing, typed errors.
+
+use rustls_pki_types::pem::{self, PemObject, SectionKind};
+use rustls_pki_types::CertificateDer;
+
+/// Largest certificate input certctl reads; anything bigger is refused before decoding.
+pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Why bytes could not be read as certificates.
+#[derive(Debug, thiserror::Error)]
+pub enum PemError {
+    #[error("the input is empty")]
+    Empty,
+    #[error("the input is {size} bytes, more than the {max} bytes a certificate bundle may have")]
+    TooLarge { size: usize, max: usize },
+    #[error("malformed PEM: {0}")]
+    Malformed(String),
+    #[error("found a {found} where a certificate was expected")]
+    WrongKind { found: &'static str },
+    #[error("no certificate found: the input is neither PEM with CERTIFICATE blocks nor DER")]
+    NoCertificate,
+}
+
+/// Human name of a PEM section kind, for error messages.
+fn kind_name(kind: SectionKind) -> &'static str {
+    match kind {
+        SectionKind::Certificate => "certificate",
+        SectionKind::PublicKey => "public key",
+        SectionKind::RsaPrivateKey | SectionKind::PrivateKey | SectionKind::EcPrivateKey => {
+            "private key"
+        }
+        SectionKind::Crl => "certificate revocation list",
+        SectionKind::Csr => "certificate signing request (CSR)",
+        _ => "non-certificate PEM block",
+    }
+}
+
+/// True when `bytes` look like PEM text rather than binary DER.
+pub fn looks_like_pem(bytes: &[u8]) -> bool {
+    bytes
+        .windows(11)
+        .take(64 * 1024)
+        .any(|w| w == b"-----BEGIN ")
+}
+
+/// Decodes every certificate in `bytes`: PEM (any number of CERTIFICATE blocks, other text
+/// ignored) or a single DER certificate. Non-certificate PEM blocks are an error, so a key or
+/// CSR given by mistake is named rather than silently skipped. DER is returned unparsed; the
+/// x509 layer decides whether it is a certificate.
+pub fn decode_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, PemError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(PemError::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(PemError::Empty);
+    }
+    if !looks_like_pem(bytes) {
+        // DER: an ASN.1 SEQUENCE with a long-form length is the only plausible start.
+        return match bytes.first() {
+            Some(0x30) => Ok(vec![CertificateDer::from(bytes.to_vec())]),
+            _ => Err(PemError::NoCertificate),
+        };
+    }
+    let mut certs = Vec::new();
+    let mut other = None;
+    for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
+        let (kind, der) = item.map_err(describe)?;
+        match kind {
+            SectionKind::Certificate => certs.push(CertificateDer::from(der)),
+            k => other = other.or(Some(kind_name(k))),
+        }
+    }
+    match (certs.is_empty(), other) {
+        (false, _) => Ok(certs),
+        (true, Some(found)) => Err(PemError::WrongKind { found }),
+        (true, None) => Err(PemError::NoCertificate),
+    }
+}
+
+/// Every PEM block of the input with its kind, for callers that need keys as well (e.g. a
+/// key-and-certificate file). Blocks of unknown kinds are skipped.
+pub fn decode_sections(bytes: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, PemError> {
+    <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes)
+        .map(|r| r.map_err(describe))
+        .collect()
+}
+
+fn describe(e: pem::Error) -> PemError {
+    let msg = match e {
+        pem::Error::MissingSectionEnd { end_marker } => format!(
+            "a block has no end line (expected \"{}\"); the file may be truncated",
+            String::from_utf8_lossy(&end_marker)
+        ),
+        pem::Error::IllegalSectionStart { line } => format!(
+            "bad BEGIN line \"{}\"",
+            String::from_utf8_lossy(&line)
+                .chars()
+                .take(80)
+                .collect::<String>()
+        ),
+        pem::Error::Base64Decode(m) => format!("bad base64 inside a block ({m})"),
+        pem::Error::SectionTooLarge => "a block is too large".to_string(),
+        other => other.to_string(),
+    };
+    PemError::Malformed(msg)
+}
+
+/// Encodes DER as one PEM block with the given label (`CERTIFICATE`, `PRIVATE KEY`, ...).
+pub fn encode(label: &str, der: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut b64 = String::with_capacity(der.len() * 4 / 3 + 4);
+    for chunk in der.chunks(3) {
+        let n = match chunk.len() {
+            3 => (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]),
+            2 => (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8),
+            _ => u32::from(chunk[0]) << 16,
+        };
+        let sextets = [(n >> 18) & 63, (n >> 12) & 63, (n >> 6) & 63, n & 63];
+        for (i, s) in sextets.iter().enumerate() {
+            if i <= chunk.len() {
+                b64.push(char::from(TABLE[*s as usize]));
+            } else {
+                b64.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Encodes a certificate as PEM.
+pub fn encode_certificate(der: &[u8]) -> String {
+    encode("CERTIFICATE", der)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_errors() {
+        let der: Vec<u8> = (0u8..=200).collect();
+        let pem = encode_certificate(&der);
+        let back = decode_certificates(pem.as_bytes()).unwrap();
+        assert_eq!(back[0].as_ref(), der.as_slice());
+        assert!(matches!(decode_certificates(b""), Err(PemError::Empty)));
+        assert!(matches!(
+            decode_certificates(b"hello world"),
+            Err(PemError::NoCertificate)
+        ));
+        let key = encode("PRIVATE KEY", &der);
+        assert!(matches!(
+            decode_certificates(key.as_bytes()),
+            Err(PemError::WrongKind {
+                found: "private key"
+            })
+        ));
+        let truncated = &pem[..pem.len() - 30];
+        assert!(matches!(
+            decode_certificates(truncated.as_bytes()),
+            Err(PemError::Malformed(_))
+        ));
+        for n in [1usize, 2, 3, 4, 5] {
+            let d = vec![7u8; n];
+            let p = encode_certificate(&d);
+            assert_eq!(
+                decode_certificates(p.as_bytes()).unwrap()[0].as_ref(),
+                &d[..]
+            );
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Check policies: TOML (raw, spanned) → a validated `Policy`; every problem reported at once.
+
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::findings::{code_info, Severity, CHECK_CODES};
+use raw::{ConfigIssue, Reader};
+
+/// The built-in gateway policy, `policies/gateway.toml`.
+pub const DEFAULT_GATEWAY_POLICY: &str = include_str!("../../policies/gateway.toml");
+
+/// Why a policy could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid policy {path}: {}", render_issues(.issues))]
+    Invalid {
+        path: PathBuf,
+        issues: Vec<ConfigIssue>,
+    },
+}
+
+/// `N problem(s): line a: …; line b: …` on one line.
+pub fn render_issues(issues: &[ConfigIssue]) -> String {
+    let n = issues.len();
+    let list: Vec<String> = issues.iter().map(ToString::to_string).collect();
+    format!(
+        "{n} problem{}: {}",
+        if n == 1 { "" } else { "s" },
+        list.join("; ")
+    )
+}
+
+/// A validated check policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub min_days: u32,
+    pub min_rsa_bits: u32,
+    pub min_ec_bits: u32,
+    pub allowed_signature_algorithms: Vec<String>,
+    levels: BTreeMap<&'static str, Severity>,
+}
+
+impl Policy {
+    /// The built-in policy.
+    pub fn builtin() -> Policy {
+        // The embedded file is covered by a unit test; fall back to code defaults regardless.
+        Policy::parse(DEFAULT_GATEWAY_POLICY).unwrap_or_else(|_| Policy::code_defaults())
+    }
+
+    fn code_defaults() -> Policy {
+        Policy {
+            min_days: 30,
+            min_rsa_bits: 2048,
+            min_ec_bits: 256,
+            allowed_signature_algorithms: Vec::new(),
+            levels: CHECK_CODES.iter().map(|c| (c.code, c.default)).collect(),
+        }
+    }
+
+    /// Reads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Policy::parse(&text).map_err(|issues| PolicyError::Invalid {
+            path: path.to_path_buf(),
+            issues,
+        })
+    }
+
+    /// Validates policy text; `Err` holds every issue found.
+    pub fn parse(text: &str) -> Result<Policy, Vec<ConfigIssue>> {
+        let doc = raw::parse(text)?;
+        let top = doc.get_ref();
+        let mut r = Reader::new(text);
+        r.deny_unknown(
+            top,
+            &[
+                "min-days",
+                "min-rsa-bits",
+                "min-ec-bits",
+                "allowed-signature-algorithms",
+                "levels",
+            ],
+            "",
+        );
+        let mut p = Policy::code_defaults();
+        let range = |r: &mut Reader<'_>, key: &str, lo: i64, hi: i64, slot: &mut u32| {
+            if let Some((n, line)) = r.integer(top, key) {
+                if n < lo || n > hi {
+                    r.issues.push(ConfigIssue {
+                        line,
+                        message: format!("`{key}` must be between {lo} and {hi}, found {n}"),
+                    });
+                } else {
+                    *slot = n as u32;
+                }
+            }
+        };
+        range(&mut r, "min-days", 0, 3650, &mut p.min_days);
+        range(&mut r, "min-rsa-bits", 1024, 16384, &mut p.min_rsa_bits);
+        range(&mut r, "min-ec-bits", 256, 521, &mut p.min_ec_bits);
+        if let Some(v) = top.get("min-ec-bits") {
+            if ![256, 384, 521].contains(&p.min_ec_bits) {
+                r.issue(v, "`min-ec-bits` must be 256, 384 or 521");
+            }
+        }
+        if let Some(algs) = r.strings(top, "allowed-signature-algorithms") {
+            p.allowed_signature_algorithms = algs.into_iter().map(|(s, _)| s).collect();
+        }
+        if let Some(levels) = r.table(top, "levels") {
+            for (key, value) in levels.iter() {
+                let name: &str = key.get_ref();
+                let Some(info) = code_info(name) else {
+                    r.issue(
+                        key,
+                        format!("unknown finding code `{name}` in [levels]; `certctl policy check` lists the codes"),
+                    );
+                    continue;
+                };
+                let level = match value.get_ref().as_str() {
+                    Some("deny") => Severity::Deny,
+                    Some("warn") => Severity::Warn,
+                    Some("allow") => Severity::Info,
+                    _ => {
+                        r.issue(
+                            value,
+                            format!("level of `{name}` must be \"deny\", \"warn\" or \"allow\""),
+                        );
+                        continue;
+                    }
+                };
+                p.levels.insert(info.code, level);
+            }
+        }
+        if r.issues.is_empty() {
+            Ok(p)
+        } else {
+            r.issues.sort_by_key(|i| i.line);
+            Err(r.issues)
+        }
+    }
+
+    /// The severity this policy gives a finding code.
+    pub fn severity(&self, code: &str) -> Severity {
+        self.levels
+            .get(code)
+            .copied()
+            .or_else(|| code_info(code).map(|c| c.default))
+            .unwrap_or(Severity::Deny)
+    }
+
+    /// Every code with its level under this policy, for `policy check`.
+    pub fn levels(&self) -> impl Iterator<Item = (&'static str, Severity)> + '_ {
+        CHECK_CODES.iter().map(|c| (c.code, self.severity(c.code)))
+    }
+
+    /// Whether a signature algorithm is allowed (an empty list allows all).
+    pub fn allows_signature(&self, alg: &str) -> bool {
+        self.allowed_signature_algorithms.is_empty()
+            || self.allowed_signature_algorithms.iter().any(|a| a == alg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policy_is_valid_and_names_every_code() {
+        let p = Policy::parse(DEFAULT_GATEWAY_POLICY).expect("embedded policy is valid");
+        assert_eq!(p.min_days, 30);
+        for c in CHECK_CODES {
+            assert!(
+                DEFAULT_GATEWAY_POLICY.contains(&format!("\n{} = ", c.code)),
+                "policies/gateway.toml does not name {}",
+                c.code
+            );
+            assert_eq!(p.severity(c.code), c.default, "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn all_problems_at_once() {
+        let text = "min-days = -1\nmin-rsa-bits = \"big\"\ncolour = 1\n[levels]\nexpired = \"maybe\"\nnope = \"deny\"\n";
+        let issues = Policy::parse(text).unwrap_err();
+        let lines: Vec<usize> = issues.iter().map(|i| i.line).collect();
+        assert_eq!(lines, vec![1, 2, 3, 5, 6], "{issues:?}");
+    }
+
+    #[test]
+    fn levels_override() {
+        let p = Policy::parse("[levels]\nexpires-soon = \"warn\"\n").unwrap();
+        assert_eq!(p.severity("expires-soon"), Severity::Warn);
+        assert_eq!(p.severity("expired"), Severity::Deny);
+    }
+}

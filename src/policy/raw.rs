@@ -1,0 +1,243 @@
+//! Reads TOML with spans so every config problem is reported at once, with its line number.
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Walks a parsed document, collecting issues instead of stopping at the first.
+pub struct Reader<'s> {
+    src: &'s str,
+    pub issues: Vec<ConfigIssue>,
+}
+
+pub type Table<'i> = DeTable<'i>;
+pub type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Parses `src`; syntax errors come back as issues (all the parser could recover).
+pub fn parse(src: &str) -> Result<Spanned<DeTable<'_>>, Vec<ConfigIssue>> {
+    let (doc, errors) = DeTable::parse_recoverable(src);
+    if errors.is_empty() {
+        return Ok(doc);
+    }
+    Err(errors
+        .iter()
+        .map(|e| ConfigIssue {
+            line: e.span().map(|s| line_of(src, s.start)).unwrap_or(1),
+            message: e.message().trim().to_string(),
+        })
+        .collect())
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.as_bytes()[..offset.min(src.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+impl<'s> Reader<'s> {
+    pub fn new(src: &'s str) -> Self {
+        Reader {
+            src,
+            issues: Vec::new(),
+        }
+    }
+
+    pub fn line<T>(&self, v: &Spanned<T>) -> usize {
+        line_of(self.src, v.span().start)
+    }
+
+    pub fn issue<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+        let line = self.line(at);
+        self.issues.push(ConfigIssue {
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Records every key of `table` not in `allowed` (with a suggestion when one is close).
+    pub fn deny_unknown(&mut self, table: &Table<'_>, allowed: &[&str], within: &str) {
+        for key in table.keys() {
+            let name: &str = key.get_ref();
+            if !allowed.contains(&name) {
+                let hint = allowed
+                    .iter()
+                    .find(|a| similar(a, name))
+                    .map(|a| format!(" (did you mean `{a}`?)"))
+                    .unwrap_or_default();
+                let place = if within.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in {within}")
+                };
+                self.issue(key, format!("unknown key `{name}`{place}{hint}"));
+            }
+        }
+    }
+
+    pub fn get<'t, 'i>(&self, table: &'t Table<'i>, key: &str) -> Option<&'t Value<'i>> {
+        table.get(key)
+    }
+
+    pub fn string(&mut self, table: &Table<'_>, key: &str) -> Option<(String, usize)> {
+        let v = table.get(key)?;
+        match v.get_ref().as_str() {
+            Some(s) => Some((s.to_string(), self.line(v))),
+            None => {
+                let t = v.get_ref().type_str();
+                self.issue(v, format!("`{key}` must be a string, found {t}"));
+                None
+            }
+        }
+    }
+
+    pub fn integer(&mut self, table: &Table<'_>, key: &str) -> Option<(i64, usize)> {
+        let v = table.get(key)?;
+        let parsed = v.get_ref().as_integer().and_then(|i| {
+            let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
+            let digits = digits
+                .trim_start_matches("0x")
+                .trim_start_matches("0o")
+                .trim_start_matches("0b");
+            i64::from_str_radix(digits, i.radix()).ok()
+        });
+        match parsed {
+            Some(n) => Some((n, self.line(v))),
+            None => {
+                let t = v.get_ref().type_str();
+                self.issue(v, format!("`{key}` must be an integer, found {t}"));
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, table: &Table<'_>, key: &str) -> Option<(bool, usize)> {
+        let v = table.get(key)?;
+        match v.get_ref().as_bool() {
+            Some(b) => Some((b, self.line(v))),
+            None => {
+                let t = v.get_ref().type_str();
+                self.issue(v, format!("`{key}` must be true or false, found {t}"));
+                None
+            }
+        }
+    }
+
+    /// An array of strings; each element's line is returned with it.
+    pub fn strings(&mut self, table: &Table<'_>, key: &str) -> Option<Vec<(String, usize)>> {
+        let v = table.get(key)?;
+        let Some(items) = v.get_ref().as_array() else {
+            let t = v.get_ref().type_str();
+            self.issue(v, format!("`{key}` must be an array of strings, found {t}"));
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref().as_str() {
+                Some(s) => out.push((s.to_string(), self.line(item))),
+                None => {
+                    let t = item.get_ref().type_str();
+                    self.issue(item, format!("`{key}` must hold strings, found {t}"));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    pub fn table<'t, 'i>(&mut self, table: &'t Table<'i>, key: &str) -> Option<&'t Table<'i>> {
+        let v = table.get(key)?;
+        match v.get_ref().as_table() {
+            Some(t) => Some(t),
+            None => {
+                let t = v.get_ref().type_str();
+                self.issue(v, format!("`{key}` must be a table, found {t}"));
+                None
+            }
+        }
+    }
+
+    /// `[[key]]` entries, each with its line.
+    pub fn tables<'t, 'i>(
+        &mut self,
+        table: &'t Table<'i>,
+        key: &str,
+    ) -> Vec<(&'t Table<'i>, usize)> {
+        let Some(v) = table.get(key) else {
+            return Vec::new();
+        };
+        let Some(items) = v.get_ref().as_array() else {
+            let t = v.get_ref().type_str();
+            self.issue(
+                v,
+                format!("`{key}` must be an array of tables ([[{key}]]), found {t}"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref().as_table() {
+                Some(t) => out.push((t, self.line(item))),
+                None => self.issue(item, format!("each `{key}` entry must be a table")),
+            }
+        }
+        out
+    }
+}
+
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b) = (a.replace('_', "-"), b.replace('_', "-"));
+    if a == b {
+        return true;
+    }
+    // One edit apart (insert, delete or substitute).
+    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let mut i = 0;
+    while i < short.len() && short[i] == long[i] {
+        i += 1;
+    }
+    if short.len() == long.len() {
+        short[i + 1..] == long[i + 1..]
+    } else {
+        short[i..] == long[i + 1..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_all_issues_with_lines() {
+        let src = "a = 1\nbogus = 2\nmin-dayz = \"x\"\n";
+        let doc = parse(src).unwrap();
+        let mut r = Reader::new(src);
+        r.deny_unknown(doc.get_ref(), &["a", "min-days"], "");
+        assert_eq!(r.issues.len(), 2);
+        assert_eq!(r.issues[0].line, 2);
+        assert!(r.issues[1].message.contains("did you mean `min-days`"));
+        assert_eq!(r.integer(doc.get_ref(), "a").map(|x| x.0), Some(1));
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let issues = parse("a = 1\nb = \n").unwrap_err();
+        assert_eq!(issues[0].line, 2);
+    }
+}

@@ -1,0 +1,7 @@
+//! Trust: the API Gateway store and custom stores, path building and validation.
+
+pub mod store;
+pub mod verify;
+
+pub use store::{StoreError, StoreKind, TrustList, TrustStore};
+pub use verify::{verify, ChainInput, CheckParams, Verification};

@@ -1,0 +1,427 @@
+//! Parses certificates once (x509-parser) into owned summaries: `CertInfo`, `Fingerprint`, `KeyInfo`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::public_key::PublicKey;
+
+/// Why a DER blob is not a certificate certctl can read.
+#[derive(Debug, thiserror::Error)]
+pub enum X509Error {
+    #[error("not a valid X.509 certificate: {0}")]
+    Malformed(String),
+    #[error("not a valid X.509 certificate: {0} bytes of trailing data after it")]
+    TrailingData(usize),
+}
+
+/// A SHA-256 or SHA-1 digest of a certificate's DER.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub Vec<u8>);
+
+impl Fingerprint {
+    pub fn sha256(der: &[u8]) -> Self {
+        Fingerprint(
+            ring::digest::digest(&ring::digest::SHA256, der)
+                .as_ref()
+                .to_vec(),
+        )
+    }
+
+    pub fn sha1(der: &[u8]) -> Self {
+        Fingerprint(
+            ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
+                .as_ref()
+                .to_vec(),
+        )
+    }
+
+    /// Parses `AB:CD:…` or `abcd…` (case-insensitive, colons and spaces optional).
+    pub fn parse_hex(s: &str) -> Option<Self> {
+        let digits: Vec<u8> = s.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
+        if digits.is_empty() || digits.len() % 2 != 0 {
+            return None;
+        }
+        let nibble = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+        digits
+            .chunks(2)
+            .map(|p| Some((nibble(p[0])? << 4) | nibble(p[1])?))
+            .collect::<Option<Vec<u8>>>()
+            .map(Fingerprint)
+    }
+
+    /// Upper-case hex with colons, as AWS and openssl print fingerprints.
+    pub fn colon_hex(&self) -> String {
+        hex_join(&self.0, ":", true)
+    }
+
+    /// The first 8 bytes, lower-case, for tables.
+    pub fn short(&self) -> String {
+        hex_join(&self.0[..self.0.len().min(8)], "", false)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.colon_hex())
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.colon_hex())
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.colon_hex())
+    }
+}
+
+/// Hex of `bytes` joined by `sep`.
+pub fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
+    bytes
+        .iter()
+        .map(|b| {
+            if upper {
+                format!("{b:02X}")
+            } else {
+                format!("{b:02x}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// The public key of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum KeyInfo {
+    Rsa { bits: u32 },
+    Ec { curve: String, bits: u32 },
+    Ed25519,
+    Other { oid: String },
+}
+
+impl KeyInfo {
+    /// Short display form: `RSA 2048`, `EC P-256`, `Ed25519`.
+    pub fn label(&self) -> String {
+        match self {
+            KeyInfo::Rsa { bits } => format!("RSA {bits}"),
+            KeyInfo::Ec { curve, .. } => format!("EC {curve}"),
+            KeyInfo::Ed25519 => "Ed25519".to_string(),
+            KeyInfo::Other { oid } => format!("unknown key ({oid})"),
+        }
+    }
+}
+
+/// An owned summary of one certificate: everything certctl's checks and reports need.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    #[serde(skip)]
+    pub subject_raw: Vec<u8>,
+    #[serde(skip)]
+    pub issuer_raw: Vec<u8>,
+    pub serial: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub common_name: Option<String>,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<IpAddr>,
+    pub key: KeyInfo,
+    pub signature_algorithm: String,
+    pub sha1: Fingerprint,
+    pub sha256: Fingerprint,
+    pub subject_key_id: Option<String>,
+    pub authority_key_id: Option<String>,
+    /// `Some(ca)` when the basicConstraints extension is present.
+    pub basic_constraints_ca: Option<bool>,
+    pub path_len: Option<u32>,
+    /// Key usage bits by name; `None` when the extension is absent.
+    pub key_usage: Option<Vec<String>>,
+    /// Extended key usages by name; `None` when the extension is absent.
+    pub extended_key_usage: Option<Vec<String>>,
+    pub ca_issuers: Vec<String>,
+    #[serde(skip)]
+    pub der: Vec<u8>,
+}
+
+impl CertInfo {
+    /// Parses one DER certificate. Never panics on hostile input.
+    pub fn parse(der: &CertificateDer<'_>) -> Result<CertInfo, X509Error> {
+        let bytes = der.as_ref();
+        let (rest, cert) = X509Certificate::from_der(bytes)
+            .map_err(|e| X509Error::Malformed(short_nom_error(&e.to_string())))?;
+        if !rest.is_empty() {
+            return Err(X509Error::TrailingData(rest.len()));
+        }
+        let mut info = CertInfo {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            subject_raw: cert.subject().as_raw().to_vec(),
+            issuer_raw: cert.issuer().as_raw().to_vec(),
+            serial: hex_join(cert.raw_serial(), ":", false),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            common_name: cert
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .map(str::to_string),
+            dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            key: key_info(&cert),
+            signature_algorithm: sig_alg_name(&cert.signature_algorithm.algorithm.to_id_string()),
+            sha1: Fingerprint::sha1(bytes),
+            sha256: Fingerprint::sha256(bytes),
+            subject_key_id: None,
+            authority_key_id: None,
+            basic_constraints_ca: None,
+            path_len: None,
+            key_usage: None,
+            extended_key_usage: None,
+            ca_issuers: Vec::new(),
+            der: bytes.to_vec(),
+        };
+        for ext in cert.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for name in &san.general_names {
+                        match name {
+                            GeneralName::DNSName(d) => info.dns_names.push(d.to_string()),
+                            GeneralName::IPAddress(ip) => {
+                                if let Some(addr) = ip_from_bytes(ip) {
+                                    info.ip_addresses.push(addr);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ParsedExtension::SubjectKeyIdentifier(k) => {
+                    info.subject_key_id = Some(hex_join(k.0, ":", false));
+                }
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    info.authority_key_id =
+                        a.key_identifier.as_ref().map(|k| hex_join(k.0, ":", false));
+                }
+                ParsedExtension::BasicConstraints(bc) => {
+                    info.basic_constraints_ca = Some(bc.ca);
+                    info.path_len = bc.path_len_constraint;
+                }
+                ParsedExtension::KeyUsage(ku) => {
+                    let names = [
+                        (ku.digital_signature(), "digitalSignature"),
+                        (ku.non_repudiation(), "nonRepudiation"),
+                        (ku.key_encipherment(), "keyEncipherment"),
+                        (ku.data_encipherment(), "dataEncipherment"),
+                        (ku.key_agreement(), "keyAgreement"),
+                        (ku.key_cert_sign(), "keyCertSign"),
+                        (ku.crl_sign(), "cRLSign"),
+                        (ku.encipher_only(), "encipherOnly"),
+                        (ku.decipher_only(), "decipherOnly"),
+                    ];
+                    info.key_usage = Some(
+                        names
+                            .iter()
+                            .filter(|(on, _)| *on)
+                            .map(|(_, n)| n.to_string())
+                            .collect(),
+                    );
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    let mut names: Vec<String> = [
+                        (eku.any, "anyExtendedKeyUsage"),
+                        (eku.server_auth, "serverAuth"),
+                        (eku.client_auth, "clientAuth"),
+                        (eku.code_signing, "codeSigning"),
+                        (eku.email_protection, "emailProtection"),
+                        (eku.time_stamping, "timeStamping"),
+                        (eku.ocsp_signing, "OCSPSigning"),
+                    ]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, n)| n.to_string())
+                    .collect();
+                    names.extend(eku.other.iter().map(|o| o.to_id_string()));
+                    info.extended_key_usage = Some(names);
+                }
+                ParsedExtension::AuthorityInfoAccess(aia) => {
+                    for desc in aia.iter() {
+                        if desc.access_method.to_id_string() == "1.3.6.1.5.5.7.48.2" {
+                            if let GeneralName::URI(uri) = desc.access_location {
+                                info.ca_issuers.push(uri.to_string());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(info)
+    }
+
+    /// Subject equals issuer (a root or a self-signed leaf).
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_raw == self.issuer_raw
+            && match (&self.subject_key_id, &self.authority_key_id) {
+                (Some(s), Some(a)) => s == a,
+                _ => true,
+            }
+    }
+
+    /// basicConstraints says CA.
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints_ca == Some(true)
+    }
+
+    /// Whether `issuer` could have issued this certificate (name chaining and key ids).
+    pub fn issued_by(&self, issuer: &CertInfo) -> bool {
+        self.issuer_raw == issuer.subject_raw
+            && match (&self.authority_key_id, &issuer.subject_key_id) {
+                (Some(a), Some(s)) => a == s,
+                _ => true,
+            }
+    }
+
+    /// Days from `at` to not-after, rounded down (negative when expired).
+    pub fn days_left(&self, at: i64) -> i64 {
+        (self.not_after - at).div_euclid(86_400)
+    }
+
+    /// A short display name: the CN, else the whole subject.
+    pub fn display_name(&self) -> &str {
+        self.common_name.as_deref().unwrap_or(&self.subject)
+    }
+
+    /// Signature uses SHA-1 (or MD5), which API Gateway's and modern clients reject.
+    pub fn has_weak_signature_hash(&self) -> bool {
+        let s = self.signature_algorithm.to_ascii_lowercase();
+        s.contains("sha1") || s.contains("md5") || s.contains("md2")
+    }
+}
+
+fn short_nom_error(s: &str) -> String {
+    s.chars().take(120).collect()
+}
+
+fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
+    match b.len() {
+        4 => <[u8; 4]>::try_from(b).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(b).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
+    let spki = cert.public_key();
+    let alg = spki.algorithm.algorithm.to_id_string();
+    match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => {
+            let m = rsa.modulus;
+            let first = m.iter().position(|b| *b != 0).unwrap_or(m.len());
+            let m = &m[first..];
+            let bits = match m.first() {
+                Some(top) => (m.len() as u32) * 8 - top.leading_zeros(),
+                None => 0,
+            };
+            KeyInfo::Rsa { bits }
+        }
+        Ok(PublicKey::EC(_)) => {
+            let curve_oid = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .unwrap_or_default();
+            let (curve, bits) = match curve_oid.as_str() {
+                "1.2.840.10045.3.1.7" => ("P-256".to_string(), 256),
+                "1.3.132.0.34" => ("P-384".to_string(), 384),
+                "1.3.132.0.35" => ("P-521".to_string(), 521),
+                "1.2.840.10045.3.1.1" => ("P-192".to_string(), 192),
+                "1.3.132.0.33" => ("P-224".to_string(), 224),
+                "1.3.132.0.10" => ("secp256k1".to_string(), 256),
+                other => (format!("curve {other}"), 0),
+            };
+            KeyInfo::Ec { curve, bits }
+        }
+        _ if alg == "1.3.101.112" => KeyInfo::Ed25519,
+        _ => KeyInfo::Other { oid: alg },
+    }
+}
+
+/// Common name of a signature algorithm OID; the dotted OID when unknown.
+pub fn sig_alg_name(oid: &str) -> String {
+    match oid {
+        "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
+        "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
+        "1.2.840.113549.1.1.10" => "rsassaPss",
+        "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption",
+        "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption",
+        "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption",
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1",
+        "1.2.840.10045.4.3.2" => "ecdsa-with-SHA256",
+        "1.2.840.10045.4.3.3" => "ecdsa-with-SHA384",
+        "1.2.840.10045.4.3.4" => "ecdsa-with-SHA512",
+        "1.2.840.10040.4.3" => "dsa-with-SHA1",
+        "1.3.101.112" => "Ed25519",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// Formats a Unix timestamp as RFC 3339 UTC (`2026-01-02T03:04:05Z`).
+pub fn rfc3339(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ts.to_string())
+}
+
+/// The date part of a timestamp (`2026-01-02`).
+pub fn date(ts: i64) -> String {
+    rfc3339(ts).chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_hex() {
+        let f = Fingerprint::parse_hex("8E:cd:E6").unwrap();
+        assert_eq!(f.0, vec![0x8e, 0xcd, 0xe6]);
+        assert_eq!(f.colon_hex(), "8E:CD:E6");
+        assert!(Fingerprint::parse_hex("8E:C").is_none());
+        assert!(Fingerprint::parse_hex("zz").is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bytes in [
+            vec![],
+            vec![0x30],
+            vec![0x30, 0x82, 0xff, 0xff, 0],
+            vec![1, 2, 3],
+        ] {
+            assert!(CertInfo::parse(&CertificateDer::from(bytes)).is_err());
+        }
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date(86_400 * 365), "1971-01-01");
+    }
+}
