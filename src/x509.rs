@@ -42,7 +42,7 @@ impl Fingerprint {
     /// Parses `AB:CD:…` or `abcd…` (case-insensitive, colons and spaces optional).
     pub fn parse_hex(s: &str) -> Option<Self> {
         let digits: Vec<u8> = s.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
-        if digits.is_empty() || digits.len() % 2 != 0 {
+        if digits.is_empty() || !digits.len().is_multiple_of(2) {
             return None;
         }
         let nibble = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
@@ -150,6 +150,9 @@ pub struct CertInfo {
     pub ca_issuers: Vec<String>,
     #[serde(skip)]
     pub der: Vec<u8>,
+    /// The subjectPublicKey bits (RSAPublicKey DER or EC point), to match a private key.
+    #[serde(skip)]
+    pub public_key: Vec<u8>,
 }
 
 impl CertInfo {
@@ -189,6 +192,7 @@ impl CertInfo {
             extended_key_usage: None,
             ca_issuers: Vec::new(),
             der: bytes.to_vec(),
+            public_key: cert.public_key().subject_public_key.data.to_vec(),
         };
         for ext in cert.extensions() {
             match ext.parsed_extension() {

@@ -1,6 +1,7 @@
 //! Check policies: TOML (raw, spanned) → a validated `Policy`; every problem reported at once.
 
 pub mod raw;
+pub mod rotate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

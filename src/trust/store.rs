@@ -106,7 +106,11 @@ impl TrustList {
                     "-" | "" => None,
                     d => Some(parse_date(d).ok_or_else(|| err(format!("bad date \"{d}\"")))?),
                 },
-                subject: cols[4].to_string(),
+                subject: if cols[4] == "-" {
+                    String::new()
+                } else {
+                    cols[4].to_string()
+                },
                 shipped: match cols[5] {
                     "yes" => true,
                     "no" => false,

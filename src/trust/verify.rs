@@ -871,3 +871,127 @@ fn diagnose(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::store::{ListEntry, TrustList};
+    use crate::x509::Fingerprint;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+    const AT: i64 = 1_900_000_000;
+
+    fn params(cn: &str, ca: bool) -> CertificateParams {
+        let mut p = CertificateParams::new(if ca { vec![] } else { vec![cn.to_string()] }).unwrap();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.not_before = time::OffsetDateTime::from_unix_timestamp(AT - 86_400 * 30).unwrap();
+        p.not_after = time::OffsetDateTime::from_unix_timestamp(AT + 86_400 * 200).unwrap();
+        if ca {
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        } else {
+            p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        }
+        p
+    }
+
+    /// root → intermediate → leaf, as parsed summaries.
+    fn chain() -> (CertInfo, CertInfo, CertInfo) {
+        let root_key = KeyPair::generate().unwrap();
+        let root_params = params("Unit Root", true);
+        let root = root_params.self_signed(&root_key).unwrap();
+        let root_issuer = Issuer::new(root_params, &root_key);
+        let int_key = KeyPair::generate().unwrap();
+        let int_params = params("Unit Intermediate", true);
+        let int = int_params.signed_by(&int_key, &root_issuer).unwrap();
+        let int_issuer = Issuer::new(int_params, &int_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = params("api.example.com", false)
+            .signed_by(&leaf_key, &int_issuer)
+            .unwrap();
+        let parse = |d: &[u8]| CertInfo::parse(&CertificateDer::from(d.to_vec())).unwrap();
+        (parse(root.der()), parse(int.der()), parse(leaf.der()))
+    }
+
+    fn listed_store(fp: &Fingerprint, not_after: Option<i64>) -> TrustStore {
+        TrustStore {
+            kind: StoreKind::ApiGateway,
+            list: Some(TrustList {
+                entries: vec![ListEntry {
+                    alias: "unitintermediate".into(),
+                    sha1: Fingerprint(vec![0; 20]),
+                    sha256: fp.clone(),
+                    not_after,
+                    subject: "Unit Intermediate".into(),
+                    shipped: false,
+                }],
+            }),
+            roots: Vec::new(),
+        }
+    }
+
+    fn run(store: &TrustStore, presented: Vec<CertInfo>) -> Verification {
+        let policy = Policy::builtin();
+        let host = ServerName::try_from("api.example.com").unwrap();
+        let params = CheckParams {
+            store,
+            policy: &policy,
+            at: AT,
+            hostname: Some(&host),
+            min_days: 30,
+        };
+        verify(
+            &ChainInput {
+                presented,
+                extra: Vec::new(),
+                leaf_is_first: true,
+            },
+            &params,
+        )
+    }
+
+    #[test]
+    fn a_presented_certificate_on_the_list_anchors_the_path() {
+        let (_root, int, leaf) = chain();
+        let store = listed_store(&int.sha256, None);
+        let v = run(&store, vec![leaf.clone(), int.clone()]);
+        assert!(v.trusted, "{:?}", v.findings);
+        let anchor = v.anchor.expect("anchor");
+        assert_eq!(anchor.kind, "listed-fingerprint");
+        assert_eq!(anchor.aliases, vec!["unitintermediate".to_string()]);
+        assert!(v
+            .findings
+            .iter()
+            .any(|f| f.code == "anchored-by-fingerprint"));
+        // Without the intermediate on the list, the same chain has no anchor.
+        let other = listed_store(&Fingerprint(vec![1; 32]), None);
+        let v = run(&other, vec![leaf, int]);
+        assert!(!v.trusted);
+        assert!(
+            v.findings.iter().any(|f| f.code == "untrusted-root"),
+            "{:?}",
+            v.findings
+        );
+    }
+
+    #[test]
+    fn the_leaf_alone_is_a_missing_intermediate_naming_the_issuer() {
+        let (_root, _int, leaf) = chain();
+        let store = listed_store(&Fingerprint(vec![1; 32]), None);
+        let v = run(&store, vec![leaf]);
+        let f = v
+            .findings
+            .iter()
+            .find(|f| f.code == "missing-intermediate")
+            .expect("missing-intermediate");
+        assert!(f.message.contains("Unit Intermediate"), "{}", f.message);
+        assert_eq!(f.severity, Severity::Deny);
+    }
+
+    #[test]
+    fn pick_leaf_finds_the_end_entity_in_any_order() {
+        let (root, int, leaf) = chain();
+        let presented = vec![root, int, leaf.clone()];
+        let i = pick_leaf(&presented, false, None);
+        assert_eq!(presented[i].sha256, leaf.sha256);
+    }
+}
