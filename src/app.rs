@@ -1,8 +1,9 @@
 //! The composition root: turns parsed arguments into a job, its report into output and an exit code.
 
-use crate::cli::{Cli, Command, PolicyCommand, TruststoreCommand};
+use crate::cli::{CaCommand, Cli, Command, IssueCommand, PolicyCommand, TruststoreCommand};
 use crate::jobs::{self, check::CheckRequest};
 use crate::output::Printer;
+use crate::policy::rotate::Format;
 
 /// A failure that stops a command, with its exit code and an optional hint.
 #[derive(Debug)]
@@ -142,6 +143,85 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
             }
             Ok(0)
         }
+        Command::Ca(CaCommand::Init {
+            dir,
+            name,
+            key,
+            days,
+            force,
+        }) => {
+            let key = key.parse().map_err(|e| Failure::new(e, 2, None))?;
+            let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(|e| {
+                let code = e.exit_code();
+                Failure::new(e, code, None)
+            })?;
+            printer.report(&r);
+            Ok(0)
+        }
+        Command::Issue(IssueCommand::Onprem(a)) => {
+            let key = a.key.parse().map_err(|e| Failure::new(e, 2, None))?;
+            let formats = parse_formats(&a.format)?;
+            if a.dns.is_empty() && a.ip.is_empty() {
+                return Err(Failure::new(
+                    anyhow::anyhow!("give at least one --dns NAME or --ip ADDR"),
+                    2,
+                    Some("certctl issue onprem --dns lb.example.internal --out-dir DIR".into()),
+                ));
+            }
+            let req = jobs::onprem::issue::IssueRequest {
+                dns: a.dns,
+                ip: a.ip,
+                ca_dir: a.ca,
+                key,
+                days: a.days,
+                out_dir: a.out_dir,
+                formats,
+                p12_password_file: a.p12_password_file,
+                force: a.force,
+                at,
+            };
+            let r = jobs::onprem::issue::run(&req).map_err(|e| {
+                let (code, hint) = (e.exit_code(), e.hint());
+                Failure::new(e, code, hint)
+            })?;
+            printer.report(&r);
+            Ok(0)
+        }
+        Command::Rotate(a) => {
+            let req = jobs::onprem::rotate::RotateRequest {
+                config: a.config,
+                force: a.force,
+                dry_run: a.dry_run,
+                only: a.only,
+                at,
+            };
+            let r = jobs::onprem::rotate::run(&req).map_err(|e| {
+                let (code, hint) = (e.exit_code(), e.hint());
+                Failure::new(e, code, hint)
+            })?;
+            printer.report(&r);
+            Ok(r.exit_code())
+        }
+        Command::Scan(a) => {
+            let req = jobs::onprem::scan::ScanRequest {
+                paths: a.paths,
+                min_days: a.min_days,
+                metrics: a.metrics,
+                hidden: a.hidden,
+                threads: a.threads.unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(2)
+                }),
+                at,
+            };
+            let r = jobs::onprem::scan::run(&req).map_err(|e| {
+                let code = e.exit_code();
+                Failure::new(e, code, None)
+            })?;
+            printer.report(&r);
+            Ok(r.exit_code())
+        }
         Command::Policy(PolicyCommand::Check { file }) => {
             let r = jobs::policy::check(file.as_deref()).map_err(|e| {
                 Failure::new(
@@ -154,4 +234,24 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
             Ok(0)
         }
     }
+}
+
+fn parse_formats(raw: &[String]) -> Result<Vec<Format>, Failure> {
+    let mut out = vec![Format::Pem];
+    for f in raw.iter().flat_map(|f| f.split(',')) {
+        out.push(match f.trim() {
+            "pem" => continue,
+            "haproxy" => Format::Haproxy,
+            "pkcs12" | "p12" => Format::Pkcs12,
+            other => {
+                return Err(Failure::new(
+                    anyhow::anyhow!("unknown --format \"{other}\""),
+                    2,
+                    Some("formats: pem, haproxy, pkcs12".into()),
+                ))
+            }
+        });
+    }
+    out.dedup();
+    Ok(out)
 }

@@ -94,6 +94,151 @@ pub enum Command {
     /// Check policies (`policies/gateway.toml` is the built-in one).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// A private root CA for on-prem certificates.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Issue a certificate (`issue onprem`: the on-prem load balancer's leaf).
+    #[command(subcommand)]
+    Issue(IssueCommand),
+    /// Renew the on-prem sets of a config when due; safe under cron (lock, atomic swap, rollback).
+    #[command(after_help = concat!("EXAMPLES:
+  certctl rotate --config /etc/certctl/onprem.toml
+  certctl rotate --config onprem.toml --dry-run --json
+  certctl rotate --config onprem.toml --force --only onprem-lb
+
+  cron:     17 3 * * *  root  certctl rotate --config /etc/certctl/onprem.toml -q
+
+", "EXIT CODES:
+  0  every set renewed or unchanged
+  1  a set failed (the previous pair was restored) or is expired
+  2  bad config (every problem is listed with its line)
+  3  I/O error"))]
+    Rotate(RotateArgs),
+    /// Every certificate under files and directories, with expiry; Prometheus textfile output.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl scan /etc/ssl/private /etc/certctl
+  certctl scan /etc/certctl --min-days 21 --metrics /var/lib/node_exporter/textfile/certctl.prom
+  certctl scan . --json | jq '.items[] | select(.days_left < 30)'
+
+", "EXIT CODES:
+  0  nothing expired or expiring within --min-days
+  1  a certificate is expired or expiring
+  2  a path does not exist
+  3  could not write --metrics"))]
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create a private root CA (ca.pem, ca.key at 0600); never overwrites without --force.
+    #[command(after_help = "EXAMPLES:
+  certctl ca init --dir /etc/certctl/ca --name \"Example On-Prem CA\"
+  certctl ca init --dir ./ca --key rsa-3072 --days 3650
+
+EXIT CODES:
+  0 created, 2 bad input or a CA already there, 3 could not write")]
+    Init {
+        /// Directory for ca.pem and ca.key (created 0700).
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The CA's common name.
+        #[arg(long, value_name = "CN", default_value = "certctl on-prem CA")]
+        name: String,
+        /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
+        #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
+        key: String,
+        /// Validity in days.
+        #[arg(long, value_name = "N", default_value_t = 3650)]
+        days: u32,
+        /// Replace an existing CA.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IssueCommand {
+    /// A leaf for the on-prem load balancer: self-signed, or from `--ca DIR`.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl issue onprem --dns lb.onprem.example.internal --ip 10.0.0.5 --out-dir /etc/certctl/onprem-lb
+  certctl issue onprem --dns lb.example.internal --ca /etc/certctl/ca --key rsa-2048 --out-dir ./lb
+  CERTCTL_P12_PASSWORD=... certctl issue onprem --dns f5.example.internal --format pkcs12 --out-dir ./f5
+
+  Writes cert.pem, key.pem (0600), chain.pem, fullchain.pem; haproxy.pem (cert+chain+key) with
+  --format haproxy; cert.p12 with --format pkcs12 (password from --p12-password-file or the
+  CERTCTL_P12_PASSWORD environment variable, never a flag value).
+
+", "EXIT CODES:
+  0  issued
+  2  bad input (name, IP, days, CA, a pair already there without --force)
+  3  I/O error"))]
+    Onprem(IssueOnpremArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssueOnpremArgs {
+    /// DNS names (the first is also the CN).
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    pub dns: Vec<String>,
+    /// IP address SANs.
+    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    pub ip: Vec<String>,
+    /// Sign with this CA (from `certctl ca init`); default: self-signed.
+    #[arg(long, value_name = "DIR")]
+    pub ca: Option<PathBuf>,
+    /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
+    #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
+    pub key: String,
+    /// Validity in days (capped at the CA's expiry).
+    #[arg(long, value_name = "N", default_value_t = 365)]
+    pub days: u32,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// Extra formats: haproxy, pkcs12 (pem is always written).
+    #[arg(long, value_name = "pem|haproxy|pkcs12")]
+    pub format: Vec<String>,
+    /// File whose first line is the PKCS#12 password.
+    #[arg(long, value_name = "FILE")]
+    pub p12_password_file: Option<PathBuf>,
+    /// Replace an existing pair (the old one is kept for rollback).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The rotation config (template: policies/onprem.toml).
+    #[arg(long, value_name = "FILE", default_value = "/etc/certctl/onprem.toml")]
+    pub config: PathBuf,
+    /// Renew every set now.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would change; write and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only these sets (by name).
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories (recursive).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Report certificates expiring within N days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub min_days: u32,
+    /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// Also look into hidden files and directories (certctl's kept versions live in .sets/).
+    #[arg(long)]
+    pub hidden: bool,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -1,10 +1,14 @@
 //! certctl: certificates for the API Gateway → NLB → ALB → on-prem path, as a library.
 
 pub mod app;
+pub mod certset;
 pub mod cli;
 pub mod findings;
 pub mod fsx;
 pub mod jobs;
+pub mod keys;
+pub mod mint;
+pub mod names;
 pub mod output;
 pub mod pem;
 pub mod policy;

@@ -19,6 +19,8 @@ pub enum PemError {
     WrongKind { found: &'static str },
     #[error("no certificate found: the input is neither PEM with CERTIFICATE blocks nor DER")]
     NoCertificate,
+    #[error("no private key found: expected a PEM block \"PRIVATE KEY\" (PKCS#8)")]
+    NoKey,
 }
 
 /// Human name of a PEM section kind, for error messages.
@@ -106,6 +108,41 @@ fn describe(e: pem::Error) -> PemError {
         other => other.to_string(),
     };
     PemError::Malformed(msg)
+}
+
+/// The first private key of a PEM file, as PKCS#8 DER. PKCS#1 (`RSA PRIVATE KEY`) and SEC1
+/// (`EC PRIVATE KEY`) keys are named in the error, since certctl writes and reads PKCS#8 only.
+pub fn decode_private_key(bytes: &[u8]) -> Result<Vec<u8>, PemError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(PemError::Empty);
+    }
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(PemError::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut other = None;
+    for (kind, der) in decode_sections(bytes)? {
+        match kind {
+            SectionKind::PrivateKey => return Ok(der),
+            SectionKind::RsaPrivateKey => {
+                other = other.or(Some(
+                    "PKCS#1 RSA private key (convert with `openssl pkcs8 -topk8 -nocrypt`)",
+                ))
+            }
+            SectionKind::EcPrivateKey => {
+                other = other.or(Some(
+                    "SEC1 EC private key (convert with `openssl pkcs8 -topk8 -nocrypt`)",
+                ))
+            }
+            k => other = other.or(Some(kind_name(k))),
+        }
+    }
+    Err(match other {
+        Some(found) => PemError::WrongKind { found },
+        None => PemError::NoKey,
+    })
 }
 
 /// Encodes DER as one PEM block with the given label (`CERTIFICATE`, `PRIVATE KEY`, ...).

@@ -3,5 +3,6 @@
 pub mod check;
 pub mod input;
 pub mod inspect;
+pub mod onprem;
 pub mod policy;
 pub mod truststore;

@@ -1,6 +1,7 @@
 //! The only code that prints: human tables and JSON documents on stdout, errors on stderr.
 
 pub mod human;
+mod onprem;
 
 use std::io::{IsTerminal, Write};
 

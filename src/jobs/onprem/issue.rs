@@ -1,0 +1,128 @@
+//! `certctl issue onprem`: a leaf for the on-prem load balancer, self-signed or from a private CA.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::certset::{self, CertSet, SetError};
+use crate::jobs::onprem::{self, CertSummary, OnpremError};
+use crate::keys::KeyAlg;
+use crate::mint::{self, LeafSpec, MintError};
+use crate::names::{self, NameError};
+use crate::policy::rotate::Format;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Name(#[from] NameError),
+    #[error(transparent)]
+    Mint(#[from] MintError),
+    #[error(transparent)]
+    Onprem(#[from] OnpremError),
+    #[error(transparent)]
+    Set(#[from] SetError),
+}
+
+impl IssueError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            IssueError::Set(e) => e.exit_code(),
+            _ => 2,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            IssueError::Name(_) => Some("DNS names: letters, digits, hyphens; a wildcard only as the whole leftmost label (*.example.com)".into()),
+            IssueError::Set(SetError::Exists { .. }) => Some("`certctl rotate` renews a pair in place; --force replaces it now".into()),
+            IssueError::Onprem(OnpremError::Ca { .. }) => Some("`certctl ca init --dir DIR` creates a CA".into()),
+            _ => None,
+        }
+    }
+}
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub dns: Vec<String>,
+    pub ip: Vec<String>,
+    pub ca_dir: Option<PathBuf>,
+    pub key: KeyAlg,
+    pub days: u32,
+    pub out_dir: PathBuf,
+    pub formats: Vec<Format>,
+    pub p12_password_file: Option<PathBuf>,
+    pub force: bool,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueReport {
+    pub schema_version: u32,
+    pub out_dir: String,
+    pub files: Vec<String>,
+    pub certificate: CertSummary,
+    pub issuer: String,
+    pub replaced: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
+    let dns = req
+        .dns
+        .iter()
+        .map(|d| names::dns_name(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ips = req
+        .ip
+        .iter()
+        .map(|i| names::ip_addr(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ca = req.ca_dir.as_deref().map(onprem::load_ca).transpose()?;
+    let password = if req.formats.contains(&Format::Pkcs12) {
+        Some(onprem::p12_password(req.p12_password_file.as_deref())?)
+    } else {
+        None
+    };
+    // Validate everything before the first byte is written.
+    let set = CertSet::open(&req.out_dir, true)?;
+    let _lock = set.lock(std::time::Duration::from_secs(30))?;
+    if set.has_pair() && !req.force {
+        return Err(SetError::Exists {
+            path: req.out_dir.clone(),
+        }
+        .into());
+    }
+    let spec = LeafSpec {
+        dns,
+        ips,
+        key: req.key,
+        days: req.days,
+        at: req.at,
+    };
+    let minted = mint::leaf(&spec, ca.as_ref())?;
+    let files = onprem::set_files(&minted, &req.formats, password.as_deref())?;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| set.path(f.name).display().to_string())
+        .collect();
+    let replaced = set.install(&certset::version_id(req.at, &minted.cert), &files)?;
+    set.prune(3)?;
+    Ok(IssueReport {
+        schema_version: 1,
+        out_dir: display(&req.out_dir),
+        files: names,
+        issuer: if ca.is_some() {
+            minted.cert.issuer.clone()
+        } else {
+            "self-signed".into()
+        },
+        certificate: CertSummary::of(&minted.cert, req.at),
+        replaced,
+        warnings: minted.warnings,
+    })
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

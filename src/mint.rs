@@ -1,0 +1,258 @@
+//! Builds certificates with rcgen: private root CAs and on-prem leaves, with time as a parameter.
+
+use std::net::IpAddr;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+};
+use rustls_pki_types::CertificateDer;
+
+use crate::keys::{self, KeyAlg, KeyError};
+use crate::x509::CertInfo;
+
+/// Why a certificate could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("cannot build the certificate: {0}")]
+    Build(String),
+    #[error("the CA expired on {0}; run `certctl ca init --force` to make a new one")]
+    CaExpired(String),
+    #[error("--days must be between 1 and {max}, found {days}")]
+    Days { days: u32, max: u32 },
+    #[error("a certificate needs at least one DNS name or IP address")]
+    NoNames,
+}
+
+/// Clock skew allowance: certificates start this many seconds before `at`.
+const BACKDATE: i64 = 300;
+
+/// A certificate and its new key.
+pub struct Minted {
+    pub cert: CertInfo,
+    pub key: KeyPair,
+    /// Issuer certificates (the CA), leaf excluded; empty for self-signed.
+    pub chain: Vec<Vec<u8>>,
+    pub warnings: Vec<String>,
+}
+
+/// A loaded CA able to sign.
+pub struct Ca {
+    pub cert: CertInfo,
+    pub key: KeyPair,
+}
+
+fn ts(t: i64) -> Result<time::OffsetDateTime, MintError> {
+    time::OffsetDateTime::from_unix_timestamp(t).map_err(|e| MintError::Build(e.to_string()))
+}
+
+fn serial() -> Result<SerialNumber, MintError> {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 16];
+    ring::rand::SystemRandom::new()
+        .fill(&mut b)
+        .map_err(|_| MintError::Build("no randomness for the serial number".into()))?;
+    b[0] = (b[0] & 0x7f) | 0x01; // positive, 128 bits, no leading zero byte
+    Ok(SerialNumber::from_slice(&b))
+}
+
+fn parse(der: &[u8]) -> Result<CertInfo, MintError> {
+    CertInfo::parse(&CertificateDer::from(der.to_vec()))
+        .map_err(|e| MintError::Build(e.to_string()))
+}
+
+/// A self-signed root CA for on-prem use (pathlen 0: it issues leaves only).
+pub fn ca(name: &str, alg: KeyAlg, days: u32, at: i64) -> Result<Minted, MintError> {
+    if days == 0 || days > 36_500 {
+        return Err(MintError::Days { days, max: 36_500 });
+    }
+    let key = keys::generate(alg)?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, name);
+    p.distinguished_name = dn;
+    p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    p.not_before = ts(at - BACKDATE)?;
+    p.not_after = ts(at + i64::from(days) * 86_400)?;
+    p.serial_number = Some(serial()?);
+    let cert = p
+        .self_signed(&key)
+        .map_err(|e| MintError::Build(e.to_string()))?;
+    Ok(Minted {
+        cert: parse(cert.der())?,
+        key,
+        chain: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// What an on-prem leaf should hold.
+#[derive(Debug, Clone)]
+pub struct LeafSpec {
+    pub dns: Vec<String>,
+    pub ips: Vec<IpAddr>,
+    pub key: KeyAlg,
+    pub days: u32,
+    pub at: i64,
+}
+
+/// A server leaf: self-signed without a CA, else signed by it (validity capped at the CA's).
+pub fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError> {
+    if spec.days == 0 || spec.days > 3650 {
+        return Err(MintError::Days {
+            days: spec.days,
+            max: 3650,
+        });
+    }
+    if spec.dns.is_empty() && spec.ips.is_empty() {
+        return Err(MintError::NoNames);
+    }
+    let key = keys::generate(spec.key)?;
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    let cn = spec
+        .dns
+        .first()
+        .cloned()
+        .unwrap_or_else(|| spec.ips[0].to_string());
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    let mut sans = Vec::new();
+    for d in &spec.dns {
+        sans.push(SanType::DnsName(
+            d.clone()
+                .try_into()
+                .map_err(|e: rcgen::Error| MintError::Build(e.to_string()))?,
+        ));
+    }
+    sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
+    p.subject_alt_names = sans;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = if spec.key.is_rsa() {
+        vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ]
+    } else {
+        vec![KeyUsagePurpose::DigitalSignature]
+    };
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    p.serial_number = Some(serial()?);
+    p.not_before = ts(spec.at - BACKDATE)?;
+    let mut not_after = spec.at + i64::from(spec.days) * 86_400;
+    let mut warnings = Vec::new();
+    let cert = match ca {
+        None => {
+            p.not_after = ts(not_after)?;
+            p.self_signed(&key)
+        }
+        Some(ca) => {
+            if ca.cert.not_after <= spec.at {
+                return Err(MintError::CaExpired(crate::x509::rfc3339(
+                    ca.cert.not_after,
+                )));
+            }
+            if not_after > ca.cert.not_after {
+                not_after = ca.cert.not_after;
+                warnings.push(format!(
+                    "validity capped at the CA's expiry, {} ({} days instead of {})",
+                    crate::x509::rfc3339(not_after),
+                    (not_after - spec.at) / 86_400,
+                    spec.days
+                ));
+            }
+            p.not_after = ts(not_after)?;
+            p.use_authority_key_identifier_extension = true;
+            let issuer =
+                Issuer::from_ca_cert_der(&CertificateDer::from(ca.cert.der.as_slice()), &ca.key)
+                    .map_err(|e| MintError::Build(format!("cannot use the CA certificate: {e}")))?;
+            p.signed_by(&key, &issuer)
+        }
+    }
+    .map_err(|e| MintError::Build(e.to_string()))?;
+    Ok(Minted {
+        cert: parse(cert.der())?,
+        key,
+        chain: ca.map(|c| vec![c.cert.der.clone()]).unwrap_or_default(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AT: i64 = 1_900_000_000;
+
+    #[test]
+    fn self_signed_leaf_has_the_expected_shape() {
+        let spec = LeafSpec {
+            dns: vec!["lb.example.internal".into()],
+            ips: vec!["10.0.0.5".parse().unwrap()],
+            key: KeyAlg::EcdsaP256,
+            days: 90,
+            at: AT,
+        };
+        let m = leaf(&spec, None).unwrap();
+        assert_eq!(m.cert.dns_names, vec!["lb.example.internal".to_string()]);
+        assert_eq!(
+            m.cert.ip_addresses,
+            vec!["10.0.0.5".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(m.cert.common_name.as_deref(), Some("lb.example.internal"));
+        assert_eq!(m.cert.not_after, AT + 90 * 86_400);
+        assert_eq!(
+            m.cert.extended_key_usage.as_deref(),
+            Some(&["serverAuth".to_string()][..])
+        );
+        assert_eq!(m.cert.basic_constraints_ca, Some(false));
+        assert!(m.cert.subject_key_id.is_some());
+        assert!(keys::matches(&m.key, &m.cert));
+        assert!(m.cert.serial.len() >= 47, "{}", m.cert.serial);
+    }
+
+    #[test]
+    fn ca_signed_leaf_is_capped_at_the_ca_expiry() {
+        let c = ca("Unit CA", KeyAlg::EcdsaP256, 30, AT).unwrap();
+        let ca = Ca {
+            cert: c.cert,
+            key: c.key,
+        };
+        let spec = LeafSpec {
+            dns: vec!["lb.example.internal".into()],
+            ips: vec![],
+            key: KeyAlg::EcdsaP384,
+            days: 365,
+            at: AT,
+        };
+        let m = leaf(&spec, Some(&ca)).unwrap();
+        assert_eq!(m.cert.not_after, ca.cert.not_after);
+        assert_eq!(m.warnings.len(), 1);
+        assert!(m.cert.issued_by(&ca.cert));
+        assert_eq!(m.chain.len(), 1);
+        assert!(leaf(
+            &LeafSpec {
+                days: 0,
+                ..spec.clone()
+            },
+            None
+        )
+        .is_err());
+        assert!(leaf(&spec, Some(&ca)).is_ok());
+        let late = LeafSpec {
+            at: AT + 40 * 86_400,
+            ..spec
+        };
+        assert!(matches!(
+            leaf(&late, Some(&ca)),
+            Err(MintError::CaExpired(_))
+        ));
+    }
+}

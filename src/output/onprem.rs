@@ -1,0 +1,182 @@
+//! Human renderings of the on-prem reports: ca init, issue, rotate, scan.
+
+use super::human::{table, Human, Style};
+use crate::jobs::onprem::ca::CaInitReport;
+use crate::jobs::onprem::issue::IssueReport;
+use crate::jobs::onprem::rotate::RotateReport;
+use crate::jobs::onprem::scan::ScanReport;
+use crate::jobs::onprem::CertSummary;
+
+fn summary(c: &CertSummary) -> String {
+    let names: Vec<String> = c.dns.iter().cloned().chain(c.ip.iter().cloned()).collect();
+    format!(
+        "  subject    {}\n  names      {}\n  key        {}\n  valid      {} → {} ({} days left)\n  sha256     {}\n",
+        c.subject,
+        names.join(", "),
+        c.key,
+        c.not_before,
+        c.not_after,
+        c.days_left,
+        c.sha256
+    )
+}
+
+impl Human for CaInitReport {
+    fn human(&self, _style: &Style) -> String {
+        format!(
+            "{} CA in {}\n{}  cert       {}\n  key        {} (0600)\n",
+            if self.replaced {
+                "replaced the"
+            } else {
+                "created a"
+            },
+            self.dir,
+            summary(&self.certificate),
+            self.cert,
+            self.key
+        )
+    }
+}
+
+impl Human for IssueReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut out = format!(
+            "issued ({}) in {}\n{}",
+            self.issuer,
+            self.out_dir,
+            summary(&self.certificate)
+        );
+        for f in &self.files {
+            out.push_str(&format!("  wrote      {f}\n"));
+        }
+        if let Some(r) = &self.replaced {
+            out.push_str(&format!(
+                "  previous   kept as .sets/{r} (rollback target)\n"
+            ));
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        out
+    }
+}
+
+impl Human for RotateReport {
+    fn human(&self, style: &Style) -> String {
+        let mut rows = vec![vec![
+            "SET".to_string(),
+            "ACTION".into(),
+            "REASON".into(),
+            "OLD NOT AFTER".into(),
+            "NEW NOT AFTER".into(),
+        ]];
+        for s in &self.sets {
+            let action = match s.action {
+                "failed" => style.paint("1;31", "failed"),
+                "renewed" => style.paint("32", "renewed"),
+                other => other.to_string(),
+            };
+            rows.push(vec![
+                s.name.clone(),
+                action,
+                if s.reasons.is_empty() {
+                    "-".into()
+                } else {
+                    s.reasons.join(",")
+                },
+                s.old
+                    .as_ref()
+                    .map(|o| o.not_after.clone())
+                    .unwrap_or_else(|| "-".into()),
+                s.new
+                    .as_ref()
+                    .map(|n| n.not_after.clone())
+                    .unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        let mut out = table(&rows);
+        for s in &self.sets {
+            for p in &s.plan {
+                out.push_str(&format!("{}: would {p}\n", s.name));
+            }
+            if let Some(h) = &s.hook {
+                out.push_str(&format!(
+                    "{}: hook `{}` exit {} in {} ms{}\n",
+                    s.name,
+                    h.command,
+                    h.exit_code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "none".into()),
+                    h.duration_ms,
+                    if h.timed_out { " (timed out)" } else { "" }
+                ));
+            }
+            if let Some(v) = s.verified {
+                out.push_str(&format!(
+                    "{}: served certificate verified: {}\n",
+                    s.name,
+                    if v { "yes" } else { "no" }
+                ));
+            }
+            if let (Some(r), true) = (&s.renew_at, s.action == "unchanged") {
+                out.push_str(&format!("{}: next renewal due {r}\n", s.name));
+            }
+            for w in &s.warnings {
+                out.push_str(&format!("{}: warning: {w}\n", s.name));
+            }
+            if let Some(e) = &s.error {
+                out.push_str(&format!("{}: error: {e}\n", s.name));
+            }
+        }
+        out
+    }
+}
+
+impl Human for ScanReport {
+    fn human(&self, style: &Style) -> String {
+        let mut rows = vec![vec![
+            "DAYS".to_string(),
+            "NOT AFTER".into(),
+            "SUBJECT".into(),
+            "PATH".into(),
+            "FINDINGS".into(),
+        ]];
+        let mut items: Vec<_> = self.items.iter().collect();
+        items.sort_by_key(|i| i.days_left);
+        for i in items {
+            let codes: Vec<&str> = i.findings.iter().map(|f| f.code).collect();
+            let days = i.days_left.to_string();
+            let days = if i.days_left < 0 {
+                style.paint("1;31", &days)
+            } else if i.days_left < i64::from(self.min_days) {
+                style.paint("33", &days)
+            } else {
+                days
+            };
+            let path = if i.index > 0 {
+                format!("{}#{}", i.path, i.index)
+            } else {
+                i.path.clone()
+            };
+            rows.push(vec![
+                days,
+                i.not_after.chars().take(10).collect(),
+                i.subject.clone(),
+                path,
+                codes.join(","),
+            ]);
+        }
+        let mut out = table(&rows);
+        for p in &self.problems {
+            out.push_str(&format!("unreadable: {}: {}\n", p.path, p.error));
+        }
+        out.push_str(&format!(
+            "\n{} certificates in {} files: {} expired, {} expiring within {} days\n",
+            self.certificates, self.files_scanned, self.expired, self.expiring, self.min_days
+        ));
+        if let Some(m) = &self.metrics {
+            out.push_str(&format!("wrote metrics to {m}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,413 @@
+//! The rotation config (`policies/onprem.toml`): TOML → validated certificate sets, all errors at once.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::keys::KeyAlg;
+use crate::policy::raw::{self, ConfigIssue, Reader, Table};
+
+/// Why a rotation config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config {path}: {}", crate::policy::render_issues(.issues))]
+    Invalid {
+        path: PathBuf,
+        issues: Vec<ConfigIssue>,
+    },
+}
+
+/// When to renew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RenewBefore {
+    /// This long before not-after.
+    Duration(i64),
+    /// When less than this share (percent) of the lifetime is left.
+    Percent(u8),
+}
+
+impl RenewBefore {
+    /// Seconds before not-after at which a certificate of this lifetime is renewed.
+    pub fn seconds(self, lifetime: i64) -> i64 {
+        match self {
+            RenewBefore::Duration(s) => s,
+            RenewBefore::Percent(p) => lifetime * i64::from(p) / 100,
+        }
+    }
+}
+
+/// Output formats beyond the PEM files every set has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pem,
+    Haproxy,
+    Pkcs12,
+}
+
+/// One validated `[[cert]]`.
+#[derive(Debug, Clone)]
+pub struct SetConfig {
+    pub name: String,
+    pub line: usize,
+    pub dns: Vec<String>,
+    pub ip: Vec<IpAddr>,
+    pub out_dir: PathBuf,
+    pub days: u32,
+    pub renew_before: RenewBefore,
+    pub key: KeyAlg,
+    pub ca_dir: Option<PathBuf>,
+    pub formats: Vec<Format>,
+    pub p12_password_file: Option<PathBuf>,
+    pub deploy_hook: Option<String>,
+    pub hook_timeout: Duration,
+    pub verify_url: Option<String>,
+    pub verify_connect_to: Option<String>,
+    pub verify_hostname: Option<String>,
+    pub verify_timeout: Duration,
+    pub keep: usize,
+}
+
+/// The whole config.
+#[derive(Debug, Clone)]
+pub struct RotateConfig {
+    pub lock_timeout: Duration,
+    pub sets: Vec<SetConfig>,
+}
+
+/// `30d`, `12h`, `90m`, `45s`, `2w` → seconds.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    (n >= 0).then(|| n.checked_mul(mult)).flatten()
+}
+
+const SET_KEYS: &[&str] = &[
+    "name",
+    "dns",
+    "ip",
+    "out-dir",
+    "days",
+    "renew-before",
+    "key",
+    "ca-dir",
+    "formats",
+    "p12-password-file",
+    "deploy-hook",
+    "hook-timeout",
+    "verify-url",
+    "verify-connect-to",
+    "verify-hostname",
+    "verify-timeout",
+    "keep",
+];
+
+impl RotateConfig {
+    pub fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RotateConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        RotateConfig::parse(&text, base).map_err(|issues| RotateConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues,
+        })
+    }
+
+    /// Validates config text; relative paths are taken from `base` (the config's directory).
+    pub fn parse(text: &str, base: &Path) -> Result<RotateConfig, Vec<ConfigIssue>> {
+        let doc = raw::parse(text)?;
+        let top = doc.get_ref();
+        let mut r = Reader::new(text);
+        r.deny_unknown(top, &["cert", "lock-timeout"], "");
+        let mut lock_timeout = Duration::from_secs(300);
+        if let Some((s, line)) = r.string(top, "lock-timeout") {
+            match parse_duration(&s) {
+                Some(secs) => lock_timeout = Duration::from_secs(secs as u64),
+                None => r.issues.push(duration_issue(line, "lock-timeout", &s)),
+            }
+        }
+        let mut sets: Vec<SetConfig> = Vec::new();
+        let tables = r.tables(top, "cert");
+        if tables.is_empty() && top.get("cert").is_none() {
+            r.issues.push(ConfigIssue {
+                line: 1,
+                message: "no [[cert]] sets; see policies/onprem.toml for the format".into(),
+            });
+        }
+        for (t, line) in tables {
+            if let Some(set) = set_config(&mut r, t, line, base) {
+                if let Some(prev) = sets.iter().find(|s| s.name == set.name) {
+                    r.issues.push(ConfigIssue {
+                        line,
+                        message: format!(
+                            "duplicate name \"{}\" (first at line {})",
+                            set.name, prev.line
+                        ),
+                    });
+                } else if let Some(prev) = sets.iter().find(|s| s.out_dir == set.out_dir) {
+                    r.issues.push(ConfigIssue {
+                        line,
+                        message: format!(
+                            "out-dir {} is also used by \"{}\"",
+                            set.out_dir.display(),
+                            prev.name
+                        ),
+                    });
+                } else {
+                    sets.push(set);
+                }
+            }
+        }
+        if r.issues.is_empty() {
+            Ok(RotateConfig { lock_timeout, sets })
+        } else {
+            r.issues.sort_by_key(|i| i.line);
+            Err(r.issues)
+        }
+    }
+}
+
+fn duration_issue(line: usize, key: &str, value: &str) -> ConfigIssue {
+    ConfigIssue {
+        line,
+        message: format!(
+            "`{key}` must be a duration like \"30d\", \"12h\" or \"90s\", found \"{value}\""
+        ),
+    }
+}
+
+fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Option<SetConfig> {
+    let before = r.issues.len();
+    r.deny_unknown(t, SET_KEYS, "[[cert]]");
+    let missing = |r: &mut Reader<'_>, key: &str| {
+        r.issues.push(ConfigIssue {
+            line,
+            message: format!("[[cert]] is missing `{key}`"),
+        })
+    };
+    let name = match r.string(t, "name") {
+        Some((n, l)) if n.is_empty() || n.contains('/') => {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: "`name` must be non-empty and hold no '/'".into(),
+            });
+            String::new()
+        }
+        Some((n, _)) => n,
+        None => {
+            missing(r, "name");
+            String::new()
+        }
+    };
+    let mut dns = Vec::new();
+    for (d, l) in r.strings(t, "dns").unwrap_or_default() {
+        match crate::names::dns_name(&d) {
+            Ok(n) => dns.push(n),
+            Err(e) => r.issues.push(ConfigIssue {
+                line: l,
+                message: e.to_string(),
+            }),
+        }
+    }
+    let mut ip = Vec::new();
+    for (a, l) in r.strings(t, "ip").unwrap_or_default() {
+        match crate::names::ip_addr(&a) {
+            Ok(x) => ip.push(x),
+            Err(e) => r.issues.push(ConfigIssue {
+                line: l,
+                message: e.to_string(),
+            }),
+        }
+    }
+    if t.get("dns").is_none() && t.get("ip").is_none() {
+        missing(r, "dns (or ip)");
+    }
+    let out_dir = match r.string(t, "out-dir") {
+        Some((d, _)) => base.join(d),
+        None => {
+            missing(r, "out-dir");
+            PathBuf::new()
+        }
+    };
+    let mut days = 365u32;
+    if let Some((n, l)) = r.integer(t, "days") {
+        if (1..=3650).contains(&n) {
+            days = n as u32;
+        } else {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: format!("`days` must be between 1 and 3650, found {n}"),
+            });
+        }
+    }
+    let mut renew_before = RenewBefore::Duration(30 * 86_400);
+    if let Some((s, l)) = r.string(t, "renew-before") {
+        if let Some(p) = s.strip_suffix('%') {
+            match p.trim().parse::<u8>() {
+                Ok(p) if (1..=99).contains(&p) => renew_before = RenewBefore::Percent(p),
+                _ => r.issues.push(ConfigIssue {
+                    line: l,
+                    message: format!("`renew-before` share must be 1% to 99%, found \"{s}\""),
+                }),
+            }
+        } else {
+            match parse_duration(&s) {
+                Some(secs) if secs < i64::from(days) * 86_400 => renew_before = RenewBefore::Duration(secs),
+                Some(_) => r.issues.push(ConfigIssue {
+                    line: l,
+                    message: format!("`renew-before` \"{s}\" is not shorter than the lifetime ({days} days): every run would renew"),
+                }),
+                None => r.issues.push(duration_issue(l, "renew-before", &s)),
+            }
+        }
+    }
+    let mut key = KeyAlg::default();
+    if let Some((k, l)) = r.string(t, "key") {
+        match k.parse() {
+            Ok(a) => key = a,
+            Err(e) => r.issues.push(ConfigIssue {
+                line: l,
+                message: format!("`key`: {e}"),
+            }),
+        }
+    }
+    let ca_dir = r.string(t, "ca-dir").map(|(d, _)| base.join(d));
+    let mut formats = vec![Format::Pem];
+    for (f, l) in r.strings(t, "formats").unwrap_or_default() {
+        match f.as_str() {
+            "pem" => {}
+            "haproxy" => formats.push(Format::Haproxy),
+            "pkcs12" => formats.push(Format::Pkcs12),
+            other => r.issues.push(ConfigIssue {
+                line: l,
+                message: format!("unknown format \"{other}\" (expected pem, haproxy or pkcs12)"),
+            }),
+        }
+    }
+    formats.dedup();
+    let p12_password_file = r.string(t, "p12-password-file").map(|(d, _)| base.join(d));
+    if formats.contains(&Format::Pkcs12) && p12_password_file.is_none() {
+        r.issues.push(ConfigIssue {
+            line,
+            message: "format pkcs12 needs `p12-password-file` (passwords never go in the config)"
+                .into(),
+        });
+    }
+    let deploy_hook = r.string(t, "deploy-hook").map(|(h, _)| h);
+    let dur = |r: &mut Reader<'_>, key: &str, default: u64| -> Duration {
+        match r.string(t, key) {
+            Some((s, l)) => match parse_duration(&s) {
+                Some(secs) if secs > 0 => Duration::from_secs(secs as u64),
+                _ => {
+                    r.issues.push(duration_issue(l, key, &s));
+                    Duration::from_secs(default)
+                }
+            },
+            None => Duration::from_secs(default),
+        }
+    };
+    let hook_timeout = dur(r, "hook-timeout", 120);
+    let verify_timeout = dur(r, "verify-timeout", 15);
+    let verify_url = match r.string(t, "verify-url") {
+        Some((u, l)) => match u.get(..8) {
+            Some(p) if p.eq_ignore_ascii_case("https://") && u.len() > 8 => Some(u),
+            _ => {
+                r.issues.push(ConfigIssue {
+                    line: l,
+                    message: format!("`verify-url` must be https://host[:port], found \"{u}\""),
+                });
+                None
+            }
+        },
+        None => None,
+    };
+    let verify_connect_to = r.string(t, "verify-connect-to").map(|(s, _)| s);
+    let verify_hostname = r.string(t, "verify-hostname").map(|(s, _)| s);
+    let mut keep = 3usize;
+    if let Some((n, l)) = r.integer(t, "keep") {
+        if (1..=100).contains(&n) {
+            keep = n as usize;
+        } else {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: format!("`keep` must be between 1 and 100, found {n}"),
+            });
+        }
+    }
+    (r.issues.len() == before).then_some(SetConfig {
+        name,
+        line,
+        dns,
+        ip,
+        out_dir,
+        days,
+        renew_before,
+        key,
+        ca_dir,
+        formats,
+        p12_password_file,
+        deploy_hook,
+        hook_timeout,
+        verify_url,
+        verify_connect_to,
+        verify_hostname,
+        verify_timeout,
+        keep,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issue_example_parses() {
+        let text = r#"
+[[cert]]
+name = "onprem-lb"
+dns = ["lb.onprem.example.internal"]
+ip = ["10.0.0.5"]
+out-dir = "/etc/certctl/onprem-lb"
+days = 365
+renew-before = "30d"
+deploy-hook = "systemctl reload nginx"
+"#;
+        let c = RotateConfig::parse(text, Path::new("/cfg")).unwrap();
+        assert_eq!(c.sets.len(), 1);
+        let s = &c.sets[0];
+        assert_eq!(s.renew_before, RenewBefore::Duration(30 * 86_400));
+        assert_eq!(s.out_dir, PathBuf::from("/etc/certctl/onprem-lb"));
+        assert_eq!(s.key, KeyAlg::EcdsaP256);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = "[[cert]]\nname = \"a\"\ndns = [\"*.*.example\", \"ok.example\"]\nip = [\"10.0.0.300\"]\nout-dir = \"x\"\ndays = 0\nrenew-before = \"soon\"\ncolour = true\n";
+        let issues = RotateConfig::parse(text, Path::new(".")).unwrap_err();
+        let lines: Vec<usize> = issues.iter().map(|i| i.line).collect();
+        assert_eq!(lines, vec![3, 4, 6, 7, 8], "{issues:?}");
+    }
+
+    #[test]
+    fn durations_and_shares() {
+        assert_eq!(parse_duration("30d"), Some(30 * 86_400));
+        assert_eq!(parse_duration("2w"), Some(14 * 86_400));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(RenewBefore::Percent(33).seconds(300), 99);
+    }
+}
