@@ -121,8 +121,14 @@ impl RotateConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        RotateConfig::parse(&text, base).map_err(|issues| RotateConfigError::Invalid {
+        // Relative paths in the config are relative to the config's own directory, made
+        // absolute so hooks and reports see full paths.
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let base = std::fs::canonicalize(&parent).unwrap_or(parent);
+        RotateConfig::parse(&text, &base).map_err(|issues| RotateConfigError::Invalid {
             path: path.to_path_buf(),
             issues,
         })

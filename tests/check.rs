@@ -1,0 +1,473 @@
+//! `certctl check` end to end: every finding from chains generated at test time, exact codes and
+//! exit statuses, against a private root and against the shipped API Gateway store.
+
+mod support;
+
+use support::*;
+
+/// Writes a chain's files; returns (dir, fullchain path, root path).
+fn files(c: &Chain) -> (tempfile::TempDir, String, String) {
+    let d = tempdir();
+    let full = write(
+        d.path(),
+        "full.pem",
+        format!("{}{}", c.leaf.pem, c.inter.pem),
+    );
+    let root = write(d.path(), "root.pem", &c.root.pem);
+    (d, full.display().to_string(), root.display().to_string())
+}
+
+fn check(target: &str, root: &str, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["check", target, "--trust-store", root, "--at", AT];
+    args.extend_from_slice(extra);
+    let (code, doc, err) = run_json(args);
+    assert_no_panic(&err);
+    (code, doc)
+}
+
+#[test]
+fn a_good_chain_is_trusted_with_its_root() {
+    let c = chain("api.example.com");
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "api.example.com"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["verdict"], "trusted");
+    assert_eq!(doc["schema_version"], 1);
+    let roles: Vec<&str> = doc["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, vec!["leaf", "intermediate", "root"]);
+    assert_eq!(doc["anchor"]["kind"], "trust-store");
+    assert!(codes(&doc)
+        .iter()
+        .all(|c| severity(&doc, c).as_deref() != Some("deny")));
+}
+
+#[test]
+fn a_private_ca_chain_passes_with_its_store_and_fails_with_api_gateways() {
+    let c = chain("api.example.com");
+    let (_d, full, root) = files(&c);
+    assert_eq!(check(&full, &root, &[]).0, 0);
+    let (code, doc, _) = run_json(["check", &full, "--at", AT]);
+    assert_eq!(code, 1);
+    assert_eq!(doc["verdict"], "untrusted");
+    assert_eq!(doc["trust_store"], "apigateway");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "untrusted-root")
+        .expect("untrusted-root");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("Test Intermediate CA")
+            || f["message"].as_str().unwrap().contains("Test Root CA"),
+        "{f}"
+    );
+    // With the root in the file, the missing root is named.
+    let d = tempdir();
+    let with_root = write(
+        d.path(),
+        "all.pem",
+        format!("{}{}{}", c.leaf.pem, c.inter.pem, c.root.pem),
+    );
+    let (code, doc, _) = run_json(["check", with_root.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 1);
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "untrusted-root")
+        .unwrap();
+    assert!(
+        f["message"].as_str().unwrap().contains("Test Root CA"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_self_signed_leaf() {
+    let leaf = Spec::leaf("lb.example.internal").self_signed();
+    let d = tempdir();
+    let p = write(d.path(), "lb.pem", &leaf.pem);
+    let (code, doc, _) = run_json(["check", p.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), vec!["self-signed".to_string()], "{doc:#}");
+    // Trusted when pinned in a custom store.
+    let (code, _) = check(p.to_str().unwrap(), p.to_str().unwrap(), &[]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn missing_intermediate_names_the_issuer_and_the_aia_url() {
+    let c = chain_with("api.example.com", |s| {
+        s.aia_ca_issuers = Some("http://ca.example.com/inter.crt".into())
+    });
+    let d = tempdir();
+    let leaf = write(d.path(), "leaf.pem", &c.leaf.pem);
+    let inter = write(d.path(), "inter.pem", &c.inter.pem);
+    let root = write(d.path(), "root.pem", &c.root.pem);
+    let (code, doc) = check(leaf.to_str().unwrap(), root.to_str().unwrap(), &[]);
+    assert_eq!(code, 1);
+    let f = &doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "missing-intermediate")
+        .expect("missing-intermediate")
+        .clone();
+    assert_eq!(f["severity"], "deny");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("Test Intermediate CA"),
+        "{f}"
+    );
+    assert!(
+        f["hint"]
+            .as_str()
+            .unwrap()
+            .contains("http://ca.example.com/inter.crt"),
+        "{f}"
+    );
+
+    // Supplied with --chain the path completes, but the target still lacks it.
+    let fixed = d.path().join("fixed.pem");
+    let (code, doc) = check(
+        leaf.to_str().unwrap(),
+        root.to_str().unwrap(),
+        &[
+            "--chain",
+            inter.to_str().unwrap(),
+            "--fix-chain",
+            fixed.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(codes(&doc).contains(&"missing-intermediate".to_string()));
+    let written = std::fs::read_to_string(&fixed).unwrap();
+    assert_eq!(written.matches("BEGIN CERTIFICATE").count(), 2);
+    assert!(
+        written.find(&c.leaf.pem[28..80]).unwrap() < written.find(&c.inter.pem[28..80]).unwrap()
+    );
+    // The fixed chain is accepted.
+    let (code, doc) = check(fixed.to_str().unwrap(), root.to_str().unwrap(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn expired_and_not_yet_valid() {
+    let c = chain_with("api.example.com", |s| s.not_after = AT_UNIX - DAY);
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "expired").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+
+    let c = chain_with("api.example.com", |s| s.not_before = AT_UNIX + DAY);
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "not-yet-valid").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn expires_soon_follows_min_days_and_the_policy() {
+    let c = chain_with("api.example.com", |s| {
+        s.not_after = AT_UNIX + 10 * DAY + 3600
+    });
+    let (d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), vec!["expires-soon".to_string()], "{doc:#}");
+    assert_eq!(check(&full, &root, &["--min-days", "5"]).0, 0);
+    let policy = write(d.path(), "p.toml", "[levels]\nexpires-soon = \"warn\"\n");
+    let (code, doc) = check(&full, &root, &["--policy", policy.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(severity(&doc, "expires-soon").as_deref(), Some("warn"));
+    let bad = write(
+        d.path(),
+        "bad.toml",
+        "min-days = 3\ncolour = true\n[levels]\nexpires-soon = \"sometimes\"\n",
+    );
+    let (code, _, err) = run([
+        "check",
+        &full,
+        "--trust-store",
+        &root,
+        "--policy",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 2") && err.contains("line 4"), "{err}");
+}
+
+#[test]
+fn hostname_mismatch_and_ip_sans() {
+    let c = chain_with("api.example.com", |s| {
+        s.ips = vec!["10.0.0.5".parse().unwrap()]
+    });
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "other.example.com"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&doc), vec!["hostname-mismatch".to_string()]);
+    assert_eq!(check(&full, &root, &["--hostname", "10.0.0.5"]).0, 0);
+    assert_eq!(check(&full, &root, &["--hostname", "10.0.0.6"]).0, 1);
+}
+
+#[test]
+fn out_of_order_is_a_warning_and_fix_chain_orders_it() {
+    let c = chain("api.example.com");
+    let d = tempdir();
+    let rev = write(
+        d.path(),
+        "rev.pem",
+        format!("{}{}", c.inter.pem, c.leaf.pem),
+    );
+    let root = write(d.path(), "root.pem", &c.root.pem);
+    let fixed = d.path().join("fixed.pem");
+    let (code, doc) = check(
+        rev.to_str().unwrap(),
+        root.to_str().unwrap(),
+        &["--fix-chain", fixed.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        severity(&doc, "chain-out-of-order").as_deref(),
+        Some("warn")
+    );
+    let (code, doc) = check(fixed.to_str().unwrap(), root.to_str().unwrap(), &[]);
+    assert_eq!(code, 0);
+    assert!(!codes(&doc).contains(&"chain-out-of-order".to_string()));
+}
+
+#[test]
+fn an_expired_anchor_cannot_make_a_chain_valid() {
+    let root = {
+        let mut s = Spec::ca("Old Root CA");
+        s.not_before = AT_UNIX - 3650 * DAY;
+        s.not_after = AT_UNIX - DAY;
+        s.self_signed()
+    };
+    let inter = Spec::ca("Test Intermediate CA").signed_by(&root);
+    let leaf = Spec::leaf("api.example.com").signed_by(&inter);
+    let d = tempdir();
+    let full = write(d.path(), "full.pem", format!("{}{}", leaf.pem, inter.pem));
+    let rootp = write(d.path(), "root.pem", &root.pem);
+    let (code, doc) = check(full.to_str().unwrap(), rootp.to_str().unwrap(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "anchor-expired").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn leaf_shape_findings() {
+    // A CA certificate served as the leaf.
+    let c = chain_with("api.example.com", |s| {
+        s.ca = true;
+        s.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+    });
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "ca-as-leaf").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+
+    // clientAuth only.
+    let c = chain_with("api.example.com", |s| {
+        s.eku = Some(vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth])
+    });
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "leaf-missing-server-auth").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+
+    // CN not among the SANs is a warning.
+    let c = chain_with("api.example.com", |s| s.cn = "legacy-name".into());
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(severity(&doc, "cn-not-in-san").as_deref(), Some("warn"));
+}
+
+#[test]
+fn extra_and_duplicate_certificates_are_info() {
+    let c = chain("api.example.com");
+    let stranger = Spec::ca("Unrelated CA").self_signed();
+    let d = tempdir();
+    let p = write(
+        d.path(),
+        "p.pem",
+        format!(
+            "{}{}{}{}",
+            c.leaf.pem, c.inter.pem, c.inter.pem, stranger.pem
+        ),
+    );
+    let root = write(d.path(), "root.pem", &c.root.pem);
+    let (code, doc) = check(p.to_str().unwrap(), root.to_str().unwrap(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        severity(&doc, "duplicate-certificate").as_deref(),
+        Some("info")
+    );
+    assert_eq!(severity(&doc, "extra-certificate").as_deref(), Some("info"));
+}
+
+/// openssl, for what rcgen with ring cannot make (RSA-1024 keys, SHA-1 signatures).
+fn openssl(args: &[&str], dir: &std::path::Path) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn openssl_chain(dir: &std::path::Path, leaf_key: &str, digest: &str) {
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=OpenSSL Test CA",
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ],
+        dir,
+    );
+    openssl(
+        &[
+            "req",
+            "-newkey",
+            leaf_key,
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=api.example.com",
+        ],
+        dir,
+    );
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:api.example.com\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n").unwrap();
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "200",
+            &format!("-{digest}"),
+            "-extfile",
+            "ext.cnf",
+        ],
+        dir,
+    );
+}
+
+#[test]
+fn weak_keys_and_sha1_signatures() {
+    // These certificates are valid from now for 200 days: judged at the real time.
+    let d = tempdir();
+    openssl_chain(d.path(), "rsa:1024", "sha256");
+    let (code, doc, _) = run_json([
+        "check",
+        d.path().join("leaf.pem").to_str().unwrap(),
+        "--trust-store",
+        d.path().join("ca.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "weak-key").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+
+    let d = tempdir();
+    openssl_chain(d.path(), "rsa:2048", "sha1");
+    let (code, doc, _) = run_json([
+        "check",
+        d.path().join("leaf.pem").to_str().unwrap(),
+        "--trust-store",
+        d.path().join("ca.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        severity(&doc, "sha1-signature").as_deref(),
+        Some("deny"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn the_shipped_store_rejects_a_test_ca_and_holds_amazons_roots() {
+    let c = chain("api.example.com");
+    let (_d, full, _root) = files(&c);
+    let (code, doc, _) = run_json(["check", &full, "--at", AT]);
+    assert_eq!(code, 1);
+    assert!(codes(&doc).contains(&"untrusted-root".to_string()));
+    // SHA-256 fingerprints as AWS publishes them for ACM's roots.
+    for (alias, sha256) in [
+        ("amazonrootca1", "8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E"),
+        ("amazonrootca2", "1B:A5:B2:AA:8C:65:40:1A:82:96:01:18:F8:0B:EC:4F:62:30:4D:83:CE:C4:71:3A:19:C3:9C:01:1E:A4:6D:B4"),
+        ("amazonrootca3", "18:CE:6C:FE:7B:F1:4E:60:B2:E3:47:B8:DF:E8:68:CB:31:D0:2E:BB:3A:DA:27:15:69:F5:03:43:B4:6D:B3:A4"),
+        ("amazonrootca4", "E3:5D:28:41:9E:D0:20:25:CF:A6:90:38:CD:62:39:62:45:8D:A5:C6:95:FB:DE:A3:C2:2B:0B:FB:25:89:70:92"),
+        ("starfieldservicesrootg2ca", "56:8D:69:05:A2:C8:87:08:A4:B3:02:51:90:ED:CF:ED:B1:97:4A:60:6A:13:C6:E5:29:0F:CB:2A:E6:3E:DA:B5"),
+    ] {
+        let (code, doc, _) = run_json(["truststore", "show", alias]);
+        assert_eq!(code, 0, "{alias}");
+        assert_eq!(doc["entry"]["sha256"], sha256, "{alias}");
+        assert_eq!(doc["certificate"]["sha256"], sha256, "{alias}: the shipped PEM hashes to the listed value");
+        assert_eq!(doc["entry"]["shipped"], true);
+    }
+}
