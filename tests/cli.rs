@@ -1,0 +1,291 @@
+//! The command-line contract: bad input gives one clear error line and the right exit code,
+//! `--help` carries examples and exit codes, and reports match their snapshots.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+fn expect_input_error(args: &[&str], needle: &str) {
+    let (code, out, err) = run(args);
+    assert_eq!(code, 2, "{args:?}: stdout {out} stderr {err}");
+    let first = err.lines().next().unwrap_or("");
+    assert!(first.starts_with("error: "), "{args:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err}"
+    );
+    assert_no_panic(&err);
+}
+
+#[test]
+fn bad_certificate_inputs_are_one_line_errors() {
+    let d = tempdir();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    write(d.path(), "empty.pem", "");
+    write(d.path(), "text.pem", "hello, this is not a certificate\n");
+    let c = chain("api.example.com");
+    let pem = &c.leaf.pem;
+    write(d.path(), "truncated.pem", &pem[..pem.len() / 2]);
+    write(d.path(), "key.pem", c.leaf.key.serialize_pem());
+    let csr = rcgen::CertificateParams::new(vec!["a.example.com".to_string()])
+        .unwrap()
+        .serialize_request(&c.leaf.key)
+        .unwrap();
+    write(d.path(), "csr.pem", csr.pem().unwrap());
+    write(
+        d.path(),
+        "junk.der",
+        [0x30u8, 0x82, 0x01, 0x00, 0x02, 0x01, 0x00],
+    );
+    let big = std::fs::File::create(d.path().join("big.pem")).unwrap();
+    big.set_len(100 * 1024 * 1024).unwrap();
+
+    expect_input_error(&["check", &p("empty.pem")], "empty");
+    expect_input_error(&["check", &p("text.pem")], "no certificate found");
+    expect_input_error(&["check", &p("truncated.pem")], "malformed PEM");
+    expect_input_error(&["check", &p("key.pem")], "private key");
+    expect_input_error(&["check", &p("csr.pem")], "signing request");
+    expect_input_error(&["check", &p("junk.der")], "not a valid X.509 certificate");
+    let start = std::time::Instant::now();
+    expect_input_error(&["check", &p("big.pem")], "more than");
+    assert!(
+        start.elapsed().as_secs() < 5,
+        "a 100 MB file must be refused before reading it"
+    );
+    expect_input_error(&["check", d.path().to_str().unwrap()], "is a directory");
+    expect_input_error(&["check", &p("missing.pem")], "no such file");
+    expect_input_error(
+        &["check", &p("key.pem"), "--hostname", "bad_host!"],
+        "bad hostname",
+    );
+    expect_input_error(
+        &["check", "https://api.example.com", "--at", "yesterday"],
+        "bad --at",
+    );
+    expect_input_error(&["check", "http://api.example.com"], "https://");
+    expect_input_error(&["inspect", &p("key.pem")], "private key");
+    expect_input_error(&["truststore", "show", "no-such-alias"], "no-such-alias");
+    expect_input_error(
+        &["check", &p("text.pem"), "--trust-store", &p("empty.pem")],
+        "",
+    );
+}
+
+#[test]
+fn an_unresolvable_host_is_an_operational_error() {
+    let (code, _, err) = run(["check", "https://host.invalid", "--timeout", "5"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.starts_with("error: cannot resolve host.invalid"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_errors_are_one_document() {
+    let (code, doc, err) = run_json(["check", "/no/such/file.pem"]);
+    assert_eq!(code, 2);
+    assert_eq!(doc["exit_code"], 2);
+    assert_eq!(doc["schema_version"], 1);
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no such file"));
+    assert!(err.starts_with("error: "));
+}
+
+#[test]
+fn every_subcommand_help_has_examples_and_exit_codes() {
+    for args in [
+        vec!["check"],
+        vec!["inspect"],
+        vec!["truststore", "list"],
+        vec!["truststore", "show"],
+        vec!["truststore", "export"],
+        vec!["truststore", "update"],
+        vec!["truststore", "verify"],
+        vec!["policy", "check"],
+        vec!["ca", "init"],
+        vec!["issue", "onprem"],
+        vec!["rotate"],
+        vec!["scan"],
+    ] {
+        let mut a = args.clone();
+        a.push("--help");
+        let (code, out, _) = run(&a);
+        assert_eq!(code, 0, "{a:?}");
+        assert!(
+            out.contains("EXAMPLES:") && out.contains("EXIT CODES:"),
+            "{a:?}:\n{out}"
+        );
+    }
+}
+
+/// Replaces what changes from run to run (fingerprints, dates, temp paths, serials).
+fn mask(text: &str, dir: &Path) -> String {
+    let text = text.replace(&dir.display().to_string(), "<DIR>");
+    let mut out = String::new();
+    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',') {
+        let core = word.trim_end_matches(|c: char| c.is_whitespace() || c == '"' || c == ',');
+        let tail = &word[core.len()..];
+        let hexish = core.len() >= 16 && core.chars().all(|c| c.is_ascii_hexdigit() || c == ':');
+        let masked = if hexish {
+            "<HEX>".to_string()
+        } else {
+            core.to_string()
+        };
+        out.push_str(&masked);
+        out.push_str(tail);
+    }
+    out
+}
+
+fn snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {name}; run with UPDATE_SNAPSHOTS=1"));
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs; run with UPDATE_SNAPSHOTS=1 to accept"
+    );
+}
+
+#[test]
+fn help_snapshots() {
+    snapshot("help.txt", &run(["--help"]).1);
+    snapshot("check-help.txt", &run(["check", "--help"]).1);
+}
+
+#[test]
+fn report_snapshots() {
+    let c = chain("api.example.com");
+    let d = tempdir();
+    let leaf = write(d.path(), "leaf.pem", &c.leaf.pem);
+    let root = write(d.path(), "root.pem", &c.root.pem);
+    let args = [
+        "check",
+        leaf.to_str().unwrap(),
+        "--trust-store",
+        root.to_str().unwrap(),
+        "--hostname",
+        "api.example.com",
+        "--at",
+        AT,
+        "--no-color",
+    ];
+    let (code, human, _) = run(args);
+    assert_eq!(code, 1);
+    snapshot("check-missing-intermediate.txt", &mask(&human, d.path()));
+    let (code, json, _) = run(std::iter::once("--json").chain(args));
+    assert_eq!(code, 1);
+    snapshot("check-missing-intermediate.json", &mask(&json, d.path()));
+}
+
+#[test]
+fn truststore_list_export_verify_update() {
+    let (code, doc, _) = run_json(["truststore", "list", "--at", AT]);
+    assert_eq!(code, 0);
+    let entries = doc["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 398);
+    assert!(entries.iter().any(|e| e["status"] == "expired"));
+    assert!(entries.iter().any(|e| e["status"] == "fingerprint-only"));
+    assert!(entries.iter().any(|e| e["status"] == "valid"));
+
+    let (code, doc, _) = run_json(["truststore", "verify"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["mismatches"], 0);
+    assert!(doc["roots"].as_u64().unwrap() >= 100);
+
+    let d = tempdir();
+    let out = d.path().join("apigw.pem");
+    let (code, doc, _) = run_json([
+        "truststore",
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0);
+    let exported = doc["exported"].as_u64().unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        text.matches("-----BEGIN CERTIFICATE-----").count() as u64,
+        exported
+    );
+    let openssl = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("openssl crl2pkcs7 -nocrl -certfile {} | openssl pkcs7 -print_certs -noout | grep -c '^subject='", out.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&openssl.stdout).trim(),
+        exported.to_string()
+    );
+
+    // A saved page: two real entries and one new alias.
+    let page = "Alias name: amazonrootca1\n\t SHA1: 8D:A7:F9:65:EC:5E:FC:37:91:0F:1C:6E:59:FD:C1:CC:6A:6E:DE:16\n\t SHA256: 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E\n\nAlias name: newca2027\n\t SHA1: 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33\n\t SHA256: 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\n";
+    let pagef = write(d.path(), "page.txt", page);
+    let list = d.path().join("list.tsv");
+    let (code, doc, _) = run_json([
+        "truststore",
+        "update",
+        "--from",
+        pagef.to_str().unwrap(),
+        "--out",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["added"], serde_json::json!(["newca2027"]));
+    assert_eq!(doc["removed"].as_array().unwrap().len(), 397);
+    assert_eq!(doc["written"], true);
+    let (code, doc, _) = run_json([
+        "truststore",
+        "update",
+        "--from",
+        pagef.to_str().unwrap(),
+        "--out",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["written"], false);
+    assert_eq!(doc["added"].as_array().unwrap().len(), 0);
+    let empty = write(d.path(), "empty.txt", "nothing to see\n");
+    let (code, _, err) = run([
+        "truststore",
+        "update",
+        "--from",
+        empty.to_str().unwrap(),
+        "--out",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn policy_check_lists_codes_and_reports_every_problem() {
+    let (code, doc, _) = run_json(["policy", "check"]);
+    assert_eq!(code, 0);
+    assert!(doc["levels"].as_array().unwrap().len() >= 20);
+    let d = tempdir();
+    let bad = write(
+        d.path(),
+        "bad.toml",
+        "min-days = 99999\n[levels]\nuntrusted-root = \"allow\"\nbogus-code = \"deny\"\n",
+    );
+    let (code, _, err) = run(["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("2 problems") && err.contains("line 1") && err.contains("line 4"),
+        "{err}"
+    );
+}
