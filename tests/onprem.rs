@@ -1,0 +1,542 @@
+//! On-prem lifecycle end to end in temp dirs: ca init, issue onprem (every key type and format),
+//! rotate (window, changes, dry run, rollback, lock), scan (JSON and metrics); every written
+//! file re-parsed.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use support::*;
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Parses a PEM file's first certificate.
+fn cert(p: &Path) -> certctl::x509::CertInfo {
+    let bytes = std::fs::read(p).unwrap();
+    let ders = certctl::pem::decode_certificates(&bytes).unwrap();
+    certctl::x509::CertInfo::parse(&ders[0]).unwrap()
+}
+
+fn key_fits(dir: &Path) -> bool {
+    let key = certctl::keys::load_pem(&std::fs::read(dir.join("key.pem")).unwrap()).unwrap();
+    certctl::keys::matches(&key, &cert(&dir.join("cert.pem")))
+}
+
+#[test]
+fn issue_onprem_self_signed_every_key_type() {
+    for (alg, label) in [
+        ("ecdsa-p256", "EC P-256"),
+        ("ecdsa-p384", "EC P-384"),
+        ("rsa-2048", "RSA 2048"),
+        ("rsa-3072", "RSA 3072"),
+    ] {
+        let d = tempdir();
+        let out = d.path().join("lb");
+        let (code, doc, err) = run_json([
+            "issue",
+            "onprem",
+            "--dns",
+            "lb.onprem.example.internal",
+            "--ip",
+            "10.0.0.5",
+            "--key",
+            alg,
+            "--days",
+            "90",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--at",
+            AT,
+        ]);
+        assert_eq!(code, 0, "{alg}: {err}");
+        assert_eq!(doc["certificate"]["key"], label);
+        let c = cert(&out.join("cert.pem"));
+        assert_eq!(c.dns_names, vec!["lb.onprem.example.internal".to_string()]);
+        assert_eq!(
+            c.ip_addresses,
+            vec!["10.0.0.5".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(c.not_after, AT_UNIX + 90 * DAY);
+        assert!(c.not_before <= AT_UNIX);
+        assert!(c.is_self_issued());
+        assert!(key_fits(&out), "{alg}");
+        assert_eq!(mode(&out.join("key.pem")), 0o600);
+        assert_eq!(mode(&out.join("cert.pem")), 0o644);
+        assert_eq!(cert(&out.join("fullchain.pem")).sha256, c.sha256);
+        // What API Gateway would say, and what a private store says.
+        let full = out.join("fullchain.pem");
+        let (code, doc, _) = run_json([
+            "check",
+            full.to_str().unwrap(),
+            "--at",
+            AT,
+            "--hostname",
+            "lb.onprem.example.internal",
+        ]);
+        assert_eq!(code, 1);
+        assert_eq!(codes(&doc), vec!["self-signed".to_string()]);
+        let (code, _, _) = run_json([
+            "check",
+            full.to_str().unwrap(),
+            "--trust-store",
+            full.to_str().unwrap(),
+            "--at",
+            AT,
+            "--hostname",
+            "10.0.0.5",
+        ]);
+        assert_eq!(code, 0, "{alg}");
+        // No private key bytes in any output.
+        let (_, out_h, err_h) = run(["-v", "inspect", out.join("key.pem").to_str().unwrap()]);
+        assert!(!out_h.contains("PRIVATE KEY") && !err_h.contains("PRIVATE KEY"));
+    }
+}
+
+#[test]
+fn issue_onprem_with_a_ca_haproxy_and_pkcs12() {
+    let d = tempdir();
+    let ca = d.path().join("ca");
+    let (code, _, err) = run([
+        "ca",
+        "init",
+        "--dir",
+        ca.to_str().unwrap(),
+        "--name",
+        "Test On-Prem CA",
+        "--days",
+        "100",
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(mode(&ca.join("ca.key")), 0o600);
+    // Never overwritten without --force.
+    let (code, _, err) = run(["ca", "init", "--dir", ca.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 2, "{err}");
+    let pw = write(d.path(), "pw", "s3cret\n");
+    let out = d.path().join("f5");
+    let (code, doc, err) = run_json([
+        "issue",
+        "onprem",
+        "--dns",
+        "f5.example.internal",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--days",
+        "365",
+        "--format",
+        "haproxy",
+        "--format",
+        "pkcs12",
+        "--p12-password-file",
+        pw.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Capped at the CA's expiry, with a warning.
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 1, "{doc:#}");
+    let c = cert(&out.join("cert.pem"));
+    let ca_cert = cert(&ca.join("ca.pem"));
+    assert_eq!(c.not_after, ca_cert.not_after);
+    assert!(c.issued_by(&ca_cert));
+    assert_eq!(mode(&out.join("haproxy.pem")), 0o600);
+    assert_eq!(mode(&out.join("cert.p12")), 0o600);
+    let haproxy = std::fs::read_to_string(out.join("haproxy.pem")).unwrap();
+    assert_eq!(haproxy.matches("BEGIN CERTIFICATE").count(), 2);
+    assert_eq!(haproxy.matches("BEGIN PRIVATE KEY").count(), 1);
+    // openssl reads the PKCS#12 with the password.
+    let o = std::process::Command::new("openssl")
+        .args([
+            "pkcs12",
+            "-in",
+            out.join("cert.p12").to_str().unwrap(),
+            "-passin",
+            "pass:s3cret",
+            "-nokeys",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("f5.example.internal"));
+    // The chain verifies against the CA.
+    let full = out.join("fullchain.pem");
+    let (code, _, _) = run_json([
+        "check",
+        full.to_str().unwrap(),
+        "--trust-store",
+        ca.join("ca.pem").to_str().unwrap(),
+        "--at",
+        AT,
+        "--hostname",
+        "f5.example.internal",
+    ]);
+    assert_eq!(code, 0);
+    // A group-readable CA key is refused.
+    std::fs::set_permissions(ca.join("ca.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "x.example.internal",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--out-dir",
+        d.path().join("x").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("readable by group or others"), "{err}");
+    assert!(!d.path().join("x").join("cert.pem").exists());
+}
+
+#[test]
+fn issue_onprem_refuses_bad_input_and_writes_nothing() {
+    let d = tempdir();
+    let out = d.path().join("lb");
+    let o = out.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--dns", "*.*.example"], "wildcard"),
+        (vec!["--dns", "a..example"], "empty label"),
+        (vec!["--dns", &"a".repeat(254)], "253"),
+        (
+            vec!["--dns", "ok.example", "--ip", "10.0.0.300"],
+            "not an IP address",
+        ),
+        (vec!["--dns", "ok.example", "--days", "0"], "--days"),
+        (
+            vec!["--dns", "ok.example", "--key", "dsa-1024"],
+            "unknown key algorithm",
+        ),
+        (
+            vec!["--dns", "ok.example", "--format", "jks"],
+            "unknown --format",
+        ),
+        (
+            vec!["--dns", "ok.example", "--format", "pkcs12"],
+            "PKCS#12 password",
+        ),
+    ] {
+        let mut a = vec!["issue", "onprem", "--out-dir", o, "--at", AT];
+        a.extend(args.iter().copied());
+        let (code, _, err) = run(&a);
+        assert_eq!(code, 2, "{a:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{a:?}: {err}"
+        );
+        assert!(
+            !out.join("cert.pem").exists() && !out.join("key.pem").exists(),
+            "{a:?} wrote files"
+        );
+    }
+    // An out dir that is a symlink to somewhere else.
+    let real = d.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = d.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "ok.example",
+        "--out-dir",
+        link.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_dir(&real).unwrap().count(), 0);
+    // An existing pair needs --force; with it, the old pair is kept for rollback.
+    assert_eq!(
+        run([
+            "issue",
+            "onprem",
+            "--dns",
+            "ok.example",
+            "--out-dir",
+            o,
+            "--at",
+            AT
+        ])
+        .0,
+        0
+    );
+    let first = cert(&out.join("cert.pem")).sha256;
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "ok.example",
+        "--out-dir",
+        o,
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(cert(&out.join("cert.pem")).sha256, first);
+    assert_eq!(
+        run([
+            "issue",
+            "onprem",
+            "--dns",
+            "ok.example",
+            "--out-dir",
+            o,
+            "--at",
+            AT,
+            "--force"
+        ])
+        .0,
+        0
+    );
+    assert_ne!(cert(&out.join("cert.pem")).sha256, first);
+    assert!(key_fits(&out));
+}
+
+fn config(dir: &Path, extra: &str) -> std::path::PathBuf {
+    write(
+        dir,
+        "onprem.toml",
+        format!(
+            "[[cert]]\nname = \"onprem-lb\"\ndns = [\"lb.onprem.example.internal\"]\nip = [\"10.0.0.5\"]\nout-dir = \"lb\"\ndays = 365\nrenew-before = \"30d\"\n{extra}"
+        ),
+    )
+}
+
+#[test]
+fn rotate_renews_only_when_due_and_runs_the_hook_on_change() {
+    let d = tempdir();
+    let cfg = config(d.path(), "deploy-hook = \"echo $CERTCTL_ACTION $CERTCTL_FINGERPRINT >> hook.log; test -r \\\"$CERTCTL_KEY\\\"\"\n");
+    let c = cfg.to_str().unwrap();
+    let hook_lines = || {
+        std::fs::read_to_string(d.path().join("hook.log"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    // Hooks run in the current directory: run certctl from the temp dir.
+    let rotate = |extra: &[&str]| {
+        let mut a = vec!["--json", "rotate", "--config", c];
+        a.extend_from_slice(extra);
+        let out = certctl().args(&a).current_dir(d.path()).output().unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), doc)
+    };
+    let (code, doc) = rotate(&["--at", AT]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["sets"][0]["action"], "renewed");
+    assert_eq!(doc["sets"][0]["reasons"], serde_json::json!(["missing"]));
+    assert_eq!(hook_lines(), 1);
+    let lb = d.path().join("lb");
+    assert!(key_fits(&lb));
+    // Not due: unchanged, no hook.
+    let (code, doc) = rotate(&["--at", AT]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["sets"][0]["action"], "unchanged");
+    assert_eq!(hook_lines(), 1);
+    // Inside the window (335 days later): renewed.
+    let later = "2031-05-02T00:00:00Z";
+    let (code, doc) = rotate(&["--at", later, "--dry-run"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["sets"][0]["action"], "would-renew");
+    assert_eq!(hook_lines(), 1, "a dry run runs nothing");
+    let (code, doc) = rotate(&["--at", later]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["sets"][0]["action"], "renewed");
+    assert_eq!(
+        doc["sets"][0]["reasons"],
+        serde_json::json!(["renew-window"])
+    );
+    assert_ne!(
+        doc["sets"][0]["old"]["sha256"],
+        doc["sets"][0]["new"]["sha256"]
+    );
+    assert_eq!(hook_lines(), 2);
+    // Changed names: renewed.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("ip = [\"10.0.0.5\"]", "ip = [\"10.0.0.6\"]");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, doc) = rotate(&["--at", later]);
+    assert_eq!(
+        doc["sets"][0]["reasons"],
+        serde_json::json!(["names-changed"])
+    );
+    assert_eq!(
+        cert(&lb.join("cert.pem")).ip_addresses,
+        vec!["10.0.0.6".parse::<std::net::IpAddr>().unwrap()]
+    );
+    // A key that does not fit the certificate: renewed.
+    let other = certctl::keys::generate(certctl::keys::KeyAlg::EcdsaP256).unwrap();
+    let key_path = std::fs::canonicalize(lb.join("key.pem")).unwrap();
+    std::fs::write(&key_path, certctl::keys::to_pem(&other)).unwrap();
+    let (_, doc) = rotate(&["--at", later]);
+    assert_eq!(
+        doc["sets"][0]["reasons"],
+        serde_json::json!(["key-mismatch"])
+    );
+    assert!(key_fits(&lb));
+    // Key type change.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("days = 365", "days = 365\nkey = \"ecdsa-p384\"");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, doc) = rotate(&["--at", later]);
+    assert_eq!(
+        doc["sets"][0]["reasons"],
+        serde_json::json!(["key-type-changed"])
+    );
+    assert_eq!(doc["sets"][0]["new"]["key"], "EC P-384");
+}
+
+#[test]
+fn a_failing_hook_restores_the_previous_pair() {
+    let d = tempdir();
+    let cfg = config(d.path(), "");
+    let c = cfg.to_str().unwrap();
+    assert_eq!(run(["rotate", "--config", c, "--at", AT]).0, 0);
+    let lb = d.path().join("lb");
+    let before = cert(&lb.join("cert.pem")).sha256;
+    let text = std::fs::read_to_string(&cfg).unwrap()
+        + "deploy-hook = \"echo reload failed >&2; exit 7\"\n";
+    std::fs::write(&cfg, text).unwrap();
+    let (code, doc, _) = run_json(["rotate", "--config", c, "--at", AT, "--force"]);
+    assert_eq!(code, 1);
+    let s = &doc["sets"][0];
+    assert_eq!(s["action"], "failed");
+    assert_eq!(s["rolled_back"], true);
+    assert_eq!(s["hook"]["exit_code"], 7);
+    assert!(s["hook"]["output"]
+        .as_str()
+        .unwrap()
+        .contains("reload failed"));
+    assert_eq!(cert(&lb.join("cert.pem")).sha256, before);
+    assert!(key_fits(&lb));
+}
+
+#[test]
+fn rotate_config_errors_are_reported_at_once() {
+    let d = tempdir();
+    let cfg = write(d.path(), "bad.toml", "[[cert]]\nname = \"a\"\ndns = [\"*.*.example\"]\nip = [\"nope\"]\nout-dir = \"a\"\ndays = 0\nrenew-before = \"sometime\"\nhook = \"x\"\n");
+    let (code, _, err) = run(["rotate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    for l in ["line 3", "line 4", "line 6", "line 7", "line 8"] {
+        assert!(err.contains(l), "{l}: {err}");
+    }
+    assert!(!d.path().join("a").exists(), "nothing written");
+    let (code, _, err) = run([
+        "rotate",
+        "--config",
+        d.path().join("missing.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn two_concurrent_rotations_renew_once() {
+    let d = tempdir();
+    // A slow hook keeps the lock held while the second run waits for it.
+    let cfg = config(d.path(), "deploy-hook = \"sleep 1; echo x >> hook.log\"\n");
+    let c = cfg.to_str().unwrap().to_string();
+    let spawn = || {
+        certctl()
+            .args(["--json", "rotate", "--config", &c, "--at", AT])
+            .current_dir(d.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let actions: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert_eq!(o.status.code(), Some(0));
+            let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            doc["sets"][0]["action"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let mut sorted = actions.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec!["renewed".to_string(), "unchanged".to_string()],
+        "{actions:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("hook.log"))
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn scan_reports_expiry_and_writes_metrics() {
+    let d = tempdir();
+    let soon = chain_with("soon.example.com", |s| s.not_after = AT_UNIX + 5 * DAY);
+    let gone = chain_with("gone.example.com", |s| s.not_after = AT_UNIX - 5 * DAY);
+    let fine = chain("fine.example.com");
+    std::fs::create_dir_all(d.path().join("a/b")).unwrap();
+    write(d.path(), "a/soon.pem", &soon.leaf.pem);
+    write(d.path(), "a/b/gone.crt", &gone.leaf.pem);
+    write(d.path(), "a/b/fine.der", &fine.leaf.der);
+    write(
+        d.path(),
+        "a/bundle.pem",
+        format!("{}{}", fine.leaf.pem, fine.inter.pem),
+    );
+    write(d.path(), "a/key.pem", fine.leaf.key.serialize_pem());
+    write(d.path(), "a/notes.txt", "hello");
+    write(
+        d.path(),
+        "a/broken.pem",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n",
+    );
+    let metrics = d.path().join("certctl.prom");
+    let (code, doc, _) = run_json([
+        "scan",
+        d.path().join("a").to_str().unwrap(),
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["certificates"], 5);
+    assert_eq!(doc["expired"], 1);
+    assert_eq!(doc["expiring"], 1);
+    assert_eq!(doc["problems"].as_array().unwrap().len(), 1);
+    for item in doc["items"].as_array().unwrap() {
+        for k in ["path", "subject", "not_after", "days_left", "findings"] {
+            assert!(!item[k].is_null(), "{k}");
+        }
+    }
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert_eq!(
+        text.matches("certctl_certificate_expiry_timestamp_seconds{")
+            .count(),
+        5
+    );
+    assert!(text.contains(&format!("{} {}", "certctl_scan_timestamp_seconds", AT_UNIX)));
+    assert!(text.contains("subject=\"CN=gone.example.com\""));
+    // Only fine certificates: exit 0.
+    let (code, _, _) = run_json([
+        "scan",
+        d.path().join("a/b/fine.der").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(run(["scan", d.path().join("nope").to_str().unwrap()]).0, 2);
+}
