@@ -225,6 +225,31 @@ impl CertSet {
         Ok(prev)
     }
 
+    /// Marks a deployment as in progress (written before the switch, cleared after the deploy
+    /// hook and verification succeed): a run killed in between leaves the mark, and the next
+    /// run redeploys instead of trusting a pair that was never loaded.
+    pub fn mark_pending(&self, id: &str) -> Result<(), SetError> {
+        let p = self.dir.join(".pending");
+        crate::fsx::write_atomic(&p, id.as_bytes(), 0o600).map_err(|e| SetError::Io {
+            path: p.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })
+    }
+
+    /// Whether a previous deployment was interrupted.
+    pub fn pending(&self) -> bool {
+        self.dir.join(".pending").exists()
+    }
+
+    pub fn clear_pending(&self) -> Result<(), SetError> {
+        let p = self.dir.join(".pending");
+        match fs::remove_file(&p) {
+            Ok(()) => sync_dir(&self.dir),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&p)(e)),
+        }
+    }
+
     /// The version `.current` points at.
     pub fn current_id(&self) -> Option<String> {
         fs::read_link(self.dir.join(".current"))

@@ -261,7 +261,12 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
             });
         }
     }
-    let mut renew_before = RenewBefore::Duration(30 * 86_400);
+    // Default: 30 days before expiry, or a third of the lifetime for short-lived certificates.
+    let mut renew_before = if days > 90 {
+        RenewBefore::Duration(30 * 86_400)
+    } else {
+        RenewBefore::Percent(33)
+    };
     if let Some((s, l)) = r.string(t, "renew-before") {
         if let Some(p) = s.strip_suffix('%') {
             match p.trim().parse::<u8>() {
@@ -407,6 +412,20 @@ deploy-hook = "systemctl reload nginx"
         let issues = RotateConfig::parse(text, Path::new(".")).unwrap_err();
         let lines: Vec<usize> = issues.iter().map(|i| i.line).collect();
         assert_eq!(lines, vec![3, 4, 6, 7, 8], "{issues:?}");
+    }
+
+    #[test]
+    fn the_documented_template_is_valid() {
+        let text = include_str!("../../policies/onprem.toml");
+        let c = RotateConfig::parse(text, Path::new("/etc/certctl")).unwrap();
+        assert_eq!(c.sets[0].name, "onprem-lb");
+        assert_eq!(c.lock_timeout, Duration::from_secs(300));
+        for key in SET_KEYS {
+            assert!(
+                text.contains(&format!("# {key} ")) || text.contains(&format!("\n{key} = ")),
+                "{key} is not documented"
+            );
+        }
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub struct SetReport {
     /// `renewed`, `unchanged`, `would-renew` (dry run) or `failed`.
     pub action: &'static str,
     /// Why it was (or would be) renewed: `missing`, `expired`, `renew-window`, `names-changed`,
-    /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `forced`.
+    /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `interrupted-deploy` (a previous
+    /// run died between the switch and a successful deploy hook), `forced`.
     pub reasons: Vec<&'static str>,
     pub old: Option<CertSummary>,
     pub new: Option<CertSummary>,
@@ -314,6 +315,7 @@ fn rotate_inner(
             }
         }
     }
+    set.clear_pending().map_err(|e| e.to_string())?;
     if let Err(e) = set.prune(cfg.keep) {
         rep.warnings
             .push(format!("could not prune old versions: {e}"));
@@ -367,6 +369,10 @@ fn roll_back(
     match set.rollback() {
         Ok(_) => {
             rep.rolled_back = true;
+            if let Err(e) = set.clear_pending() {
+                rep.warnings
+                    .push(format!("could not clear the deployment mark: {e}"));
+            }
             if let (Some(hook), Some(prev)) = (&cfg.deploy_hook, previous) {
                 let env = hook_env(cfg, set, files, &prev.cert, "rollback");
                 let h = run_hook(hook, &env, cfg.hook_timeout);
