@@ -142,7 +142,10 @@ impl CertSet {
         let start = Instant::now();
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(Lock { _file: file }),
+                Ok(()) => {
+                    self.clean_stale();
+                    return Ok(Lock { _file: file });
+                }
                 Err(fs::TryLockError::WouldBlock) if start.elapsed() < timeout => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
@@ -153,6 +156,20 @@ impl CertSet {
                     })
                 }
                 Err(fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+            }
+        }
+    }
+
+    /// Removes temp files and links a killed run left behind (only called with the lock held,
+    /// so no live writer owns them).
+    fn clean_stale(&self) {
+        let Ok(rd) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && (name.contains(".link.") || name.contains(".tmp.")) {
+                let _ = fs::remove_file(e.path());
             }
         }
     }

@@ -59,14 +59,6 @@ fn killed_rotations_never_leave_a_mixed_or_partial_pair() {
             seen_new += 1;
             current = now;
         }
-        // No stray temp files next to the live names.
-        for e in std::fs::read_dir(&lb).unwrap() {
-            let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(
-                !name.contains(".tmp.") && !name.contains(".link."),
-                "run {i}: leftover {name}"
-            );
-        }
     }
     assert!(
         seen_new > 0,
@@ -80,4 +72,12 @@ fn killed_rotations_never_leave_a_mixed_or_partial_pair() {
     assert_eq!(code, 0);
     assert_eq!(doc["sets"][0]["action"], "unchanged", "{doc:#}");
     assert!(pair(&lb).1);
+    // Temp files of killed runs are gone once a run has held the lock.
+    for e in std::fs::read_dir(&lb).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.contains(".tmp.") && !name.contains(".link."),
+            "leftover {name}"
+        );
+    }
 }

@@ -509,7 +509,8 @@ fn tempfile_for_output() -> Option<(std::fs::File, PathBuf)> {
         .map(|f| (f, path))
 }
 
-/// Fetches the served chain (the same code as `check https://…`) until it shows `cert`.
+/// Fetches the served chain (the same code as `check https://…`) until it shows `cert` on
+/// three connections in a row (a graceful reload lets old workers answer for a moment).
 fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), String> {
     let crate::jobs::input::Target::Url { host, port } =
         crate::jobs::input::parse_target(url).map_err(|e| e.to_string())?
@@ -521,6 +522,7 @@ fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), Stri
         .clone()
         .or_else(|| cfg.dns.first().cloned());
     let deadline = Instant::now() + cfg.verify_timeout;
+    let mut streak = 0;
     loop {
         let last = match crate::jobs::input::fetch(
             &host,
@@ -530,7 +532,13 @@ fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), Stri
             5.0,
         ) {
             Ok(remote) => match remote.certs.first() {
-                Some(c) if c.sha256 == cert.sha256 => return Ok(()),
+                Some(c) if c.sha256 == cert.sha256 => {
+                    streak += 1;
+                    if streak == 3 {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 Some(c) => format!(
                     "{url} still serves {} (expected {})",
                     c.sha256.short(),
@@ -540,6 +548,7 @@ fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), Stri
             },
             Err(e) => format!("cannot verify {url}: {e}"),
         };
+        streak = 0;
         if Instant::now() >= deadline {
             return Err(last);
         }
