@@ -201,6 +201,8 @@ impl CertSet {
         }
         fs::create_dir(&vdir).map_err(io(&vdir))?;
         fs::set_permissions(&vdir, fs::Permissions::from_mode(0o755)).map_err(io(&vdir))?;
+        // Write every file, then flush them together: the journal commits once for all.
+        let mut written = Vec::with_capacity(files.len());
         for f in files {
             let p = vdir.join(f.name);
             let mut file = OpenOptions::new()
@@ -212,10 +214,14 @@ impl CertSet {
             file.set_permissions(fs::Permissions::from_mode(f.mode))
                 .map_err(io(&p))?;
             file.write_all(&f.bytes).map_err(io(&p))?;
-            file.sync_all().map_err(io(&p))?;
+            written.push((p, file));
         }
-        sync_dir(&vdir)?;
-        sync_dir(&sets)?;
+        // The directories' new entries are flushed in the same batch.
+        for d in [&vdir, &sets] {
+            let f = File::open(d).map_err(io(d))?;
+            written.push((d.clone(), f));
+        }
+        sync_all_parallel(&written)?;
         let old = self.current_id();
         // Top-level links first: they point through .current, so they change nothing yet.
         for f in files {
@@ -367,6 +373,29 @@ impl CertSet {
         let dst = self.dir.join(name);
         fs::rename(&tmp, &dst).map_err(io(&dst))
     }
+}
+
+/// fsyncs files concurrently: the filesystem commits its journal once for the whole batch
+/// instead of once per file.
+fn sync_all_parallel(files: &[(PathBuf, File)]) -> Result<(), SetError> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|(p, f)| s.spawn(move || f.sync_all().map_err(io(p))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(SetError::Io {
+                        path: PathBuf::new(),
+                        source: std::io::Error::other("an fsync thread panicked"),
+                    })
+                })
+            })
+            .collect::<Result<Vec<()>, SetError>>()
+            .map(|_| ())
+    })
 }
 
 fn sync_dir(dir: &Path) -> Result<(), SetError> {
