@@ -1,7 +1,7 @@
 //! The composition root: turns parsed arguments into a job, its report into output and an exit code.
 
 use crate::cli::{CaCommand, Cli, Command, IssueCommand, PolicyCommand, TruststoreCommand};
-use crate::jobs::{self, check::CheckRequest};
+use crate::jobs::{self, check::CheckRequest, JobError};
 use crate::output::Printer;
 use crate::policy::rotate::Format;
 
@@ -21,6 +21,12 @@ impl Failure {
             hint,
         }
     }
+}
+
+/// A job's error as a failure, with its exit code and hint.
+fn fail<E: JobError>(e: E) -> Failure {
+    let (code, hint) = (e.exit_code(), e.hint());
+    Failure::new(e, code, hint)
 }
 
 /// `--at` as Unix seconds.
@@ -78,41 +84,31 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
                 target: a.target,
                 chain: a.chain,
                 trust_store: a.trust_store,
-                hostname: a.hostname,
-                connect_to: a.connect_to,
-                timeout: a.timeout,
+                hostname: a.fetch.hostname,
+                connect_to: a.fetch.connect_to,
+                timeout: a.fetch.timeout,
                 min_days: a.min_days,
                 policy: a.policy,
                 fix_chain: a.fix_chain,
                 at,
             };
-            let report = jobs::check::run(&req).map_err(|e| {
-                let (code, hint) = (e.exit_code(), e.hint());
-                Failure::new(e, code, hint)
-            })?;
+            let report = jobs::check::run(&req).map_err(fail)?;
             printer.report(&report);
             Ok(report.exit_code())
         }
         Command::Inspect(a) => {
             let report = jobs::inspect::run(
                 &a.target,
-                a.hostname.as_deref(),
-                a.connect_to.as_deref(),
-                a.timeout,
+                a.fetch.hostname.as_deref(),
+                a.fetch.connect_to.as_deref(),
+                a.fetch.timeout,
                 at,
             )
-            .map_err(|e| {
-                let (code, hint) = (e.exit_code(), e.hint());
-                Failure::new(e, code, hint)
-            })?;
+            .map_err(fail)?;
             printer.report(&report);
             Ok(0)
         }
         Command::Truststore(t) => {
-            let fail = |e: jobs::truststore::TruststoreError| {
-                let (code, hint) = (e.exit_code(), e.hint());
-                Failure::new(e, code, hint)
-            };
             match t {
                 TruststoreCommand::List => {
                     printer.report(&jobs::truststore::list(at).map_err(fail)?)
@@ -151,10 +147,7 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
             force,
         }) => {
             let key = key.parse().map_err(|e| Failure::new(e, 2, None))?;
-            let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(|e| {
-                let code = e.exit_code();
-                Failure::new(e, code, None)
-            })?;
+            let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(fail)?;
             printer.report(&r);
             Ok(0)
         }
@@ -180,10 +173,7 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
                 force: a.force,
                 at,
             };
-            let r = jobs::onprem::issue::run(&req).map_err(|e| {
-                let (code, hint) = (e.exit_code(), e.hint());
-                Failure::new(e, code, hint)
-            })?;
+            let r = jobs::onprem::issue::run(&req).map_err(fail)?;
             printer.report(&r);
             Ok(0)
         }
@@ -195,10 +185,7 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
                 only: a.only,
                 at,
             };
-            let r = jobs::onprem::rotate::run(&req).map_err(|e| {
-                let (code, hint) = (e.exit_code(), e.hint());
-                Failure::new(e, code, hint)
-            })?;
+            let r = jobs::onprem::rotate::run(&req).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -215,10 +202,7 @@ fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure>
                 }),
                 at,
             };
-            let r = jobs::onprem::scan::run(&req).map_err(|e| {
-                let code = e.exit_code();
-                Failure::new(e, code, None)
-            })?;
+            let r = jobs::onprem::scan::run(&req).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }

@@ -252,16 +252,8 @@ pub struct CheckArgs {
     /// `apigateway` (the bundled list, default), or a PEM bundle / directory of PEM roots.
     #[arg(long, value_name = "apigateway|FILE|DIR", default_value = "apigateway")]
     pub trust_store: String,
-    /// The name clients use (DNS name or IP); default: the URL's host. Files: no name check
-    /// unless given.
-    #[arg(long, value_name = "NAME")]
-    pub hostname: Option<String>,
-    /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
-    #[arg(long, value_name = "HOST:PORT")]
-    pub connect_to: Option<String>,
-    /// Connect and handshake timeout in seconds, for URLs.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     /// Report `expires-soon` when a certificate of the path expires within N days
     /// (default: the policy's min-days, 30).
     #[arg(long, value_name = "N")]
@@ -343,13 +335,21 @@ pub struct InspectArgs {
     /// A PEM or DER file, or https://host[:port].
     #[arg(value_name = "FILE|URL")]
     pub target: String,
-    /// The SNI name to send (URLs); default: the URL's host.
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// How to reach and name a server (targets that are https:// URLs).
+#[derive(Debug, Args, Clone)]
+pub struct FetchArgs {
+    /// The name to check and to send as SNI (DNS name or IP); default: the URL's host. For
+    /// files, no name check unless given.
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
-    /// Dial HOST:PORT instead of the URL's address.
+    /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
     pub connect_to: Option<String>,
-    /// Connect and handshake timeout in seconds.
+    /// Connect and handshake timeout in seconds, for URLs.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
 }

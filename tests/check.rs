@@ -415,38 +415,25 @@ fn openssl_chain(dir: &std::path::Path, leaf_key: &str, digest: &str) {
     );
 }
 
+/// Checks an openssl-made chain (leaf key `leaf_key`, signed with `digest`); the certificates
+/// are valid from now for 200 days, so they are judged at the real time.
+fn openssl_finding(leaf_key: &str, digest: &str, code: &str) {
+    let d = tempdir();
+    openssl_chain(d.path(), leaf_key, digest);
+    let (exit, doc, _) = run_json([
+        "check",
+        d.path().join("leaf.pem").to_str().unwrap(),
+        "--trust-store",
+        d.path().join("ca.pem").to_str().unwrap(),
+    ]);
+    assert_eq!(exit, 1);
+    assert_eq!(severity(&doc, code).as_deref(), Some("deny"), "{doc:#}");
+}
+
 #[test]
 fn weak_keys_and_sha1_signatures() {
-    // These certificates are valid from now for 200 days: judged at the real time.
-    let d = tempdir();
-    openssl_chain(d.path(), "rsa:1024", "sha256");
-    let (code, doc, _) = run_json([
-        "check",
-        d.path().join("leaf.pem").to_str().unwrap(),
-        "--trust-store",
-        d.path().join("ca.pem").to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        severity(&doc, "weak-key").as_deref(),
-        Some("deny"),
-        "{doc:#}"
-    );
-
-    let d = tempdir();
-    openssl_chain(d.path(), "rsa:2048", "sha1");
-    let (code, doc, _) = run_json([
-        "check",
-        d.path().join("leaf.pem").to_str().unwrap(),
-        "--trust-store",
-        d.path().join("ca.pem").to_str().unwrap(),
-    ]);
-    assert_eq!(code, 1);
-    assert_eq!(
-        severity(&doc, "sha1-signature").as_deref(),
-        Some("deny"),
-        "{doc:#}"
-    );
+    openssl_finding("rsa:1024", "sha256", "weak-key");
+    openssl_finding("rsa:2048", "sha1", "sha1-signature");
 }
 
 #[test]

@@ -28,8 +28,8 @@ pub enum CheckError {
     CannotFix,
 }
 
-impl CheckError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for CheckError {
+    fn exit_code(&self) -> u8 {
         match self {
             CheckError::Input(e) => e.exit_code(),
             CheckError::Store(StoreError::Read { .. }) | CheckError::Write(_) => 3,
@@ -37,7 +37,7 @@ impl CheckError {
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             CheckError::Input(e) => e.hint(),
             CheckError::CannotFix => Some("pass the missing intermediate with --chain FILE".into()),

@@ -47,16 +47,16 @@ pub enum InputError {
     },
 }
 
-impl InputError {
+impl crate::jobs::JobError for InputError {
     /// 3 for network failures, 2 for everything the user can fix in the input.
-    pub fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> u8 {
         match self {
             InputError::Fetch(_) => 3,
             _ => 2,
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             InputError::Pem {
                 source: PemError::WrongKind { .. },

@@ -6,3 +6,12 @@ pub mod inspect;
 pub mod onprem;
 pub mod policy;
 pub mod truststore;
+
+/// What the top level needs from a job's error: the exit code it maps to (2 input, 3
+/// operational) and, when there is one, a hint for the `hint:` line.
+pub trait JobError: std::error::Error + Send + Sync + 'static {
+    fn exit_code(&self) -> u8;
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}

@@ -24,8 +24,8 @@ pub enum TruststoreError {
     Write(#[from] FsError),
 }
 
-impl TruststoreError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for TruststoreError {
+    fn exit_code(&self) -> u8 {
         match self {
             TruststoreError::Write(_) => 3,
             TruststoreError::Read { source, .. }
@@ -37,7 +37,7 @@ impl TruststoreError {
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             TruststoreError::NoSuchAlias(_) => Some("`certctl truststore list` prints every alias".into()),
             TruststoreError::Store(StoreError::EmptyPage | StoreError::Page { .. }) => Some(

@@ -26,8 +26,8 @@ pub enum CaInitError {
     Write(#[from] FsError),
 }
 
-impl CaInitError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for CaInitError {
+    fn exit_code(&self) -> u8 {
         match self {
             CaInitError::Dir { .. } | CaInitError::Write(FsError::Write { .. }) => 3,
             _ => 2,

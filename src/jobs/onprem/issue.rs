@@ -23,15 +23,15 @@ pub enum IssueError {
     Set(#[from] SetError),
 }
 
-impl IssueError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for IssueError {
+    fn exit_code(&self) -> u8 {
         match self {
             IssueError::Set(e) => e.exit_code(),
             _ => 2,
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             IssueError::Name(_) => Some("DNS names: letters, digits, hyphens; a wildcard only as the whole leftmost label (*.example.com)".into()),
             IssueError::Set(SetError::Exists { .. }) => Some("`certctl rotate` renews a pair in place; --force replaces it now".into()),

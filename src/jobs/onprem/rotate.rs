@@ -19,8 +19,8 @@ pub enum RotateError {
     Config(#[from] RotateConfigError),
 }
 
-impl RotateError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for RotateError {
+    fn exit_code(&self) -> u8 {
         match self {
             RotateError::Config(RotateConfigError::Read { source, .. })
                 if source.kind() != std::io::ErrorKind::NotFound =>
@@ -31,7 +31,7 @@ impl RotateError {
         }
     }
 
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         Some("policies/onprem.toml documents every key".into())
     }
 }

@@ -20,8 +20,8 @@ pub enum ScanError {
     Metrics(#[from] FsError),
 }
 
-impl ScanError {
-    pub fn exit_code(&self) -> u8 {
+impl crate::jobs::JobError for ScanError {
+    fn exit_code(&self) -> u8 {
         match self {
             ScanError::NotFound(_) => 2,
             ScanError::Metrics(_) => 3,
