@@ -42,6 +42,11 @@ pub enum SetError {
         "refusing to use {path}: it is a symbolic link certctl did not make (points to {target})"
     )]
     ForeignLink { path: PathBuf, target: String },
+    #[error("cannot create the output directory {path}: {source}")]
+    Unwritable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} exists and is not a directory")]
     NotDir { path: PathBuf },
     #[error("another certctl holds the lock on {path} (waited {waited} s)")]
@@ -103,8 +108,11 @@ impl CertSet {
                 })
             }
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
-                fs::create_dir_all(dir).map_err(io(dir))?;
+            Err(_) if create => {
+                fs::create_dir_all(dir).map_err(|source| SetError::Unwritable {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
             }
             Err(e) => return Err(io(dir)(e)),
         }

@@ -51,6 +51,15 @@ fn a_private_ca_chain_passes_with_its_store_and_fails_with_api_gateways() {
     let c = chain("api.example.com");
     let (_d, full, root) = files(&c);
     assert_eq!(check(&full, &root, &[]).0, 0);
+    // A directory of PEM roots works as a store too.
+    let store = tempdir();
+    write(
+        store.path(),
+        "other.pem",
+        Spec::ca("Other Root").self_signed().pem,
+    );
+    write(store.path(), "root.crt", &c.root.pem);
+    assert_eq!(check(&full, store.path().to_str().unwrap(), &[]).0, 0);
     let (code, doc, _) = run_json(["check", &full, "--at", AT]);
     assert_eq!(code, 1);
     assert_eq!(doc["verdict"], "untrusted");

@@ -236,6 +236,46 @@ fn issue_onprem_refuses_bad_input_and_writes_nothing() {
             "{a:?} wrote files"
         );
     }
+    // An out dir that cannot be created (a file stands in its way).
+    let blocker = write(d.path(), "blocker", "x");
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "ok.example",
+        "--out-dir",
+        blocker.join("lb").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot create the output directory"), "{err}");
+    // A CA whose key is of the wrong type (a certificate where the key should be).
+    let ca = d.path().join("ca");
+    assert_eq!(
+        run(["ca", "init", "--dir", ca.to_str().unwrap(), "--at", AT]).0,
+        0
+    );
+    std::fs::copy(ca.join("ca.pem"), ca.join("ca.key")).unwrap();
+    std::fs::set_permissions(ca.join("ca.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "ok.example",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--out-dir",
+        o,
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ca.key") && err.contains("certificate"),
+        "{err}"
+    );
+    assert!(!out.join("cert.pem").exists());
     // An out dir that is a symlink to somewhere else.
     let real = d.path().join("real");
     std::fs::create_dir(&real).unwrap();
