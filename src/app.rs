@@ -1,6 +1,8 @@
 //! The composition root: turns parsed arguments into a job, its report into output and an exit code.
 
-use crate::cli::{CaCommand, Cli, Command, IssueCommand, PolicyCommand, TruststoreCommand};
+use crate::cli::{
+    AcmCommand, CaCommand, Cli, Command, Global, IssueCommand, PolicyCommand, TruststoreCommand,
+};
 use crate::jobs::{self, check::CheckRequest, JobError};
 use crate::output::Printer;
 use crate::policy::rotate::Format;
@@ -51,7 +53,7 @@ pub fn run(cli: Cli, now: i64) -> u8 {
             Some(s) => parse_at(s)?,
             None => now,
         };
-        dispatch(cli.command, at, &printer)
+        dispatch(cli.command, &cli.global, at, &printer)
     })();
     match result {
         Ok(code) => code,
@@ -77,10 +79,109 @@ pub fn run(cli: Cli, now: i64) -> u8 {
     }
 }
 
-fn dispatch(command: Command, at: i64, printer: &Printer) -> Result<u8, Failure> {
+fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
+    let target = crate::aws::AwsTarget {
+        profile: g.profile.clone(),
+        region: g.region.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+    };
+    crate::aws::sdk::Sdk::new(&target).map_err(|e| {
+        let hint = e.hint();
+        Failure::new(e, 3, hint)
+    })
+}
+
+fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
+    use jobs::acm;
+    let sdk = aws(g)?;
     match command {
+        AcmCommand::Request(a) => {
+            let timeout = crate::policy::rotate::parse_duration(&a.timeout)
+                .filter(|s| *s > 0)
+                .ok_or_else(|| {
+                    Failure::new(
+                        anyhow::anyhow!("bad --timeout \"{}\"", a.timeout),
+                        2,
+                        Some("e.g. 30m, 90s".into()),
+                    )
+                })?;
+            let req = acm::AcmRequest {
+                host: a.host,
+                sans: a.san,
+                key_algorithm: a.key_algorithm,
+                route53_zone: a.route53_zone,
+                wait: a.wait,
+                timeout: std::time::Duration::from_secs(timeout as u64),
+                tags: a.tag,
+                dry_run: a.dry_run,
+                max_names: a.max_names,
+            };
+            let polling = acm::Polling {
+                first: std::time::Duration::from_secs_f64(a.poll_interval.clamp(0.05, 60.0)),
+                ..acm::Polling::default()
+            };
+            let waiter = acm::RealWaiter(std::time::Instant::now());
+            let mut progress = |p: &acm::WaitProgress| {
+                let names: Vec<String> = p.names.iter().map(|(n, s)| format!("{n}={s}")).collect();
+                printer.log(&format!(
+                    "[{:>4}s] {} {}",
+                    p.elapsed_secs,
+                    p.status,
+                    names.join(" ")
+                ));
+            };
+            let r = acm::request(&sdk, &sdk, &req, &polling, &waiter, &mut progress, at)
+                .map_err(fail)?;
+            printer.report(&r);
+            Ok(r.exit_code())
+        }
+        AcmCommand::Records { target, format } => {
+            let d = acm::resolve(&sdk, &target).map_err(fail)?;
+            let r = acm::records_report(&d, &format, at).map_err(fail)?;
+            printer.report(&r);
+            Ok(0)
+        }
+        AcmCommand::Status { target } => {
+            let r = acm::status(&sdk, &target, at).map_err(fail)?;
+            printer.report(&r);
+            Ok(r.exit_code())
+        }
+        AcmCommand::List => {
+            printer.report(&acm::list(&sdk, at).map_err(fail)?);
+            Ok(0)
+        }
+        AcmCommand::Attach {
+            arn,
+            listener,
+            default,
+            dry_run,
+        } => {
+            printer
+                .report(&acm::attach(&sdk, &sdk, &arn, &listener, default, dry_run).map_err(fail)?);
+            Ok(0)
+        }
+    }
+}
+
+fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
+    match command {
+        Command::Acm(c) => acm(c, g, at, printer),
         Command::Check(a) => {
+            // An ACM certificate ARN: the chain ACM would serve, fetched with GetCertificate.
+            let fetched_pem = if a.target.starts_with("arn:") {
+                use crate::aws::Acm;
+                let sdk = aws(g)?;
+                let d = jobs::acm::resolve(&sdk, &a.target).map_err(fail)?;
+                let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
+                    let hint = e.hint();
+                    Failure::new(e, 3, hint)
+                })?;
+                Some(format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes())
+            } else {
+                None
+            };
             let req = CheckRequest {
+                fetched_pem,
                 target: a.target,
                 chain: a.chain,
                 trust_store: a.trust_store,

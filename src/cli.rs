@@ -10,8 +10,9 @@ const EXIT_CODES: &str = "EXIT CODES:
   2  usage or input error (bad flag, bad file, bad certificate)
   3  operational error (network, I/O, AWS): the check could not be made";
 
-/// Certificates for the API Gateway → NLB → ALB → on-prem path: check a backend chain against
-/// API Gateway's own CA list, inspect certificates, manage the bundled trust store.
+/// Certificates for the API Gateway → NLB → ALB → on-prem path: issue and rotate the on-prem
+/// certificate, request and attach the ALB's ACM certificate, and check chains against API
+/// Gateway's own CA list.
 #[derive(Debug, Parser)]
 #[command(
     name = "certctl",
@@ -20,9 +21,10 @@ const EXIT_CODES: &str = "EXIT CODES:
     max_term_width = 100
 )]
 #[command(after_help = "EXAMPLES:
-  certctl check fullchain.pem --hostname api.example.com
+  certctl issue onprem --dns lb.onprem.example.internal --out-dir /etc/certctl/onprem-lb
+  certctl rotate --config /etc/certctl/onprem.toml
+  certctl acm request api.example.com --route53-zone auto --wait
   certctl check https://api.example.com
-  certctl truststore list --json
 
 EXIT CODES:
   0 ok, 1 a check failed, 2 bad input, 3 could not look (network, I/O, AWS)")]
@@ -71,6 +73,7 @@ pub enum Command {
   certctl check https://api.example.com --min-days 14
   certctl check https://api.example.com --connect-to 10.0.1.25:443
   certctl check lb.pem --trust-store ./private-ca.pem --json
+  certctl check arn:aws:acm:eu-west-1:123456789012:certificate/… --hostname api.example.com
 
 ", "EXIT CODES:
   0  trusted (warnings allowed)
@@ -126,6 +129,119 @@ pub enum Command {
   2  a path does not exist
   3  could not write --metrics"))]
     Scan(ScanArgs),
+    /// The ALB's ACM certificate: request (find-or-request, Route 53 validation, wait),
+    /// records, status, list, attach.
+    #[command(subcommand)]
+    Acm(AcmCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AcmCommand {
+    /// Find or request a DNS-validated certificate for HOST; optionally UPSERT the validation
+    /// records in Route 53 and wait until it is issued.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm request api.example.com --route53-zone auto --wait
+  certctl acm request api.example.com --san www.example.com --key-algorithm ec-p256 --dry-run
+  certctl acm request api.example.com --json > request.json
+
+", "EXIT CODES:
+  0  found or requested (and issued, with --wait)
+  1  validation failed, or still pending at --timeout (acm-validation-pending)
+  2  bad input (names, zone, flags)
+  3  AWS could not be reached or refused (credentials, permissions)"))]
+    Request(AcmRequestArgs),
+    /// The DNS validation records of a certificate (by ARN, or the certificate for HOST).
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm records api.example.com
+  certctl acm records arn:aws:acm:eu-west-1:123456789012:certificate/… --format zone
+
+", "EXIT CODES:
+  0 printed, 2 bad input or no such certificate, 3 AWS error"))]
+    Records {
+        /// Certificate ARN or host name.
+        #[arg(value_name = "ARN|HOST")]
+        target: String,
+        /// `table` (default) or `zone` (zone-file lines).
+        #[arg(long, value_name = "table|zone", default_value = "table")]
+        format: String,
+    },
+    /// Status, names, expiry, in-use-by, renewal, and the chain check of the issued
+    /// certificate against API Gateway's CA list.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm status api.example.com
+  certctl acm status arn:aws:acm:eu-west-1:123456789012:certificate/… --json
+
+", "EXIT CODES:
+  0 issued and trusted (or pending), 1 failed or its chain is not trusted, 2 bad input, 3 AWS error"))]
+    Status {
+        /// Certificate ARN or host name.
+        #[arg(value_name = "ARN|HOST")]
+        target: String,
+    },
+    /// Every certificate in the region (all key types), with status and expiry.
+    #[command(after_help = "EXAMPLES:
+  certctl acm list --region eu-west-1
+  certctl acm list --json | jq '.certificates[] | select(.days_left < 30)'
+
+EXIT CODES:
+  0 printed, 3 AWS error")]
+    List,
+    /// Add an ISSUED certificate to an ALB HTTPS listener (SNI list, or as default). Idempotent.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm attach arn:aws:acm:…:certificate/… --listener arn:aws:elasticloadbalancing:…:listener/app/…
+  certctl acm attach ARN --listener LISTENER_ARN --default --dry-run
+
+", "EXIT CODES:
+  0 attached (or already), 2 not ISSUED, not HTTPS, other region, bad ARN, 3 AWS error"))]
+    Attach {
+        /// Certificate ARN.
+        #[arg(value_name = "ARN")]
+        arn: String,
+        /// The ALB's HTTPS listener ARN.
+        #[arg(long, value_name = "LISTENER_ARN")]
+        listener: String,
+        /// Make it the listener's default certificate instead of adding it to the SNI list.
+        #[arg(long)]
+        default: bool,
+        /// Print the calls it would make; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AcmRequestArgs {
+    /// The host name (the NLB alias API Gateway's integration uses).
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// More names on the same certificate.
+    #[arg(long, value_name = "NAME")]
+    pub san: Vec<String>,
+    /// rsa-2048, ec-p256 or ec-p384.
+    #[arg(long, value_name = "ALG", default_value = "rsa-2048")]
+    pub key_algorithm: String,
+    /// UPSERT the validation CNAMEs in Route 53: `auto` (the public zone with the longest
+    /// matching suffix) or a hosted zone id.
+    #[arg(long, value_name = "auto|ZONE_ID")]
+    pub route53_zone: Option<String>,
+    /// Wait until ISSUED (progress on stderr).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (e.g. 30m, 90s).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub timeout: String,
+    /// Tags for a new certificate.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Vec<String>,
+    /// Print the AWS calls and Route 53 changes it would make; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Most names per certificate (ACM's default quota is 10).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_names: usize,
+    /// Seconds between the first status polls (grows to 30 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, hide = true)]
+    pub poll_interval: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,7 +359,8 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// A PEM or DER file (leaf and intermediates in any order) or https://host[:port].
+    /// A PEM or DER file (leaf and intermediates in any order), https://host[:port], or an ACM
+    /// certificate ARN (the chain ACM serves, via GetCertificate).
     #[arg(value_name = "TARGET")]
     pub target: String,
     /// More candidate intermediates (PEM bundle or DER).

@@ -1,6 +1,7 @@
 //! certctl: certificates for the API Gateway → NLB → ALB → on-prem path, as a library.
 
 pub mod app;
+pub mod aws;
 pub mod certset;
 pub mod cli;
 pub mod findings;

@@ -111,6 +111,11 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
         vec!["issue", "onprem"],
         vec!["rotate"],
         vec!["scan"],
+        vec!["acm", "request"],
+        vec!["acm", "records"],
+        vec!["acm", "status"],
+        vec!["acm", "list"],
+        vec!["acm", "attach"],
     ] {
         let mut a = args.clone();
         a.push("--help");
@@ -288,4 +293,23 @@ fn policy_check_lists_codes_and_reports_every_problem() {
         err.contains("2 problems") && err.contains("line 1") && err.contains("line 4"),
         "{err}"
     );
+}
+
+#[test]
+fn the_readme_iam_policy_allows_every_aws_call_certctl_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sdk = std::fs::read_to_string(root.join("src/aws/sdk.rs")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let actions: Vec<&str> = sdk
+        .split("map(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert!(actions.len() >= 10, "found {actions:?}");
+    for a in actions {
+        assert!(
+            readme.contains(&format!("\"{a}\"")),
+            "{a} is missing from the README's IAM policy"
+        );
+    }
 }

@@ -60,6 +60,8 @@ pub struct CheckRequest {
     pub policy: Option<PathBuf>,
     pub fix_chain: Option<PathBuf>,
     pub at: i64,
+    /// The chain already fetched for the target (an ACM ARN's GetCertificate), leaf first.
+    pub fetched_pem: Option<Vec<u8>>,
 }
 
 /// The report `check` prints.
@@ -123,9 +125,15 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
         .into_iter()
         .flatten()
         .collect();
-    let (presented, leaf_is_first, address, name) = match &target {
-        Target::File(path) => (input::load_file(path)?, false, None, explicit_name),
-        Target::Url { host, port } => {
+    let (presented, leaf_is_first, address, name) = match (&target, &req.fetched_pem) {
+        (_, Some(pem)) => (
+            input::parse_bytes(pem, std::path::Path::new(&req.target))?,
+            true,
+            None,
+            explicit_name,
+        ),
+        (Target::File(path), None) => (input::load_file(path)?, false, None, explicit_name),
+        (Target::Url { host, port }, None) => {
             let remote = input::fetch(
                 host,
                 *port,
@@ -162,18 +170,58 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
         fsx::write_atomic(out, pem.as_bytes(), 0o644)?;
         written = Some(out.display().to_string());
     }
-    Ok(CheckReport {
+    let mut report = report(&req.target, address, &chain, &params, v);
+    report.fixed_chain_written = written;
+    Ok(report)
+}
+
+fn report(
+    target: &str,
+    address: Option<String>,
+    chain: &ChainInput,
+    params: &CheckParams<'_>,
+    v: verify::Verification,
+) -> CheckReport {
+    CheckReport {
         schema_version: 1,
-        target: req.target.clone(),
+        target: target.to_string(),
         address,
-        hostname: name.map(|n| n.to_str().into_owned()),
-        at: crate::x509::rfc3339(req.at),
-        trust_store: store.label(),
+        hostname: params.hostname.map(|n| n.to_str().into_owned()),
+        at: crate::x509::rfc3339(params.at),
+        trust_store: params.store.label(),
         verdict: if v.trusted { "trusted" } else { "untrusted" },
         presented: chain.presented.len(),
         path: v.path,
         anchor: v.anchor,
         findings: v.findings,
-        fixed_chain_written: written,
-    })
+        fixed_chain_written: None,
+    }
+}
+
+/// Judges PEM bytes (e.g. what ACM's GetCertificate returns) against the API Gateway store
+/// with the built-in policy.
+pub fn check_pem(
+    pem: &[u8],
+    label: &str,
+    hostname: Option<&str>,
+    at: i64,
+) -> Result<CheckReport, CheckError> {
+    let presented = input::parse_bytes(pem, std::path::Path::new(label))?;
+    let name = hostname.map(input::server_name).transpose()?;
+    let store = TrustStore::apigateway()?;
+    let policy = Policy::builtin();
+    let params = CheckParams {
+        store: &store,
+        policy: &policy,
+        at,
+        hostname: name.as_ref(),
+        min_days: policy.min_days,
+    };
+    let chain = ChainInput {
+        presented,
+        extra: Vec::new(),
+        leaf_is_first: true,
+    };
+    let v = verify::verify(&chain, &params);
+    Ok(report(label, None, &chain, &params, v))
 }

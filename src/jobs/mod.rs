@@ -1,5 +1,6 @@
 //! One module per command group; each returns a report value and never prints.
 
+pub mod acm;
 pub mod check;
 pub mod input;
 pub mod inspect;

@@ -1,5 +1,6 @@
 //! The only code that prints: human tables and JSON documents on stdout, errors on stderr.
 
+mod acm;
 pub mod human;
 mod onprem;
 

@@ -1,0 +1,212 @@
+//! In-memory ACM, Route 53 and ELBv2 for unit tests of the job logic (never instead of the
+//! emulator tests): records appear after a few describes, issuance after more.
+
+use std::cell::RefCell;
+
+use super::*;
+
+/// A listener and its certificates (arn, is_default).
+pub type ListenerState = (Listener, Vec<(String, bool)>);
+
+#[derive(Default)]
+pub struct FakeAws {
+    pub certs: RefCell<Vec<CertDetail>>,
+    /// Describes left before a new certificate's records appear.
+    pub records_after: usize,
+    /// Describes left before a pending certificate is issued (None: never).
+    pub issue_after: Option<usize>,
+    pub fail_with: Option<String>,
+    pub describes: RefCell<usize>,
+    pub requests: RefCell<Vec<RequestSpec>>,
+    pub list_queries: RefCell<Vec<ListQuery>>,
+    pub zones: Vec<HostedZone>,
+    pub upserts: RefCell<Vec<(String, Vec<DnsRecord>)>>,
+    pub listeners: RefCell<Vec<ListenerState>>,
+    pub deny: Option<&'static str>,
+}
+
+impl FakeAws {
+    fn check(&self, action: &str) -> Result<(), AwsError> {
+        match self.deny {
+            Some(a) if a == action => Err(AwsError::AccessDenied {
+                action: action.into(),
+                message: "not authorized".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Acm for FakeAws {
+    fn list_certificates(&self, q: &ListQuery) -> Result<Vec<CertListItem>, AwsError> {
+        self.check("acm:ListCertificates")?;
+        self.list_queries.borrow_mut().push(q.clone());
+        Ok(self
+            .certs
+            .borrow()
+            .iter()
+            .filter(|c| q.statuses.is_empty() || q.statuses.contains(&c.status.as_str()))
+            // Like ACM: without Includes.keyTypes, only RSA certificates are listed.
+            .filter(|c| {
+                let k = c.key_algorithm.as_deref().unwrap_or("RSA_2048");
+                q.key_types.contains(&k)
+            })
+            .map(|c| CertListItem {
+                arn: c.arn.clone(),
+                domain: c.domain.clone(),
+                names: c.names.clone(),
+                status: c.status.clone(),
+                key_algorithm: c.key_algorithm.clone(),
+                not_after: c.not_after,
+                in_use: !c.in_use_by.is_empty(),
+            })
+            .collect())
+    }
+
+    fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError> {
+        self.check("acm:DescribeCertificate")?;
+        let n = {
+            let mut d = self.describes.borrow_mut();
+            *d += 1;
+            *d
+        };
+        let mut certs = self.certs.borrow_mut();
+        let c = certs
+            .iter_mut()
+            .find(|c| c.arn == arn)
+            .ok_or(AwsError::NotFound {
+                what: "certificate".into(),
+                message: arn.into(),
+            })?;
+        if n > self.records_after {
+            for v in c.validations.iter_mut() {
+                if v.record.is_none() {
+                    v.record = Some(DnsRecord {
+                        name: format!("_x1.{}.", v.domain.trim_start_matches("*.")),
+                        kind: "CNAME".into(),
+                        value: "_x2.acm-validations.aws.".into(),
+                    });
+                }
+            }
+        }
+        if c.status == "PENDING_VALIDATION" {
+            if let Some(after) = self.issue_after {
+                if n > after {
+                    match &self.fail_with {
+                        Some(reason) => {
+                            c.status = "FAILED".into();
+                            c.failure_reason = Some(reason.clone());
+                        }
+                        None => {
+                            c.status = "ISSUED".into();
+                            c.not_after = Some(2_000_000_000);
+                            for v in c.validations.iter_mut() {
+                                v.status = Some("SUCCESS".into());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(c.clone())
+    }
+
+    fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError> {
+        self.check("acm:RequestCertificate")?;
+        self.requests.borrow_mut().push(spec.clone());
+        let arn = format!(
+            "arn:aws:acm:eu-west-1:123456789012:certificate/fake-{}",
+            self.requests.borrow().len()
+        );
+        self.certs.borrow_mut().push(CertDetail {
+            arn: arn.clone(),
+            domain: spec.domain.clone(),
+            names: spec.sans.clone(),
+            status: "PENDING_VALIDATION".into(),
+            key_algorithm: Some(spec.key_algorithm.clone()),
+            validations: spec
+                .sans
+                .iter()
+                .map(|n| Validation {
+                    domain: n.clone(),
+                    status: Some("PENDING_VALIDATION".into()),
+                    record: None,
+                })
+                .collect(),
+            ..CertDetail::default()
+        });
+        *self.describes.borrow_mut() = 0;
+        Ok(arn)
+    }
+
+    fn get_certificate(&self, _arn: &str) -> Result<(String, Option<String>), AwsError> {
+        Err(AwsError::Rejected {
+            code: "Unsupported".into(),
+            message: "the fake has no PEM".into(),
+        })
+    }
+
+    fn region(&self) -> String {
+        "eu-west-1".into()
+    }
+}
+
+impl Dns for FakeAws {
+    fn list_hosted_zones(&self) -> Result<Vec<HostedZone>, AwsError> {
+        Ok(self.zones.clone())
+    }
+    fn upsert(&self, zone_id: &str, records: &[DnsRecord]) -> Result<String, AwsError> {
+        self.upserts
+            .borrow_mut()
+            .push((zone_id.into(), records.to_vec()));
+        Ok("C1".into())
+    }
+    fn list_records(&self, _zone_id: &str) -> Result<Vec<DnsRecord>, AwsError> {
+        Ok(Vec::new())
+    }
+}
+
+impl Elb for FakeAws {
+    fn describe_listener(&self, arn: &str) -> Result<Listener, AwsError> {
+        self.listeners
+            .borrow()
+            .iter()
+            .find(|(l, _)| l.arn == arn)
+            .map(|(l, _)| l.clone())
+            .ok_or(AwsError::NotFound {
+                what: "listener".into(),
+                message: arn.into(),
+            })
+    }
+    fn listener_certificates(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError> {
+        Ok(self
+            .listeners
+            .borrow()
+            .iter()
+            .find(|(l, _)| l.arn == arn)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default())
+    }
+    fn add_listener_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
+        if let Some((_, c)) = self
+            .listeners
+            .borrow_mut()
+            .iter_mut()
+            .find(|(l, _)| l.arn == listener)
+        {
+            c.push((cert.into(), false));
+        }
+        Ok(())
+    }
+    fn set_default_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
+        if let Some((l, _)) = self
+            .listeners
+            .borrow_mut()
+            .iter_mut()
+            .find(|(l, _)| l.arn == listener)
+        {
+            l.default_certificates = vec![cert.into()];
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,263 @@
+//! `certctl acm …` end to end with the official SDK against the AWS emulator (moto server on
+//! 127.0.0.1, installed into .venv by scripts/test): request → records → Route 53 UPSERT →
+//! wait → ISSUED → attach to an ALB HTTPS listener. A missing emulator fails the test.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: scripts/test installs moto[server] into .venv",
+        p.display()
+    );
+    p
+}
+
+fn start_moto() -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(venv_bin("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_ACM_VALIDATION_WAIT", "2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn fixture(endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
+    let out = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(endpoint)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// certctl with the emulator's endpoint and dummy credentials.
+fn aws(endpoint: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = certctl()
+        .args([
+            "--json",
+            "--endpoint-url",
+            endpoint,
+            "--region",
+            "eu-west-1",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}\n{stderr}"));
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+#[test]
+fn request_validate_wait_attach_against_the_emulator() {
+    let moto = start_moto();
+    let e = moto.endpoint.as_str();
+    let topo = fixture(e, &["build"]);
+    let zone = topo["zone_id"].as_str().unwrap();
+    let https = topo["https_listener"].as_str().unwrap();
+    let http = topo["http_listener"].as_str().unwrap();
+
+    // Request with Route 53 validation.
+    let (code, doc, err) = aws(
+        e,
+        &[
+            "acm",
+            "request",
+            "api.example.com",
+            "--route53-zone",
+            "auto",
+        ],
+    );
+    assert_eq!(code, 0, "{doc:#} {err}");
+    assert_eq!(doc["action"], "requested");
+    let arn = doc["certificate"]["arn"].as_str().unwrap().to_string();
+    assert_eq!(doc["certificate"]["status"], "PENDING_VALIDATION");
+    let records = doc["certificate"]["records"].as_array().unwrap().clone();
+    assert_eq!(records.len(), 1);
+    assert_eq!(doc["route53"][0]["zone_id"], zone);
+    // The UPSERT is visible in the zone.
+    let rrs = fixture(e, &["records", zone]);
+    let name = records[0]["name"].as_str().unwrap();
+    assert!(
+        rrs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[0] == name && r[1] == "CNAME" && r[2][0] == records[0]["value"]),
+        "{rrs:#}"
+    );
+
+    // The same names again: the same certificate.
+    let (code, doc, _) = aws(e, &["acm", "request", "API.example.com"]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["action"], "reused");
+    assert_eq!(doc["certificate"]["arn"], arn.as_str());
+
+    // Wait until issued (the emulator issues after 2 s).
+    let (code, doc, err) = aws(
+        e,
+        &[
+            "acm",
+            "request",
+            "api.example.com",
+            "--wait",
+            "--timeout",
+            "60s",
+            "--poll-interval",
+            "0.5",
+        ],
+    );
+    assert_eq!(code, 0, "{doc:#} {err}");
+    assert_eq!(doc["certificate"]["status"], "ISSUED");
+    assert!(
+        err.contains("PENDING_VALIDATION") || err.contains("ISSUED"),
+        "progress lines: {err}"
+    );
+
+    // Records, status and list.
+    let (code, doc, _) = aws(e, &["acm", "records", &arn]);
+    assert_eq!(code, 0);
+    assert_eq!(doc["records"][0]["name"], name);
+    let (code, doc, _) = aws(e, &["acm", "status", "api.example.com"]);
+    assert_eq!(doc["certificate"]["status"], "ISSUED");
+    // The emulator signs with its own CA, which API Gateway does not trust: the check says so.
+    assert_eq!(doc["chain"]["verdict"], "untrusted", "{doc:#}");
+    assert_eq!(code, 1);
+    // `check` takes the ARN too: the chain ACM serves, judged like any other.
+    let (code, doc, _) = aws(e, &["check", &arn, "--hostname", "api.example.com"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["trust_store"], "apigateway");
+    assert!(doc["presented"].as_u64().unwrap() >= 1);
+    assert!(
+        doc["path"][0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("api.example.com"),
+        "{doc:#}"
+    );
+    let (code, doc, _) = aws(e, &["acm", "list"]);
+    assert_eq!(code, 0);
+    assert!(doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["arn"] == arn.as_str()));
+
+    // Attach: dry run changes nothing, then attach, then idempotent.
+    let (code, doc, _) = aws(
+        e,
+        &["acm", "attach", &arn, "--listener", https, "--dry-run"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(doc["action"], "would-attach");
+    assert!(!fixture(e, &["listener-certs", https])
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == arn.as_str()));
+    let (code, doc, err) = aws(e, &["acm", "attach", &arn, "--listener", https]);
+    assert_eq!(code, 0, "{doc:#} {err}");
+    assert_eq!(doc["action"], "attached");
+    assert!(fixture(e, &["listener-certs", https])
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == arn.as_str()));
+    let (_, doc, _) = aws(e, &["acm", "attach", &arn, "--listener", https]);
+    assert_eq!(doc["action"], "already-attached");
+
+    // Refusals.
+    let (code, doc, _) = aws(e, &["acm", "attach", &arn, "--listener", http]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not HTTPS"));
+    let other = https.replace("eu-west-1", "us-east-1");
+    let (code, _, _) = aws(e, &["acm", "attach", &arn, "--listener", &other]);
+    assert_eq!(code, 2);
+    let missing = format!("{}0", &https[..https.len() - 1]);
+    let (code, _, err) = aws(e, &["acm", "attach", &arn, "--listener", &missing]);
+    assert!(code == 2 || code == 3, "{err}");
+    let (code, _, err) = aws(e, &["acm", "request", "*.*.example.com"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, doc, _) = aws(
+        e,
+        &[
+            "acm",
+            "request",
+            "lb.internal.example.com",
+            "--route53-zone",
+            "auto",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["action"], "would-request");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_an_operational_error() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (code, doc, err) = aws(&format!("http://127.0.0.1:{port}"), &["acm", "list"]);
+    assert_eq!(code, 3, "{doc:#} {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
