@@ -67,7 +67,19 @@ where
             let err = se.err();
             let code = err.code().unwrap_or("Unknown").to_string();
             let message = err.message().unwrap_or("").to_string();
-            if code.contains("AccessDenied") || code.contains("UnauthorizedOperation") {
+            if [
+                "ExpiredToken",
+                "InvalidClientTokenId",
+                "UnrecognizedClient",
+                "SignatureDoesNotMatch",
+                "InvalidSignature",
+                "MissingAuthenticationToken",
+            ]
+            .iter()
+            .any(|c| code.contains(c))
+            {
+                AwsError::NoCredentials(format!("{code}: {message}"))
+            } else if code.contains("AccessDenied") || code.contains("UnauthorizedOperation") {
                 AwsError::AccessDenied {
                     action: action.to_string(),
                     message,

@@ -40,6 +40,8 @@ pub enum AcmError {
     NotHttps { arn: String, protocol: String },
     #[error("the certificate is in {cert}, the listener in {listener}; a certificate must be in the load balancer's region")]
     RegionMismatch { cert: String, listener: String },
+    #[error("the certificate is in {arn}, but certctl is talking to {client}")]
+    OtherRegion { arn: String, client: String },
     #[error("\"{0}\" is not an ACM certificate ARN")]
     BadArn(String),
     #[error("bad --tag \"{0}\": expected KEY=VALUE")]
@@ -63,6 +65,7 @@ impl crate::jobs::JobError for AcmError {
             }
             AcmError::NotIssued { .. } => Some("`certctl acm request HOST --wait` waits until it is issued".into()),
             AcmError::RegionMismatch { .. } => Some("request the certificate with --region set to the ALB's region".into()),
+            AcmError::OtherRegion { arn, .. } => Some(format!("pass --region {arn}")),
             AcmError::Name(_) => Some("names: letters, digits, hyphens; a wildcard only as the whole leftmost label; IDNs in punycode (xn--…)".into()),
             _ => None,
         }
@@ -494,8 +497,14 @@ pub fn request(
 /// A certificate by ARN, or the newest for a host name.
 pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError> {
     if arn_or_host.starts_with("arn:") {
-        if !arn_or_host.contains(":acm:") || arn_region(arn_or_host).is_none() {
+        let Some(region) = arn_region(arn_or_host).filter(|_| arn_or_host.contains(":acm:")) else {
             return Err(AcmError::BadArn(arn_or_host.to_string()));
+        };
+        if region != acm.region() {
+            return Err(AcmError::OtherRegion {
+                arn: region.to_string(),
+                client: acm.region(),
+            });
         }
         return Ok(acm.describe_certificate(arn_or_host)?);
     }
@@ -629,6 +638,12 @@ pub fn attach(
         return Err(AcmError::RegionMismatch {
             cert: cr.to_string(),
             listener: lr.to_string(),
+        });
+    }
+    if cr != acm.region() {
+        return Err(AcmError::OtherRegion {
+            arn: cr.to_string(),
+            client: acm.region(),
         });
     }
     let d = acm.describe_certificate(arn)?;
@@ -937,6 +952,22 @@ mod tests {
         assert!(matches!(
             run(&aws, &many, &FakeWaiter(Cell::new(0.0))),
             Err(AcmError::TooManyNames(11, 10))
+        ));
+    }
+
+    #[test]
+    fn an_arn_of_another_region_is_named() {
+        use crate::jobs::JobError;
+        let aws = FakeAws::default();
+        let e = resolve(&aws, "arn:aws:acm:us-east-1:123456789012:certificate/x").unwrap_err();
+        assert!(
+            matches!(&e, AcmError::OtherRegion { arn, client } if arn == "us-east-1" && client == "eu-west-1")
+        );
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.hint().unwrap().contains("--region us-east-1"));
+        assert!(matches!(
+            resolve(&aws, "arn:aws:s3:::bucket"),
+            Err(AcmError::BadArn(_))
         ));
     }
 
