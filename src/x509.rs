@@ -297,7 +297,7 @@ impl CertInfo {
 
     /// Days from `at` to not-after, rounded down (negative when expired).
     pub fn days_left(&self, at: i64) -> i64 {
-        (self.not_after - at).div_euclid(86_400)
+        days_until(self.not_after, at)
     }
 
     /// A short display name: the CN, else the whole subject.
@@ -380,6 +380,11 @@ pub fn sig_alg_name(oid: &str) -> String {
         other => return other.to_string(),
     }
     .to_string()
+}
+
+/// Whole days from `at` to `t`, rounded down (negative once `t` has passed).
+pub fn days_until(t: i64, at: i64) -> i64 {
+    (t - at).div_euclid(86_400)
 }
 
 /// Formats a Unix timestamp as RFC 3339 UTC (`2026-01-02T03:04:05Z`).

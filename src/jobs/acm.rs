@@ -150,16 +150,21 @@ pub struct CertReport {
     pub validations: Vec<crate::aws::Validation>,
 }
 
+/// The names of a certificate, its domain first.
+fn domain_first(domain: &str, names: &[String]) -> Vec<String> {
+    std::iter::once(domain.to_string())
+        .chain(names.iter().filter(|n| *n != domain).cloned())
+        .collect()
+}
+
 fn cert_report(d: &CertDetail, at: i64) -> CertReport {
-    let mut names = vec![d.domain.clone()];
-    names.extend(d.names.iter().filter(|n| **n != d.domain).cloned());
     CertReport {
         arn: d.arn.clone(),
         status: d.status.clone(),
-        names,
+        names: domain_first(&d.domain, &d.names),
         key_algorithm: d.key_algorithm.clone(),
         not_after: d.not_after.map(crate::x509::rfc3339),
-        days_left: d.not_after.map(|t| (t - at).div_euclid(86_400)),
+        days_left: d.not_after.map(|t| crate::x509::days_until(t, at)),
         in_use_by: d.in_use_by.clone(),
         renewal_eligibility: d.renewal_eligibility.clone(),
         renewal_status: d.renewal_status.clone(),
@@ -583,18 +588,14 @@ pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
     let mut certificates: Vec<ListItem> = acm
         .list_certificates(&list_query(&[]))?
         .into_iter()
-        .map(|c| {
-            let mut names = vec![c.domain.clone()];
-            names.extend(c.names.iter().filter(|n| **n != c.domain).cloned());
-            ListItem {
-                arn: c.arn,
-                status: c.status,
-                names,
-                key_algorithm: c.key_algorithm,
-                not_after: c.not_after.map(crate::x509::rfc3339),
-                days_left: c.not_after.map(|t| (t - at).div_euclid(86_400)),
-                in_use: c.in_use,
-            }
+        .map(|c| ListItem {
+            names: domain_first(&c.domain, &c.names),
+            arn: c.arn,
+            status: c.status,
+            key_algorithm: c.key_algorithm,
+            not_after: c.not_after.map(crate::x509::rfc3339),
+            days_left: c.not_after.map(|t| crate::x509::days_until(t, at)),
+            in_use: c.in_use,
         })
         .collect();
     certificates.sort_by(|a, b| a.names[0].cmp(&b.names[0]));
