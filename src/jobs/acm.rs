@@ -200,8 +200,11 @@ pub struct RequestReport {
     /// `reused` (same name set already in ACM), `requested`, or `would-request` (dry run).
     pub action: &'static str,
     pub dry_run: bool,
+    /// The certificate's `arn`, `status`, `names`, `records`, `not_after`, … at the top level.
+    #[serde(flatten)]
     pub certificate: Option<CertReport>,
-    pub names: Vec<String>,
+    /// The validated names asked for, host first.
+    pub requested_names: Vec<String>,
     pub route53: Vec<ZoneChange>,
     pub calls: Vec<String>,
     pub findings: Vec<Finding>,
@@ -357,7 +360,7 @@ pub fn request(
         action: "requested",
         dry_run: req.dry_run,
         certificate: None,
-        names: names.clone(),
+        requested_names: names.clone(),
         route53: Vec::new(),
         calls: vec![format!(
             "acm:ListCertificates (all key types) in {}",
@@ -534,6 +537,7 @@ pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError>
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
     pub schema_version: u32,
+    #[serde(flatten)]
     pub certificate: CertReport,
     /// The chain check of the issued certificate against the API Gateway store.
     pub chain: Option<crate::jobs::check::CheckReport>,
