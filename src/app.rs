@@ -166,6 +166,27 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
 fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     match command {
         Command::Acm(c) => acm(c, g, at, printer),
+        Command::Doctor(a) => {
+            let sdk = aws(g)?;
+            let req = jobs::doctor::DoctorRequest {
+                hostname: a.hostname,
+                rest_api_id: a.rest_api_id,
+                nlb: a.nlb,
+                alb: a.alb,
+                onprem_url: a.onprem_url,
+                onprem_connect_to: a.onprem_connect_to,
+                min_days: a.min_days,
+                trust_store: a.trust_store,
+                connect_to: a.connect_to,
+                live: !a.no_live,
+                timeout: a.timeout,
+                at,
+            };
+            let _ = a.stage;
+            let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req).map_err(fail)?;
+            printer.report(&r);
+            Ok(r.exit_code())
+        }
         Command::Check(a) => {
             // An ACM certificate ARN: the chain ACM would serve, fetched with GetCertificate.
             let fetched_pem = if a.target.starts_with("arn:") {

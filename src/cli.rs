@@ -133,6 +133,59 @@ pub enum Command {
     /// records, status, list, attach.
     #[command(subcommand)]
     Acm(AcmCommand),
+    /// Walk the whole path hop by hop (Route 53 → NLB → ALB → live TLS → on-prem → API Gateway)
+    /// and say which hop is wrong. Read-only.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl doctor --hostname api.example.com --rest-api-id a1b2c3d4e5
+  certctl doctor --hostname api.example.com --nlb my-nlb --alb my-alb --onprem-url https://10.0.0.5
+  certctl doctor --hostname api.example.com --no-live --json
+
+", "EXIT CODES:
+  0  every hop OK (warnings and skipped hops allowed)
+  1  a hop FAILed
+  2  bad input
+  3  AWS could not be queried"))]
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The custom hostname (Route 53 alias to the NLB, ACM certificate, integration URI host).
+    #[arg(long, value_name = "NAME")]
+    pub hostname: String,
+    /// The REST API whose VPC_LINK integration to check.
+    #[arg(long, value_name = "ID")]
+    pub rest_api_id: Option<String>,
+    /// The stage (informational; integrations are per API).
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<String>,
+    /// The NLB (name or ARN); default: the alias target.
+    #[arg(long, value_name = "NAME|ARN")]
+    pub nlb: Option<String>,
+    /// The ALB (name or ARN); default: the target registered in the NLB's alb target group.
+    #[arg(long, value_name = "NAME|ARN")]
+    pub alb: Option<String>,
+    /// The on-prem load balancer's URL, to check its certificate's expiry.
+    #[arg(long, value_name = "URL")]
+    pub onprem_url: Option<String>,
+    /// Dial HOST:PORT for --onprem-url.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub onprem_connect_to: Option<String>,
+    /// Days of validity below which a certificate fails.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub min_days: u32,
+    /// The store the ALB's chain is judged against (`apigateway`, a PEM bundle or a directory).
+    #[arg(long, value_name = "apigateway|FILE|DIR", default_value = "apigateway")]
+    pub trust_store: String,
+    /// Dial HOST:PORT for the live TLS hop (SNI stays the hostname).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect_to: Option<String>,
+    /// Skip the live TLS hop.
+    #[arg(long)]
+    pub no_live: bool,
+    /// Connect timeout in seconds for the live hops.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub timeout: f64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,8 +9,26 @@ fn main() -> std::process::ExitCode {
     let cli = match certctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            let usage_error = e.use_stderr();
+            if usage_error && std::env::args().any(|a| a == "--json") {
+                // --json promises one document on stdout, even for a bad flag.
+                let first = e
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                certctl::output::Printer::new(true, true, 0, true).error(
+                    &first,
+                    &[],
+                    Some("certctl --help"),
+                    2,
+                );
+                return std::process::ExitCode::from(2);
+            }
             let _ = e.print();
-            return std::process::ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return std::process::ExitCode::from(if usage_error { 2 } else { 0 });
         }
     };
     let now = std::time::SystemTime::now()

@@ -116,6 +116,7 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
         vec!["acm", "status"],
         vec!["acm", "list"],
         vec!["acm", "attach"],
+        vec!["doctor"],
     ] {
         let mut a = args.clone();
         a.push("--help");

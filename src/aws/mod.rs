@@ -162,6 +162,91 @@ pub trait Elb {
     fn set_default_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError>;
 }
 
+/// A load balancer (read its `kind`, never infer it from the ARN).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub name: String,
+    pub dns_name: String,
+    pub zone_id: String,
+    /// `application` or `network`.
+    pub kind: String,
+    pub vpc_id: String,
+}
+
+/// A listener with where it forwards.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListenerInfo {
+    pub arn: String,
+    pub protocol: String,
+    pub port: Option<i32>,
+    pub target_groups: Vec<String>,
+    pub default_certificates: Vec<String>,
+}
+
+/// A target group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub name: String,
+    /// `instance`, `ip`, `lambda` or `alb`.
+    pub target_type: String,
+    pub protocol: String,
+    pub port: Option<i32>,
+    pub vpc_id: String,
+}
+
+/// One target's health.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TargetHealth {
+    pub id: String,
+    pub port: Option<i32>,
+    pub state: String,
+    pub reason: Option<String>,
+}
+
+/// A Route 53 record set, alias target included.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordSet {
+    pub name: String,
+    pub kind: String,
+    pub values: Vec<String>,
+    pub alias_dns_name: Option<String>,
+    pub alias_zone_id: Option<String>,
+}
+
+/// An API Gateway VPC link (REST, v1).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VpcLink {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub target_arns: Vec<String>,
+}
+
+/// A REST API method's integration.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Integration {
+    pub path: String,
+    pub method: String,
+    pub kind: String,
+    pub uri: Option<String>,
+    pub connection_type: Option<String>,
+    pub connection_id: Option<String>,
+    pub insecure_skip_verification: bool,
+}
+
+/// The read-only calls `doctor` makes to walk the topology.
+pub trait Topology {
+    fn load_balancers(&self) -> Result<Vec<LoadBalancer>, AwsError>;
+    fn listeners(&self, lb_arn: &str) -> Result<Vec<ListenerInfo>, AwsError>;
+    fn target_group(&self, arn: &str) -> Result<TargetGroup, AwsError>;
+    fn target_health(&self, tg_arn: &str) -> Result<Vec<TargetHealth>, AwsError>;
+    fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>, AwsError>;
+    fn vpc_links(&self) -> Result<Vec<VpcLink>, AwsError>;
+    fn integrations(&self, rest_api_id: &str) -> Result<Vec<Integration>, AwsError>;
+}
+
 /// The region part of an ARN (`arn:aws:acm:REGION:…`).
 pub fn arn_region(arn: &str) -> Option<&str> {
     let mut parts = arn.split(':');

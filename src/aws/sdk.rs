@@ -1,4 +1,4 @@
-//! The official AWS SDK behind certctl's AWS traits; the only file that imports `aws_sdk_*`.
+//! The official AWS SDK behind certctl's AWS traits (ACM, Route 53, ELBv2, API Gateway); the only file that imports `aws_sdk_*`.
 //! One HTTP/TLS stack (hyper 1 + rustls with ring), given to aws-config explicitly.
 
 use aws_config::BehaviorVersion;
@@ -17,6 +17,7 @@ pub struct Sdk {
     acm: aws_sdk_acm::Client,
     route53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
+    apigw: aws_sdk_apigateway::Client,
     region: String,
 }
 
@@ -48,6 +49,7 @@ impl Sdk {
             acm: aws_sdk_acm::Client::new(&conf),
             route53: aws_sdk_route53::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            apigw: aws_sdk_apigateway::Client::new(&conf),
             region,
             rt,
         })
@@ -416,5 +418,260 @@ impl Elb for Sdk {
             )
             .map_err(|e| map("elasticloadbalancing:ModifyListener", e))?;
         Ok(())
+    }
+}
+
+impl super::Topology for Sdk {
+    fn load_balancers(&self) -> Result<Vec<super::LoadBalancer>, AwsError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let resp = self
+                .rt
+                .block_on(
+                    self.elb
+                        .describe_load_balancers()
+                        .set_marker(marker.clone())
+                        .send(),
+                )
+                .map_err(|e| map("elasticloadbalancing:DescribeLoadBalancers", e))?;
+            for lb in resp.load_balancers() {
+                out.push(super::LoadBalancer {
+                    arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+                    name: lb.load_balancer_name().unwrap_or_default().to_string(),
+                    dns_name: lb.dns_name().unwrap_or_default().to_ascii_lowercase(),
+                    zone_id: lb
+                        .canonical_hosted_zone_id()
+                        .unwrap_or_default()
+                        .to_string(),
+                    kind: lb
+                        .r#type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
+                });
+            }
+            marker = resp.next_marker().map(str::to_string);
+            if marker.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn listeners(&self, lb_arn: &str) -> Result<Vec<super::ListenerInfo>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.elb
+                    .describe_listeners()
+                    .load_balancer_arn(lb_arn)
+                    .send(),
+            )
+            .map_err(|e| map("elasticloadbalancing:DescribeListeners", e))?;
+        Ok(resp
+            .listeners()
+            .iter()
+            .map(|l| super::ListenerInfo {
+                arn: l.listener_arn().unwrap_or_default().to_string(),
+                protocol: l
+                    .protocol()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                port: l.port(),
+                target_groups: l
+                    .default_actions()
+                    .iter()
+                    .flat_map(|a| {
+                        let mut v: Vec<String> = a
+                            .target_group_arn()
+                            .map(str::to_string)
+                            .into_iter()
+                            .collect();
+                        if let Some(f) = a.forward_config() {
+                            v.extend(
+                                f.target_groups()
+                                    .iter()
+                                    .filter_map(|t| t.target_group_arn().map(str::to_string)),
+                            );
+                        }
+                        v
+                    })
+                    .collect(),
+                default_certificates: l
+                    .certificates()
+                    .iter()
+                    .filter_map(|c| c.certificate_arn().map(str::to_string))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn target_group(&self, arn: &str) -> Result<super::TargetGroup, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.elb
+                    .describe_target_groups()
+                    .target_group_arns(arn)
+                    .send(),
+            )
+            .map_err(|e| map("elasticloadbalancing:DescribeTargetGroups", e))?;
+        let t = resp
+            .target_groups()
+            .first()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "target group".into(),
+                message: arn.to_string(),
+            })?;
+        Ok(super::TargetGroup {
+            arn: t.target_group_arn().unwrap_or(arn).to_string(),
+            name: t.target_group_name().unwrap_or_default().to_string(),
+            target_type: t
+                .target_type()
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
+            protocol: t
+                .protocol()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            port: t.port(),
+            vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+        })
+    }
+
+    fn target_health(&self, tg_arn: &str) -> Result<Vec<super::TargetHealth>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.elb
+                    .describe_target_health()
+                    .target_group_arn(tg_arn)
+                    .send(),
+            )
+            .map_err(|e| map("elasticloadbalancing:DescribeTargetHealth", e))?;
+        Ok(resp
+            .target_health_descriptions()
+            .iter()
+            .map(|d| super::TargetHealth {
+                id: d
+                    .target()
+                    .and_then(|t| t.id())
+                    .unwrap_or_default()
+                    .to_string(),
+                port: d.target().and_then(|t| t.port()),
+                state: d
+                    .target_health()
+                    .and_then(|h| h.state())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: d
+                    .target_health()
+                    .and_then(|h| h.reason())
+                    .map(|r| r.as_str().to_string()),
+            })
+            .collect())
+    }
+
+    fn record_sets(&self, zone_id: &str) -> Result<Vec<super::RecordSet>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.route53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .send(),
+            )
+            .map_err(|e| map("route53:ListResourceRecordSets", e))?;
+        Ok(resp
+            .resource_record_sets()
+            .iter()
+            .map(|s| super::RecordSet {
+                name: s.name().trim_end_matches('.').to_ascii_lowercase(),
+                kind: s.r#type().as_str().to_string(),
+                values: s
+                    .resource_records()
+                    .iter()
+                    .map(|r| r.value().to_string())
+                    .collect(),
+                alias_dns_name: s
+                    .alias_target()
+                    .map(|a| a.dns_name().trim_end_matches('.').to_ascii_lowercase()),
+                alias_zone_id: s.alias_target().map(|a| a.hosted_zone_id().to_string()),
+            })
+            .collect())
+    }
+
+    fn vpc_links(&self) -> Result<Vec<super::VpcLink>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(self.apigw.get_vpc_links().send())
+            .map_err(|e| map("apigateway:GET", e))?;
+        Ok(resp
+            .items()
+            .iter()
+            .map(|l| super::VpcLink {
+                id: l.id().unwrap_or_default().to_string(),
+                name: l.name().unwrap_or_default().to_string(),
+                status: l
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                target_arns: l.target_arns().to_vec(),
+            })
+            .collect())
+    }
+
+    fn integrations(&self, rest_api_id: &str) -> Result<Vec<super::Integration>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.apigw
+                    .get_resources()
+                    .rest_api_id(rest_api_id)
+                    .embed("methods")
+                    .send(),
+            )
+            .map_err(|e| map("apigateway:GET", e))?;
+        let mut out = Vec::new();
+        for r in resp.items() {
+            let path = r.path().unwrap_or_default().to_string();
+            let Some(methods) = r.resource_methods() else {
+                continue;
+            };
+            let mut names: Vec<&String> = methods.keys().collect();
+            names.sort();
+            for m in names {
+                let got = self.rt.block_on(
+                    self.apigw
+                        .get_integration()
+                        .rest_api_id(rest_api_id)
+                        .resource_id(r.id().unwrap_or_default())
+                        .http_method(m)
+                        .send(),
+                );
+                let i = match got {
+                    Ok(i) => i,
+                    Err(e) => match map("apigateway:GET", e) {
+                        AwsError::NotFound { .. } => continue,
+                        other => return Err(other),
+                    },
+                };
+                out.push(super::Integration {
+                    path: path.clone(),
+                    method: m.clone(),
+                    kind: i
+                        .r#type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    uri: i.uri().map(str::to_string),
+                    connection_type: i.connection_type().map(|c| c.as_str().to_string()),
+                    connection_id: i.connection_id().map(str::to_string),
+                    insecure_skip_verification: i
+                        .tls_config()
+                        .is_some_and(|t| t.insecure_skip_verification()),
+                });
+            }
+        }
+        Ok(out)
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod acm;
 pub mod check;
+pub mod doctor;
 pub mod input;
 pub mod inspect;
 pub mod onprem;

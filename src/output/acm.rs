@@ -1,10 +1,11 @@
-//! Human renderings of the ACM reports: request, records, status, list, attach.
+//! Human renderings of the AWS reports: acm request, records, status, list, attach; doctor.
 
 use super::human::{table, Human, Style};
 use crate::aws::DnsRecord;
 use crate::jobs::acm::{
     AttachReport, CertReport, ListReport, RecordsReport, RequestReport, StatusReport,
 };
+use crate::jobs::doctor::DoctorReport;
 
 fn records_table(records: &[DnsRecord]) -> String {
     if records.is_empty() {
@@ -175,6 +176,39 @@ impl Human for AttachReport {
         for c in &self.listener_certificates {
             out.push_str(&format!("  listener certificate: {c}\n"));
         }
+        out
+    }
+}
+
+impl Human for DoctorReport {
+    fn human(&self, style: &Style) -> String {
+        let mut out = format!("doctor: {} at {}\n\n", self.hostname, self.at);
+        for h in &self.hops {
+            let status = match h.status {
+                "ok" => style.paint("32", "OK  "),
+                "warn" => style.paint("33", "WARN"),
+                "fail" => style.paint("1;31", "FAIL"),
+                _ => style.paint("2", "SKIP"),
+            };
+            out.push_str(&format!("{status}  {:<11} {}\n", h.hop, h.summary));
+            for f in &h.findings {
+                out.push_str(&format!(
+                    "      {} {}: {}\n",
+                    f.severity.as_str(),
+                    f.code,
+                    f.message
+                ));
+                if let Some(hint) = &f.hint {
+                    out.push_str(&format!("        fix: {hint}\n"));
+                }
+            }
+        }
+        let fails = self.hops.iter().filter(|h| h.status == "fail").count();
+        out.push_str(&if fails == 0 {
+            "\nthe path is sound\n".to_string()
+        } else {
+            format!("\n{fails} hop(s) failed\n")
+        });
         out
     }
 }

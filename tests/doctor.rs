@@ -1,0 +1,263 @@
+//! `certctl doctor` against the AWS emulator: a fixture builds the whole path through the API
+//! (VPC, NLB with an `alb` target group, ALB HTTPS listener with an ACM certificate, on-prem IP
+//! targets, Route 53 alias, REST API + VPC link + VPC_LINK integration); a healthy path passes,
+//! then one thing at a time is broken and the exact hop and code are asserted. The live TLS hop
+//! runs against a local rustls server.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use support::*;
+
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: scripts/test installs moto[server] into .venv",
+        p.display()
+    );
+    p
+}
+
+fn start_moto() -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(venv_bin("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Requested certificates stay PENDING_VALIDATION for the whole test.
+        .env("MOTO_ACM_VALIDATION_WAIT", "600")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Empties the emulator and builds the path with one thing broken.
+fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
+    let reset = Command::new(venv_bin("python"))
+        .args(["-c", &format!("import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/moto-api/reset', method='POST'))", moto.endpoint)])
+        .status()
+        .unwrap();
+    assert!(reset.success());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
+    let out = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(&moto.endpoint)
+        .args(["doctor", dir.to_str().unwrap(), brk])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {brk}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn doctor(
+    moto: &Moto,
+    topo: &serde_json::Value,
+    dir: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value) {
+    let ca = dir.join("ca.pem");
+    let mut args = vec![
+        "--json",
+        "--endpoint-url",
+        &moto.endpoint,
+        "--region",
+        "eu-west-1",
+        "doctor",
+        "--hostname",
+        "api.example.com",
+        "--rest-api-id",
+        topo["rest_api_id"].as_str().unwrap(),
+    ];
+    if !extra.contains(&"--trust-store") {
+        args.extend(["--trust-store", ca.to_str().unwrap()]);
+    }
+    args.extend_from_slice(extra);
+    let out = certctl()
+        .args(&args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), doc)
+}
+
+fn hop<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["hop"] == name)
+        .unwrap_or_else(|| panic!("no hop {name}"))
+}
+
+fn hop_codes(doc: &serde_json::Value, name: &str) -> Vec<String> {
+    hop(doc, name)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The only failing hops of a report.
+fn failing(doc: &serde_json::Value) -> Vec<String> {
+    doc["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] == "fail")
+        .map(|h| h["hop"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A TLS server on 127.0.0.1 serving the fixture's certificate (leaf + CA).
+fn serve(dir: &Path, connections: usize) -> u16 {
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let mut chain: Vec<CertificateDer<'static>> =
+        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
+    chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
+    ));
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut tcp) = stream else { continue };
+            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn a_healthy_path_passes_and_each_break_names_its_hop() {
+    let moto = start_moto();
+    let d = tempdir();
+
+    // Healthy, with the live hop against a local TLS server serving the same certificate.
+    let topo = build(&moto, d.path(), "none");
+    let port = serve(d.path(), 2);
+    let dial = format!("127.0.0.1:{port}");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--connect-to", &dial]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(failing(&doc), Vec::<String>::new());
+    for h in ["route53", "nlb", "onprem", "apigateway", "live-tls"] {
+        assert_eq!(hop(&doc, h)["status"], "ok", "{h}: {doc:#}");
+    }
+    // An imported certificate is not renewed by ACM: a warning, not a failure.
+    assert_eq!(hop(&doc, "alb")["status"], "warn");
+    // Against API Gateway's own list the private test CA fails the ALB hop.
+    let (code, doc) = doctor(
+        &moto,
+        &topo,
+        d.path(),
+        &["--no-live", "--trust-store", "apigateway"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(failing(&doc), vec!["alb".to_string()], "{doc:#}");
+    assert!(
+        hop_codes(&doc, "alb").contains(&"untrusted-root".to_string()),
+        "{doc:#}"
+    );
+
+    for (brk, want_hop, want_code) in [
+        ("alias-to-alb", "nlb", "nlb-not-network"),
+        ("listener-tls", "nlb", "nlb-listener-not-tcp"),
+        ("tg-ip", "nlb", "nlb-target-group-not-alb"),
+        ("cert-other-name", "alb", "alb-cert-name-mismatch"),
+        ("cert-pending", "alb", "acm-validation-pending"),
+    ] {
+        let topo = build(&moto, d.path(), brk);
+        let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
+        assert_eq!(code, 1, "{brk}: {doc:#}");
+        assert!(
+            failing(&doc).contains(&want_hop.to_string()),
+            "{brk}: {doc:#}"
+        );
+        assert!(
+            hop_codes(&doc, want_hop).contains(&want_code.to_string()),
+            "{brk}: {:?}",
+            hop_codes(&doc, want_hop)
+        );
+    }
+    // --nlb given and the alias points elsewhere: the route53 hop says so.
+    let topo = build(&moto, d.path(), "alias-to-alb");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live", "--nlb", "path-nlb"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        hop_codes(&doc, "route53"),
+        vec!["dns-alias-wrong-target".to_string()],
+        "{doc:#}"
+    );
+
+    // Skip-verification is a warning.
+    let topo = build(&moto, d.path(), "skip-verification");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(hop(&doc, "apigateway")["status"], "warn");
+    assert_eq!(
+        hop_codes(&doc, "apigateway"),
+        vec!["apigw-skip-verification".to_string()]
+    );
+}
