@@ -23,6 +23,18 @@ pub struct FakeAws {
     pub upserts: RefCell<Vec<(String, Vec<DnsRecord>)>>,
     pub listeners: RefCell<Vec<ListenerState>>,
     pub deny: Option<&'static str>,
+    /// GetCertificate's answer (certificate PEM, chain PEM).
+    pub pem: Option<(String, Option<String>)>,
+    pub lbs: Vec<LoadBalancer>,
+    /// (load balancer ARN, listener).
+    pub lb_listeners: Vec<(String, ListenerInfo)>,
+    pub tgs: Vec<TargetGroup>,
+    /// (target group ARN, target).
+    pub health: Vec<(String, TargetHealth)>,
+    /// (zone id, record set).
+    pub record_sets: Vec<(String, RecordSet)>,
+    pub links: Vec<VpcLink>,
+    pub integrations: Vec<Integration>,
 }
 
 impl FakeAws {
@@ -140,7 +152,7 @@ impl Acm for FakeAws {
     }
 
     fn get_certificate(&self, _arn: &str) -> Result<(String, Option<String>), AwsError> {
-        Err(AwsError::Rejected {
+        self.pem.clone().ok_or(AwsError::Rejected {
             code: "Unsupported".into(),
             message: "the fake has no PEM".into(),
         })
@@ -208,5 +220,51 @@ impl Elb for FakeAws {
             l.default_certificates = vec![cert.into()];
         }
         Ok(())
+    }
+}
+
+impl Topology for FakeAws {
+    fn load_balancers(&self) -> Result<Vec<LoadBalancer>, AwsError> {
+        Ok(self.lbs.clone())
+    }
+    fn listeners(&self, lb_arn: &str) -> Result<Vec<ListenerInfo>, AwsError> {
+        Ok(self
+            .lb_listeners
+            .iter()
+            .filter(|(a, _)| a == lb_arn)
+            .map(|(_, l)| l.clone())
+            .collect())
+    }
+    fn target_group(&self, arn: &str) -> Result<TargetGroup, AwsError> {
+        self.tgs
+            .iter()
+            .find(|t| t.arn == arn)
+            .cloned()
+            .ok_or(AwsError::NotFound {
+                what: "target group".into(),
+                message: arn.into(),
+            })
+    }
+    fn target_health(&self, tg_arn: &str) -> Result<Vec<TargetHealth>, AwsError> {
+        Ok(self
+            .health
+            .iter()
+            .filter(|(a, _)| a == tg_arn)
+            .map(|(_, h)| h.clone())
+            .collect())
+    }
+    fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>, AwsError> {
+        Ok(self
+            .record_sets
+            .iter()
+            .filter(|(z, _)| z == zone_id)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+    fn vpc_links(&self) -> Result<Vec<VpcLink>, AwsError> {
+        Ok(self.links.clone())
+    }
+    fn integrations(&self, _rest_api_id: &str) -> Result<Vec<Integration>, AwsError> {
+        Ok(self.integrations.clone())
     }
 }

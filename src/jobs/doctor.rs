@@ -678,6 +678,280 @@ fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::fake::FakeAws;
+    use crate::aws::{
+        CertDetail, HostedZone, Integration, ListenerInfo, RecordSet, TargetGroup, TargetHealth,
+        VpcLink,
+    };
+
+    const NLB: &str = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/nlb/1";
+    const ALB: &str = "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/alb/2";
+    const CERT: &str = "arn:aws:acm:eu-west-1:1:certificate/c";
+
+    fn lb(arn: &str, name: &str, kind: &str) -> LoadBalancer {
+        LoadBalancer {
+            arn: arn.into(),
+            name: name.into(),
+            dns_name: format!("{name}.elb.example"),
+            zone_id: "ZLB".into(),
+            kind: kind.into(),
+            vpc_id: "vpc-1".into(),
+        }
+    }
+
+    /// A sound path, as the emulator cannot make it (unhealthy targets, link states, ids).
+    fn healthy(dir: &std::path::Path) -> (FakeAws, DoctorRequest) {
+        let m = crate::mint::leaf(
+            &crate::mint::LeafSpec {
+                dns: vec!["api.example.com".into()],
+                ips: vec![],
+                key: crate::keys::KeyAlg::EcdsaP256,
+                days: 200,
+                at: 1_900_000_000,
+            },
+            None,
+        )
+        .unwrap();
+        let pem = crate::pem::encode_certificate(&m.cert.der);
+        std::fs::write(dir.join("store.pem"), &pem).unwrap();
+        let aws = FakeAws {
+            pem: Some((pem, None)),
+            zones: vec![HostedZone {
+                id: "Z1".into(),
+                name: "example.com".into(),
+                private: false,
+            }],
+            lbs: vec![lb(NLB, "nlb", "network"), lb(ALB, "alb", "application")],
+            lb_listeners: vec![
+                (
+                    NLB.into(),
+                    ListenerInfo {
+                        arn: "l-nlb".into(),
+                        protocol: "TCP".into(),
+                        port: Some(443),
+                        target_groups: vec!["tg-alb".into()],
+                        default_certificates: vec![],
+                    },
+                ),
+                (
+                    ALB.into(),
+                    ListenerInfo {
+                        arn: "l-alb".into(),
+                        protocol: "HTTPS".into(),
+                        port: Some(443),
+                        target_groups: vec!["tg-onprem".into()],
+                        default_certificates: vec![CERT.into()],
+                    },
+                ),
+            ],
+            tgs: vec![
+                TargetGroup {
+                    arn: "tg-alb".into(),
+                    name: "to-alb".into(),
+                    target_type: "alb".into(),
+                    protocol: "TCP".into(),
+                    port: Some(443),
+                    vpc_id: "vpc-1".into(),
+                },
+                TargetGroup {
+                    arn: "tg-onprem".into(),
+                    name: "onprem".into(),
+                    target_type: "ip".into(),
+                    protocol: "HTTPS".into(),
+                    port: Some(443),
+                    vpc_id: "vpc-1".into(),
+                },
+            ],
+            health: vec![
+                (
+                    "tg-alb".into(),
+                    TargetHealth {
+                        id: ALB.into(),
+                        port: Some(443),
+                        state: "healthy".into(),
+                        reason: None,
+                    },
+                ),
+                (
+                    "tg-onprem".into(),
+                    TargetHealth {
+                        id: "10.0.1.10".into(),
+                        port: Some(443),
+                        state: "healthy".into(),
+                        reason: None,
+                    },
+                ),
+            ],
+            record_sets: vec![(
+                "Z1".into(),
+                RecordSet {
+                    name: "api.example.com".into(),
+                    kind: "A".into(),
+                    values: vec![],
+                    alias_dns_name: Some("dualstack.nlb.elb.example".into()),
+                    alias_zone_id: Some("ZLB".into()),
+                },
+            )],
+            links: vec![VpcLink {
+                id: "vl1".into(),
+                name: "link".into(),
+                status: "AVAILABLE".into(),
+                target_arns: vec![NLB.into()],
+            }],
+            integrations: vec![Integration {
+                path: "/".into(),
+                method: "ANY".into(),
+                kind: "HTTP_PROXY".into(),
+                uri: Some("https://api.example.com/{proxy}".into()),
+                connection_type: Some("VPC_LINK".into()),
+                connection_id: Some("vl1".into()),
+                insecure_skip_verification: false,
+            }],
+            ..FakeAws::default()
+        };
+        aws.certs.borrow_mut().push(CertDetail {
+            arn: CERT.into(),
+            domain: "api.example.com".into(),
+            names: vec!["api.example.com".into()],
+            status: "ISSUED".into(),
+            not_after: Some(1_900_000_000 + 200 * 86_400),
+            renewal_eligibility: Some("ELIGIBLE".into()),
+            ..CertDetail::default()
+        });
+        let req = DoctorRequest {
+            hostname: "api.example.com".into(),
+            rest_api_id: Some("api1".into()),
+            nlb: None,
+            alb: None,
+            onprem_url: None,
+            onprem_connect_to: None,
+            min_days: 30,
+            trust_store: dir.join("store.pem").display().to_string(),
+            connect_to: None,
+            live: false,
+            timeout: 1.0,
+            at: 1_900_000_000,
+        };
+        (aws, req)
+    }
+
+    fn codes_of(r: &DoctorReport, hop: &str) -> Vec<&'static str> {
+        r.hops
+            .iter()
+            .find(|h| h.hop == hop)
+            .map(|h| h.findings.iter().map(|f| f.code).collect())
+            .unwrap_or_default()
+    }
+
+    fn doctor(aws: &FakeAws, req: &DoctorRequest) -> DoctorReport {
+        run(aws, aws, aws, aws, req).unwrap()
+    }
+
+    #[test]
+    fn a_sound_path_is_all_ok() {
+        let d = tempfile::tempdir().unwrap();
+        let (aws, req) = healthy(d.path());
+        let r = doctor(&aws, &req);
+        let status: Vec<(&str, &str)> = r.hops.iter().map(|h| (h.hop, h.status)).collect();
+        assert_eq!(
+            status,
+            vec![
+                ("route53", "ok"),
+                ("nlb", "ok"),
+                ("alb", "ok"),
+                ("live-tls", "skip"),
+                ("onprem", "ok"),
+                ("apigateway", "ok")
+            ],
+            "{r:#?}"
+        );
+        assert_eq!(r.exit_code(), 0);
+    }
+
+    /// One change that breaks a sound path.
+    type Break = Box<dyn Fn(&mut FakeAws)>;
+
+    #[test]
+    fn what_the_emulator_cannot_break() {
+        let d = tempfile::tempdir().unwrap();
+        let cases: Vec<(&str, &str, Break)> = vec![
+            (
+                "nlb",
+                "nlb-target-unhealthy",
+                Box::new(|a: &mut FakeAws| a.health[0].1.state = "unhealthy".into()),
+            ),
+            (
+                "onprem",
+                "onprem-target-unhealthy",
+                Box::new(|a: &mut FakeAws| {
+                    a.health[1].1.state = "unhealthy".into();
+                    a.health[1].1.reason = Some("Target.Timeout".into());
+                }),
+            ),
+            (
+                "apigateway",
+                "vpc-link-not-available",
+                Box::new(|a: &mut FakeAws| a.links[0].status = "PENDING".into()),
+            ),
+            (
+                "apigateway",
+                "vpc-link-wrong-target",
+                Box::new(|a: &mut FakeAws| a.links[0].target_arns = vec!["arn:other".into()]),
+            ),
+            (
+                "apigateway",
+                "vpc-link-missing",
+                Box::new(|a: &mut FakeAws| a.integrations[0].connection_id = Some("nope".into())),
+            ),
+            (
+                "apigateway",
+                "apigw-uri-host-mismatch",
+                Box::new(|a: &mut FakeAws| {
+                    a.integrations[0].uri = Some("https://nlb.elb.example/".into())
+                }),
+            ),
+            (
+                "route53",
+                "dns-alias-wrong-zone",
+                Box::new(|a: &mut FakeAws| {
+                    a.record_sets[0].1.alias_zone_id = Some("ZOTHER".into())
+                }),
+            ),
+            (
+                "route53",
+                "dns-no-record",
+                Box::new(|a: &mut FakeAws| a.record_sets.clear()),
+            ),
+            (
+                "alb",
+                "vpc-mismatch",
+                Box::new(|a: &mut FakeAws| a.lbs[1].vpc_id = "vpc-2".into()),
+            ),
+            (
+                "alb",
+                "expires-soon",
+                Box::new(|a: &mut FakeAws| {
+                    a.certs.borrow_mut()[0].not_after = Some(1_900_000_000 + 5 * 86_400)
+                }),
+            ),
+        ];
+        for (hop, code, breakit) in cases {
+            let (mut aws, req) = healthy(d.path());
+            breakit(&mut aws);
+            let r = doctor(&aws, &req);
+            assert!(
+                codes_of(&r, hop).contains(&code),
+                "{code}: {:?}",
+                codes_of(&r, hop)
+            );
+            assert_eq!(
+                r.hops.iter().find(|h| h.hop == hop).unwrap().status,
+                "fail",
+                "{code}"
+            );
+            assert_eq!(r.exit_code(), 1, "{code}");
+        }
+    }
 
     #[test]
     fn wildcards_cover_one_label() {
