@@ -6,62 +6,10 @@ mod support;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
+use support::moto::{start_moto, venv_bin};
 use support::*;
-
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".venv/bin")
-        .join(name);
-    assert!(
-        p.exists(),
-        "{} is missing: scripts/test installs moto[server] into .venv",
-        p.display()
-    );
-    p
-}
-
-fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(venv_bin("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .env("MOTO_ACM_VALIDATION_WAIT", "2")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 fn fixture(endpoint: &str, args: &[&str]) -> serde_json::Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
@@ -104,7 +52,7 @@ fn aws(endpoint: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
 
 #[test]
 fn request_validate_wait_attach_against_the_emulator() {
-    let moto = start_moto();
+    let moto = start_moto("2");
     let e = moto.endpoint.as_str();
     let topo = fixture(e, &["build"]);
     let zone = topo["zone_id"].as_str().unwrap();

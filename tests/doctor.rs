@@ -8,65 +8,12 @@ mod support;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use support::moto::{start_moto, venv_bin, Moto};
 use support::*;
-
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".venv/bin")
-        .join(name);
-    assert!(
-        p.exists(),
-        "{} is missing: scripts/test installs moto[server] into .venv",
-        p.display()
-    );
-    p
-}
-
-fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(venv_bin("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        // Requested certificates stay PENDING_VALIDATION for the whole test.
-        .env("MOTO_ACM_VALIDATION_WAIT", "600")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 /// Empties the emulator and builds the path with one thing broken.
 fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
@@ -192,7 +139,7 @@ fn serve(dir: &Path, connections: usize) -> u16 {
 
 #[test]
 fn a_healthy_path_passes_and_each_break_names_its_hop() {
-    let moto = start_moto();
+    let moto = start_moto("600");
     let d = tempdir();
 
     // Healthy, with the live hop against a local TLS server serving the same certificate.

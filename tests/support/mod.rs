@@ -2,6 +2,8 @@
 //! runner for the certctl binary.
 #![allow(dead_code)]
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
