@@ -47,6 +47,8 @@ pub enum SetError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("refusing to use {path}: it is writable by group or others (mode {mode:o}); run `chmod go-w {path}`")]
+    OpenDir { path: PathBuf, mode: u32 },
     #[error("{path} exists and is not a directory")]
     NotDir { path: PathBuf },
     #[error("another certctl holds the lock on {path} (waited {waited} s)")]
@@ -107,12 +109,26 @@ impl CertSet {
                     path: dir.to_path_buf(),
                 })
             }
+            // Another user who can write here could swap links under a root cron job.
+            Ok(m)
+                if m.permissions().mode() & 0o022 != 0 && m.permissions().mode() & 0o1000 == 0 =>
+            {
+                return Err(SetError::OpenDir {
+                    path: dir.to_path_buf(),
+                    mode: m.permissions().mode() & 0o7777,
+                })
+            }
             Ok(_) => {}
             Err(_) if create => {
-                fs::create_dir_all(dir).map_err(|source| SetError::Unwritable {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
+                use std::os::unix::fs::DirBuilderExt;
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o755)
+                    .create(dir)
+                    .map_err(|source| SetError::Unwritable {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
             }
             Err(e) => return Err(io(dir)(e)),
         }
@@ -203,6 +219,7 @@ impl CertSet {
         self.adopt_plain_files()?;
         let sets = self.dir.join(".sets");
         fs::create_dir_all(&sets).map_err(io(&sets))?;
+        fs::set_permissions(&sets, fs::Permissions::from_mode(0o755)).map_err(io(&sets))?;
         let vdir = sets.join(id);
         if vdir.exists() {
             fs::remove_dir_all(&vdir).map_err(io(&vdir))?;
@@ -491,6 +508,25 @@ mod tests {
             CertSet::open(&link, false),
             Err(SetError::DirSymlink { .. })
         ));
+    }
+
+    #[test]
+    fn a_directory_others_can_write_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("shared");
+        fs::create_dir(&out).unwrap();
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            CertSet::open(&out, false),
+            Err(SetError::OpenDir { .. })
+        ));
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(matches!(
+            CertSet::open(&out, false),
+            Err(SetError::OpenDir { .. })
+        ));
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(CertSet::open(&out, false).is_ok());
     }
 
     #[test]
