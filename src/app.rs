@@ -166,6 +166,22 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
 fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     match command {
         Command::Acm(c) => acm(c, g, at, printer),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "certctl", &mut buf);
+            printer.raw(&String::from_utf8_lossy(&buf));
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| Failure::new(e, 3, None))?;
+            printer.raw(&String::from_utf8_lossy(&buf));
+            Ok(0)
+        }
         Command::Doctor(a) => {
             let sdk = aws(g)?;
             let req = jobs::doctor::DoctorRequest {

@@ -146,6 +146,25 @@ pub enum Command {
   2  bad input
   3  AWS could not be queried"))]
     Doctor(DoctorArgs),
+    /// Shell completions on stdout.
+    #[command(after_help = "EXAMPLES:
+  certctl completions bash > /etc/bash_completion.d/certctl
+  certctl completions zsh > \"${fpath[1]}/_certctl\"
+
+EXIT CODES:
+  0 printed")]
+    Completions {
+        /// bash, zsh, fish or powershell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout.
+    #[command(after_help = "EXAMPLES:
+  certctl man > /usr/local/share/man/man1/certctl.1
+
+EXIT CODES:
+  0 printed")]
+    Man,
 }
 
 #[derive(Debug, Args)]

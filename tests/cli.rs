@@ -117,6 +117,8 @@ fn every_subcommand_help_has_examples_and_exit_codes() {
         vec!["acm", "list"],
         vec!["acm", "attach"],
         vec!["doctor"],
+        vec!["completions"],
+        vec!["man"],
     ] {
         let mut a = args.clone();
         a.push("--help");
@@ -313,4 +315,25 @@ fn the_readme_iam_policy_allows_every_aws_call_certctl_makes() {
             "{a} is missing from the README's IAM policy"
         );
     }
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, out, _) = run(["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            out.contains("certctl") && out.contains("rotate") && out.contains("doctor"),
+            "{shell}"
+        );
+    }
+    let (code, _, err) = run(["completions", "tcsh"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, out, _) = run(["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with(".ie") && out.contains(".TH certctl 1"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
 }
