@@ -4,7 +4,21 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal error: {info}, please report");
+        // One line, no backtrace: the message and where it happened.
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error: {}{at}, please report",
+            msg.replace('\n', " ")
+        );
     }));
     let cli = match certctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
