@@ -35,12 +35,12 @@ impl Printer {
 
     /// Prints a report: one JSON document, or the human form (nothing with `-q`).
     pub fn report<R: Serialize + Human>(&self, r: &R) {
-        let mut out = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         if self.json {
-            let doc = serde_json::to_string_pretty(r).unwrap_or_else(|e| {
-                format!("{{\"schema_version\":1,\"error\":{{\"message\":\"cannot serialise report: {e}\"}}}}")
-            });
-            let _ = writeln!(out, "{doc}");
+            // Streamed: a report of 100,000 certificates is never one string in memory.
+            if serde_json::to_writer_pretty(&mut out, r).is_ok() {
+                let _ = writeln!(out);
+            }
         } else if !self.quiet {
             let style = human::Style {
                 color: self.color,

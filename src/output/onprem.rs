@@ -144,7 +144,7 @@ impl Human for ScanReport {
         let mut items: Vec<_> = self.items.iter().collect();
         items.sort_by_key(|i| i.days_left);
         for i in items {
-            let codes: Vec<&str> = i.findings.iter().map(|f| f.code).collect();
+            let codes = i.codes();
             let days = i.days_left.to_string();
             let days = if i.days_left < 0 {
                 style.paint("1;31", &days)
@@ -160,7 +160,7 @@ impl Human for ScanReport {
             };
             rows.push(vec![
                 days,
-                i.not_after.chars().take(10).collect(),
+                crate::x509::date(i.not_after),
                 i.subject.clone(),
                 path,
                 codes.join(","),

@@ -29,21 +29,104 @@ impl crate::jobs::JobError for ScanError {
     }
 }
 
-/// One certificate found.
-#[derive(Debug, Clone, Serialize)]
+/// One certificate found, kept compact (dates, fingerprint and findings are rendered when
+/// printed) so that a scan of 100,000 files stays small.
+#[derive(Debug, Clone)]
 pub struct ScanItem {
     pub path: String,
     /// Position in the file (0 = first certificate).
     pub index: usize,
     pub subject: String,
-    pub issuer: String,
     pub serial: String,
-    pub not_after: String,
+    pub not_before: i64,
+    pub not_after: i64,
     pub days_left: i64,
-    pub sha256: String,
-    pub findings: Vec<Finding>,
-    #[serde(skip)]
-    pub not_after_unix: i64,
+    pub sha256: [u8; 32],
+    /// What `findings()` reports, as bits.
+    flags: u8,
+    weak_key: Option<Box<str>>,
+    signature: Option<Box<str>>,
+}
+
+const EXPIRED: u8 = 1;
+const NOT_YET_VALID: u8 = 2;
+const EXPIRES_SOON: u8 = 4;
+const SELF_SIGNED: u8 = 8;
+
+impl ScanItem {
+    /// The findings, rendered now.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut add = |code: &'static str, severity, message: String| {
+            out.push(Finding {
+                code,
+                severity,
+                message,
+                hint: None,
+                certificate: None,
+            })
+        };
+        if self.flags & EXPIRED != 0 {
+            add(
+                "expired",
+                Severity::Deny,
+                format!("expired {} days ago", -self.days_left),
+            );
+        }
+        if self.flags & NOT_YET_VALID != 0 {
+            add(
+                "not-yet-valid",
+                Severity::Deny,
+                format!("not valid before {}", crate::x509::rfc3339(self.not_before)),
+            );
+        }
+        if self.flags & EXPIRES_SOON != 0 {
+            add(
+                "expires-soon",
+                Severity::Deny,
+                format!("expires in {} days", self.days_left),
+            );
+        }
+        if let Some(alg) = &self.signature {
+            add(
+                "sha1-signature",
+                Severity::Warn,
+                format!("signed with {alg}"),
+            );
+        }
+        if let Some(k) = &self.weak_key {
+            add("weak-key", Severity::Warn, k.to_string());
+        }
+        if self.flags & SELF_SIGNED != 0 {
+            add(
+                "self-signed",
+                Severity::Info,
+                "self-signed (fine behind an ALB; API Gateway would refuse it)".into(),
+            );
+        }
+        out
+    }
+
+    /// The finding codes alone, for tables.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.findings().iter().map(|f| f.code).collect()
+    }
+}
+
+impl Serialize for ScanItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("ScanItem", 8)?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("index", &self.index)?;
+        st.serialize_field("subject", &self.subject)?;
+        st.serialize_field("serial", &self.serial)?;
+        st.serialize_field("not_after", &crate::x509::rfc3339(self.not_after))?;
+        st.serialize_field("days_left", &self.days_left)?;
+        st.serialize_field("sha256", &crate::x509::hex_join(&self.sha256, ":", true))?;
+        st.serialize_field("findings", &self.findings())?;
+        st.end()
+    }
 }
 
 /// A file that looked like a certificate but could not be read.
@@ -85,15 +168,12 @@ pub struct ScanRequest {
     pub at: i64,
 }
 
-/// One file's certificates (or problem), with its position in the walk order.
-type FileResult = (usize, Vec<ScanItem>, Option<ScanProblem>);
-
 /// Largest file considered (certificate bundles are small).
 const MAX_FILE: u64 = 1024 * 1024;
 
 pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     let mut files = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<(u64, u64)> = HashSet::new();
     for p in &req.paths {
         if std::fs::metadata(p).is_err() {
             return Err(ScanError::NotFound(p.clone()));
@@ -101,34 +181,42 @@ pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         walk(p, req.hidden, true, &mut files, &mut seen);
     }
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<FileResult>> = Mutex::new(Vec::new());
+    let found: Mutex<Vec<(usize, ScanItem)>> = Mutex::new(Vec::new());
+    let bad: Mutex<Vec<(usize, ScanProblem)>> = Mutex::new(Vec::new());
     let threads = req.threads.clamp(1, 64).min(files.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
-                let mut local = Vec::new();
+                let mut local: Vec<(usize, ScanItem)> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
                     let (items, problem) = scan_file(path, req.at, req.min_days);
-                    if !items.is_empty() || problem.is_some() {
-                        local.push((i, items, problem));
+                    local.extend(items.into_iter().map(|it| (i, it)));
+                    if let Some(p) = problem {
+                        if let Ok(mut b) = bad.lock() {
+                            b.push((i, p));
+                        }
+                    }
+                    // Hand over in batches: the shared list grows once, not per thread.
+                    if local.len() >= 256 {
+                        if let Ok(mut f) = found.lock() {
+                            f.append(&mut local);
+                        }
                     }
                 }
-                if let Ok(mut r) = results.lock() {
-                    r.extend(local);
+                if let Ok(mut f) = found.lock() {
+                    f.append(&mut local);
                 }
             });
         }
     });
-    let mut results = results.into_inner().unwrap_or_default();
-    results.sort_by_key(|r| r.0);
-    let mut items = Vec::new();
-    let mut problems = Vec::new();
-    for (_, i, p) in results {
-        items.extend(i);
-        problems.extend(p);
-    }
+    let mut found = found.into_inner().unwrap_or_default();
+    found.sort_unstable_by_key(|(i, it)| (*i, it.index));
+    let items: Vec<ScanItem> = found.into_iter().map(|(_, it)| it).collect();
+    let mut bad = bad.into_inner().unwrap_or_default();
+    bad.sort_by_key(|(i, _)| *i);
+    let problems: Vec<ScanProblem> = bad.into_iter().map(|(_, p)| p).collect();
     let expired = items.iter().filter(|i| i.days_left < 0).count();
     let expiring = items
         .iter()
@@ -155,7 +243,7 @@ pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
 
 /// Collects regular files; symlinked files are followed (once per target), symlinked
 /// directories are not; hidden entries are skipped unless asked for.
-fn walk(p: &Path, hidden: bool, top: bool, out: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>) {
+fn walk(p: &Path, hidden: bool, top: bool, out: &mut Vec<PathBuf>, seen: &mut HashSet<(u64, u64)>) {
     let Ok(lmeta) = std::fs::symlink_metadata(p) else {
         return;
     };
@@ -178,12 +266,9 @@ fn walk(p: &Path, hidden: bool, top: bool, out: &mut Vec<PathBuf>, seen: &mut Ha
             walk(&e, hidden, false, out, seen);
         }
     } else if meta.is_file() && meta.len() <= MAX_FILE && meta.len() > 0 {
-        let key = if is_link {
-            std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
-        } else {
-            p.to_path_buf()
-        };
-        if seen.insert(key) {
+        // A file reached twice (through a symlink) is scanned once: (device, inode) names it.
+        use std::os::unix::fs::MetadataExt;
+        if seen.insert((meta.dev(), meta.ino())) {
             out.push(p.to_path_buf());
         }
     }
@@ -235,69 +320,40 @@ fn problem(path: &Path, error: String) -> ScanProblem {
 
 fn item(path: &Path, index: usize, c: &CertInfo, at: i64, min_days: u32) -> ScanItem {
     let days = c.days_left(at);
-    let mut findings = Vec::new();
-    let mut add = |code: &'static str, severity, message: String| {
-        findings.push(Finding {
-            code,
-            severity,
-            message,
-            hint: None,
-            certificate: None,
-        })
-    };
+    let mut flags = 0;
     if c.not_after < at {
-        add(
-            "expired",
-            Severity::Deny,
-            format!("expired {} days ago", -days),
-        );
+        flags |= EXPIRED;
     } else if c.not_before > at {
-        add(
-            "not-yet-valid",
-            Severity::Deny,
-            format!("not valid before {}", crate::x509::rfc3339(c.not_before)),
-        );
+        flags |= NOT_YET_VALID;
     } else if days < i64::from(min_days) {
-        add(
-            "expires-soon",
-            Severity::Deny,
-            format!("expires in {days} days"),
-        );
-    }
-    if c.has_weak_signature_hash() {
-        add(
-            "sha1-signature",
-            Severity::Warn,
-            format!("signed with {}", c.signature_algorithm),
-        );
-    }
-    match &c.key {
-        crate::x509::KeyInfo::Rsa { bits } if *bits < 2048 => {
-            add("weak-key", Severity::Warn, format!("RSA {bits}"))
-        }
-        crate::x509::KeyInfo::Ec { bits, curve } if *bits < 256 => {
-            add("weak-key", Severity::Warn, format!("EC {curve}"))
-        }
-        _ => {}
+        flags |= EXPIRES_SOON;
     }
     if c.is_self_issued() && !c.is_ca() {
-        add(
-            "self-signed",
-            Severity::Info,
-            "self-signed (fine behind an ALB; API Gateway would refuse it)".into(),
-        );
+        flags |= SELF_SIGNED;
     }
+    let weak_key = match &c.key {
+        crate::x509::KeyInfo::Rsa { bits } if *bits < 2048 => Some(format!("RSA {bits}").into()),
+        crate::x509::KeyInfo::Ec { bits, curve } if *bits < 256 => {
+            Some(format!("EC {curve}").into())
+        }
+        _ => None,
+    };
+    let mut sha256 = [0u8; 32];
+    sha256.copy_from_slice(&c.sha256.0[..32]);
     ScanItem {
         path: path.display().to_string(),
         index,
         subject: c.subject.clone(),
-        issuer: c.issuer.clone(),
         serial: c.serial.clone(),
-        not_after: crate::x509::rfc3339(c.not_after),
+        not_before: c.not_before,
+        not_after: c.not_after,
         days_left: days,
-        sha256: c.sha256.colon_hex(),
-        findings,
-        not_after_unix: c.not_after,
+        sha256,
+        flags,
+        weak_key,
+        signature: c
+            .has_weak_signature_hash()
+            .then(|| c.signature_algorithm.clone().into()),
     }
 }
 
@@ -325,7 +381,7 @@ pub fn metrics_text(r: &ScanReport, at: i64) -> String {
         out.push_str(&format!(
             "certctl_certificate_expiry_timestamp_seconds{{{}}} {}\n",
             labels(i),
-            i.not_after_unix
+            i.not_after
         ));
     }
     out.push_str("# HELP certctl_certificate_days_left Whole days until the certificate expires (negative: expired).\n");
