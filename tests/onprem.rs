@@ -543,6 +543,9 @@ fn scan_reports_expiry_and_writes_metrics() {
         "a/broken.pem",
         "-----BEGIN CERTIFICATE-----\nAAAA\n",
     );
+    // A link to a file already scanned is not counted twice.
+    std::os::unix::fs::symlink(d.path().join("a/soon.pem"), d.path().join("a/b/again.pem"))
+        .unwrap();
     let metrics = d.path().join("certctl.prom");
     let (code, doc, _) = run_json([
         "scan",
