@@ -121,17 +121,9 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
                 ..acm::Polling::default()
             };
             let waiter = acm::RealWaiter(std::time::Instant::now());
-            let mut progress = |p: &acm::WaitProgress| {
-                let names: Vec<String> = p.names.iter().map(|(n, s)| format!("{n}={s}")).collect();
-                printer.log(&format!(
-                    "[{:>4}s] {} {}",
-                    p.elapsed_secs,
-                    p.status,
-                    names.join(" ")
-                ));
-            };
-            let r = acm::request(&sdk, &sdk, &req, &polling, &waiter, &mut progress, at)
-                .map_err(fail)?;
+            let progress = crate::output::Waits::new(printer.quiet);
+            let r =
+                acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -323,7 +315,8 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 only: a.only,
                 at,
             };
-            let r = jobs::onprem::rotate::run(&req).map_err(fail)?;
+            let progress = crate::output::Waits::new(printer.quiet);
+            let r = jobs::onprem::rotate::run(&req, &progress).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }

@@ -44,7 +44,8 @@ pub struct Global {
     /// Evaluate as of this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z); default: now.
     #[arg(long, global = true, value_name = "RFC3339")]
     pub at: Option<String>,
-    /// Print only errors.
+    /// Print only errors: no report, no progress (waits longer than a second show a spinner
+    /// on a terminal and plain lines otherwise).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Print more detail (repeat for more).

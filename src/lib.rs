@@ -13,6 +13,7 @@ pub mod names;
 pub mod output;
 pub mod pem;
 pub mod policy;
+pub mod progress;
 pub mod tls;
 pub mod trust;
 pub mod x509;

@@ -110,8 +110,15 @@ fn request_validate_wait_attach_against_the_emulator() {
     );
     assert_eq!(code, 0, "{doc:#} {err}");
     assert_eq!(doc["status"], "ISSUED");
+    // The wait lasts longer than a second, so progress shows as plain lines (stderr is a
+    // pipe): the status while pending, then how it ended.
+    let waits: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("waiting for ACM to validate api.example.com"))
+        .collect();
+    assert!(waits.len() >= 2, "progress lines: {err}");
     assert!(
-        err.contains("PENDING_VALIDATION") || err.contains("ISSUED"),
+        waits[0].contains("PENDING_VALIDATION") && waits.last().unwrap().ends_with(": ISSUED"),
         "progress lines: {err}"
     );
 

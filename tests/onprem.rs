@@ -583,3 +583,38 @@ fn scan_reports_expiry_and_writes_metrics() {
     assert_eq!(code, 0);
     assert_eq!(run(["scan", d.path().join("nope").to_str().unwrap()]).0, 2);
 }
+
+#[test]
+fn waits_longer_than_a_second_show_progress_unless_quiet() {
+    // stderr is a pipe here, so progress comes as plain lines (a terminal gets a spinner).
+    let d = tempdir();
+    let cfg = config(d.path(), "deploy-hook = \"sleep 1.6\"\n");
+    let c = cfg.to_str().unwrap();
+    let (code, _, err) = run(["rotate", "--config", c, "--at", AT, "--force"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("running the deploy hook"))
+        .collect();
+    assert_eq!(lines.len(), 2, "a start and an end line: {err}");
+    assert!(lines[0].starts_with("[") && lines[0].contains("onprem-lb: running the deploy hook"));
+    assert!(lines[1].ends_with(": exit 0"), "{err}");
+
+    // Quiet: nothing on stderr at all.
+    let (code, out, err) = run(["rotate", "--config", c, "--at", AT, "--force", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((out.as_str(), err.as_str()), ("", ""));
+
+    // A wait shorter than a second shows nothing.
+    let cfg = config(d.path(), "deploy-hook = \"true\"\n");
+    let (code, _, err) = run([
+        "rotate",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--at",
+        AT,
+        "--force",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("deploy hook"), "{err}");
+}

@@ -1,6 +1,7 @@
 //! `certctl acm request|records|status|list|attach`: the ALB's ACM certificate for the NLB
 //! hostname, found or requested idempotently, DNS-validated through Route 53, attached.
 
+use crate::progress::Progress;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -108,14 +109,6 @@ impl Default for Polling {
             records_timeout: Duration::from_secs(120),
         }
     }
-}
-
-/// One line of progress while waiting.
-#[derive(Debug, Clone, Serialize)]
-pub struct WaitProgress {
-    pub elapsed_secs: u64,
-    pub status: String,
-    pub names: Vec<(String, String)>,
 }
 
 /// What `acm request` should do.
@@ -339,7 +332,7 @@ pub fn request(
     req: &AcmRequest,
     polling: &Polling,
     waiter: &dyn Waiter,
-    progress: &mut dyn FnMut(&WaitProgress),
+    progress: &dyn Progress,
     at: i64,
 ) -> Result<RequestReport, AcmError> {
     let names = name_set(&req.host, &req.sans, req.max_names)?;
@@ -397,7 +390,16 @@ pub fn request(
             };
             report.calls.push("acm:RequestCertificate".into());
             let arn = acm.request_certificate(&spec)?;
-            poll_records(acm, &arn, polling, waiter)?
+            progress.begin(&format!(
+                "waiting for ACM to publish the validation records of {arn}"
+            ));
+            let d = poll_records(acm, &arn, polling, waiter);
+            progress.end(match &d {
+                Ok(d) if d.validations.iter().all(|v| v.record.is_some()) => "published",
+                Ok(_) => "not all published yet",
+                Err(_) => "failed",
+            });
+            d?
         }
     };
     if let Some(zone_arg) = &req.route53_zone {
@@ -447,17 +449,15 @@ pub fn request(
     if req.wait && !req.dry_run && detail.status == "PENDING_VALIDATION" {
         let start = waiter.elapsed();
         let mut delay = polling.first;
+        progress.begin(&format!("waiting for ACM to validate {}", names.join(", ")));
         loop {
             let elapsed = waiter.elapsed() - start;
-            progress(&WaitProgress {
-                elapsed_secs: elapsed as u64,
-                status: detail.status.clone(),
-                names: detail
-                    .validations
-                    .iter()
-                    .map(|v| (v.domain.clone(), v.status.clone().unwrap_or_default()))
-                    .collect(),
-            });
+            let names: Vec<String> = detail
+                .validations
+                .iter()
+                .map(|v| format!("{}={}", v.domain, v.status.as_deref().unwrap_or("?")))
+                .collect();
+            progress.update(&format!("{} {}", detail.status, names.join(" ")));
             if detail.status != "PENDING_VALIDATION" {
                 break;
             }
@@ -475,8 +475,15 @@ pub fn request(
                 (req.timeout.as_secs_f64() - elapsed).max(0.1),
             )));
             delay = (delay.mul_f64(1.5)).min(polling.max);
-            detail = acm.describe_certificate(&detail.arn)?;
+            match acm.describe_certificate(&detail.arn) {
+                Ok(d) => detail = d,
+                Err(e) => {
+                    progress.end("failed");
+                    return Err(e.into());
+                }
+            }
         }
+        progress.end(&detail.status);
         report.waited_secs = Some((waiter.elapsed() - start) as u64);
         if matches!(detail.status.as_str(), "FAILED" | "VALIDATION_TIMED_OUT") {
             report.findings.push(Finding {
@@ -802,14 +809,13 @@ mod tests {
     }
 
     fn run(aws: &FakeAws, r: &AcmRequest, w: &FakeWaiter) -> Result<RequestReport, AcmError> {
-        let mut seen = Vec::new();
         request(
             aws,
             aws,
             r,
             &Polling::default(),
             w,
-            &mut |p| seen.push(p.status.clone()),
+            &crate::progress::Silent,
             1_900_000_000,
         )
     }
@@ -903,9 +909,42 @@ mod tests {
         let w = FakeWaiter(Cell::new(0.0));
         let mut r = req("api.example.com");
         r.wait = true;
-        let rep = run(&aws, &r, &w).unwrap();
+        let seen = crate::progress::Recorder::default();
+        let rep = request(
+            &aws,
+            &aws,
+            &r,
+            &Polling::default(),
+            &w,
+            &seen,
+            1_900_000_000,
+        )
+        .unwrap();
         assert_eq!(rep.certificate.as_ref().unwrap().status, "ISSUED");
         assert_eq!(rep.exit_code(), 0);
+        // Each wait is bracketed, and the validation wait reports every status it polled.
+        let calls = seen.calls();
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("begin:")).count(),
+            2,
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.iter().filter(|c| c.starts_with("end:")).count(),
+            2,
+            "{calls:?}"
+        );
+        assert!(
+            calls
+                .iter()
+                .any(|c| c == "update: PENDING_VALIDATION api.example.com=PENDING_VALIDATION"),
+            "{calls:?}"
+        );
+        assert_eq!(
+            calls.last().map(String::as_str),
+            Some("end: ISSUED"),
+            "{calls:?}"
+        );
 
         let aws = FakeAws {
             issue_after: None,

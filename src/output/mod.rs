@@ -3,12 +3,14 @@
 mod acm;
 pub mod human;
 mod onprem;
+mod progress;
 
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
 pub use human::Human;
+pub use progress::{Mode as ProgressMode, Waits};
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]

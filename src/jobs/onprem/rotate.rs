@@ -11,6 +11,7 @@ use crate::jobs::onprem::{self, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
 use crate::policy::rotate::{RotateConfig, RotateConfigError, SetConfig};
+use crate::progress::Progress;
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -105,13 +106,15 @@ impl RotateReport {
     }
 }
 
-pub fn run(req: &RotateRequest) -> Result<RotateReport, RotateError> {
+/// Rotates every set (or the `only` ones) in turn; waits (lock, hook, verify) report to
+/// `progress`.
+pub fn run(req: &RotateRequest, progress: &dyn Progress) -> Result<RotateReport, RotateError> {
     let config = RotateConfig::load(&req.config)?;
     let sets = config
         .sets
         .iter()
         .filter(|s| req.only.is_empty() || req.only.contains(&s.name))
-        .map(|s| rotate_set(s, &config, req))
+        .map(|s| rotate_set(s, &config, req, progress))
         .collect();
     Ok(RotateReport {
         schema_version: 1,
@@ -215,9 +218,14 @@ fn reasons(
     (why, Some(renew_at))
 }
 
-fn rotate_set(cfg: &SetConfig, config: &RotateConfig, req: &RotateRequest) -> SetReport {
+fn rotate_set(
+    cfg: &SetConfig,
+    config: &RotateConfig,
+    req: &RotateRequest,
+    progress: &dyn Progress,
+) -> SetReport {
     let mut rep = blank(cfg);
-    match rotate_inner(cfg, config, req, &mut rep) {
+    match rotate_inner(cfg, config, req, &mut rep, progress) {
         Ok(()) => {}
         Err(e) => {
             rep.action = "failed";
@@ -232,6 +240,7 @@ fn rotate_inner(
     config: &RotateConfig,
     req: &RotateRequest,
     rep: &mut SetReport,
+    progress: &dyn Progress,
 ) -> Result<(), String> {
     let at = req.at;
     let ca = cfg
@@ -244,7 +253,14 @@ fn rotate_inner(
     let _lock = if req.dry_run {
         None
     } else {
-        Some(set.lock(config.lock_timeout).map_err(|e| e.to_string())?)
+        progress.begin(&format!(
+            "{}: waiting for the lock on {}",
+            cfg.name,
+            cfg.out_dir.display()
+        ));
+        let lock = set.lock(config.lock_timeout);
+        progress.end(if lock.is_ok() { "locked" } else { "gave up" });
+        Some(lock.map_err(|e| e.to_string())?)
     };
     // Read under the lock: a rotation that waited sees what the other one wrote.
     let cur = read_current(&set)?;
@@ -290,11 +306,11 @@ fn rotate_inner(
 
     let env = hook_env(cfg, &set, &file_names, &minted.cert, "deploy");
     if let Some(hook) = &cfg.deploy_hook {
-        let h = run_hook(hook, &env, cfg.hook_timeout);
+        let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, progress);
         let ok = h.exit_code == Some(0);
         rep.hook = Some(h);
         if !ok {
-            roll_back(cfg, &set, &file_names, cur.as_ref(), rep);
+            roll_back(cfg, &set, &file_names, cur.as_ref(), rep, progress);
             rep.error = Some(format!(
                 "deploy hook failed ({}); the previous pair is back in place",
                 rep.hook.as_ref().map(hook_status).unwrap_or_default()
@@ -304,11 +320,21 @@ fn rotate_inner(
         }
     }
     if let Some(url) = &cfg.verify_url {
-        match verify_served(cfg, url, &minted.cert) {
+        progress.begin(&format!(
+            "{}: waiting for {url} to serve the new certificate",
+            cfg.name
+        ));
+        let served = verify_served(cfg, url, &minted.cert, progress);
+        progress.end(if served.is_ok() {
+            "served"
+        } else {
+            "not served"
+        });
+        match served {
             Ok(()) => rep.verified = Some(true),
             Err(e) => {
                 rep.verified = Some(false);
-                roll_back(cfg, &set, &file_names, cur.as_ref(), rep);
+                roll_back(cfg, &set, &file_names, cur.as_ref(), rep, progress);
                 rep.error = Some(format!("{e}; the previous pair is back in place"));
                 rep.action = "failed";
                 return Ok(());
@@ -361,6 +387,7 @@ fn roll_back(
     files: &[&'static str],
     previous: Option<&OnDisk>,
     rep: &mut SetReport,
+    progress: &dyn Progress,
 ) {
     if previous.is_none() {
         // Nothing to go back to: the new pair stays (it is better than none) and the set fails.
@@ -375,7 +402,7 @@ fn roll_back(
             }
             if let (Some(hook), Some(prev)) = (&cfg.deploy_hook, previous) {
                 let env = hook_env(cfg, set, files, &prev.cert, "rollback");
-                let h = run_hook(hook, &env, cfg.hook_timeout);
+                let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, progress);
                 if h.exit_code != Some(0) {
                     rep.warnings.push(format!(
                         "the deploy hook failed again after the rollback ({})",
@@ -430,7 +457,20 @@ fn hook_env(
 }
 
 /// Runs `sh -c HOOK` with the set's paths in the environment, killing it after `timeout`.
-fn run_hook(hook: &str, env: &[(String, String)], timeout: Duration) -> HookReport {
+fn run_hook(
+    hook: &str,
+    env: &[(String, String)],
+    timeout: Duration,
+    set: &str,
+    progress: &dyn Progress,
+) -> HookReport {
+    progress.begin(&format!("{set}: running the deploy hook"));
+    let report = run_hook_inner(hook, env, timeout);
+    progress.end(&hook_status(&report));
+    report
+}
+
+fn run_hook_inner(hook: &str, env: &[(String, String)], timeout: Duration) -> HookReport {
     let start = Instant::now();
     let out_file = tempfile_for_output();
     let mut cmd = Command::new("sh");
@@ -511,7 +551,12 @@ fn tempfile_for_output() -> Option<(std::fs::File, PathBuf)> {
 
 /// Fetches the served chain (the same code as `check https://…`) until it shows `cert` on
 /// three connections in a row (a graceful reload lets old workers answer for a moment).
-fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), String> {
+fn verify_served(
+    cfg: &SetConfig,
+    url: &str,
+    cert: &CertInfo,
+    progress: &dyn Progress,
+) -> Result<(), String> {
     let crate::jobs::input::Target::Url { host, port } =
         crate::jobs::input::parse_target(url).map_err(|e| e.to_string())?
     else {
@@ -549,6 +594,7 @@ fn verify_served(cfg: &SetConfig, url: &str, cert: &CertInfo) -> Result<(), Stri
             Err(e) => format!("cannot verify {url}: {e}"),
         };
         streak = 0;
+        progress.update(&last);
         if Instant::now() >= deadline {
             return Err(last);
         }

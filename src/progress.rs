@@ -1,0 +1,54 @@
+//! How long waits report on themselves: jobs call this trait, `output/` draws it (or nothing).
+
+/// A sink for the progress of one wait at a time (waits in certctl are sequential).
+///
+/// A job calls `begin` before anything that may block (a lock, a deploy hook, a poll loop),
+/// `update` whenever the status it waits on changes, and `end` when the wait is over. Whether
+/// anything is shown, and how, is the implementation's business: the terminal one shows only
+/// waits that last longer than a second.
+pub trait Progress {
+    /// A wait starts; `what` says what for ("waiting for ACM to validate api.example.com").
+    fn begin(&self, what: &str);
+    /// The status being waited on, e.g. `PENDING_VALIDATION api.example.com=PENDING`.
+    fn update(&self, status: &str);
+    /// The wait is over; `outcome` says how ("ISSUED", "exit 0", "timed out").
+    fn end(&self, outcome: &str);
+}
+
+/// Shows nothing (library use, tests, `-q`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn begin(&self, _: &str) {}
+    fn update(&self, _: &str) {}
+    fn end(&self, _: &str) {}
+}
+
+/// Records every call, for tests of the jobs that report progress.
+#[derive(Debug, Default)]
+pub struct Recorder(pub std::sync::Mutex<Vec<String>>);
+
+impl Recorder {
+    /// The calls so far, as `begin: …`, `update: …`, `end: …`.
+    pub fn calls(&self) -> Vec<String> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+    fn push(&self, s: String) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(s);
+        }
+    }
+}
+
+impl Progress for Recorder {
+    fn begin(&self, what: &str) {
+        self.push(format!("begin: {what}"));
+    }
+    fn update(&self, status: &str) {
+        self.push(format!("update: {status}"));
+    }
+    fn end(&self, outcome: &str) {
+        self.push(format!("end: {outcome}"));
+    }
+}
