@@ -191,7 +191,8 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 at,
             };
             let _ = a.stage;
-            let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req).map_err(fail)?;
+            let progress = crate::output::Waits::new(printer.quiet);
+            let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req, &progress).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }

@@ -7,6 +7,7 @@ use crate::aws::{Acm, AwsError, Dns, Elb, LoadBalancer, Topology};
 use crate::findings::{Finding, Severity};
 use crate::jobs::check::{self, CheckRequest};
 use crate::jobs::input;
+use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DoctorError {
@@ -87,7 +88,8 @@ struct HopBuilder {
 }
 
 impl HopBuilder {
-    fn new(hop: &'static str) -> Self {
+    fn new(hop: &'static str, progress: &dyn Progress) -> Self {
+        progress.update(&format!("the {hop} hop"));
         HopBuilder {
             hop,
             summary: String::new(),
@@ -144,13 +146,33 @@ fn covers(name: &str, host: &str) -> bool {
     }
 }
 
-/// Walks every hop. AWS errors stop the walk (exit 3); everything else is a finding.
+/// Walks every hop. AWS errors stop the walk (exit 3); everything else is a finding. The hop
+/// being checked is reported to `progress` (live TLS to a dead endpoint waits for a timeout).
 pub fn run(
     acm: &dyn Acm,
     dns: &dyn Dns,
     elb: &dyn Elb,
     topo: &dyn Topology,
     req: &DoctorRequest,
+    progress: &dyn Progress,
+) -> Result<DoctorReport, DoctorError> {
+    progress.begin(&format!("doctor {}", req.hostname));
+    let r = walk(acm, dns, elb, topo, req, progress);
+    progress.end(match &r {
+        Ok(r) if r.exit_code() == 0 => "done",
+        Ok(_) => "done, with findings",
+        Err(_) => "stopped",
+    });
+    r
+}
+
+fn walk(
+    acm: &dyn Acm,
+    dns: &dyn Dns,
+    elb: &dyn Elb,
+    topo: &dyn Topology,
+    req: &DoctorRequest,
+    progress: &dyn Progress,
 ) -> Result<DoctorReport, DoctorError> {
     let host = crate::names::dns_name(&req.hostname).map_err(|_| {
         DoctorError::Input(input::InputError::BadHostname {
@@ -161,7 +183,7 @@ pub fn run(
     let mut hops = Vec::new();
 
     // 1. Route 53 alias → NLB.
-    let mut h = HopBuilder::new("route53");
+    let mut h = HopBuilder::new("route53", progress);
     let mut nlb: Option<LoadBalancer> = match &req.nlb {
         Some(n) => Some(
             find_lb(&lbs, n)
@@ -236,7 +258,7 @@ pub fn run(
     hops.push(h.done());
 
     // 2. NLB: TCP listener → `alb` target group → the ALB, healthy.
-    let mut h = HopBuilder::new("nlb");
+    let mut h = HopBuilder::new("nlb", progress);
     let mut alb: Option<LoadBalancer> = match &req.alb {
         Some(a) => Some(
             find_lb(&lbs, a)
@@ -272,7 +294,7 @@ pub fn run(
                     let Some(tg_arn) = l.target_groups.first() else {
                         h.fail("nlb-no-target-group", "the :443 listener forwards to no target group".into(), "forward to an `alb` target group");
                         hops.push(h.done());
-                        return finish(acm, elb, topo, req, &host, hops, (nlb.clone(), alb), None, &lbs);
+                        return finish(acm, elb, topo, req, &host, hops, (nlb.clone(), alb), None, &lbs, progress);
                     };
                     let tg = topo.target_group(tg_arn)?;
                     if tg.target_type != "alb" {
@@ -312,7 +334,18 @@ pub fn run(
         }
     }
     hops.push(h.done());
-    finish(acm, elb, topo, req, &host, hops, (nlb, alb), alb_port, &lbs)
+    finish(
+        acm,
+        elb,
+        topo,
+        req,
+        &host,
+        hops,
+        (nlb, alb),
+        alb_port,
+        &lbs,
+        progress,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -326,9 +359,10 @@ fn finish(
     (nlb, alb): (Option<LoadBalancer>, Option<LoadBalancer>),
     alb_port: Option<i32>,
     lbs: &[LoadBalancer],
+    progress: &dyn Progress,
 ) -> Result<DoctorReport, DoctorError> {
     // 3. ALB: HTTPS listener, ACM certificate for the host, chain against the store.
-    let mut h = HopBuilder::new("alb");
+    let mut h = HopBuilder::new("alb", progress);
     let mut https_listener = None;
     match &alb {
         None => {
@@ -423,7 +457,7 @@ fn finish(
     hops.push(h.done());
 
     // 4. Live TLS: what is actually served for SNI = hostname.
-    let mut h = HopBuilder::new("live-tls");
+    let mut h = HopBuilder::new("live-tls", progress);
     if !req.live {
         h.skipped = true;
         h.summary = "not checked (--no-live)".into();
@@ -468,7 +502,7 @@ fn finish(
     hops.push(h.done());
 
     // 5. ALB → on-prem: the HTTPS target groups, their health, the on-prem certificate.
-    let mut h = HopBuilder::new("onprem");
+    let mut h = HopBuilder::new("onprem", progress);
     match &https_listener {
         None => {
             h.skipped = true;
@@ -512,7 +546,7 @@ fn finish(
     hops.push(h.done());
 
     // 6. API Gateway: VPC link and integration.
-    let mut h = HopBuilder::new("apigateway");
+    let mut h = HopBuilder::new("apigateway", progress);
     match &req.rest_api_id {
         None => {
             h.skipped = true;
@@ -844,7 +878,7 @@ mod tests {
     }
 
     fn doctor(aws: &FakeAws, req: &DoctorRequest) -> DoctorReport {
-        run(aws, aws, aws, aws, req).unwrap()
+        run(aws, aws, aws, aws, req, &crate::progress::Silent).unwrap()
     }
 
     #[test]
