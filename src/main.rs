@@ -3,23 +3,13 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    std::panic::set_hook(Box::new(|info| {
-        // One line, no backtrace: the message and where it happened.
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-        let at = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        eprintln!(
-            "error: internal error: {}{at}, please report",
-            msg.replace('\n', " ")
-        );
-    }));
+    certctl::output::install_panic_hook();
+    // Debug builds only: a way for the tests to prove what a panic looks like to a user.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("CERTCTL_DEBUG_PANIC").is_some() {
+        let code = std::panic::catch_unwind(|| -> u8 { panic!("deliberate panic\nsecond line") });
+        return std::process::ExitCode::from(code.unwrap_or(3));
+    }
     let cli = match certctl::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -337,3 +337,22 @@ fn completions_and_man_page() {
         &out[..200.min(out.len())]
     );
 }
+
+#[test]
+fn a_panic_is_one_line_and_exit_3() {
+    let out = certctl()
+        .env("CERTCTL_DEBUG_PANIC", "1")
+        .env("RUST_BACKTRACE", "1")
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line, no backtrace: {err}");
+    assert!(
+        err.starts_with("error: internal error: deliberate panic second line at src/main.rs:")
+            && err.trim_end().ends_with(", please report"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

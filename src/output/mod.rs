@@ -108,3 +108,30 @@ impl Printer {
         }
     }
 }
+
+/// The one line a panic prints instead of a backtrace: `error: internal error: MESSAGE at
+/// FILE:LINE, please report`.
+pub fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let msg = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    let at = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    format!(
+        "error: internal error: {}{at}, please report",
+        msg.replace(['\n', '\r'], " ")
+    )
+}
+
+/// Replaces the default panic output (message and backtrace hint) with [`panic_line`]; the
+/// binary installs it, the library's own tests keep the default.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(std::io::stderr().lock(), "{}", panic_line(info));
+    }));
+}

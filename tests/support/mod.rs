@@ -242,7 +242,9 @@ pub fn severity(doc: &serde_json::Value, code: &str) -> Option<String> {
 /// Asserts the output holds no panic or backtrace text.
 pub fn assert_no_panic(stderr: &str) {
     assert!(
-        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        !stderr.contains("panicked")
+            && !stderr.contains("RUST_BACKTRACE")
+            && !stderr.contains("internal error"),
         "panic: {stderr}"
     );
 }
