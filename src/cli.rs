@@ -261,7 +261,8 @@ EXIT CODES:
     List,
     /// Add an ISSUED certificate to an ALB HTTPS listener (SNI list, or as default). Idempotent.
     #[command(after_help = concat!("EXAMPLES:
-  certctl acm attach arn:aws:acm:…:certificate/… --listener arn:aws:elasticloadbalancing:…:listener/app/…
+  certctl acm attach arn:aws:acm:…:certificate/… \\
+      --listener arn:aws:elasticloadbalancing:…:listener/app/internal-api/…/…
   certctl acm attach ARN --listener LISTENER_ARN --default --dry-run
 
 ", "EXIT CODES:

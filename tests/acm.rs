@@ -45,8 +45,16 @@ fn aws(endpoint: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc = serde_json::from_str(&stdout)
+    let doc: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout}\n{stderr}"));
+    // Every document is the one README.md's JSON schema describes.
+    let document = match args {
+        _ if doc.get("error").is_some() => "any error".to_string(),
+        ["acm", sub, ..] => format!("acm {sub}"),
+        [cmd, ..] => cmd.to_string(),
+        [] => unreachable!(),
+    };
+    assert_documented(&document, &doc);
     (out.status.code().unwrap_or(-1), doc, stderr)
 }
 

@@ -356,3 +356,84 @@ fn a_panic_is_one_line_and_exit_3() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// README.md's JSON schema table is what the commands print (the AWS documents are checked in
+/// tests/acm.rs and tests/doctor.rs against the emulator).
+#[test]
+fn json_documents_match_the_readme_schema() {
+    let d = tempdir();
+    let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
+    let lb = p("lb");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "issue onprem",
+            vec![
+                "issue".into(),
+                "onprem".into(),
+                "--dns".into(),
+                "lb.example.internal".into(),
+                "--out-dir".into(),
+                lb.clone(),
+            ],
+        ),
+        (
+            "ca init",
+            vec![
+                "ca".into(),
+                "init".into(),
+                "--dir".into(),
+                p("ca"),
+                "--name".into(),
+                "Test CA".into(),
+            ],
+        ),
+        ("check", vec!["check".into(), format!("{lb}/fullchain.pem")]),
+        (
+            "check",
+            vec![
+                "check".into(),
+                format!("{lb}/cert.pem"),
+                "--hostname".into(),
+                "lb.example.internal".into(),
+                "--fix-chain".into(),
+                p("fixed.pem"),
+            ],
+        ),
+        ("inspect", vec!["inspect".into(), format!("{lb}/cert.pem")]),
+        (
+            "policy check",
+            vec![
+                "policy".into(),
+                "check".into(),
+                concat!(env!("CARGO_MANIFEST_DIR"), "/policies/gateway.toml").into(),
+            ],
+        ),
+        ("scan", vec!["scan".into(), lb.clone()]),
+        (
+            "scan",
+            vec!["scan".into(), lb.clone(), "--metrics".into(), p("m.prom")],
+        ),
+        ("truststore list", vec!["truststore".into(), "list".into()]),
+        (
+            "truststore show",
+            vec!["truststore".into(), "show".into(), "amazonrootca1".into()],
+        ),
+        (
+            "truststore verify",
+            vec!["truststore".into(), "verify".into()],
+        ),
+        ("any error", vec!["check".into(), p("missing.pem")]),
+    ];
+    for (document, args) in cases {
+        let (_, doc, err) = run_json(&args);
+        assert_no_panic(&err);
+        assert_documented(document, &doc);
+    }
+    let cfg = write(
+        d.path(),
+        "r.toml",
+        "[[cert]]\nname = \"lb\"\ndns = [\"lb.example.internal\"]\nout-dir = \"r\"\n",
+    );
+    let (_, doc, _) = run_json(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
+    assert_documented("rotate", &doc);
+}

@@ -68,6 +68,7 @@ fn doctor(
         .unwrap();
     let doc = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert_documented("doctor", &doc);
     (out.status.code().unwrap(), doc)
 }
 

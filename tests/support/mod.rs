@@ -248,3 +248,52 @@ pub fn assert_no_panic(stderr: &str) {
         "panic: {stderr}"
     );
 }
+
+/// The top-level fields README.md's "JSON schema" table documents for `document` (e.g.
+/// `"acm status"`): (always present, present when it applies).
+pub fn documented_fields(document: &str) -> (Vec<String>, Vec<String>) {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## JSON schema")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README.md has a JSON schema section");
+    let row = section
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!("| `{document}` |")) || l.starts_with(&format!("| {document} |"))
+        })
+        .unwrap_or_else(|| panic!("README.md documents no `{document}` document"));
+    let cells = row.split('|').nth(2).unwrap_or_default();
+    let (mut always, mut optional) = (Vec::new(), Vec::new());
+    for f in cells.split(',').map(|f| f.trim().trim_matches('`')) {
+        match f.strip_suffix('?') {
+            Some(f) => optional.push(f.to_string()),
+            None => always.push(f.to_string()),
+        }
+    }
+    (always, optional)
+}
+
+/// Asserts a document has every field README.md says it always has, and none it does not name.
+pub fn assert_documented(document: &str, doc: &serde_json::Value) {
+    let (always, optional) = documented_fields(document);
+    let keys: Vec<String> = doc
+        .as_object()
+        .unwrap_or_else(|| panic!("{document}: not an object: {doc}"))
+        .keys()
+        .cloned()
+        .collect();
+    for f in &always {
+        assert!(
+            keys.contains(f),
+            "{document}: README.md promises `{f}`; got {keys:?}"
+        );
+    }
+    for k in &keys {
+        assert!(
+            always.contains(k) || optional.contains(k),
+            "{document}: prints `{k}`, which README.md does not document"
+        );
+    }
+}
