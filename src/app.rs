@@ -179,6 +179,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             let req = jobs::doctor::DoctorRequest {
                 hostname: a.hostname,
                 rest_api_id: a.rest_api_id,
+                stage: a.stage,
                 nlb: a.nlb,
                 alb: a.alb,
                 onprem_url: a.onprem_url,
@@ -190,7 +191,6 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 timeout: a.timeout,
                 at,
             };
-            let _ = a.stage;
             let progress = crate::output::Waits::new(printer.quiet);
             let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req, &progress).map_err(fail)?;
             printer.report(&r);

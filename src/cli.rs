@@ -176,7 +176,8 @@ pub struct DoctorArgs {
     /// The REST API whose VPC_LINK integration to check.
     #[arg(long, value_name = "ID")]
     pub rest_api_id: Option<String>,
-    /// The stage (informational; integrations are per API).
+    /// The stage whose variables fill `${stageVariables.NAME}` in integration URIs and VPC link
+    /// ids (without it, such integrations are reported, not guessed).
     #[arg(long, value_name = "STAGE")]
     pub stage: Option<String>,
     /// The NLB (name or ARN); default: the alias target.

@@ -199,6 +199,33 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
         "{doc:#}"
     );
 
+    // An integration URI host from a stage variable: resolved per --stage (GetStage).
+    let topo = build(&moto, d.path(), "stage-variables");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        hop_codes(&doc, "apigateway"),
+        vec!["apigw-stage-variables".to_string()]
+    );
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live", "--stage", "prod"]);
+    assert_eq!(
+        (code, hop(&doc, "apigateway")["status"].clone()),
+        (0, "ok".into()),
+        "{doc:#}"
+    );
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live", "--stage", "test"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(
+        hop_codes(&doc, "apigateway"),
+        vec!["apigw-uri-host-mismatch".to_string()]
+    );
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live", "--stage", "nope"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert!(
+        hop_codes(&doc, "apigateway").contains(&"apigw-no-stage".to_string()),
+        "{doc:#}"
+    );
+
     // Skip-verification is a warning.
     let topo = build(&moto, d.path(), "skip-verification");
     let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);

@@ -35,6 +35,8 @@ pub struct FakeAws {
     pub record_sets: Vec<(String, RecordSet)>,
     pub links: Vec<VpcLink>,
     pub integrations: Vec<Integration>,
+    /// (stage, variables); a stage not listed is not found.
+    pub stages: Vec<(String, std::collections::BTreeMap<String, String>)>,
 }
 
 impl FakeAws {
@@ -266,5 +268,19 @@ impl Topology for FakeAws {
     }
     fn integrations(&self, _rest_api_id: &str) -> Result<Vec<Integration>, AwsError> {
         Ok(self.integrations.clone())
+    }
+    fn stage_variables(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        self.stages
+            .iter()
+            .find(|(s, _)| s == stage)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| AwsError::NotFound {
+                what: format!("stage {stage} of REST API {rest_api_id}"),
+                message: "Invalid stage identifier specified".into(),
+            })
     }
 }

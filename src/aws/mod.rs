@@ -245,6 +245,12 @@ pub trait Topology {
     fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>, AwsError>;
     fn vpc_links(&self) -> Result<Vec<VpcLink>, AwsError>;
     fn integrations(&self, rest_api_id: &str) -> Result<Vec<Integration>, AwsError>;
+    /// A stage's variables (`${stageVariables.NAME}` in integration URIs and connection ids).
+    fn stage_variables(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, AwsError>;
 }
 
 /// The region part of an ARN (`arn:aws:acm:REGION:…`).

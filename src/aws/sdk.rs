@@ -621,6 +621,27 @@ impl super::Topology for Sdk {
             .collect())
     }
 
+    fn stage_variables(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+        let resp = self
+            .rt
+            .block_on(
+                self.apigw
+                    .get_stage()
+                    .rest_api_id(rest_api_id)
+                    .stage_name(stage)
+                    .send(),
+            )
+            .map_err(|e| map("apigateway:GET", e))?;
+        Ok(resp
+            .variables()
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
     fn integrations(&self, rest_api_id: &str) -> Result<Vec<super::Integration>, AwsError> {
         let resp = self
             .rt

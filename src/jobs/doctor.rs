@@ -43,6 +43,8 @@ impl crate::jobs::JobError for DoctorError {
 pub struct DoctorRequest {
     pub hostname: String,
     pub rest_api_id: Option<String>,
+    /// Resolves `${stageVariables.NAME}` in integrations.
+    pub stage: Option<String>,
     pub nlb: Option<String>,
     pub alb: Option<String>,
     pub onprem_url: Option<String>,
@@ -135,6 +137,34 @@ fn find_lb<'a>(lbs: &'a [LoadBalancer], name_or_arn: &str) -> Option<&'a LoadBal
 
 fn strip_dualstack(s: &str) -> &str {
     s.strip_prefix("dualstack.").unwrap_or(s)
+}
+
+/// Replaces every `${stageVariables.NAME}` in `s` with the stage's value; the first name that
+/// cannot be replaced (no stage given, or not defined) is the error.
+fn stage_vars(
+    s: &str,
+    vars: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<String, String> {
+    const OPEN: &str = "${stageVariables.";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('}') else {
+            break; // not a reference: kept as written
+        };
+        let name = &after[..end];
+        match vars.and_then(|v| v.get(name)) {
+            Some(value) => {
+                out.push_str(&rest[..start]);
+                out.push_str(value);
+            }
+            None => return Err(name.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Whether a certificate name covers `host` (exact, or a wildcard for one label).
@@ -555,6 +585,47 @@ fn finish(
         Some(id) => {
             let integrations = topo.integrations(id)?;
             let links = topo.vpc_links()?;
+            let vars = match &req.stage {
+                None => None,
+                Some(stage) => match topo.stage_variables(id, stage) {
+                    Ok(v) => Some(v),
+                    Err(AwsError::NotFound { .. }) => {
+                        h.fail(
+                            "apigw-no-stage",
+                            format!("REST API {id} has no stage {stage}"),
+                            "pass a stage that exists (`aws apigateway get-stages --rest-api-id ID`)",
+                        );
+                        Some(Default::default())
+                    }
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            // `${stageVariables.NAME}` resolved, or reported: a warning without --stage (the
+            // value depends on the stage), a failure when the stage does not define it.
+            let resolve = |h: &mut HopBuilder, i: &crate::aws::Integration, what: &str, s: &str| {
+                match (stage_vars(s, vars.as_ref()), &req.stage) {
+                    (Ok(v), _) => Some(v),
+                    (Err(name), None) => {
+                        h.warn(
+                            "apigw-stage-variables",
+                            format!(
+                                "{} {} takes its {what} from stage variable {name} ({s})",
+                                i.method, i.path
+                            ),
+                            "pass --stage to check what one stage resolves it to",
+                        );
+                        None
+                    }
+                    (Err(name), Some(stage)) => {
+                        h.fail(
+                            "apigw-stage-variable-missing",
+                            format!("{} {} takes its {what} from stage variable {name}, which stage {stage} does not define", i.method, i.path),
+                            "define the stage variable on the stage, or fix the integration",
+                        );
+                        None
+                    }
+                }
+            };
             let via_link: Vec<_> = integrations
                 .iter()
                 .filter(|i| i.connection_type.as_deref() == Some("VPC_LINK"))
@@ -568,9 +639,16 @@ fn finish(
             }
             for i in &via_link {
                 let uri = i.uri.clone().unwrap_or_default();
-                match input::parse_target(&uri) {
-                    Ok(input::Target::Url { host: uhost, .. }) if uhost.eq_ignore_ascii_case(host) => {}
-                    Ok(input::Target::Url { host: uhost, .. }) => h.fail(
+                let resolved_uri = resolve(&mut h, i, "URI", &uri);
+                let resolved_link = match &i.connection_id {
+                    // None: reported; the link cannot be checked
+                    Some(c) => resolve(&mut h, i, "VPC link id", c).map(Some),
+                    None => Some(None),
+                };
+                match resolved_uri.as_deref().map(input::parse_target) {
+                    None => {}
+                    Some(Ok(input::Target::Url { host: uhost, .. })) if uhost.eq_ignore_ascii_case(host) => {}
+                    Some(Ok(input::Target::Url { host: uhost, .. })) => h.fail(
                         "apigw-uri-host-mismatch",
                         format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
                         "use https://HOSTNAME in the integration URI: API Gateway checks the certificate against that host",
@@ -596,14 +674,17 @@ fn finish(
                                 || alb.as_ref().is_some_and(|a| a.arn == lb.arn))
                     })
                 };
-                let link = match &i.connection_id {
+                let Some(connection_id) = resolved_link else {
+                    continue;
+                };
+                let link = match &connection_id {
                     Some(cid) => links.iter().find(|l| &l.id == cid),
                     None => links.iter().find(|l| l.target_arns.iter().any(on_path)),
                 };
                 match link {
                     None => h.fail(
                         "vpc-link-missing",
-                        format!("VPC link {} not found", i.connection_id.as_deref().unwrap_or("(unnamed)")),
+                        format!("VPC link {} not found", connection_id.as_deref().unwrap_or("(unnamed)")),
                         "create a VPC link to the NLB and use its id as the integration's connectionId",
                     ),
                     Some(l) => {
@@ -616,7 +697,14 @@ fn finish(
                     }
                 }
             }
-            h.summary = format!("REST API {id}: {} VPC_LINK integration(s)", via_link.len());
+            h.summary = format!(
+                "REST API {id}{}: {} VPC_LINK integration(s)",
+                req.stage
+                    .as_deref()
+                    .map(|s| format!(" stage {s}"))
+                    .unwrap_or_default(),
+                via_link.len()
+            );
         }
     }
     hops.push(h.done());
@@ -855,6 +943,7 @@ mod tests {
         let req = DoctorRequest {
             hostname: "api.example.com".into(),
             rest_api_id: Some("api1".into()),
+            stage: None,
             nlb: None,
             alb: None,
             onprem_url: None,
@@ -993,5 +1082,92 @@ mod tests {
         assert!(covers("*.example.com", "api.example.com"));
         assert!(!covers("*.example.com", "a.b.example.com"));
         assert!(!covers("*.example.com", "example.com"));
+    }
+
+    #[test]
+    fn stage_variables_are_resolved_with_a_stage_and_reported_without() {
+        let d = tempfile::tempdir().unwrap();
+        let vars = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let templated = |a: &mut FakeAws| {
+            a.integrations[0].uri = Some("https://${stageVariables.host}/{proxy}".into());
+            a.integrations[0].connection_id = Some("${stageVariables.vpcLinkId}".into());
+            a.stages = vec![
+                (
+                    "prod".into(),
+                    vars(&[("host", "api.example.com"), ("vpcLinkId", "vl1")]),
+                ),
+                (
+                    "test".into(),
+                    vars(&[("host", "test.example.com"), ("vpcLinkId", "vl1")]),
+                ),
+                ("half".into(), vars(&[("host", "api.example.com")])),
+            ];
+        };
+        let apigw = |stage: Option<&str>| {
+            let (mut aws, mut req) = healthy(d.path());
+            templated(&mut aws);
+            req.stage = stage.map(str::to_string);
+            let r = doctor(&aws, &req);
+            let h = r
+                .hops
+                .iter()
+                .find(|h| h.hop == "apigateway")
+                .unwrap()
+                .clone();
+            (
+                h.status,
+                h.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            )
+        };
+        // Without --stage: reported as a warning, not guessed and not failed.
+        assert_eq!(
+            apigw(None),
+            (
+                "warn",
+                vec!["apigw-stage-variables", "apigw-stage-variables"]
+            )
+        );
+        assert_eq!(apigw(Some("prod")), ("ok", vec![]));
+        assert_eq!(
+            apigw(Some("test")),
+            ("fail", vec!["apigw-uri-host-mismatch"])
+        );
+        assert_eq!(
+            apigw(Some("half")),
+            ("fail", vec!["apigw-stage-variable-missing"])
+        );
+        let (status, codes) = apigw(Some("nope"));
+        assert_eq!(status, "fail");
+        assert!(codes.contains(&"apigw-no-stage"), "{codes:?}");
+    }
+
+    #[test]
+    fn stage_variable_substitution() {
+        let v: std::collections::BTreeMap<String, String> =
+            [("a".to_string(), "x".to_string()), ("b".into(), "".into())].into();
+        assert_eq!(
+            stage_vars("https://${stageVariables.a}/p", Some(&v)).unwrap(),
+            "https://x/p"
+        );
+        assert_eq!(
+            stage_vars("${stageVariables.a}${stageVariables.b}-", Some(&v)).unwrap(),
+            "x-"
+        );
+        assert_eq!(stage_vars("plain", None).unwrap(), "plain");
+        assert_eq!(
+            stage_vars("${stageVariables.c}", Some(&v)).unwrap_err(),
+            "c"
+        );
+        assert_eq!(stage_vars("${stageVariables.a}", None).unwrap_err(), "a");
+        // An unterminated reference is text, not a panic.
+        assert_eq!(
+            stage_vars("x${stageVariables.a", Some(&v)).unwrap(),
+            "x${stageVariables.a"
+        );
     }
 }
