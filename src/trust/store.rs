@@ -309,10 +309,19 @@ impl TrustStore {
                 message: e.to_string(),
             }
         })?;
+        // One index instead of a scan of the whole list per root.
+        let mut by_sha256: std::collections::HashMap<&Fingerprint, Vec<&ListEntry>> =
+            std::collections::HashMap::with_capacity(list.entries.len());
+        for e in &list.entries {
+            by_sha256.entry(&e.sha256).or_default().push(e);
+        }
         let mut roots = Vec::with_capacity(certs.len());
         for der in certs {
             let sha256 = Fingerprint::sha256(der.as_ref());
-            let entries: Vec<&ListEntry> = list.by_sha256(&sha256).collect();
+            let entries = by_sha256
+                .get(&sha256)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let Some(subject_value) = anchor_subject(&der) else {
                 continue;
             };
