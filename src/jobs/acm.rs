@@ -1,7 +1,6 @@
 //! `certctl acm request|records|status|list|attach`: the ALB's ACM certificate for the NLB
 //! hostname, found or requested idempotently, DNS-validated through Route 53, attached.
 
-use crate::progress::Progress;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,6 +11,7 @@ use crate::aws::{
 };
 use crate::findings::{Finding, Severity};
 use crate::names::{self, NameError};
+use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcmError {

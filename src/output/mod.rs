@@ -10,7 +10,7 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 pub use human::Human;
-pub use progress::{Mode as ProgressMode, Waits};
+pub use progress::Waits;
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]
@@ -58,14 +58,6 @@ impl Printer {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
-    }
-
-    /// A progress or log line on stderr (silent with `-q` or `--json`... logs still go to
-    /// stderr with `--json`, as they never mix with the document).
-    pub fn log(&self, line: &str) {
-        if !self.quiet {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        }
     }
 
     /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`

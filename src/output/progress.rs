@@ -16,7 +16,7 @@ const SHOW_AFTER: Duration = Duration::from_secs(1);
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+enum Mode {
     Off,
     Spinner,
     Lines,
@@ -46,7 +46,7 @@ impl Waits {
         })
     }
 
-    pub fn with_mode(mode: Mode) -> Waits {
+    fn with_mode(mode: Mode) -> Waits {
         Waits {
             mode,
             active: Mutex::new(None),

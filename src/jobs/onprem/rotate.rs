@@ -306,7 +306,7 @@ fn rotate_inner(
 
     let env = hook_env(cfg, &set, &file_names, &minted.cert, "deploy");
     if let Some(hook) = &cfg.deploy_hook {
-        let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, progress);
+        let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, "deploy", progress);
         let ok = h.exit_code == Some(0);
         rep.hook = Some(h);
         if !ok {
@@ -402,7 +402,14 @@ fn roll_back(
             }
             if let (Some(hook), Some(prev)) = (&cfg.deploy_hook, previous) {
                 let env = hook_env(cfg, set, files, &prev.cert, "rollback");
-                let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, progress);
+                let h = run_hook(
+                    hook,
+                    &env,
+                    cfg.hook_timeout,
+                    &cfg.name,
+                    "rollback",
+                    progress,
+                );
                 if h.exit_code != Some(0) {
                     rep.warnings.push(format!(
                         "the deploy hook failed again after the rollback ({})",
@@ -462,9 +469,10 @@ fn run_hook(
     env: &[(String, String)],
     timeout: Duration,
     set: &str,
+    action: &str,
     progress: &dyn Progress,
 ) -> HookReport {
-    progress.begin(&format!("{set}: running the deploy hook"));
+    progress.begin(&format!("{set}: running the deploy hook ({action})"));
     let report = run_hook_inner(hook, env, timeout);
     progress.end(&hook_status(&report));
     report
