@@ -15,6 +15,23 @@ pub trait Progress {
     fn end(&self, outcome: &str);
 }
 
+/// A wait that ends when dropped, however the code waiting returns (`?` included).
+pub struct Span<'a>(&'a dyn Progress);
+
+impl<'a> Span<'a> {
+    /// Begins a wait on `progress`; it ends, as "done", when the span is dropped.
+    pub fn begin(progress: &'a dyn Progress, what: &str) -> Span<'a> {
+        progress.begin(what);
+        Span(progress)
+    }
+}
+
+impl Drop for Span<'_> {
+    fn drop(&mut self) {
+        self.0.end("done");
+    }
+}
+
 /// Shows nothing (library use, tests, `-q`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Silent;
@@ -50,5 +67,31 @@ impl Progress for Recorder {
     }
     fn end(&self, outcome: &str) {
         self.push(format!("end: {outcome}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_ends_on_every_return_path() {
+        fn walk(p: &dyn Progress, fail: bool) -> Result<(), ()> {
+            let _wait = Span::begin(p, "walking");
+            p.update("step 1");
+            if fail {
+                return Err(());
+            }
+            p.update("step 2");
+            Ok(())
+        }
+        for fail in [false, true] {
+            let r = Recorder::default();
+            let _ = walk(&r, fail);
+            let calls = r.calls();
+            assert_eq!(calls.first().map(String::as_str), Some("begin: walking"));
+            assert_eq!(calls.last().map(String::as_str), Some("end: done"));
+            assert_eq!(calls.len(), if fail { 3 } else { 4 });
+        }
     }
 }

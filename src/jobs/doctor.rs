@@ -186,24 +186,7 @@ pub fn run(
     req: &DoctorRequest,
     progress: &dyn Progress,
 ) -> Result<DoctorReport, DoctorError> {
-    progress.begin(&format!("doctor {}", req.hostname));
-    let r = walk(acm, dns, elb, topo, req, progress);
-    progress.end(match &r {
-        Ok(r) if r.exit_code() == 0 => "done",
-        Ok(_) => "done, with findings",
-        Err(_) => "stopped",
-    });
-    r
-}
-
-fn walk(
-    acm: &dyn Acm,
-    dns: &dyn Dns,
-    elb: &dyn Elb,
-    topo: &dyn Topology,
-    req: &DoctorRequest,
-    progress: &dyn Progress,
-) -> Result<DoctorReport, DoctorError> {
+    let _wait = crate::progress::Span::begin(progress, &format!("doctor {}", req.hostname));
     let host = crate::names::dns_name(&req.hostname).map_err(|_| {
         DoctorError::Input(input::InputError::BadHostname {
             name: req.hostname.clone(),
