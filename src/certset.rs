@@ -120,15 +120,12 @@ impl CertSet {
             }
             Ok(_) => {}
             Err(_) if create => {
-                use std::os::unix::fs::DirBuilderExt;
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o755)
-                    .create(dir)
-                    .map_err(|source| SetError::Unwritable {
+                crate::fsx::create_dir_durable(dir, 0o755).map_err(|source| {
+                    SetError::Unwritable {
                         path: dir.to_path_buf(),
                         source,
-                    })?;
+                    }
+                })?;
             }
             Err(e) => return Err(io(dir)(e)),
         }

@@ -28,6 +28,25 @@ fn parent_of(path: &Path) -> PathBuf {
     }
 }
 
+/// Creates `dir` and any missing parents with `mode`, then fsyncs the parent of every directory
+/// it created: a new directory's entry is durable before anything is reported written in it
+/// (otherwise a power cut can take the whole directory, files and all).
+pub fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+        .collect();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(dir)?;
+    for created in missing {
+        File::open(parent_of(created))?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
 /// mix. The temp file is created with O_EXCL and `mode` in the target directory, fsynced,
 /// renamed over `path`, and the directory is fsynced.
@@ -97,6 +116,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_dir_durable_makes_missing_parents_and_accepts_existing() {
+        let d = tempfile::tempdir().unwrap();
+        let deep = d.path().join("a/b/c");
+        create_dir_durable(&deep, 0o700).unwrap();
+        assert!(deep.is_dir());
+        let mode = fs::metadata(d.path().join("a"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        create_dir_durable(&deep, 0o700).unwrap(); // already there: fine
+        let file = d.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        assert!(create_dir_durable(&file.join("sub"), 0o700).is_err());
+    }
 
     #[test]
     fn writes_with_mode_and_refuses_symlinks() {

@@ -64,15 +64,10 @@ pub fn init(
     }
     let minted = mint::ca(name, key, days, at)?;
     if !dir.exists() {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| CaInitError::Dir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+        fsx::create_dir_durable(dir, 0o700).map_err(|source| CaInitError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     // The key first: a CA certificate without its key is useless, the reverse is harmless.
     fsx::write_atomic(
