@@ -207,13 +207,9 @@ fn draw(mode: Mode, what: &str, rx: &Receiver<Msg>) {
             }
             Err(RecvTimeoutError::Timeout) => match shown.as_mut() {
                 None => shown = Some(Shown::open(mode, start, what, &status)),
-                Some(sh) => {
-                    let s = status.clone();
-                    if let Shown::Lines { printed, .. } = sh {
-                        *printed = Instant::now() - HEARTBEAT;
-                    }
-                    sh.status(start, what, &s);
-                }
+                // Lines: the heartbeat is due (recv_timeout waited out `idle`), so the
+                // unchanged status prints again; a spinner redraws itself.
+                Some(sh) => sh.status(start, what, &status),
             },
         }
     }
