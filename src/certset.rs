@@ -417,7 +417,7 @@ fn sync_batch(files: &[(PathBuf, File)]) -> Result<(), SetError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), SetError> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+    crate::fsx::sync_dir(dir).map_err(io(dir))
 }
 
 /// A version id: sortable UTC timestamp plus the certificate's short fingerprint.

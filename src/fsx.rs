@@ -28,6 +28,11 @@ fn parent_of(path: &Path) -> PathBuf {
     }
 }
 
+/// fsyncs a directory: its entries (files created, renamed or removed in it) become durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
 /// Creates `dir` and any missing parents with `mode`, then fsyncs the parent of every directory
 /// it created: a new directory's entry is durable before anything is reported written in it
 /// (otherwise a power cut can take the whole directory, files and all).
@@ -42,7 +47,7 @@ pub fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
         .mode(mode)
         .create(dir)?;
     for created in missing {
-        File::open(parent_of(created))?.sync_all()?;
+        sync_dir(&parent_of(created))?;
     }
     Ok(())
 }
@@ -101,9 +106,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError>
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
+        let _ = sync_dir(&dir);
         Ok(())
     })();
     if let Err(e) = result {
