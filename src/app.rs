@@ -165,13 +165,22 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             printer.raw(&String::from_utf8_lossy(&buf));
             Ok(0)
         }
-        Command::Man => {
+        Command::Man { dir: None } => {
             use clap::CommandFactory;
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut buf)
                 .map_err(|e| Failure::new(e, 3, None))?;
             printer.raw(&String::from_utf8_lossy(&buf));
+            Ok(0)
+        }
+        Command::Man { dir: Some(dir) } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command().disable_help_subcommand(true);
+            cmd.build();
+            let mut pages = Vec::new();
+            man_pages(&cmd, &mut pages).map_err(|e| Failure::new(e, 3, None))?;
+            printer.report(&jobs::man::write_pages(&dir, &pages).map_err(fail)?);
             Ok(0)
         }
         Command::Doctor(a) => {
@@ -259,9 +268,14 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                         printer.report(&r);
                     }
                 }
-                TruststoreCommand::Update { from, out, dry_run } => {
-                    printer.report(&jobs::truststore::update(&from, &out, dry_run).map_err(fail)?)
-                }
+                TruststoreCommand::Update {
+                    from,
+                    out,
+                    dry_run,
+                    allow_shrink,
+                } => printer.report(
+                    &jobs::truststore::update(&from, &out, dry_run, allow_shrink).map_err(fail)?,
+                ),
                 TruststoreCommand::Verify => {
                     let r = jobs::truststore::verify().map_err(fail)?;
                     printer.report(&r);
@@ -370,4 +384,17 @@ fn parse_formats(raw: &[String]) -> Result<Vec<Format>, Failure> {
     }
     out.dedup();
     Ok(out)
+}
+
+/// The page of `cmd` and of every subcommand below it, as (file name, roff); a built command's
+/// subcommands are named `certctl-truststore-show` and so on.
+fn man_pages(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        man_pages(sub, pages)?;
+    }
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut roff = Vec::new();
+    man.render(&mut roff)?;
+    pages.push((man.get_filename(), roff));
+    Ok(())
 }

@@ -159,13 +159,18 @@ EXIT CODES:
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// The manual page (roff) on stdout.
+    /// The manual page (roff) on stdout; every page (one per subcommand) with --dir
     #[command(after_help = "EXAMPLES:
   certctl man > /usr/local/share/man/man1/certctl.1
+  certctl man --dir /usr/local/share/man/man1
 
 EXIT CODES:
-  0 printed")]
-    Man,
+  0 printed or written, 2 DIR is not a directory, 3 could not write")]
+    Man {
+        /// Write certctl.1 and one page per subcommand (certctl-truststore-show.1, …) into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -471,7 +476,7 @@ EXIT CODES:
     /// One alias (or a SHA-256 fingerprint) in detail, with its certificate when shipped.
     #[command(after_help = "EXAMPLES:
   certctl truststore show amazonrootca1
-  certctl truststore show 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:E9:B1:3D:4F:8B:EF:E8:24:6C:7A:C1:96:A1:2B:5D:2E:EE:5E:A5
+  certctl truststore show 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E
 
 EXIT CODES:
   0 found, 2 no such alias")]
@@ -497,21 +502,27 @@ EXIT CODES:
     },
     /// Refresh the list from a saved copy of the AWS page ("Alias name:/SHA1:/SHA256:" blocks).
     #[command(after_help = "EXAMPLES:
-  certctl truststore update --from saved-page.txt --out ca/apigateway-cas.tsv
-  certctl truststore update --from saved-page.txt --dry-run
+  certctl truststore update --from saved-page.txt --out apigateway-cas.tsv
+  certctl truststore update --from saved-page.txt --out apigateway-cas.tsv --dry-run
 
 EXIT CODES:
-  0 written (or nothing changed), 2 the page could not be parsed, 3 could not write")]
+  0 written (or nothing changed), 2 the page could not be parsed or would drop more than
+  10% of the aliases (--allow-shrink), 3 could not write")]
     Update {
         /// The saved page (text).
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        /// Where to write the refreshed list.
-        #[arg(long, value_name = "FILE", default_value = "ca/apigateway-cas.tsv")]
+        /// Where to write the refreshed list (refreshes that file when it exists, else the
+        /// list built into certctl).
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// Report added/removed aliases without writing.
         #[arg(long)]
         dry_run: bool,
+        /// Write even when the page drops more than 10% of the aliases (a truncated save of
+        /// the page is refused otherwise).
+        #[arg(long)]
+        allow_shrink: bool,
     },
     /// Recompute every shipped root's fingerprints against the list.
     #[command(after_help = "EXAMPLES:

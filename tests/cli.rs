@@ -244,6 +244,7 @@ fn truststore_list_export_verify_update() {
     let page = "Alias name: amazonrootca1\n\t SHA1: 8D:A7:F9:65:EC:5E:FC:37:91:0F:1C:6E:59:FD:C1:CC:6A:6E:DE:16\n\t SHA256: 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E\n\nAlias name: newca2027\n\t SHA1: 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33\n\t SHA256: 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\n";
     let pagef = write(d.path(), "page.txt", page);
     let list = d.path().join("list.tsv");
+    // A page that would drop 397 of 398 aliases is a truncated save: refused, nothing written.
     let (code, doc, _) = run_json([
         "truststore",
         "update",
@@ -251,6 +252,28 @@ fn truststore_list_export_verify_update() {
         pagef.to_str().unwrap(),
         "--out",
         list.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("397 of the 398"),
+        "{doc:#}"
+    );
+    assert!(!list.exists());
+    // There is no default output file inside a source tree: --out is required.
+    let (code, _, err) = run(["truststore", "update", "--from", pagef.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--out"), "{err}");
+    let (code, doc, _) = run_json([
+        "truststore",
+        "update",
+        "--from",
+        pagef.to_str().unwrap(),
+        "--out",
+        list.to_str().unwrap(),
+        "--allow-shrink",
     ]);
     assert_eq!(code, 0);
     assert_eq!(doc["added"], serde_json::json!(["newca2027"]));
@@ -436,4 +459,76 @@ fn json_documents_match_the_readme_schema() {
     );
     let (_, doc, _) = run_json(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
     assert_documented("rotate", &doc);
+}
+
+#[test]
+fn truststore_show_help_examples_run() {
+    let (code, help, _) = run(["truststore", "show", "--help"]);
+    assert_eq!(code, 0);
+    // An example may be wrapped onto a second line; a line not starting with `certctl`
+    // continues the one above.
+    let mut examples: Vec<String> = Vec::new();
+    for l in help
+        .lines()
+        .skip_while(|l| !l.starts_with("EXAMPLES:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+    {
+        match examples.last_mut() {
+            Some(last) if !l.starts_with("certctl ") => {
+                last.push(' ');
+                last.push_str(l);
+            }
+            _ => examples.push(l.to_string()),
+        }
+    }
+    assert_eq!(examples.len(), 2, "{help}");
+    for ex in examples {
+        let args: Vec<&str> = ex.split_whitespace().skip(1).collect();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{ex}: {out}{err}");
+        assert!(out.contains("Amazon Root CA 1"), "{ex}: {out}");
+    }
+}
+
+#[test]
+fn man_dir_writes_every_page_the_pages_mention() {
+    let d = tempdir();
+    let dir = d.path().join("man1");
+    let (code, doc, _) = run_json(["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{doc:#}");
+    let pages = doc["pages"].as_array().unwrap();
+    assert!(pages.len() >= 20, "{doc:#}");
+    let mut mentioned = 0;
+    for p in pages {
+        let text = std::fs::read_to_string(p.as_str().unwrap()).unwrap();
+        assert!(text.starts_with(".ie") || text.contains(".TH "), "{p}");
+        // Every page a page refers to, as `certctl\-truststore\-show(1)`, is in the directory.
+        for (i, _) in text.match_indices("(1)") {
+            let name: String = text[..i]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '\\')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<String>()
+                .replace('\\', "");
+            if name.starts_with("certctl") {
+                mentioned += 1;
+                assert!(
+                    dir.join(format!("{name}.1")).exists(),
+                    "{p} mentions {name}(1)"
+                );
+            }
+        }
+    }
+    assert!(mentioned >= 10, "the pages mention {mentioned} other pages");
+    assert!(dir.join("certctl-truststore-show.1").exists());
+    // A file in the way: exit 2, nothing written.
+    let file = write(d.path(), "not-a-dir", "x");
+    let (code, _, err) = run(["man", "--dir", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a directory"), "{err}");
 }

@@ -5,6 +5,7 @@ pub mod check;
 pub mod doctor;
 pub mod input;
 pub mod inspect;
+pub mod man;
 pub mod onprem;
 pub mod policy;
 pub mod truststore;

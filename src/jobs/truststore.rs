@@ -22,7 +22,17 @@ pub enum TruststoreError {
     },
     #[error(transparent)]
     Write(#[from] FsError),
+    #[error("the page would remove {removed} of the {before} aliases ({percent}%), more than the {MAX_SHRINK_PERCENT}% an update may drop; is the saved page complete?")]
+    Shrink {
+        removed: usize,
+        before: usize,
+        percent: usize,
+    },
 }
+
+/// The share of aliases (percent) an update may remove without `--allow-shrink`: AWS retires
+/// a few roots at a time, while a truncated save of the page loses most of them.
+pub const MAX_SHRINK_PERCENT: usize = 10;
 
 impl crate::jobs::JobError for TruststoreError {
     fn exit_code(&self) -> u8 {
@@ -40,6 +50,9 @@ impl crate::jobs::JobError for TruststoreError {
     fn hint(&self) -> Option<String> {
         match self {
             TruststoreError::NoSuchAlias(_) => Some("`certctl truststore list` prints every alias".into()),
+            TruststoreError::Shrink { .. } => Some(
+                "save the whole page again; --allow-shrink writes the shorter list anyway".into(),
+            ),
             TruststoreError::Store(StoreError::EmptyPage | StoreError::Page { .. }) => Some(
                 "save the AWS page \"API Gateway-supported certificate authorities for HTTP and HTTP proxy integrations\" as plain text".into(),
             ),
@@ -206,8 +219,15 @@ pub struct UpdateReport {
     pub without_pem: Vec<String>,
 }
 
-/// Parses a saved AWS page and writes the refreshed list.
-pub fn update(from: &Path, out: &Path, dry_run: bool) -> Result<UpdateReport, TruststoreError> {
+/// Parses a saved AWS page and writes the refreshed list to `out` (the list it refreshes: `out`
+/// when it exists, else the embedded one). Refuses to drop more than [`MAX_SHRINK_PERCENT`] of
+/// the aliases unless `allow_shrink`.
+pub fn update(
+    from: &Path,
+    out: &Path,
+    dry_run: bool,
+    allow_shrink: bool,
+) -> Result<UpdateReport, TruststoreError> {
     let text = std::fs::read_to_string(from).map_err(|source| TruststoreError::Read {
         path: from.to_path_buf(),
         source,
@@ -232,6 +252,14 @@ pub fn update(from: &Path, out: &Path, dry_run: bool) -> Result<UpdateReport, Tr
         })
         .map(|e| e.alias.clone())
         .collect();
+    let percent = removed.len() * 100 / old.len().max(1);
+    if !allow_shrink && percent > MAX_SHRINK_PERCENT {
+        return Err(TruststoreError::Shrink {
+            removed: removed.len(),
+            before: old.len(),
+            percent,
+        });
+    }
     let without_pem = fresh
         .entries
         .iter()

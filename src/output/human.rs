@@ -409,3 +409,13 @@ impl Human for InspectReport {
         out
     }
 }
+
+impl Human for crate::jobs::man::ManReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut out = format!("wrote {} manual pages to {}\n", self.pages.len(), self.dir);
+        for p in &self.pages {
+            out.push_str(&format!("  {p}\n"));
+        }
+        out
+    }
+}

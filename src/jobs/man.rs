@@ -1,0 +1,66 @@
+//! `certctl man --dir DIR`: writes every manual page (certctl.1, certctl-check.1, …) to a directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::fsx::{self, FsError};
+
+/// Why the pages could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ManError {
+    #[error("cannot create {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} exists and is not a directory")]
+    NotDir { path: PathBuf },
+    #[error(transparent)]
+    Write(#[from] FsError),
+}
+
+impl crate::jobs::JobError for ManError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            ManError::NotDir { .. } => 2,
+            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => 3,
+            ManError::Write(_) => 2,
+        }
+    }
+}
+
+/// The pages written.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManReport {
+    pub schema_version: u32,
+    pub dir: String,
+    pub pages: Vec<String>,
+}
+
+/// Writes each `(file name, roff)` page into `dir` (created when missing), atomically.
+pub fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(ManError::NotDir {
+                path: dir.to_path_buf(),
+            })
+        }
+        Ok(_) => {}
+        Err(_) => fsx::create_dir_durable(dir, 0o755).map_err(|source| ManError::Dir {
+            path: dir.to_path_buf(),
+            source,
+        })?,
+    }
+    let mut written = Vec::with_capacity(pages.len());
+    for (name, roff) in pages {
+        let path = dir.join(name);
+        fsx::write_atomic(&path, roff, 0o644)?;
+        written.push(path.display().to_string());
+    }
+    Ok(ManReport {
+        schema_version: 1,
+        dir: dir.display().to_string(),
+        pages: written,
+    })
+}
