@@ -316,6 +316,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 formats,
                 p12_password_file: a.p12_password_file,
                 force: a.force,
+                include_root: a.include_root,
                 at,
             };
             let r = jobs::onprem::issue::run(&req).map_err(fail)?;

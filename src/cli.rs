@@ -360,7 +360,9 @@ pub enum IssueCommand {
   certctl issue onprem --dns lb.example.internal --ca /etc/certctl/ca --key rsa-2048 --out-dir ./lb
   CERTCTL_P12_PASSWORD=... certctl issue onprem --dns f5.example.internal --format pkcs12 --out-dir ./f5
 
-  Writes cert.pem, key.pem (0600), chain.pem, fullchain.pem; haproxy.pem (cert+chain+key) with
+  Writes cert.pem, key.pem (0600), chain.pem (the issuer chain), fullchain.pem (what a server
+  sends: the leaf and intermediates, the root only with --include-root); haproxy.pem
+  (fullchain+key) with
   --format haproxy; cert.p12 with --format pkcs12 (password from --p12-password-file or the
   CERTCTL_P12_PASSWORD environment variable, never a flag value).
 
@@ -400,6 +402,10 @@ pub struct IssueOnpremArgs {
     /// Replace an existing pair (the old one is kept for rollback).
     #[arg(long)]
     pub force: bool,
+    /// Also put the root CA into fullchain.pem (and haproxy.pem); by default a server sends
+    /// only the leaf and intermediates, since clients must hold the root already.
+    #[arg(long, requires = "ca")]
+    pub include_root: bool,
 }
 
 #[derive(Debug, Args)]

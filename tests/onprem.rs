@@ -147,9 +147,18 @@ fn issue_onprem_with_a_ca_haproxy_and_pkcs12() {
     assert!(c.issued_by(&ca_cert));
     assert_eq!(mode(&out.join("haproxy.pem")), 0o600);
     assert_eq!(mode(&out.join("cert.p12")), 0o600);
+    // The root stays out of what the server sends (fullchain, haproxy), not out of chain.pem.
     let haproxy = std::fs::read_to_string(out.join("haproxy.pem")).unwrap();
-    assert_eq!(haproxy.matches("BEGIN CERTIFICATE").count(), 2);
+    assert_eq!(haproxy.matches("BEGIN CERTIFICATE").count(), 1);
     assert_eq!(haproxy.matches("BEGIN PRIVATE KEY").count(), 1);
+    let fullchain = std::fs::read_to_string(out.join("fullchain.pem")).unwrap();
+    assert_eq!(fullchain.matches("BEGIN CERTIFICATE").count(), 1);
+    let chain = std::fs::read_to_string(out.join("chain.pem")).unwrap();
+    assert_eq!(
+        chain,
+        std::fs::read_to_string(ca.join("ca.pem")).unwrap(),
+        "chain.pem holds the CA"
+    );
     // openssl reads the PKCS#12 with the password.
     let o = std::process::Command::new("openssl")
         .args([
@@ -166,7 +175,7 @@ fn issue_onprem_with_a_ca_haproxy_and_pkcs12() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("f5.example.internal"));
     // The chain verifies against the CA.
     let full = out.join("fullchain.pem");
-    let (code, _, _) = run_json([
+    let (code, doc, _) = run_json([
         "check",
         full.to_str().unwrap(),
         "--trust-store",
@@ -177,6 +186,32 @@ fn issue_onprem_with_a_ca_haproxy_and_pkcs12() {
         "f5.example.internal",
     ]);
     assert_eq!(code, 0);
+    assert!(!codes(&doc).contains(&"root-sent".to_string()), "{doc:#}");
+    // --include-root puts it back, and check says so.
+    let with_root = d.path().join("with-root");
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "f5.example.internal",
+        "--ca",
+        ca.to_str().unwrap(),
+        "--include-root",
+        "--out-dir",
+        with_root.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (_, doc, _) = run_json([
+        "check",
+        with_root.join("fullchain.pem").to_str().unwrap(),
+        "--trust-store",
+        ca.join("ca.pem").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert!(codes(&doc).contains(&"root-sent".to_string()), "{doc:#}");
     // A group-readable CA key is refused.
     std::fs::set_permissions(ca.join("ca.key"), std::fs::Permissions::from_mode(0o640)).unwrap();
     let (code, _, err) = run([

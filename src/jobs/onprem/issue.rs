@@ -53,6 +53,8 @@ pub struct IssueRequest {
     pub formats: Vec<Format>,
     pub p12_password_file: Option<PathBuf>,
     pub force: bool,
+    /// Put the root CA into fullchain.pem too.
+    pub include_root: bool,
     pub at: i64,
 }
 
@@ -101,7 +103,8 @@ pub fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
         at: req.at,
     };
     let minted = mint::leaf(&spec, ca.as_ref())?;
-    let files = onprem::set_files(&minted, &req.formats, password.as_deref())?;
+    let files =
+        onprem::set_files_with(&minted, &req.formats, password.as_deref(), req.include_root)?;
     let names: Vec<String> = files
         .iter()
         .map(|f| set.path(f.name).display().to_string())

@@ -85,11 +85,23 @@ pub fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
     }
 }
 
-/// The files of a set: cert/chain/fullchain/key PEMs, plus the requested formats.
+/// The files of a set: cert/chain/fullchain/key PEMs, plus the requested formats; the root CA
+/// stays out of fullchain.pem (a server that sends its root gains nothing and `check` flags it).
 pub fn set_files(
     m: &Minted,
     formats: &[Format],
     p12_password: Option<&str>,
+) -> Result<Vec<NewFile>, OnpremError> {
+    set_files_with(m, formats, p12_password, false)
+}
+
+/// [`set_files`], with the root CA appended to fullchain.pem (and haproxy.pem) when
+/// `include_root`: for a load balancer that insists on the whole chain.
+pub fn set_files_with(
+    m: &Minted,
+    formats: &[Format],
+    p12_password: Option<&str>,
+    include_root: bool,
 ) -> Result<Vec<NewFile>, OnpremError> {
     let cert_pem = crate::pem::encode_certificate(&m.cert.der);
     // Self-signed: the certificate is its own issuer, so chain.pem holds it too.
@@ -101,11 +113,20 @@ pub fn set_files(
             .map(|c| crate::pem::encode_certificate(c))
             .collect()
     };
-    let fullchain = if m.chain.is_empty() {
-        cert_pem.clone()
-    } else {
-        format!("{cert_pem}{chain_pem}")
-    };
+    // chain.pem keeps the whole issuer chain (a client's trust file); fullchain.pem is what a
+    // server sends: the leaf and its intermediates, the root only on request.
+    let sent: String = m
+        .chain
+        .iter()
+        .filter(|der| {
+            include_root
+                || !CertInfo::parse(&rustls_pki_types::CertificateDer::from(der.as_slice()))
+                    .map(|c| c.is_self_issued())
+                    .unwrap_or(false)
+        })
+        .map(|c| crate::pem::encode_certificate(c))
+        .collect();
+    let fullchain = format!("{cert_pem}{sent}");
     let key_pem = crate::keys::to_pem(&m.key);
     let mut files = vec![
         NewFile {
