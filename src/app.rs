@@ -323,6 +323,10 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             printer.report(&r);
             Ok(0)
         }
+        Command::Rotate(a) if a.example_config => {
+            printer.raw(jobs::onprem::EXAMPLE_CONFIG);
+            Ok(0)
+        }
         Command::Rotate(a) => {
             let req = jobs::onprem::rotate::RotateRequest {
                 config: a.config,

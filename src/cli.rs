@@ -410,9 +410,12 @@ pub struct IssueOnpremArgs {
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// The rotation config (template: policies/onprem.toml).
+    /// The rotation config (`certctl rotate --example-config` prints a documented one).
     #[arg(long, value_name = "FILE", default_value = "/etc/certctl/onprem.toml")]
     pub config: PathBuf,
+    /// Print a documented example config (every key, with its default) and exit.
+    #[arg(long, conflicts_with_all = ["force", "dry_run", "only"])]
+    pub example_config: bool,
     /// Renew every set now.
     #[arg(long)]
     pub force: bool,

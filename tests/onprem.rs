@@ -113,6 +113,19 @@ fn issue_onprem_with_a_ca_haproxy_and_pkcs12() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(mode(&ca.join("ca.key")), 0o600);
+    let (code, human, _) = run([
+        "ca",
+        "init",
+        "--dir",
+        d.path().join("ca2").to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        human.contains("subject") && !human.contains("names"),
+        "{human}"
+    );
     // Never overwritten without --force.
     let (code, _, err) = run(["ca", "init", "--dir", ca.to_str().unwrap(), "--at", AT]);
     assert_eq!(code, 2, "{err}");
@@ -270,6 +283,11 @@ fn issue_onprem_refuses_bad_input_and_writes_nothing() {
             !out.join("cert.pem").exists() && !out.join("key.pem").exists(),
             "{a:?} wrote files"
         );
+        // Each mistake gets its own hint: a bad IP is not told about DNS labels.
+        if needle == "not an IP address" {
+            assert!(err.contains("hint: IP addresses"), "{err}");
+            assert!(!err.contains("wildcard"), "{err}");
+        }
     }
     // An out dir that cannot be created (a file stands in its way).
     let blocker = write(d.path(), "blocker", "x");
@@ -507,12 +525,26 @@ fn rotate_config_errors_are_reported_at_once() {
         assert!(err.contains(l), "{l}: {err}");
     }
     assert!(!d.path().join("a").exists(), "nothing written");
+    // The hint names something a binary-only user has, not a file of the source tree.
+    assert!(
+        err.contains("hint: `certctl rotate --example-config`"),
+        "{err}"
+    );
+    assert!(!err.contains("policies/"), "{err}");
     let (code, _, err) = run([
         "rotate",
         "--config",
         d.path().join("missing.toml").to_str().unwrap(),
     ]);
     assert_eq!(code, 2, "{err}");
+    // The documented template is printed by the binary itself.
+    let (code, example, _) = run(["rotate", "--example-config"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        example,
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policies/onprem.toml"))
+            .unwrap()
+    );
 }
 
 #[test]

@@ -9,10 +9,15 @@ use crate::jobs::onprem::CertSummary;
 
 fn summary(c: &CertSummary) -> String {
     let names: Vec<String> = c.dns.iter().cloned().chain(c.ip.iter().cloned()).collect();
+    // A CA has no names: no empty line for them.
+    let names = if names.is_empty() {
+        String::new()
+    } else {
+        format!("  names      {}\n", names.join(", "))
+    };
     format!(
-        "  subject    {}\n  names      {}\n  key        {}\n  valid      {} → {} ({} days left)\n  sha256     {}\n",
+        "  subject    {}\n{names}  key        {}\n  valid      {} → {} ({} days left)\n  sha256     {}\n",
         c.subject,
-        names.join(", "),
         c.key,
         c.not_before,
         c.not_after,

@@ -33,6 +33,10 @@ impl crate::jobs::JobError for IssueError {
 
     fn hint(&self) -> Option<String> {
         match self {
+            IssueError::Name(NameError::Ip(_)) => Some(
+                "IP addresses: IPv4 dotted quads (10.0.0.5) or IPv6 (fd00::5), no port or prefix length"
+                    .into(),
+            ),
             IssueError::Name(_) => Some("DNS names: letters, digits, hyphens; a wildcard only as the whole leftmost label (*.example.com)".into()),
             IssueError::Set(SetError::Exists { .. }) => Some("`certctl rotate` renews a pair in place; --force replaces it now".into()),
             IssueError::Onprem(OnpremError::Ca { .. }) => Some("`certctl ca init --dir DIR` creates a CA".into()),

@@ -15,6 +15,9 @@ use crate::mint::{Ca, Minted};
 use crate::policy::rotate::Format;
 use crate::x509::CertInfo;
 
+/// The documented rotation config, printed by `certctl rotate --example-config`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../../policies/onprem.toml");
+
 /// Environment variable holding a PKCS#12 password (a file is preferred).
 pub const P12_PASSWORD_ENV: &str = "CERTCTL_P12_PASSWORD";
 
@@ -212,5 +215,18 @@ impl CertSummary {
             serial: c.serial.clone(),
             self_signed: c.is_self_issued(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_config_is_a_valid_config() {
+        let cfg = crate::policy::rotate::RotateConfig::parse(
+            super::EXAMPLE_CONFIG,
+            std::path::Path::new("/etc/certctl"),
+        )
+        .unwrap_or_else(|issues| panic!("{}", crate::policy::render_issues(&issues)));
+        assert!(!cfg.sets.is_empty());
     }
 }

@@ -33,7 +33,7 @@ impl crate::jobs::JobError for RotateError {
     }
 
     fn hint(&self) -> Option<String> {
-        Some("policies/onprem.toml documents every key".into())
+        Some("`certctl rotate --example-config` prints a config that documents every key".into())
     }
 }
 
