@@ -84,6 +84,9 @@ fn a_server_sending_its_full_chain_is_trusted() {
     assert_eq!(code, 0, "{doc:#} {err}");
     assert_eq!(doc["presented"], 2);
     assert_eq!(doc["path"].as_array().unwrap().len(), 3);
+    // A live check says where it connected; README's schema table lists that field too.
+    assert_eq!(doc["address"], format!("127.0.0.1:{}", s.port), "{doc:#}");
+    assert_documented("check", &doc);
 }
 
 #[test]
@@ -149,6 +152,11 @@ fn inspect_lists_the_presented_certificates() {
     let url = format!("https://127.0.0.1:{}", s.port);
     let (code, doc, _) = run_json(["inspect", &url, "--hostname", "api.example.com"]);
     assert_eq!(code, 0);
+    assert_documented("inspect", &doc);
+    assert!(
+        doc["protocol"].as_str().unwrap().starts_with("TLS"),
+        "{doc:#}"
+    );
     let certs = doc["certificates"].as_array().unwrap();
     assert_eq!(certs.len(), 2);
     assert_eq!(certs[0]["dns_names"][0], "api.example.com");
