@@ -14,12 +14,7 @@ const EXIT_CODES: &str = "EXIT CODES:
 /// certificate, request and attach the ALB's ACM certificate, and check chains against API
 /// Gateway's own CA list.
 #[derive(Debug, Parser)]
-#[command(
-    name = "certctl",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "certctl", version, propagate_version = true)]
 #[command(after_help = "EXAMPLES:
   certctl issue onprem --dns lb.onprem.example.internal --out-dir /etc/certctl/onprem-lb
   certctl rotate --config /etc/certctl/onprem.toml

@@ -1,6 +1,8 @@
 //! The certctl binary: parse arguments, read the clock once, run, exit with the command's code.
 
-use clap::Parser;
+use std::io::Write;
+
+use clap::FromArgMatches;
 
 fn main() -> std::process::ExitCode {
     certctl::output::install_panic_hook();
@@ -10,7 +12,10 @@ fn main() -> std::process::ExitCode {
         let code = std::panic::catch_unwind(|| -> u8 { panic!("deliberate panic\nsecond line") });
         return std::process::ExitCode::from(code.unwrap_or(3));
     }
-    let cli = match certctl::cli::Cli::try_parse() {
+    let parsed = certctl::helptext::command()
+        .try_get_matches()
+        .and_then(|m| certctl::cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let usage_error = e.use_stderr();
@@ -31,7 +36,14 @@ fn main() -> std::process::ExitCode {
                 );
                 return std::process::ExitCode::from(2);
             }
-            let _ = e.print();
+            // Help, version or a usage error, with examples' no-break spaces made plain.
+            let text = e.render().to_string();
+            let text = certctl::helptext::plain(&text);
+            let _ = if usage_error {
+                std::io::stderr().lock().write_all(text.as_bytes())
+            } else {
+                std::io::stdout().lock().write_all(text.as_bytes())
+            };
             return std::process::ExitCode::from(if usage_error { 2 } else { 0 });
         }
     };

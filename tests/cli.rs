@@ -532,3 +532,74 @@ fn man_dir_writes_every_page_the_pages_mention() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("not a directory"), "{err}");
 }
+
+/// Every subcommand path, e.g. `["truststore", "show"]`.
+fn subcommand_paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let mut p = prefix.clone();
+        p.push(sub.get_name().to_string());
+        subcommand_paths(sub, p.clone(), out);
+        out.push(p);
+    }
+}
+
+fn help_at(path: &[String], columns: &str) -> String {
+    let out = certctl()
+        .args(path)
+        .arg("--help")
+        .env("COLUMNS", columns)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{path:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_examples_never_wrap_and_prose_follows_the_terminal_width() {
+    let mut paths = vec![Vec::new()];
+    subcommand_paths(&certctl::helptext::command(), Vec::new(), &mut paths);
+    assert!(paths.len() >= 20, "{paths:?}");
+    let mut examples_seen = 0;
+    for path in &paths {
+        let wide = help_at(path, "1000");
+        let examples: Vec<&str> = wide
+            .lines()
+            .skip_while(|l| !l.starts_with("EXAMPLES:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        if examples.is_empty() && wide.contains("\nCommands:\n") {
+            continue; // a group (`certctl acm`): its subcommands carry the examples
+        }
+        assert!(!examples.is_empty(), "{path:?} has no examples:\n{wide}");
+        let narrow = help_at(path, "50");
+        for ex in examples {
+            examples_seen += 1;
+            assert!(
+                narrow.lines().any(|l| l == ex),
+                "{path:?}: the example `{ex}` is wrapped at 50 columns:\n{narrow}"
+            );
+            assert!(
+                !ex.contains('\u{a0}'),
+                "{path:?}: a no-break space leaked: {ex:?}"
+            );
+        }
+    }
+    assert!(examples_seen >= 40, "{examples_seen}");
+    // Prose after the examples is one paragraph on a wide terminal, wrapped on a narrow one.
+    let path = ["issue".to_string(), "onprem".to_string()];
+    let wide = help_at(&path, "200");
+    let para = wide
+        .lines()
+        .find(|l| l.trim_start().starts_with("Writes cert.pem"))
+        .unwrap();
+    assert!(para.len() > 100 && para.len() <= 200, "{para}");
+    let narrow = help_at(&path, "60");
+    let prose: Vec<&str> = narrow
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("Writes cert.pem"))
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert!(prose.len() >= 4, "{narrow}");
+    assert!(prose.iter().all(|l| l.chars().count() <= 60), "{prose:#?}");
+}

@@ -1,0 +1,106 @@
+//! Help layout: an example line never wraps (it is a command to copy), prose wraps to the terminal.
+//!
+//! clap wraps every line of `after_help` at the terminal's width, examples included, and the
+//! prose there is wrapped by hand in the source as well. So before parsing, every `after_help`
+//! is reshaped: the spaces of an example line become no-break spaces (clap breaks only at
+//! spaces), and the lines of a prose paragraph are joined for clap to wrap at the real width.
+//! What clap renders is then turned back into plain spaces by [`plain`] before it is printed.
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+
+/// Stands in for a space that must not break while clap lays out the help.
+const NO_BREAK: char = '\u{a0}';
+
+/// The command line with help text reshaped (see the module doc); parse with this, not
+/// `Cli::command()`, so `--help` shows the reshaped text.
+pub fn command() -> clap::Command {
+    reshape(Cli::command())
+}
+
+fn reshape(cmd: clap::Command) -> clap::Command {
+    let cmd = match cmd.get_after_help().map(|h| reflow(&h.to_string())) {
+        Some(text) => cmd.after_help(text),
+        None => cmd,
+    };
+    cmd.mut_subcommands(reshape)
+}
+
+/// Whether a help line is a command to copy: `certctl …`, `VAR=… certctl …`, or a crontab line.
+fn is_example(line: &str) -> bool {
+    let t = line.trim_start();
+    let after_env = t
+        .split_once(' ')
+        .filter(|(first, _)| {
+            first.contains('=') && first.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        })
+        .map_or(t, |(_, rest)| rest);
+    after_env.starts_with("certctl ") || t.starts_with("# ") || t.starts_with("| ")
+}
+
+/// Reshapes one `after_help` text: section headings (`EXAMPLES:`) and table rows
+/// (`  0  issued`) stay lines, examples get no-break spaces, prose paragraphs become one line.
+pub fn reflow(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut in_prose = false;
+    // The line after an example ending in `\` continues that example.
+    let mut continued = false;
+    for line in text.lines() {
+        let t = line.trim();
+        let heading = !line.starts_with(' ') && t.ends_with(':');
+        let row = t.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if !continued && (t.is_empty() || heading || row) {
+            out.push(line.to_string());
+            in_prose = false;
+        } else if continued || is_example(line) {
+            continued = t.ends_with('\\');
+            let indent = line.len() - line.trim_start().len();
+            out.push(format!(
+                "{}{}",
+                &line[..indent],
+                t.replace(' ', &NO_BREAK.to_string())
+            ));
+            in_prose = false;
+        } else if in_prose {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(t);
+            }
+        } else {
+            out.push(line.to_string());
+            in_prose = true;
+        }
+    }
+    out.join("\n")
+}
+
+/// Rendered help as it is printed: the no-break spaces back to plain spaces.
+pub fn plain(rendered: &str) -> String {
+    rendered.replace(NO_BREAK, " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_are_kept_whole_and_prose_is_joined() {
+        let text = "EXAMPLES:\n  certctl acm attach ARN \\\n      --listener L\n  certctl scan /etc --min-days 21\n  CERTCTL_P12_PASSWORD=x certctl issue onprem --dns a\n\n  Writes cert.pem and\n  key.pem.\n\nEXIT CODES:\n  0  ok\n  2  bad";
+        let r = reflow(text);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[1], "  certctl\u{a0}acm\u{a0}attach\u{a0}ARN\u{a0}\\");
+        assert_eq!(lines[2], "      --listener\u{a0}L");
+        assert_eq!(
+            lines[3],
+            "  certctl\u{a0}scan\u{a0}/etc\u{a0}--min-days\u{a0}21"
+        );
+        assert!(lines[4].starts_with("  CERTCTL_P12_PASSWORD=x\u{a0}certctl"));
+        assert_eq!(lines[6], "  Writes cert.pem and key.pem.");
+        assert_eq!(&lines[8..], ["EXIT CODES:", "  0  ok", "  2  bad"]);
+        assert_eq!(
+            plain(&r).lines().nth(3),
+            Some("  certctl scan /etc --min-days 21")
+        );
+    }
+}
