@@ -80,6 +80,79 @@ pub fn plain(rendered: &str) -> String {
     rendered.replace(NO_BREAK, " ")
 }
 
+/// clap suggests a flag by Jaro similarity, which never finds a swapped pair of letters
+/// (`--dsn` gets `--json`, not `--dns`). For an unknown long flag, the flag of the command in
+/// use that is fewest edits away (adjacent swaps count as one) replaces clap's tip, when it
+/// is close enough to be the one meant.
+pub fn improve_suggestion(err: &mut clap::Error, args: &[String]) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return;
+    }
+    let Some(ContextValue::String(invalid)) = err.get(ContextKind::InvalidArg) else {
+        return;
+    };
+    let Some(typed) = invalid.strip_prefix("--") else {
+        return;
+    };
+    let typed = typed.split('=').next().unwrap_or(typed).to_string();
+    let mut cmd = command();
+    cmd.build();
+    // The subcommand in use: the leading words that name subcommands, in order.
+    let mut current = &cmd;
+    for a in args.iter().skip(1).filter(|a| !a.starts_with('-')) {
+        match current.find_subcommand(a) {
+            Some(sub) => current = sub,
+            None => break,
+        }
+    }
+    let best = current
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .filter_map(|a| a.get_long())
+        .map(|long| (edit_distance(&typed, long), long))
+        .min();
+    if let Some((d, long)) = best {
+        let close = d == 1 || (d == 2 && typed.len() >= 6);
+        if close {
+            err.insert(
+                ContextKind::SuggestedArg,
+                ContextValue::String(format!("--{long}")),
+            );
+            // clap's usage line was built around its own suggestion: show the command's.
+            err.insert(
+                ContextKind::Usage,
+                ContextValue::StyledStr(current.clone().render_usage()),
+            );
+        }
+    }
+}
+
+/// Edits (insert, delete, substitute, swap two adjacent letters) from `a` to `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +175,13 @@ mod tests {
             plain(&r).lines().nth(3),
             Some("  certctl scan /etc --min-days 21")
         );
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert_eq!(edit_distance("dsn", "dns"), 1);
+        assert_eq!(edit_distance("dsn", "json"), 2);
+        assert_eq!(edit_distance("hostnme", "hostname"), 1);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 }

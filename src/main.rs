@@ -17,7 +17,9 @@ fn main() -> std::process::ExitCode {
         .and_then(|m| certctl::cli::Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(mut e) => {
+            let args: Vec<String> = std::env::args().collect();
+            certctl::helptext::improve_suggestion(&mut e, &args);
             let usage_error = e.use_stderr();
             if usage_error && std::env::args().any(|a| a == "--json") {
                 // --json promises one document on stdout, even for a bad flag.

@@ -603,3 +603,27 @@ fn help_examples_never_wrap_and_prose_follows_the_terminal_width() {
     assert!(prose.len() >= 4, "{narrow}");
     assert!(prose.iter().all(|l| l.chars().count() <= 60), "{prose:#?}");
 }
+
+#[test]
+fn a_mistyped_flag_gets_the_flag_it_was_meant_to_be() {
+    for (args, meant) in [
+        (
+            vec!["issue", "onprem", "--dsn", "x", "--out-dir", "o"],
+            "'--dns'",
+        ),
+        (vec!["check", "--hostnme", "x", "f.pem"], "'--hostname'"),
+        (
+            vec!["check", "--trust-stor", "x", "f.pem"],
+            "'--trust-store'",
+        ),
+        (vec!["rotate", "--dryrun"], "'--dry-run'"),
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.contains(&format!("a similar argument exists: {meant}")),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("--json"), "{args:?}: {err}");
+    }
+}
