@@ -19,6 +19,88 @@ pub fn command() -> clap::Command {
     reshape(Cli::command())
 }
 
+/// Global flags a command has no use for, by the first word(s) of the command; its help does
+/// not show them (`certctl man --help` lists no AWS region).
+const NOT_APPLICABLE: &[(&[&str], &[&str])] = &[
+    (
+        &["completions"],
+        &[
+            "json",
+            "at",
+            "quiet",
+            "verbose",
+            "no_color",
+            "profile",
+            "region",
+            "endpoint_url",
+        ],
+    ),
+    (
+        &["man"],
+        &[
+            "json",
+            "at",
+            "quiet",
+            "verbose",
+            "no_color",
+            "profile",
+            "region",
+            "endpoint_url",
+        ],
+    ),
+    (&["truststore"], &["profile", "region", "endpoint_url"]),
+    (&["truststore", "update"], &["at"]),
+    (&["truststore", "verify"], &["at"]),
+    (&["policy"], &["at", "profile", "region", "endpoint_url"]),
+    (&["ca"], &["profile", "region", "endpoint_url"]),
+    (&["issue"], &["profile", "region", "endpoint_url"]),
+    (&["rotate"], &["profile", "region", "endpoint_url"]),
+    (&["scan"], &["profile", "region", "endpoint_url"]),
+];
+
+/// The help `certctl [SUBCOMMAND…] --help` (or `-h`, or `certctl help SUBCOMMAND…`) prints:
+/// the subcommand's help without the global flags it has no use for, spaces made plain.
+pub fn help_for(args: &[String]) -> String {
+    let long = !args.iter().any(|a| a == "-h");
+    let mut root = command();
+    root.build();
+    let mut path: Vec<&str> = Vec::new();
+    let mut current = &root;
+    for a in args.iter().skip(1).filter(|a| !a.starts_with('-')) {
+        if path.is_empty() && a == "help" && current.find_subcommand("help").is_some() {
+            continue;
+        }
+        let Some(sub) = current.find_subcommand(a) else {
+            break;
+        };
+        current = sub;
+        path.push(a);
+    }
+    let mut cmd = current.clone();
+    for (prefix, ids) in NOT_APPLICABLE {
+        if path.len() >= prefix.len() && path[..prefix.len()] == **prefix {
+            for id in *ids {
+                if cmd.get_arguments().any(|a| a.get_id() == id) {
+                    cmd = cmd.mut_arg(id, |a| a.hide(true));
+                }
+            }
+        }
+    }
+    // Like clap: `--help` shows the long form only where some text has one.
+    let long = long
+        && (cmd.get_long_about().is_some()
+            || cmd
+                .get_arguments()
+                .any(|a| !a.is_hide_set() && a.get_long_help().is_some())
+            || cmd.get_subcommands().any(|s| s.get_long_about().is_some()));
+    let rendered = if long {
+        cmd.render_long_help()
+    } else {
+        cmd.render_help()
+    };
+    plain(&rendered.to_string())
+}
+
 fn reshape(cmd: clap::Command) -> clap::Command {
     let cmd = match cmd.get_after_help().map(|h| reflow(&h.to_string())) {
         Some(text) => cmd.after_help(text),

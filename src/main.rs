@@ -39,7 +39,11 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::from(2);
             }
             // Help, version or a usage error, with examples' no-break spaces made plain.
-            let text = e.render().to_string();
+            let text = if e.kind() == clap::error::ErrorKind::DisplayHelp {
+                certctl::helptext::help_for(&args)
+            } else {
+                e.render().to_string()
+            };
             let text = certctl::helptext::plain(&text);
             let _ = if usage_error {
                 std::io::stderr().lock().write_all(text.as_bytes())

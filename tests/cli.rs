@@ -627,3 +627,63 @@ fn a_mistyped_flag_gets_the_flag_it_was_meant_to_be() {
         assert!(!err.contains("--json"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn global_flags_show_only_where_they_apply() {
+    let flags = |args: &[&str]| -> Vec<String> {
+        let (code, out, _) = run(args);
+        assert_eq!(code, 0, "{args:?}");
+        out.lines()
+            .filter_map(|l| l.trim_start().split_once("--").map(|(_, r)| r))
+            .filter_map(|r| r.split([' ', '<', '.', ',']).next())
+            .map(|f| format!("--{f}"))
+            .collect()
+    };
+    for (args, present, absent) in [
+        (
+            vec!["man", "--help"],
+            vec!["--dir"],
+            vec!["--profile", "--region", "--endpoint-url", "--at", "--json"],
+        ),
+        (
+            vec!["completions", "-h"],
+            vec![],
+            vec!["--region", "--at", "--json"],
+        ),
+        (
+            vec!["help", "truststore", "update"],
+            vec!["--json", "--from"],
+            vec!["--region", "--at"],
+        ),
+        (
+            vec!["scan", "--help"],
+            vec!["--at", "--json", "--quiet"],
+            vec!["--profile", "--region", "--endpoint-url"],
+        ),
+        (
+            vec!["issue", "onprem", "--help"],
+            vec!["--at"],
+            vec!["--profile", "--endpoint-url"],
+        ),
+        (
+            vec!["acm", "list", "--help"],
+            vec!["--profile", "--region", "--endpoint-url", "--at"],
+            vec![],
+        ),
+        (vec!["check", "--help"], vec!["--region", "--at"], vec![]),
+    ] {
+        let shown = flags(&args);
+        for f in present {
+            assert!(
+                shown.contains(&f.to_string()),
+                "{args:?} lacks {f}: {shown:?}"
+            );
+        }
+        for f in absent {
+            assert!(
+                !shown.contains(&f.to_string()),
+                "{args:?} shows {f}: {shown:?}"
+            );
+        }
+    }
+}
