@@ -27,6 +27,16 @@ pub enum FsError {
     OpenDir { path: PathBuf, problem: DirProblem },
 }
 
+impl FsError {
+    /// 3 when the write itself failed (I/O), 2 when the target was refused (input).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FsError::Write { .. } => 3,
+            _ => 2,
+        }
+    }
+}
+
 /// Why a directory is not safe to write into as the effective user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirProblem {

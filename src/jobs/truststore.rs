@@ -27,7 +27,7 @@ pub enum TruststoreError {
 impl crate::jobs::JobError for TruststoreError {
     fn exit_code(&self) -> u8 {
         match self {
-            TruststoreError::Write(_) => 3,
+            TruststoreError::Write(e) => e.exit_code(),
             TruststoreError::Read { source, .. }
                 if source.kind() != std::io::ErrorKind::NotFound =>
             {
