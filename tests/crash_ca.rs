@@ -27,7 +27,10 @@ fn read_pair(dir: &Path) -> Result<(Vec<u8>, Vec<u8>, bool), String> {
 /// Rewrites the CA directory as two plain files holding the pair now in place.
 fn reset_to_plain(dir: &Path) {
     let (cert, key, fits) = read_pair(dir).unwrap();
-    assert!(fits);
+    assert!(
+        fits,
+        "the pair in place does not fit: a kill left a mixed CA pair"
+    );
     fs::remove_dir_all(dir).unwrap();
     fs::create_dir(dir).unwrap();
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
@@ -67,7 +70,7 @@ fn killed_ca_init_force_never_mixes_or_loses_the_ca_pair() {
     let mut adoptions = 0u32;
     let mut i = 0u64;
     while kills < 120 && i < 600 {
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             reset_to_plain(&ca);
             adoptions += 1;
         }
