@@ -673,8 +673,16 @@ impl CertSet {
     /// yet), links to files it lacks are removed after it.
     fn switch(&self, id: &str, names: &[&str], previous: Option<&str>) -> Result<(), SetError> {
         for name in names {
-            if self.top_entry(name)? != Top::Link {
-                self.point(name, &format!(".current/{name}"))?;
+            match self.top_entry(name)? {
+                Top::Link => {}
+                Top::Missing => self.point(name, &format!(".current/{name}"))?,
+                // Adopted before every install; one appearing since is not certctl's to replace.
+                Top::Plain => {
+                    return Err(SetError::Planted {
+                        path: self.path(name),
+                        what: "a plain file appeared in place of certctl's link",
+                    })
+                }
             }
         }
         match previous {
