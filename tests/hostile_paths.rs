@@ -317,7 +317,9 @@ fn files_written_by_path_refuse_a_shared_or_foreign_parent() {
     let certs = d.path().join("certs");
     fs::create_dir(&certs).unwrap();
     let ch = chain("lb.example.internal");
-    write(&certs, "lb.pem", &ch.leaf.pem);
+    let leaf = write(&certs, "lb.pem", &ch.leaf.pem);
+    let inter = write(d.path(), "inter.pem", &ch.inter.pem);
+    let root = write(d.path(), "root.pem", &ch.root.pem);
     for (i, (mode, owner, needle)) in [
         (0o1777, None, "chmod go-w"),
         (0o770, None, "chmod go-w"),
@@ -334,6 +336,7 @@ fn files_written_by_path_refuse_a_shared_or_foreign_parent() {
         }
         let metrics = s(&shared.join("certctl.prom"));
         let export = s(&shared.join("apigw.pem"));
+        let fixed = s(&shared.join("fixed.pem"));
         for args in [
             vec![
                 "scan".to_string(),
@@ -344,6 +347,18 @@ fn files_written_by_path_refuse_a_shared_or_foreign_parent() {
                 metrics,
             ],
             vec!["truststore".into(), "export".into(), "--out".into(), export],
+            vec![
+                "check".into(),
+                s(&leaf),
+                "--trust-store".into(),
+                s(&root),
+                "--chain".into(),
+                s(&inter),
+                "--at".into(),
+                AT.into(),
+                "--fix-chain".into(),
+                fixed,
+            ],
         ] {
             assert_refused(&args, needle, &[]);
             assert_eq!(fs::read_dir(&shared).unwrap().count(), 0, "{args:?} wrote");
