@@ -161,6 +161,18 @@ fn io_at(path: PathBuf) -> impl Fn(Errno) -> SetError {
     }
 }
 
+/// Why `name` in `parent` could not be opened as a directory, as precisely as `lstat` tells.
+fn not_a_dir(parent: BorrowedFd<'_>, name: &str, path: PathBuf, e: Errno) -> SetError {
+    if !matches!(e, Errno::LOOP | Errno::NOTDIR) {
+        return io_at(path)(e);
+    }
+    let what = match fsx::kind_at(parent, name) {
+        Ok(Some((FileType::Symlink, _))) => "it is a symbolic link where certctl keeps a directory",
+        _ => "it is not a directory (certctl keeps a directory here)",
+    };
+    SetError::Planted { path, what }
+}
+
 fn io_err(path: PathBuf) -> impl Fn(std::io::Error) -> SetError {
     move |source| SetError::Io {
         path: path.clone(),
@@ -437,7 +449,7 @@ impl CertSet {
                 fd
             }
             Err(Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(io_at(p)(e)),
+            Err(e) => return Err(not_a_dir(self.top(), ".sets", p, e)),
         };
         if let Some(problem) = fsx::check_dir(fd.as_fd()).map_err(io_err(p.clone()))? {
             return Err(SetError::OpenDir { path: p, problem });
@@ -456,7 +468,7 @@ impl CertSet {
                 Ok(Some(fd))
             }
             Err(Errno::NOENT) => Ok(None),
-            Err(e) => Err(io_at(p)(e)),
+            Err(e) => Err(not_a_dir(sets.as_fd(), id, p, e)),
         }
     }
 
