@@ -1,9 +1,13 @@
-//! File safety: atomic writes (temp + fsync + rename), modes set at open time, symlink refusal.
+//! File safety: atomic writes (temp + fsync + rename) through a directory handle, modes set at
+//! open time, symlink refusal, owner/mode checks of the directories certctl writes into.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
 
 /// Why a file could not be written or read safely.
 #[derive(Debug, thiserror::Error)]
@@ -17,8 +21,36 @@ pub enum FsError {
     Symlink { path: PathBuf },
     #[error("refusing to write {path}: it is a directory")]
     IsDir { path: PathBuf },
-    #[error("refusing to write into {path}: the directory is writable by other users")]
-    OpenDir { path: PathBuf },
+    #[error("refusing to write {path}: it is not a regular file")]
+    NotFile { path: PathBuf },
+    #[error("refusing to write into {}: {}", .path.display(), .problem.for_dir(.path))]
+    OpenDir { path: PathBuf, problem: DirProblem },
+}
+
+impl FsError {
+    /// 3 when the write itself failed (I/O), 2 when the target was refused (input).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FsError::Write { .. } => 3,
+            _ => 2,
+        }
+    }
+}
+
+/// Why a directory is not safe to write into as the effective user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirProblem {
+    #[error("it is owned by uid {uid}, neither you (uid {euid}) nor root; run `chown {euid} DIR` or use another directory")]
+    Owner { uid: u32, euid: u32 },
+    #[error("group or others can write to it (mode {mode:o}); run `chmod go-w DIR`")]
+    Mode { mode: u32 },
+}
+
+impl DirProblem {
+    /// The message with the directory spelled out in the hint.
+    pub fn for_dir(&self, dir: &Path) -> String {
+        self.to_string().replace("DIR", &dir.display().to_string())
+    }
 }
 
 fn parent_of(path: &Path) -> PathBuf {
@@ -26,6 +58,110 @@ fn parent_of(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
+}
+
+/// The effective user id.
+pub fn euid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Whether a directory (by its handle) is safe: owned by the effective user or root, and not
+/// writable by group or others (the sticky bit does not make a shared directory safe: another
+/// user can still plant names certctl has not created yet).
+pub fn check_dir(fd: BorrowedFd<'_>) -> std::io::Result<Option<DirProblem>> {
+    let st = rustix::fs::fstat(fd)?;
+    let euid = euid();
+    if st.st_uid != euid && st.st_uid != 0 {
+        return Ok(Some(DirProblem::Owner {
+            uid: st.st_uid,
+            euid,
+        }));
+    }
+    let mode = st.st_mode & 0o7777;
+    if mode & 0o022 != 0 {
+        return Ok(Some(DirProblem::Mode { mode }));
+    }
+    Ok(None)
+}
+
+/// Opens a directory as a handle without following a symbolic link at its last component.
+pub fn open_dir_nofollow(dir: &Path) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Opens `name` inside `dir` as a directory handle, never following a symbolic link.
+pub fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// What is at `name` inside `dir` (the entry itself, never a link's target); `None` when missing.
+pub fn kind_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<Option<(FileType, u32)>> {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some((FileType::from_raw_mode(st.st_mode), st.st_uid))),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The target of the symbolic link `name` inside `dir`.
+pub fn read_link_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<String> {
+    let t = rustix::fs::readlinkat(dir, name, Vec::new())?;
+    Ok(t.to_string_lossy().into_owned())
+}
+
+/// The names in a directory (without `.` and `..`).
+pub fn list_at(dir: BorrowedFd<'_>) -> rustix::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for e in rustix::fs::Dir::read_from(dir)? {
+        let e = e?;
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n != "." && n != ".." {
+            names.push(n);
+        }
+    }
+    Ok(names)
+}
+
+/// Prefix of every temporary name certctl creates.
+pub const TMP_PREFIX: &str = ".certctl-tmp.";
+
+/// The temp name for `name` in this process, attempt `n`: `.certctl-tmp.<name>.<pid>.<n>`.
+pub fn temp_name(name: &str, n: u32) -> String {
+    format!("{TMP_PREFIX}{name}.{}.{n}", std::process::id())
+}
+
+/// Parses a name made by [`temp_name`] into (name, pid, attempt).
+pub fn parse_temp_name(s: &str) -> Option<(&str, u32, u32)> {
+    let rest = s.strip_prefix(TMP_PREFIX)?;
+    let mut parts = rest.rsplitn(3, '.');
+    let n = parts.next()?;
+    let pid = parts.next()?;
+    let name = parts.next()?;
+    let digits = |t: &str| !t.is_empty() && t.len() <= 10 && t.bytes().all(|b| b.is_ascii_digit());
+    if name.is_empty() || !digits(n) || !digits(pid) {
+        return None;
+    }
+    Some((name, pid.parse().ok()?, n.parse().ok()?))
+}
+
+/// Whether a process with this id exists (a pid we may not signal still exists).
+pub fn pid_alive(pid: u32) -> bool {
+    let Some(p) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH))
 }
 
 /// fsyncs a directory: its entries (files created, renamed or removed in it) become durable.
@@ -52,73 +188,112 @@ pub fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Creates a new temp file next to `name` in `dir` (O_EXCL, never following a link), with
+/// exactly `mode`. Returns its name and handle.
+pub fn create_temp_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    mode: u32,
+) -> std::io::Result<(String, File)> {
+    let mut attempt = 0u32;
+    loop {
+        let tmp = temp_name(name, attempt);
+        match rustix::fs::openat(
+            dir,
+            tmp.as_str(),
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        ) {
+            Ok(fd) => {
+                // The umask may have narrowed the mode; set exactly `mode`.
+                if let Err(e) = rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode)) {
+                    let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+                    return Err(e.into());
+                }
+                return Ok((tmp, File::from(fd)));
+            }
+            Err(Errno::EXIST) if attempt < 100 => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Writes `bytes` as `name` inside the directory `dir` atomically (temp + fsync + renameat +
+/// directory fsync), never following a link. The caller has checked what is at `name`.
+pub fn write_atomic_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
+    let (tmp, mut file) = create_temp_at(dir, name, mode)?;
+    let result = (|| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        rustix::fs::renameat(dir, tmp.as_str(), dir, name)?;
+        rustix::fs::fsync(dir)?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(dir, tmp.as_str(), AtFlags::empty());
+    }
+    result
+}
+
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
-/// mix. The temp file is created with O_EXCL and `mode` in the target directory, fsynced,
-/// renamed over `path`, and the directory is fsynced.
+/// mix. The parent directory is opened once as a handle and must be owned by the effective user
+/// (or root) and not writable by group or others; the temp file is created there with O_EXCL
+/// and `mode`, fsynced, renamed over `path` through the handle, and the directory is fsynced.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError> {
-    let err = |source| FsError::Write {
+    let err = |source: std::io::Error| FsError::Write {
         path: path.to_path_buf(),
         source,
     };
-    if let Ok(meta) = fs::symlink_metadata(path) {
-        if meta.file_type().is_symlink() {
+    let dir = parent_of(path);
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Err(FsError::IsDir {
+            path: path.to_path_buf(),
+        });
+    };
+    // The directory the user named (a link to it is fine: its owner and mode are checked).
+    let dfd = rustix::fs::open(
+        &dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| FsError::Write {
+        path: dir.clone(),
+        source: e.into(),
+    })?;
+    if let Some(problem) = check_dir(dfd.as_fd()).map_err(err)? {
+        return Err(FsError::OpenDir { path: dir, problem });
+    }
+    match kind_at(dfd.as_fd(), name).map_err(|e| err(e.into()))? {
+        None => {}
+        Some((FileType::RegularFile, _)) => {}
+        Some((FileType::Symlink, _)) => {
             return Err(FsError::Symlink {
                 path: path.to_path_buf(),
-            });
+            })
         }
-        if meta.is_dir() {
+        Some((FileType::Directory, _)) => {
             return Err(FsError::IsDir {
                 path: path.to_path_buf(),
-            });
+            })
+        }
+        Some(_) => {
+            return Err(FsError::NotFile {
+                path: path.to_path_buf(),
+            })
         }
     }
-    let dir = parent_of(path);
-    if let Ok(meta) = fs::metadata(&dir) {
-        let m = meta.permissions().mode();
-        // World-writable without the sticky bit lets another user swap files under us.
-        if m & 0o002 != 0 && m & 0o1000 == 0 {
-            return Err(FsError::OpenDir { path: dir });
-        }
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.tmp.{}.{attempt}", std::process::id()));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1
-            }
-            Err(e) => return Err(err(e)),
-        }
-    };
-    let result = (|| {
-        // The umask may have narrowed the mode; widen it back to exactly `mode`.
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        let _ = sync_dir(&dir);
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(err(e));
-    }
-    Ok(())
+    write_atomic_at(dfd.as_fd(), name, bytes, mode).map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn create_dir_durable_makes_missing_parents_and_accepts_existing() {
@@ -157,5 +332,43 @@ mod tests {
         ));
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 2);
+    }
+
+    #[test]
+    fn refuses_a_parent_others_can_write_even_sticky() {
+        let dir = tempfile::tempdir().unwrap();
+        for mode in [0o1777, 0o777, 0o775, 0o757] {
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(mode)).unwrap();
+            let e = write_atomic(&dir.path().join("m.prom"), b"x", 0o644).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    FsError::OpenDir {
+                        problem: DirProblem::Mode { .. },
+                        ..
+                    }
+                ),
+                "{mode:o}: {e}"
+            );
+            assert!(e.to_string().contains("chmod go-w"), "{e}");
+        }
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        write_atomic(&dir.path().join("m.prom"), b"x", 0o644).unwrap();
+    }
+
+    #[test]
+    fn temp_names_parse_back() {
+        let t = temp_name("cert.pem", 3);
+        let (name, pid, n) = parse_temp_name(&t).unwrap();
+        assert_eq!((name, pid, n), ("cert.pem", std::process::id(), 3));
+        for foreign in [
+            ".backup.tmp.2024",
+            ".nginx.link.conf",
+            ".certctl-tmp.x",
+            ".certctl-tmp..1.2",
+        ] {
+            assert!(parse_temp_name(foreign).is_none(), "{foreign}");
+        }
+        assert!(pid_alive(std::process::id()));
     }
 }

@@ -37,7 +37,7 @@ pub const MAX_SHRINK_PERCENT: usize = 10;
 impl crate::jobs::JobError for TruststoreError {
     fn exit_code(&self) -> u8 {
         match self {
-            TruststoreError::Write(_) => 3,
+            TruststoreError::Write(e) => e.exit_code(),
             TruststoreError::Read { source, .. }
                 if source.kind() != std::io::ErrorKind::NotFound =>
             {

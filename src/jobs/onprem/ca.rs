@@ -1,10 +1,11 @@
-//! `certctl ca init`: a private root CA for on-prem leaves (key 0600 from creation).
+//! `certctl ca init`: a private root CA for on-prem leaves (key 0600 from creation), kept as a
+//! certificate set (`ca.pem`, `ca.key` switched together, the previous pair kept).
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::fsx::{self, FsError};
+use crate::certset::{self, CertSet, NewFile, SetError};
 use crate::jobs::onprem::CertSummary;
 use crate::keys::KeyAlg;
 use crate::mint::{self, MintError};
@@ -13,23 +14,16 @@ use crate::mint::{self, MintError};
 pub enum CaInitError {
     #[error("{0} already holds a CA; pass --force to replace it (leaves it signed stop chaining to the new one)")]
     Exists(PathBuf),
-    #[error("cannot create {path}: {source}")]
-    Dir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("refusing to use {0}: it is a symbolic link")]
-    Symlink(PathBuf),
     #[error(transparent)]
     Mint(#[from] MintError),
     #[error(transparent)]
-    Write(#[from] FsError),
+    Set(#[from] SetError),
 }
 
 impl crate::jobs::JobError for CaInitError {
     fn exit_code(&self) -> u8 {
         match self {
-            CaInitError::Dir { .. } | CaInitError::Write(FsError::Write { .. }) => 3,
+            CaInitError::Set(e) => e.exit_code(),
             _ => 2,
         }
     }
@@ -45,6 +39,9 @@ pub struct CaInitReport {
     pub replaced: bool,
 }
 
+/// How many CA versions stay on disk: the one in place and the previous pair.
+const KEEP: usize = 2;
+
 pub fn init(
     dir: &Path,
     name: &str,
@@ -53,38 +50,50 @@ pub fn init(
     force: bool,
     at: i64,
 ) -> Result<CaInitReport, CaInitError> {
-    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(CaInitError::Symlink(dir.to_path_buf()));
-    }
-    let cert_path = dir.join("ca.pem");
-    let key_path = dir.join("ca.key");
-    let exists = cert_path.exists() || key_path.exists();
+    // Check everything first (the directory and every name in it) before anything is written.
+    let existing = match CertSet::open_ca(dir, false) {
+        Ok(set) => Some(set),
+        Err(SetError::Io { path, source })
+            if path == dir && source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let exists = existing.as_ref().is_some_and(|s| s.has_pair());
     if exists && !force {
         return Err(CaInitError::Exists(dir.to_path_buf()));
     }
     let minted = mint::ca(name, key, days, at)?;
-    if !dir.exists() {
-        fsx::create_dir_durable(dir, 0o700).map_err(|source| CaInitError::Dir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+    let set = match existing {
+        Some(set) => set,
+        None => CertSet::open_ca(dir, true)?,
+    };
+    let _lock = set.lock(std::time::Duration::from_secs(30))?;
+    if !force && set.has_pair() {
+        return Err(CaInitError::Exists(dir.to_path_buf()));
     }
-    // The key first: a CA certificate without its key is useless, the reverse is harmless.
-    fsx::write_atomic(
-        &key_path,
-        crate::keys::to_pem(&minted.key).as_bytes(),
-        0o600,
-    )?;
-    fsx::write_atomic(
-        &cert_path,
-        crate::pem::encode_certificate(&minted.cert.der).as_bytes(),
-        0o644,
-    )?;
+    // Key and certificate become visible together (one rename of `.current`); until then the
+    // previous pair is in place, and afterwards it stays as `.previous`.
+    let files = [
+        NewFile {
+            name: "ca.key",
+            bytes: crate::keys::to_pem(&minted.key).into_bytes(),
+            mode: 0o600,
+        },
+        NewFile {
+            name: "ca.pem",
+            bytes: crate::pem::encode_certificate(&minted.cert.der).into_bytes(),
+            mode: 0o644,
+        },
+    ];
+    set.install(&certset::version_id(at, &minted.cert), &files)?;
+    set.prune(KEEP)?;
     Ok(CaInitReport {
         schema_version: 1,
         dir: dir.display().to_string(),
-        cert: cert_path.display().to_string(),
-        key: key_path.display().to_string(),
+        cert: set.path("ca.pem").display().to_string(),
+        key: set.path("ca.key").display().to_string(),
         certificate: CertSummary::of(&minted.cert, at),
         replaced: exists,
     })

@@ -5,12 +5,12 @@ pub mod issue;
 pub mod rotate;
 pub mod scan;
 
-use std::os::unix::fs::PermissionsExt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::certset::NewFile;
+use crate::certset::{CertSet, NewFile, SetError};
 use crate::mint::{Ca, Minted};
 use crate::policy::rotate::Format;
 use crate::x509::CertInfo;
@@ -26,6 +26,8 @@ pub const P12_PASSWORD_ENV: &str = "CERTCTL_P12_PASSWORD";
 pub enum OnpremError {
     #[error("CA directory {dir}: {message}")]
     Ca { dir: PathBuf, message: String },
+    #[error(transparent)]
+    CaDir(#[from] SetError),
     #[error("refusing to use the CA key {path}: it is readable by group or others (mode {mode:o}); run `chmod 600 {path}`")]
     CaKeyMode { path: PathBuf, mode: u32 },
     #[error("PKCS#12 password: {0}")]
@@ -34,26 +36,37 @@ pub enum OnpremError {
     P12(String),
 }
 
-/// Reads a CA directory written by `ca init` (`ca.pem`, `ca.key` at 0600).
+/// Reads a CA directory written by `ca init` (`ca.pem`, `ca.key` at 0600) through a handle of
+/// the directory (never following a link certctl did not make), both files from one version.
 pub fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
     let err = |message: String| OnpremError::Ca {
         dir: dir.to_path_buf(),
         message,
     };
-    let cert_path = dir.join("ca.pem");
-    let key_path = dir.join("ca.key");
-    let cert_bytes =
-        std::fs::read(&cert_path).map_err(|e| err(format!("cannot read ca.pem: {e}")))?;
-    let meta = std::fs::metadata(&key_path).map_err(|e| err(format!("cannot read ca.key: {e}")))?;
-    let mode = meta.permissions().mode() & 0o777;
+    let set = CertSet::open_ca(dir, false)?;
+    let files = set.reader()?;
+    let cert_bytes = files
+        .read("ca.pem")?
+        .ok_or_else(|| err("cannot read ca.pem: it is missing".into()))?;
+    let key_path = set.path("ca.key");
+    let key_file = files
+        .open("ca.key")?
+        .ok_or_else(|| err("cannot read ca.key: it is missing".into()))?;
+    let mode = rustix::fs::fstat(&key_file)
+        .map_err(|e| err(format!("cannot read ca.key: {e}")))?
+        .st_mode
+        & 0o777;
     if mode & 0o077 != 0 {
         return Err(OnpremError::CaKeyMode {
             path: key_path,
             mode,
         });
     }
-    let key_bytes =
-        std::fs::read(&key_path).map_err(|e| err(format!("cannot read ca.key: {e}")))?;
+    let mut key_bytes = Vec::new();
+    key_file
+        .take(1 << 20)
+        .read_to_end(&mut key_bytes)
+        .map_err(|e| err(format!("cannot read ca.key: {e}")))?;
     let ders =
         crate::pem::decode_certificates(&cert_bytes).map_err(|e| err(format!("ca.pem: {e}")))?;
     let cert = CertInfo::parse(&ders[0]).map_err(|e| err(format!("ca.pem: {e}")))?;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::certset::{self, CertSet};
+use crate::certset::{self, CertSet, SetError};
 use crate::jobs::onprem::{self, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
@@ -70,6 +70,9 @@ pub struct SetReport {
     pub rolled_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The set was refused as bad input (an unsafe directory, a planted name): exit 2.
+    #[serde(skip)]
+    pub refused: bool,
     pub warnings: Vec<String>,
     /// A dry run's plan, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -96,8 +99,12 @@ pub struct RotateReport {
 }
 
 impl RotateReport {
-    /// 0 when every set is renewed or unchanged (and not expired), else 1.
+    /// 0 when every set is renewed or unchanged (and not expired), 2 when a set was refused as
+    /// bad input, else 1.
     pub fn exit_code(&self) -> u8 {
+        if self.sets.iter().any(|s| s.refused) {
+            return 2;
+        }
         let bad = self.sets.iter().any(|s| {
             s.action == "failed"
                 || (s.action != "renewed" && s.old.as_ref().is_some_and(|o| o.days_left < 0))
@@ -138,6 +145,7 @@ fn blank(cfg: &SetConfig) -> SetReport {
         verified: None,
         rolled_back: false,
         error: None,
+        refused: false,
         warnings: Vec::new(),
         plan: Vec::new(),
     }
@@ -243,13 +251,16 @@ fn rotate_inner(
     progress: &dyn Progress,
 ) -> Result<(), String> {
     let at = req.at;
-    let ca = cfg
-        .ca_dir
-        .as_deref()
-        .map(onprem::load_ca)
-        .transpose()
-        .map_err(|e| e.to_string())?;
-    let set = CertSet::open(&cfg.out_dir, !req.dry_run).map_err(|e| e.to_string())?;
+    let refused = |rep: &mut SetReport, e: &SetError| {
+        rep.refused = e.exit_code() == 2;
+        e.to_string()
+    };
+    let ca = match cfg.ca_dir.as_deref().map(onprem::load_ca).transpose() {
+        Ok(ca) => ca,
+        Err(onprem::OnpremError::CaDir(e)) => return Err(refused(rep, &e)),
+        Err(e) => return Err(e.to_string()),
+    };
+    let set = CertSet::open(&cfg.out_dir, !req.dry_run).map_err(|e| refused(rep, &e))?;
     let _lock = if req.dry_run {
         None
     } else {
@@ -260,7 +271,7 @@ fn rotate_inner(
         ));
         let lock = set.lock(config.lock_timeout);
         progress.end(if lock.is_ok() { "locked" } else { "gave up" });
-        Some(lock.map_err(|e| e.to_string())?)
+        Some(lock.map_err(|e| refused(rep, &e))?)
     };
     // Read under the lock: a rotation that waited sees what the other one wrote.
     let cur = read_current(&set)?;
@@ -300,7 +311,7 @@ fn rotate_inner(
         onprem::set_files(&minted, &cfg.formats, password.as_deref()).map_err(|e| e.to_string())?;
     let file_names: Vec<&'static str> = files.iter().map(|f| f.name).collect();
     set.install(&certset::version_id(at, &minted.cert), &files)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| refused(rep, &e))?;
     rep.new = Some(CertSummary::of(&minted.cert, at));
     rep.action = "renewed";
 

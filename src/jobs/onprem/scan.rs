@@ -24,7 +24,7 @@ impl crate::jobs::JobError for ScanError {
     fn exit_code(&self) -> u8 {
         match self {
             ScanError::NotFound(_) => 2,
-            ScanError::Metrics(_) => 3,
+            ScanError::Metrics(e) => e.exit_code(),
         }
     }
 }
