@@ -1,0 +1,577 @@
+//! Runs a deploy hook: its own process group, an environment without certctl's secrets, output
+//! through a pipe (the last 64 KiB, private keys and secrets redacted), TERM then KILL to the
+//! whole group on timeout.
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// The most output kept from one hook run (the last bytes it printed).
+pub const OUTPUT_WINDOW: usize = 64 * 1024;
+
+/// How long output is still read after the hook's shell exited (a child it left in the
+/// background may hold the pipe open for ever).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// What replaces a private-key block in the captured output.
+pub const KEY_REDACTED: &str = "[private key redacted]";
+/// What replaces a secret value in the captured output.
+pub const SECRET_REDACTED: &str = "[secret redacted]";
+
+/// Environment variables of certctl's own that hold secrets: never passed to a hook.
+pub const SECRET_VARS: &[&str] = &[super::P12_PASSWORD_ENV];
+
+/// One hook run to make.
+pub struct HookSpec<'a> {
+    /// The shell command (`sh -c`).
+    pub command: &'a str,
+    /// Variables set for the hook (`CERTCTL_CERT`, ...).
+    pub env: &'a [(String, String)],
+    /// After this, the hook's process group gets SIGTERM.
+    pub timeout: Duration,
+    /// After SIGTERM, this long until SIGKILL.
+    pub grace: Duration,
+    /// Values redacted from the output wherever they appear.
+    pub secrets: &'a [Vec<u8>],
+}
+
+/// How a hook run went.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookReport {
+    pub command: String,
+    /// The shell's exit status; `None` when a signal ended it or it never started.
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    pub timed_out: bool,
+    /// The signal that ended the hook's shell (`SIGTERM`, `SIGKILL`, ...), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Signals certctl sent to the hook's process group after the timeout, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signals_sent: Vec<String>,
+    /// The last 64 KiB the hook printed (stdout and stderr interleaved), private-key blocks
+    /// and secret values redacted, invalid UTF-8 replaced.
+    pub output: String,
+}
+
+impl HookReport {
+    pub fn ok(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out
+    }
+
+    /// `exit 3`, `timed out after 1000 ms (SIGTERM, SIGKILL sent)`, `killed by SIGKILL`.
+    pub fn status(&self) -> String {
+        match (self.timed_out, self.exit_code, &self.signal) {
+            (true, _, _) => format!(
+                "timed out after {} ms; {} sent to its process group",
+                self.duration_ms,
+                self.signals_sent.join(" then ")
+            ),
+            (false, Some(c), _) => format!("exit {c}"),
+            (false, None, Some(s)) => format!("killed by {s}"),
+            (false, None, None) => "did not run".into(),
+        }
+    }
+}
+
+/// The environment variables certctl itself reads that hold secrets: their values now.
+pub fn secret_env_values() -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    SECRET_VARS
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|v| v.as_bytes().to_vec())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGKILL => "SIGKILL".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGPIPE => "SIGPIPE".into(),
+        libc::SIGSEGV => "SIGSEGV".into(),
+        libc::SIGABRT => "SIGABRT".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// Sends `sig` to every process of group `pgid`.
+fn kill_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) with a negative pid only sends a signal; no memory is touched.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// Whether process `pid` (our child) has exited, without reaping it: while it is a zombie its
+/// pid, which is also its process group's id, cannot be reused, so signalling the group stays
+/// safe.
+fn exited(pid: i32) -> bool {
+    // SAFETY: waitid writes only into the zeroed siginfo we own.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == 0 && info.si_pid() != 0
+    }
+}
+
+/// Waits until `fd` is readable or `wait` passes.
+fn poll_readable(fd: i32, wait: Duration) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one pollfd we own, count 1.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
+fn set_nonblocking(fd: i32) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own.
+    let r = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK)
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The last [`OUTPUT_WINDOW`] bytes of a stream, and whether anything was cut before them.
+#[derive(Default)]
+pub struct Window {
+    buf: Vec<u8>,
+    cut: usize,
+}
+
+impl Window {
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() > 2 * OUTPUT_WINDOW {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.buf.len() > OUTPUT_WINDOW {
+            let drop = self.buf.len() - OUTPUT_WINDOW;
+            self.buf.drain(..drop);
+            self.cut += drop;
+        }
+    }
+
+    /// The kept bytes, redacted, as text.
+    pub fn finish(mut self, secrets: &[Vec<u8>]) -> String {
+        self.trim();
+        redact(&self.buf, self.cut, secrets)
+    }
+}
+
+/// Redacts secrets and private-key blocks from the kept window of a hook's output. `cut` is
+/// how many bytes were dropped before it: then the first (partial) line is dropped too, and a
+/// private key's END with no BEGIN in view redacts everything before it.
+pub fn redact(window: &[u8], cut: usize, secrets: &[Vec<u8>]) -> String {
+    let mut bytes: &[u8] = window;
+    let mut prefix = String::new();
+    if cut > 0 {
+        // The first line may be the tail of a secret or of a key line: drop it.
+        let nl = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| p + 1);
+        prefix = format!("[... {} bytes cut ...]\n", cut + nl);
+        bytes = &bytes[nl..];
+    }
+    let mut b = bytes.to_vec();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        b = replace_all(&b, s, SECRET_REDACTED.as_bytes());
+    }
+    let b = redact_keys(&b);
+    prefix + &String::from_utf8_lossy(&b)
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while let Some(p) = find(hay, needle, i) {
+        out.extend_from_slice(&hay[i..p]);
+        out.extend_from_slice(with);
+        i = p + needle.len();
+    }
+    out.extend_from_slice(&hay[i..]);
+    out
+}
+
+/// The next PEM boundary `-----{kind} <label>-----` whose label ends in "PRIVATE KEY" (any
+/// case: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, ...), at
+/// or after `from`: (start, end of the boundary line's dashes). A BEGIN line cut short (no
+/// closing dashes) still counts, so that a key whose header is all there is gets redacted.
+fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    let mut marker = b"-----".to_vec();
+    marker.extend_from_slice(kind);
+    marker.push(b' ');
+    while let Some(p) = find(hay, &marker, i) {
+        let label_start = p + marker.len();
+        let rest = &hay[label_start..hay.len().min(label_start + 80)];
+        let label_len = rest
+            .iter()
+            .position(|&c| c == b'-' || c == b'\n' || c == b'\r')
+            .unwrap_or(rest.len());
+        let label = String::from_utf8_lossy(&rest[..label_len]).to_ascii_uppercase();
+        // A header cut short by the end of the text counts too: nothing after it is safe.
+        let is_key =
+            label.trim_end().ends_with("PRIVATE KEY") || label_start + label_len == hay.len();
+        if is_key {
+            let mut end = label_start + label_len;
+            while end < hay.len() && hay[end] == b'-' {
+                end += 1;
+            }
+            return Some((p, end));
+        }
+        i = p + 1;
+    }
+    None
+}
+
+/// Replaces every private-key PEM block with [`KEY_REDACTED`]; a block with no END is redacted
+/// to the end of the text, and an END with no BEGIN before it (its BEGIN was cut off by the
+/// window, or mangled) is redacted from the end of the previous block (or the start).
+fn redact_keys(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    loop {
+        let begin = next_key_boundary(b, b"BEGIN", i);
+        let end = next_key_boundary(b, b"END", i);
+        match (begin, end) {
+            // An END before any BEGIN: the block's start lies before what we can see (or is
+            // mangled); redact from here.
+            (_, Some((es, ee))) if begin.is_none_or(|(bs, _)| es < bs) => {
+                out.extend_from_slice(KEY_REDACTED.as_bytes());
+                i = ee;
+            }
+            (Some((bs, be)), _) => {
+                out.extend_from_slice(&b[i..bs]);
+                out.extend_from_slice(KEY_REDACTED.as_bytes());
+                match next_key_boundary(b, b"END", be) {
+                    Some((_, ee)) => i = ee,
+                    None => return out,
+                }
+            }
+            (None, _) => {
+                out.extend_from_slice(&b[i..]);
+                return out;
+            }
+        }
+    }
+}
+
+/// Runs `sh -c COMMAND` in its own process group with the given variables, certctl's secret
+/// variables removed, stdin from /dev/null and stdout+stderr into one pipe.
+pub fn run(spec: &HookSpec<'_>) -> HookReport {
+    let start = Instant::now();
+    let mut report = HookReport {
+        command: spec.command.to_string(),
+        exit_code: None,
+        duration_ms: 0,
+        timed_out: false,
+        signal: None,
+        signals_sent: Vec::new(),
+        output: String::new(),
+    };
+    let (mut reader, writer) = match std::io::pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            report.output = format!("cannot make a pipe for the hook's output: {e}");
+            return report;
+        }
+    };
+    let writer2 = match writer.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            report.output = format!("cannot make a pipe for the hook's output: {e}");
+            return report;
+        }
+    };
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(spec.command)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .process_group(0);
+    for (k, _) in std::env::vars_os() {
+        if k.to_str()
+            .is_some_and(|k| k.starts_with("CERTCTL_") || SECRET_VARS.contains(&k))
+        {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in spec.env {
+        cmd.env(k, v);
+    }
+    let spawned = cmd.spawn();
+    // The parent's copies of the write end go with `cmd`: EOF comes when the hook's side closes.
+    drop(cmd);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            report.output = format!("cannot start sh: {e}");
+            report.duration_ms = start.elapsed().as_millis() as u64;
+            return report;
+        }
+    };
+    let pid = child.id() as i32;
+    let fd = reader.as_raw_fd();
+    let nonblocking = set_nonblocking(fd).is_ok();
+    let mut window = Window::default();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut eof = !nonblocking;
+    let mut exited_at: Option<Instant> = None;
+    let mut term_at: Option<Instant> = None;
+    let mut killed = false;
+    loop {
+        if exited_at.is_none() && exited(pid) {
+            exited_at = Some(Instant::now());
+        }
+        let now = Instant::now();
+        // Timeout: TERM the whole group, then KILL it after the grace period.
+        if exited_at.is_none() && term_at.is_none() && now.duration_since(start) >= spec.timeout {
+            kill_group(pid, libc::SIGTERM);
+            report.signals_sent.push("SIGTERM".into());
+            report.timed_out = true;
+            term_at = Some(now);
+        }
+        if let Some(t) = term_at {
+            // Done early when the shell is gone and nothing holds the pipe any more.
+            if !killed && (now.duration_since(t) >= spec.grace || (exited_at.is_some() && eof)) {
+                if !(exited_at.is_some() && eof) {
+                    report.signals_sent.push("SIGKILL".into());
+                }
+                // Always: a group member that ignores TERM and closed its output survives
+                // otherwise. The shell is not reaped yet, so the group id is still ours.
+                kill_group(pid, libc::SIGKILL);
+                killed = true;
+            }
+        }
+        let draining_done = match exited_at {
+            Some(t) => eof || now.duration_since(t) >= DRAIN_AFTER_EXIT,
+            None => false,
+        };
+        if draining_done && (term_at.is_none() || killed) {
+            break;
+        }
+        if eof {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        poll_readable(fd, Duration::from_millis(20));
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => window.push(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break, // WouldBlock: nothing more now
+            }
+        }
+    }
+    if exited_at.is_some() && !eof {
+        window.push(b"\n[certctl: stopped reading: a process the hook left running holds its output open]\n");
+    }
+    match child.wait() {
+        Ok(status) => {
+            report.exit_code = status.code();
+            report.signal = status.signal().map(signal_name);
+        }
+        Err(e) => window.push(format!("\n[certctl: cannot wait for the hook: {e}]\n").as_bytes()),
+    }
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report.output = window.finish(spec.secrets);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+
+    fn run_hook(cmd: &str, timeout_ms: u64, secrets: &[Vec<u8>]) -> HookReport {
+        run(&HookSpec {
+            command: cmd,
+            env: &[("CERTCTL_NAME".into(), "unit".into())],
+            timeout: Duration::from_millis(timeout_ms),
+            grace: Duration::from_millis(500),
+            secrets,
+        })
+    }
+
+    #[test]
+    fn every_private_key_variant_is_redacted() {
+        for label in [
+            "PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "rsa private key",
+        ] {
+            let text = format!(
+                "before\n-----BEGIN {label}-----\nSECRETBASE64\n-----END {label}-----\nafter\n"
+            );
+            let r = redact(text.as_bytes(), 0, &[]);
+            assert!(!r.contains("SECRETBASE64"), "{label}: {r}");
+            assert!(r.contains("before") && r.contains("after"), "{label}: {r}");
+            assert!(r.contains(KEY_REDACTED), "{r}");
+        }
+        // A certificate is not a key: kept.
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(redact(cert.as_bytes(), 0, &[]), cert);
+        // Two keys, text between them kept.
+        let two = format!("a\n{KEY}b\n{KEY}c\n");
+        let r = redact(two.as_bytes(), 0, &[]);
+        assert_eq!(r.matches(KEY_REDACTED).count(), 2, "{r}");
+        assert!(r.contains("\nb\n") && !r.contains("MIGH"), "{r}");
+    }
+
+    #[test]
+    fn a_key_with_no_end_is_redacted_to_the_end() {
+        let r = redact(
+            b"x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIAAA\nMore",
+            0,
+            &[],
+        );
+        assert_eq!(r, format!("x\n{KEY_REDACTED}"));
+        // The header itself cut short.
+        let r = redact(b"x\n-----BEGIN RSA PRIVATE KEY", 0, &[]);
+        assert!(!r.contains("BEGIN RSA"), "{r}");
+        // An END with no BEGIN (the BEGIN lies before the window): everything up to it goes.
+        let r = redact(
+            b"MHcCAQEEIAAA\n-----END PRIVATE KEY-----\nreloaded\n",
+            0,
+            &[],
+        );
+        assert_eq!(r, format!("{KEY_REDACTED}\nreloaded\n"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_appear() {
+        let r = redact(b"pw=hunter2! and hunter2!\n", 0, &[b"hunter2!".to_vec()]);
+        assert_eq!(r, format!("pw={SECRET_REDACTED} and {SECRET_REDACTED}\n"));
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_64_kib_and_drops_the_cut_line() {
+        let mut w = Window::default();
+        // A key whose BEGIN falls before the window, then 64 KiB minus a bit of filler.
+        w.push(b"-----BEGIN PRIVATE KEY-----\n");
+        w.push(&b"QUJD".repeat(1000));
+        w.push(b"\n-----END PRIVATE KEY-----\n");
+        let filler = "line of output\n".repeat(OUTPUT_WINDOW / 15 - 10);
+        w.push(filler.as_bytes());
+        w.push(b"last line\n");
+        let out = w.finish(&[]);
+        assert!(out.len() <= OUTPUT_WINDOW + 100, "{}", out.len());
+        assert!(out.starts_with("[... "), "{}", &out[..80]);
+        assert!(!out.contains("QUJD"), "key material kept");
+        assert!(out.ends_with("last line\n"));
+        // A secret cut by the window's start is dropped with its line.
+        let mut w = Window::default();
+        w.push(b"password=supersecretvalue\n");
+        w.push("x\n".repeat(OUTPUT_WINDOW / 2).as_bytes());
+        let mut w2 = Window::default();
+        let text = b"password=supersecretvalue\n";
+        w2.push(&text[..]);
+        w2.push("y".repeat(OUTPUT_WINDOW - 10).as_bytes());
+        let out = w2.finish(&[b"supersecretvalue".to_vec()]);
+        assert!(!out.contains("secretvalue"), "{}", &out[..60]);
+        let out = w.finish(&[]);
+        assert!(!out.contains("supersecret"));
+    }
+
+    #[test]
+    fn output_is_captured_redacted_and_invalid_utf8_kept() {
+        let h = run_hook(
+            "printf 'ok \\377 done\\n'; printf -- '-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n' >&2; echo pw=s3cr3t; exit 3",
+            5000,
+            &[b"s3cr3t".to_vec()],
+        );
+        assert_eq!(h.exit_code, Some(3));
+        assert!(h.output.contains("ok \u{fffd} done"), "{}", h.output);
+        assert!(!h.output.contains("AAAA") && h.output.contains(KEY_REDACTED));
+        assert!(h.output.contains("pw=[secret redacted]"), "{}", h.output);
+    }
+
+    #[test]
+    fn the_hook_gets_no_secret_variables() {
+        // Set in this process: a hook must not see it.
+        std::env::set_var(super::super::P12_PASSWORD_ENV, "from-env-pw");
+        let h = run_hook("echo \"[$CERTCTL_P12_PASSWORD][$CERTCTL_NAME]\"", 5000, &[]);
+        std::env::remove_var(super::super::P12_PASSWORD_ENV);
+        assert_eq!(h.output.trim(), "[][unit]");
+    }
+
+    #[test]
+    fn a_timeout_terms_then_kills_the_whole_group() {
+        let d = tempfile::tempdir().unwrap();
+        let pids = d.path().join("pids");
+        // Two background sleeps and one that ignores TERM.
+        let cmd = format!(
+            "sleep 1000 & echo $! >> {p}; (trap '' TERM; exec sleep 1000) & echo $! >> {p}; sleep 1000",
+            p = pids.display()
+        );
+        let t0 = Instant::now();
+        let h = run_hook(&cmd, 300, &[]);
+        assert!(h.timed_out);
+        assert_eq!(h.signals_sent, vec!["SIGTERM", "SIGKILL"], "{h:?}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+        for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+            let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z ");
+            assert!(!alive, "pid {pid} survived the timeout");
+        }
+    }
+
+    #[test]
+    fn a_background_child_holding_the_pipe_does_not_hang_the_run() {
+        let t0 = Instant::now();
+        let h = run_hook("sleep 30 & echo started; exit 0", 20_000, &[]);
+        assert_eq!(h.exit_code, Some(0));
+        assert!(!h.timed_out);
+        assert!(h.output.contains("started"), "{}", h.output);
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    }
+}
