@@ -205,8 +205,9 @@ impl RotateConfig {
                     r.issues.push(ConfigIssue {
                         line,
                         message: format!(
-                            "out-dir {} is also used by \"{}\"",
+                            "out-dir {} of \"{}\" is also used by \"{}\"",
                             set.out_dir.display(),
+                            set.name,
                             prev.name
                         ),
                     });
