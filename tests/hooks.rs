@@ -676,6 +676,12 @@ fn quiet_runs_print_one_line_per_failure_and_nothing_when_fine() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(out, "");
     assert!(err.contains("set good") && err.contains("expired"), "{err}");
+    // check -q: the deny findings, one line each.
+    let good_cert = d.path().join("good/cert.pem");
+    let (code, out, err) = run(["-q", "check", good_cert.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 1);
+    assert_eq!(out, "");
+    assert!(err.lines().any(|l| l.contains("self-signed")), "{err}");
     // scan -q: the expired certificate is named on stderr.
     let (code, out, err) = run([
         "-q",

@@ -374,6 +374,12 @@ fn rotate_inner(
     if req.dry_run {
         rep.action = "would-renew";
         rep.plan = plan(cfg);
+        if why == ["interrupted-deploy"] && cur.is_some() {
+            // Nothing to issue: only the deploy of the pair in place is to be finished.
+            rep.plan.drain(..2);
+            rep.plan
+                .push("mark the pair in place as deployed (finish the interrupted deploy)".into());
+        }
         return Ok(());
     }
     let secrets = secrets_of(cfg);
