@@ -154,57 +154,154 @@ fn set_nonblocking(fd: i32) -> std::io::Result<()> {
     }
 }
 
-/// The last [`OUTPUT_WINDOW`] bytes of a stream, and whether anything was cut before them.
-#[derive(Default)]
-pub struct Window {
-    buf: Vec<u8>,
+/// A line longer than this is redacted in pieces (a hook may print without newlines).
+const MAX_LINE: usize = 8 * 1024;
+
+/// A hook's output, redacted as it streams in (so that what the window keeps never held a
+/// secret, and a key block whose BEGIN scrolled out of the window is still known to be one),
+/// keeping the last [`OUTPUT_WINDOW`] bytes of the redacted text.
+pub struct Capture<'a> {
+    secrets: &'a [Vec<u8>],
+    /// Bytes held back from an over-long line, so that a secret or a PEM boundary split
+    /// between two pieces is seen whole.
+    carry: usize,
+    /// The current line, not yet redacted.
+    line: Vec<u8>,
+    /// Inside a private-key block: everything is dropped until its END.
+    in_key: bool,
+    kept: Vec<u8>,
     cut: usize,
 }
 
-impl Window {
+impl<'a> Capture<'a> {
+    pub fn new(secrets: &'a [Vec<u8>]) -> Capture<'a> {
+        let longest = secrets.iter().map(Vec::len).max().unwrap_or(0);
+        Capture {
+            secrets,
+            carry: (longest + 1).max(128),
+            line: Vec::new(),
+            in_key: false,
+            kept: Vec::new(),
+            cut: 0,
+        }
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-        if self.buf.len() > 2 * OUTPUT_WINDOW {
+        let mut rest = bytes;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..=nl]);
+            rest = &rest[nl + 1..];
+            let line = std::mem::take(&mut self.line);
+            self.emit_redacted(&line, false);
+        }
+        self.line.extend_from_slice(rest);
+        if self.line.len() > MAX_LINE + self.carry {
+            // Secrets first over the whole piece: one that straddles its end starts inside
+            // the carry, which stays for the next piece.
+            let mut line = std::mem::take(&mut self.line);
+            for s in self.secrets.iter().filter(|s| !s.is_empty()) {
+                line = replace_all(&line, s, SECRET_REDACTED.as_bytes());
+            }
+            let mut split = line.len().saturating_sub(self.carry);
+            // Never split inside a PEM boundary: back up to the dashes that may start one
+            // (a boundary is under 100 bytes long).
+            if let Some(d) = line[split.saturating_sub(100)..split]
+                .iter()
+                .position(|&b| b == b'-')
+            {
+                split = split.saturating_sub(100) + d;
+            }
+            self.line = line.split_off(split);
+            self.emit_keys(&line, false);
+        }
+    }
+
+    fn emit_redacted(&mut self, piece: &[u8], at_end: bool) {
+        let mut b = piece.to_vec();
+        for s in self.secrets.iter().filter(|s| !s.is_empty()) {
+            b = replace_all(&b, s, SECRET_REDACTED.as_bytes());
+        }
+        self.emit_keys(&b, at_end);
+    }
+
+    /// Passes `piece` on with every private-key block replaced by [`KEY_REDACTED`]. A block
+    /// goes on across pieces until its END; an END with no BEGIN seen redacts the piece up to
+    /// it; at the very end, a BEGIN header cut short counts as one.
+    fn emit_keys(&mut self, piece: &[u8], at_end: bool) {
+        let mut i = 0;
+        loop {
+            if self.in_key {
+                match next_key_boundary(piece, b"END", i, at_end) {
+                    Some((_, e)) => {
+                        self.in_key = false;
+                        i = e;
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            let begin = next_key_boundary(piece, b"BEGIN", i, at_end);
+            let end = next_key_boundary(piece, b"END", i, at_end);
+            match (begin, end) {
+                (_, Some((es, ee))) if begin.is_none_or(|(bs, _)| es < bs) => {
+                    self.out(KEY_REDACTED.as_bytes());
+                    i = ee;
+                }
+                (Some((bs, be)), _) => {
+                    self.out(&piece[i..bs]);
+                    self.out(KEY_REDACTED.as_bytes());
+                    self.in_key = true;
+                    i = be;
+                }
+                (None, _) => {
+                    self.out(&piece[i..]);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn out(&mut self, b: &[u8]) {
+        self.kept.extend_from_slice(b);
+        if self.kept.len() > 2 * OUTPUT_WINDOW {
             self.trim();
         }
     }
 
     fn trim(&mut self) {
-        if self.buf.len() > OUTPUT_WINDOW {
-            let drop = self.buf.len() - OUTPUT_WINDOW;
-            self.buf.drain(..drop);
+        if self.kept.len() > OUTPUT_WINDOW {
+            let drop = self.kept.len() - OUTPUT_WINDOW;
+            self.kept.drain(..drop);
             self.cut += drop;
         }
     }
 
-    /// The kept bytes, redacted, as text.
-    pub fn finish(mut self, secrets: &[Vec<u8>]) -> String {
+    /// The last [`OUTPUT_WINDOW`] bytes of the redacted output as text (invalid UTF-8
+    /// replaced); when more came before, a first line saying how much was cut replaces the
+    /// partial line the window starts with.
+    pub fn finish(mut self) -> String {
+        let line = std::mem::take(&mut self.line);
+        self.emit_redacted(&line, true);
         self.trim();
-        redact(&self.buf, self.cut, secrets)
+        let mut bytes: &[u8] = &self.kept;
+        let mut prefix = String::new();
+        if self.cut > 0 {
+            let nl = bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| p + 1);
+            prefix = format!("[... {} bytes cut ...]\n", self.cut + nl);
+            bytes = &bytes[nl..];
+        }
+        prefix + &String::from_utf8_lossy(bytes)
     }
 }
 
-/// Redacts secrets and private-key blocks from the kept window of a hook's output. `cut` is
-/// how many bytes were dropped before it: then the first (partial) line is dropped too, and a
-/// private key's END with no BEGIN in view redacts everything before it.
-pub fn redact(window: &[u8], cut: usize, secrets: &[Vec<u8>]) -> String {
-    let mut bytes: &[u8] = window;
-    let mut prefix = String::new();
-    if cut > 0 {
-        // The first line may be the tail of a secret or of a key line: drop it.
-        let nl = bytes
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |p| p + 1);
-        prefix = format!("[... {} bytes cut ...]\n", cut + nl);
-        bytes = &bytes[nl..];
-    }
-    let mut b = bytes.to_vec();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        b = replace_all(&b, s, SECRET_REDACTED.as_bytes());
-    }
-    let b = redact_keys(&b);
-    prefix + &String::from_utf8_lossy(&b)
+/// The whole of `text`, redacted (as a hook's output would be).
+pub fn redact(text: &[u8], secrets: &[Vec<u8>]) -> String {
+    let mut c = Capture::new(secrets);
+    c.push(text);
+    c.finish()
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -231,9 +328,9 @@ fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
 
 /// The next PEM boundary `-----{kind} <label>-----` whose label ends in "PRIVATE KEY" (any
 /// case: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, ...), at
-/// or after `from`: (start, end of the boundary line's dashes). A BEGIN line cut short (no
-/// closing dashes) still counts, so that a key whose header is all there is gets redacted.
-fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize) -> Option<(usize, usize)> {
+/// or after `from`: (start, end of the boundary's closing dashes). With `at_end`, a header cut
+/// short by the end of the text counts too: nothing after it can be shown to be safe.
+fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize, at_end: bool) -> Option<(usize, usize)> {
     let mut i = from;
     let mut marker = b"-----".to_vec();
     marker.extend_from_slice(kind);
@@ -246,9 +343,8 @@ fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize) -> Option<(usize, usi
             .position(|&c| c == b'-' || c == b'\n' || c == b'\r')
             .unwrap_or(rest.len());
         let label = String::from_utf8_lossy(&rest[..label_len]).to_ascii_uppercase();
-        // A header cut short by the end of the text counts too: nothing after it is safe.
-        let is_key =
-            label.trim_end().ends_with("PRIVATE KEY") || label_start + label_len == hay.len();
+        let is_key = label.trim_end().ends_with("PRIVATE KEY")
+            || (at_end && label_start + label_len == hay.len());
         if is_key {
             let mut end = label_start + label_len;
             while end < hay.len() && hay[end] == b'-' {
@@ -259,38 +355,6 @@ fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize) -> Option<(usize, usi
         i = p + 1;
     }
     None
-}
-
-/// Replaces every private-key PEM block with [`KEY_REDACTED`]; a block with no END is redacted
-/// to the end of the text, and an END with no BEGIN before it (its BEGIN was cut off by the
-/// window, or mangled) is redacted from the end of the previous block (or the start).
-fn redact_keys(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    loop {
-        let begin = next_key_boundary(b, b"BEGIN", i);
-        let end = next_key_boundary(b, b"END", i);
-        match (begin, end) {
-            // An END before any BEGIN: the block's start lies before what we can see (or is
-            // mangled); redact from here.
-            (_, Some((es, ee))) if begin.is_none_or(|(bs, _)| es < bs) => {
-                out.extend_from_slice(KEY_REDACTED.as_bytes());
-                i = ee;
-            }
-            (Some((bs, be)), _) => {
-                out.extend_from_slice(&b[i..bs]);
-                out.extend_from_slice(KEY_REDACTED.as_bytes());
-                match next_key_boundary(b, b"END", be) {
-                    Some((_, ee)) => i = ee,
-                    None => return out,
-                }
-            }
-            (None, _) => {
-                out.extend_from_slice(&b[i..]);
-                return out;
-            }
-        }
-    }
 }
 
 /// Runs `sh -c COMMAND` in its own process group with the given variables, certctl's secret
@@ -351,7 +415,7 @@ pub fn run(spec: &HookSpec<'_>) -> HookReport {
     let pid = child.id() as i32;
     let fd = reader.as_raw_fd();
     let nonblocking = set_nonblocking(fd).is_ok();
-    let mut window = Window::default();
+    let mut window = Capture::new(spec.secrets);
     let mut chunk = vec![0u8; 16 * 1024];
     let mut eof = !nonblocking;
     let mut exited_at: Option<Instant> = None;
@@ -416,7 +480,7 @@ pub fn run(spec: &HookSpec<'_>) -> HookReport {
         Err(e) => window.push(format!("\n[certctl: cannot wait for the hook: {e}]\n").as_bytes()),
     }
     report.duration_ms = start.elapsed().as_millis() as u64;
-    report.output = window.finish(spec.secrets);
+    report.output = window.finish();
     report
 }
 
@@ -449,74 +513,103 @@ mod tests {
             let text = format!(
                 "before\n-----BEGIN {label}-----\nSECRETBASE64\n-----END {label}-----\nafter\n"
             );
-            let r = redact(text.as_bytes(), 0, &[]);
+            let r = redact(text.as_bytes(), &[]);
             assert!(!r.contains("SECRETBASE64"), "{label}: {r}");
             assert!(r.contains("before") && r.contains("after"), "{label}: {r}");
             assert!(r.contains(KEY_REDACTED), "{r}");
         }
         // A certificate is not a key: kept.
         let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        assert_eq!(redact(cert.as_bytes(), 0, &[]), cert);
-        // Two keys, text between them kept.
-        let two = format!("a\n{KEY}b\n{KEY}c\n");
-        let r = redact(two.as_bytes(), 0, &[]);
-        assert_eq!(r.matches(KEY_REDACTED).count(), 2, "{r}");
+        assert_eq!(redact(cert.as_bytes(), &[]), cert);
+        // Two keys, text between them kept; a key inside a line too.
+        let two = format!(
+            "a\n{KEY}b\n{KEY}c\nkey: -----BEGIN PRIVATE KEY-----MIGH-----END PRIVATE KEY----- ok\n"
+        );
+        let r = redact(two.as_bytes(), &[]);
+        assert_eq!(r.matches(KEY_REDACTED).count(), 3, "{r}");
         assert!(r.contains("\nb\n") && !r.contains("MIGH"), "{r}");
+        assert!(r.ends_with("key: [private key redacted] ok\n"), "{r}");
     }
 
     #[test]
     fn a_key_with_no_end_is_redacted_to_the_end() {
         let r = redact(
             b"x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIAAA\nMore",
-            0,
             &[],
         );
         assert_eq!(r, format!("x\n{KEY_REDACTED}"));
         // The header itself cut short.
-        let r = redact(b"x\n-----BEGIN RSA PRIVATE KEY", 0, &[]);
+        let r = redact(b"x\n-----BEGIN RSA PRIV", &[]);
         assert!(!r.contains("BEGIN RSA"), "{r}");
-        // An END with no BEGIN (the BEGIN lies before the window): everything up to it goes.
+        // An END with no BEGIN: the line up to it goes.
         let r = redact(
-            b"MHcCAQEEIAAA\n-----END PRIVATE KEY-----\nreloaded\n",
-            0,
+            b"ok\nMHcCAQEEIAAA-----END PRIVATE KEY-----\nreloaded\n",
             &[],
         );
-        assert_eq!(r, format!("{KEY_REDACTED}\nreloaded\n"));
+        assert_eq!(r, format!("ok\n{KEY_REDACTED}\nreloaded\n"));
     }
 
     #[test]
     fn secrets_are_redacted_wherever_they_appear() {
-        let r = redact(b"pw=hunter2! and hunter2!\n", 0, &[b"hunter2!".to_vec()]);
+        let r = redact(b"pw=hunter2! and hunter2!\n", &[b"hunter2!".to_vec()]);
         assert_eq!(r, format!("pw={SECRET_REDACTED} and {SECRET_REDACTED}\n"));
+        // In a line far longer than a piece, split at any point, pushed in small chunks.
+        let secret = b"Zq9-very-long-password-value".to_vec();
+        for at in [0usize, 1, 5000, MAX_LINE - 3, MAX_LINE + 100] {
+            let mut text = vec![b'a'; at];
+            text.extend_from_slice(&secret);
+            text.extend(vec![b'b'; 3 * MAX_LINE]);
+            let mut c = Capture::new(std::slice::from_ref(&secret));
+            for chunk in text.chunks(997) {
+                c.push(chunk);
+            }
+            let out = c.finish();
+            assert!(!out.contains("very-long-password"), "at {at}");
+            assert!(out.contains(SECRET_REDACTED), "at {at}");
+        }
     }
 
     #[test]
-    fn the_window_keeps_the_last_64_kib_and_drops_the_cut_line() {
-        let mut w = Window::default();
-        // A key whose BEGIN falls before the window, then 64 KiB minus a bit of filler.
-        w.push(b"-----BEGIN PRIVATE KEY-----\n");
-        w.push(&b"QUJD".repeat(1000));
-        w.push(b"\n-----END PRIVATE KEY-----\n");
-        let filler = "line of output\n".repeat(OUTPUT_WINDOW / 15 - 10);
-        w.push(filler.as_bytes());
-        w.push(b"last line\n");
-        let out = w.finish(&[]);
+    fn the_window_keeps_the_last_64_kib_and_knows_a_key_it_cannot_see_the_start_of() {
+        // A key whose BEGIN scrolls out of the window and whose END never comes.
+        let mut c = Capture::new(&[]);
+        c.push(b"starting\n-----BEGIN PRIVATE KEY-----\n");
+        for _ in 0..3000 {
+            c.push(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJz\n");
+        }
+        let out = c.finish();
+        assert!(!out.contains("QUJD"), "key material kept");
+        assert!(out.starts_with("starting\n"), "{out}");
+        // Over 64 KiB: the last 64 KiB are kept, the cut is said, the partial line dropped.
+        let mut c = Capture::new(&[]);
+        c.push(b"-----BEGIN PRIVATE KEY-----\n");
+        c.push("QUJD\n".repeat(1000).as_bytes());
+        c.push(b"-----END PRIVATE KEY-----\n");
+        for i in 0..OUTPUT_WINDOW / 10 {
+            c.push(format!("line {i:04}\n").as_bytes());
+        }
+        c.push(b"last line\n");
+        let out = c.finish();
         assert!(out.len() <= OUTPUT_WINDOW + 100, "{}", out.len());
         assert!(out.starts_with("[... "), "{}", &out[..80]);
-        assert!(!out.contains("QUJD"), "key material kept");
+        assert!(!out.contains("QUJD"));
         assert!(out.ends_with("last line\n"));
-        // A secret cut by the window's start is dropped with its line.
-        let mut w = Window::default();
-        w.push(b"password=supersecretvalue\n");
-        w.push("x\n".repeat(OUTPUT_WINDOW / 2).as_bytes());
-        let mut w2 = Window::default();
-        let text = b"password=supersecretvalue\n";
-        w2.push(&text[..]);
-        w2.push("y".repeat(OUTPUT_WINDOW - 10).as_bytes());
-        let out = w2.finish(&[b"supersecretvalue".to_vec()]);
-        assert!(!out.contains("secretvalue"), "{}", &out[..60]);
-        let out = w.finish(&[]);
-        assert!(!out.contains("supersecret"));
+        // A key split across pushes at every byte boundary of its header.
+        let text = format!("a\n{KEY}b\n");
+        for split in 0..text.len() {
+            let mut c = Capture::new(&[]);
+            c.push(&text.as_bytes()[..split]);
+            c.push(&text.as_bytes()[split..]);
+            let out = c.finish();
+            assert_eq!(out, format!("a\n{KEY_REDACTED}\nb\n"), "split at {split}");
+        }
+        // An over-long line holding a key (no newlines at all).
+        let mut long = "x".repeat(MAX_LINE * 2);
+        long.push_str(&KEY.replace('\n', " "));
+        long.push_str(&"y".repeat(MAX_LINE * 2));
+        let out = redact(long.as_bytes(), &[]);
+        assert!(!out.contains("MIGH") && out.contains(KEY_REDACTED));
+        assert!(out.ends_with("yyyy"));
     }
 
     #[test]
