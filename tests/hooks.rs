@@ -139,6 +139,38 @@ fn hook_output_goes_through_a_pipe_redacted_and_the_hook_gets_no_secrets() {
 }
 
 #[test]
+fn a_chatty_hook_keeps_the_last_64_kib_and_a_key_that_scrolled_away_stays_hidden() {
+    let d = tempdir();
+    // A key header, 200 KB of key-like lines with no END (BEGIN leaves the window, END never
+    // comes); then the same after a complete key and plain filler.
+    let hook = "echo starting; echo -----BEGIN PRIVATE KEY-----; i=0; while [ $i -lt 3000 ]; do echo QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2; i=$((i+1)); done";
+    let cfg = config(d.path(), &format!("deploy-hook = {}\n", toml_str(hook)));
+    let (code, doc, _) = run_json(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 0, "{doc:#}");
+    let out = doc["sets"][0]["hook"]["output"].as_str().unwrap();
+    assert!(!out.contains("QUJD"), "key material in the report");
+    assert_eq!(out, "starting\n[private key redacted]");
+    let hook = "cat \"$CERTCTL_KEY\"; head -c 300000 /dev/zero | tr '\\0' x; echo; echo done";
+    let cfg = config(d.path(), &format!("deploy-hook = {}\n", toml_str(hook)));
+    let (code, doc, _) = run_json([
+        "rotate",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--at",
+        AT,
+        "--force",
+    ]);
+    assert_eq!(code, 0, "{doc:#}");
+    let out = doc["sets"][0]["hook"]["output"].as_str().unwrap();
+    assert!(out.len() <= 64 * 1024 + 64, "{}", out.len());
+    assert!(
+        out.starts_with("[... ") && out.ends_with("xx\ndone\n"),
+        "{}",
+        &out[..40]
+    );
+}
+
+#[test]
 fn a_hook_timeout_terms_then_kills_the_whole_process_group() {
     let d = tempdir();
     let pids = d.path().join("pids");

@@ -277,23 +277,18 @@ impl<'a> Capture<'a> {
     }
 
     /// The last [`OUTPUT_WINDOW`] bytes of the redacted output as text (invalid UTF-8
-    /// replaced); when more came before, a first line saying how much was cut replaces the
-    /// partial line the window starts with.
+    /// replaced), after a first line saying how much was cut when more came before. (The cut
+    /// cannot split a secret or a key: both were replaced before the window kept anything.)
     pub fn finish(mut self) -> String {
         let line = std::mem::take(&mut self.line);
         self.emit_redacted(&line, true);
         self.trim();
-        let mut bytes: &[u8] = &self.kept;
-        let mut prefix = String::new();
-        if self.cut > 0 {
-            let nl = bytes
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(bytes.len(), |p| p + 1);
-            prefix = format!("[... {} bytes cut ...]\n", self.cut + nl);
-            bytes = &bytes[nl..];
-        }
-        prefix + &String::from_utf8_lossy(bytes)
+        let prefix = if self.cut > 0 {
+            format!("[... {} bytes cut ...]\n", self.cut)
+        } else {
+            String::new()
+        };
+        prefix + &String::from_utf8_lossy(&self.kept)
     }
 }
 
@@ -580,7 +575,7 @@ mod tests {
         let out = c.finish();
         assert!(!out.contains("QUJD"), "key material kept");
         assert!(out.starts_with("starting\n"), "{out}");
-        // Over 64 KiB: the last 64 KiB are kept, the cut is said, the partial line dropped.
+        // Over 64 KiB: the last 64 KiB are kept and the cut is said.
         let mut c = Capture::new(&[]);
         c.push(b"-----BEGIN PRIVATE KEY-----\n");
         c.push("QUJD\n".repeat(1000).as_bytes());
