@@ -31,17 +31,39 @@ fn fail<E: JobError>(e: E) -> Failure {
     Failure::new(e, code, hint)
 }
 
-/// `--at` as Unix seconds.
+/// `--at` as Unix seconds, between 1950-01-01 and 9999-12-31 (what certificates can encode).
 pub fn parse_at(s: &str) -> Result<i64, Failure> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+    let hint = || Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z".into());
+    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|e| {
-            Failure::new(
-                anyhow::anyhow!("bad --at \"{s}\": {e}"),
-                2,
-                Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z".into()),
-            )
-        })
+        .map_err(|e| Failure::new(anyhow::anyhow!("bad --at \"{s}\": {e}"), 2, hint()))?;
+    const Y1950: i64 = -631_152_000;
+    if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
+        return Err(Failure::new(
+            anyhow::anyhow!(
+                "bad --at \"{s}\": must be between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+            ),
+            2,
+            hint(),
+        ));
+    }
+    Ok(at)
+}
+
+/// A certificate made at `at` and valid `days` must end by 9999-12-31 (checked before any
+/// key is generated or file touched).
+fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
+    if crate::mint::validity_encodable(at, days) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        anyhow::anyhow!(
+            "a certificate valid {days} days from {} would end after 9999-12-31T23:59:59Z, which X.509 cannot encode",
+            crate::x509::rfc3339(at)
+        ),
+        2,
+        Some("use an earlier --at or fewer --days".into()),
+    ))
 }
 
 /// Runs one command; `now` is the clock read once by `main`.
@@ -55,6 +77,20 @@ pub fn run(cli: Cli, now: i64) -> u8 {
         };
         dispatch(cli.command, &cli.global, at, &printer)
     })();
+    let code = exit_code(result, &printer);
+    // A report that did not reach stdout (a full disk, a closed pipe) is an I/O failure.
+    match crate::output::stdout_error() {
+        Some((kind, message)) => {
+            if kind != std::io::ErrorKind::BrokenPipe {
+                printer.error(&format!("cannot write to stdout: {message}"), &[], None, 3);
+            }
+            3
+        }
+        None => code,
+    }
+}
+
+fn exit_code(result: Result<u8, Failure>, printer: &Printer) -> u8 {
     match result {
         Ok(code) => code,
         Err(f) => {
@@ -292,6 +328,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             force,
         }) => {
             let key = key.parse().map_err(|e| Failure::new(e, 2, None))?;
+            check_validity(at, days)?;
             let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(fail)?;
             printer.report(&r);
             Ok(0)
@@ -299,6 +336,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
         Command::Issue(IssueCommand::Onprem(a)) => {
             let key = a.key.parse().map_err(|e| Failure::new(e, 2, None))?;
             let formats = parse_formats(&a.format)?;
+            check_validity(at, a.days)?;
             if a.dns.is_empty() && a.ip.is_empty() {
                 return Err(Failure::new(
                     anyhow::anyhow!("give at least one --dns NAME or --ip ADDR"),

@@ -108,10 +108,11 @@ pub enum Command {
   cron:     17 3 * * *  root  certctl rotate --config /etc/certctl/onprem.toml -q
 
 ", "EXIT CODES:
-  0  every set renewed or unchanged
-  1  a set failed (the previous pair was restored) or is expired
-  2  bad config (every problem is listed with its line)
-  3  I/O error"))]
+  0  every set renewed, redeployed or unchanged
+  1  a deploy hook or verification failed (each failure named on stderr, also with -q), or a
+     certificate is expired
+  2  bad config (every problem is listed with its line), an unknown --only set
+  3  I/O error (e.g. a full disk, the lock not free within lock-timeout)"))]
     Rotate(RotateArgs),
     /// Every certificate under files and directories, with expiry; Prometheus textfile output.
     #[command(after_help = concat!("EXAMPLES:

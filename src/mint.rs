@@ -24,6 +24,23 @@ pub enum MintError {
     Days { days: u32, max: u32 },
     #[error("a certificate needs at least one DNS name or IP address")]
     NoNames,
+    #[error("{0} cannot be encoded in a certificate (X.509 times end at 9999-12-31T23:59:59Z)")]
+    TimeRange(String),
+}
+
+/// The last instant X.509 can encode: 9999-12-31T23:59:59Z (GeneralizedTime).
+pub const MAX_TIME: i64 = 253_402_300_799;
+/// The first instant certctl encodes: 0001-01-01T00:00:00Z (year 0 and before cannot be
+/// written as GeneralizedTime).
+pub const MIN_TIME: i64 = -62_135_596_800;
+
+/// Whether a certificate made at `at` (back-dated as every certificate is) and valid `days`
+/// days can be encoded.
+pub fn validity_encodable(at: i64, days: u32) -> bool {
+    at.checked_sub(BACKDATE).is_some_and(|t| t >= MIN_TIME)
+        && at
+            .checked_add(i64::from(days) * 86_400)
+            .is_some_and(|t| t <= MAX_TIME)
 }
 
 /// Clock skew allowance: certificates start this many seconds before `at`.
@@ -45,6 +62,12 @@ pub struct Ca {
 }
 
 fn ts(t: i64) -> Result<time::OffsetDateTime, MintError> {
+    // Checked here: the DER encoder panics on a year it cannot write.
+    if !(MIN_TIME..=MAX_TIME).contains(&t) {
+        return Err(MintError::TimeRange(format!(
+            "the instant {t} (Unix seconds)"
+        )));
+    }
     time::OffsetDateTime::from_unix_timestamp(t).map_err(|e| MintError::Build(e.to_string()))
 }
 
@@ -216,6 +239,33 @@ mod tests {
         assert!(m.cert.subject_key_id.is_some());
         assert!(keys::matches(&m.key, &m.cert));
         assert!(m.cert.serial.len() >= 47, "{}", m.cert.serial);
+    }
+
+    #[test]
+    fn unencodable_times_are_errors_not_panics() {
+        // 0000-01-01T00:00:00Z: back-dated, it falls in year -1.
+        let at = -62_167_219_200;
+        let spec = LeafSpec {
+            dns: vec!["lb.example.internal".into()],
+            ips: vec![],
+            key: KeyAlg::EcdsaP256,
+            days: 1,
+            at,
+        };
+        assert!(matches!(leaf(&spec, None), Err(MintError::TimeRange(_))));
+        assert!(matches!(
+            ca("x", KeyAlg::EcdsaP256, 1, at),
+            Err(MintError::TimeRange(_))
+        ));
+        let late = LeafSpec {
+            at: MAX_TIME - 86_400,
+            days: 2,
+            ..spec
+        };
+        assert!(matches!(leaf(&late, None), Err(MintError::TimeRange(_))));
+        assert!(!validity_encodable(at, 1));
+        assert!(!validity_encodable(MAX_TIME - 86_400, 2));
+        assert!(validity_encodable(AT, 3650));
     }
 
     #[test]

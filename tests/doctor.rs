@@ -168,6 +168,32 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
         hop_codes(&doc, "alb").contains(&"untrusted-root".to_string()),
         "{doc:#}"
     );
+    // -q, as cron runs it: nothing on stdout, one line per failed hop on stderr.
+    let out = certctl()
+        .args([
+            "-q",
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            "eu-west-1",
+            "doctor",
+            "--hostname",
+            "api.example.com",
+            "--rest-api-id",
+            topo["rest_api_id"].as_str().unwrap(),
+            "--no-live",
+            "--trust-store",
+            "apigateway",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("hop alb failed"), "{err}");
 
     for (brk, want_hop, want_code) in [
         ("alias-to-alb", "nlb", "nlb-not-network"),

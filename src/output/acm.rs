@@ -211,4 +211,17 @@ impl Human for DoctorReport {
         });
         out
     }
+
+    fn failures(&self) -> Vec<String> {
+        self.hops
+            .iter()
+            .filter(|h| h.status == "fail")
+            .map(|h| {
+                format!(
+                    "certctl doctor: {}: hop {} failed: {}",
+                    self.hostname, h.hop, h.summary
+                )
+            })
+            .collect()
+    }
 }

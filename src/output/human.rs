@@ -35,6 +35,12 @@ impl Style {
 /// A report's human form.
 pub trait Human {
     fn human(&self, style: &Style) -> String;
+
+    /// One line per reason the command exits non-zero; with `-q` these alone are printed (on
+    /// stderr), so a cron job stays silent only when everything is fine.
+    fn failures(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Left-aligned columns, two spaces apart.
@@ -165,6 +171,23 @@ impl Human for CheckReport {
             count(Severity::Warn)
         ));
         out
+    }
+
+    fn failures(&self) -> Vec<String> {
+        if self.verdict == "trusted" {
+            return Vec::new();
+        }
+        let deny: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Deny)
+            .map(|f| format!("certctl check: {}: {}: {}", self.target, f.code, f.message))
+            .collect();
+        if deny.is_empty() {
+            vec![format!("certctl check: {}: not trusted", self.target)]
+        } else {
+            deny
+        }
     }
 }
 

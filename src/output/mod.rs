@@ -35,29 +35,37 @@ impl Printer {
         }
     }
 
-    /// Prints a report: one JSON document, or the human form (nothing with `-q`).
+    /// Prints a report: one JSON document, or the human form. With `-q` (and no `--json`)
+    /// only its failures, one line each on stderr, so that cron mails exactly those.
     pub fn report<R: Serialize + Human>(&self, r: &R) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        if self.json {
-            // Streamed: a report of 100,000 certificates is never one string in memory.
-            if serde_json::to_writer_pretty(&mut out, r).is_ok() {
-                let _ = writeln!(out);
+        let written = (|| -> std::io::Result<()> {
+            if self.json {
+                // Streamed: a report of 100,000 certificates is never one string in memory.
+                serde_json::to_writer_pretty(&mut out, r)?;
+                writeln!(out)?;
+            } else if !self.quiet {
+                let style = human::Style {
+                    color: self.color,
+                    verbose: self.verbose,
+                };
+                out.write_all(r.human(&style).as_bytes())?;
             }
-        } else if !self.quiet {
-            let style = human::Style {
-                color: self.color,
-                verbose: self.verbose,
-            };
-            let _ = out.write_all(r.human(&style).as_bytes());
+            out.flush()
+        })();
+        note_stdout(written);
+        if self.quiet && !self.json {
+            let mut err = std::io::stderr().lock();
+            for line in r.failures() {
+                let _ = writeln!(err, "{}", line.replace(['\n', '\r'], " "));
+            }
         }
-        let _ = out.flush();
     }
 
     /// Raw bytes for stdout (e.g. an exported PEM bundle).
     pub fn raw(&self, text: &str) {
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
-        let _ = out.flush();
+        note_stdout(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
     }
 
     /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`
@@ -87,7 +95,8 @@ impl Printer {
                 },
             };
             if let Ok(s) = serde_json::to_string_pretty(&doc) {
-                let _ = writeln!(std::io::stdout().lock(), "{s}");
+                let mut out = std::io::stdout().lock();
+                note_stdout(writeln!(out, "{s}").and_then(|()| out.flush()));
             }
         }
         let mut err = std::io::stderr().lock();
@@ -99,6 +108,21 @@ impl Printer {
             let _ = writeln!(err, "hint: {h}");
         }
     }
+}
+
+/// The first error writing to stdout (a full disk behind `> file`, a closed pipe).
+static STDOUT_ERROR: std::sync::OnceLock<(std::io::ErrorKind, String)> = std::sync::OnceLock::new();
+
+fn note_stdout(r: std::io::Result<()>) {
+    if let Err(e) = r {
+        let _ = STDOUT_ERROR.set((e.kind(), e.to_string()));
+    }
+}
+
+/// Whether something printed to stdout was lost, and why: the command then exits 3, since
+/// its report did not reach the reader.
+pub fn stdout_error() -> Option<(std::io::ErrorKind, String)> {
+    STDOUT_ERROR.get().cloned()
 }
 
 /// The one line a panic prints instead of a backtrace: `error: internal error: MESSAGE at

@@ -129,11 +129,33 @@ impl Human for RotateReport {
             for w in &s.warnings {
                 out.push_str(&format!("{}: warning: {w}\n", s.name));
             }
+            if let Some(h) = s.hook.as_ref().filter(|h| !h.ok()) {
+                // The hook's last lines (already redacted), to see why it failed.
+                let lines: Vec<&str> = h.output.lines().collect();
+                for l in &lines[lines.len().saturating_sub(10)..] {
+                    out.push_str(&format!("{}: hook| {l}\n", s.name));
+                }
+            }
             if let Some(e) = &s.error {
                 out.push_str(&format!("{}: error: {e}\n", s.name));
             }
         }
         out
+    }
+
+    fn failures(&self) -> Vec<String> {
+        self.sets
+            .iter()
+            .filter(|s| s.exit_code() != 0)
+            .map(|s| match (&s.error, &s.old) {
+                (Some(e), _) => format!("certctl rotate: set {}: failed: {e}", s.name),
+                (None, Some(old)) => format!(
+                    "certctl rotate: set {}: the certificate in place expired on {}",
+                    s.name, old.not_after
+                ),
+                (None, None) => format!("certctl rotate: set {}: {}", s.name, s.action),
+            })
+            .collect()
     }
 }
 
@@ -182,6 +204,39 @@ impl Human for ScanReport {
         if let Some(m) = &self.metrics {
             out.push_str(&format!("wrote metrics to {m}\n"));
         }
+        out
+    }
+
+    fn failures(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .items
+            .iter()
+            .filter(|i| i.days_left < i64::from(self.min_days))
+            .map(|i| {
+                let what = if i.days_left < 0 {
+                    "expired"
+                } else {
+                    "expires"
+                };
+                format!(
+                    "certctl scan: {}{}: {} {what} {} ({} days left)",
+                    i.path,
+                    if i.index > 0 {
+                        format!("#{}", i.index)
+                    } else {
+                        String::new()
+                    },
+                    i.subject,
+                    crate::x509::date(i.not_after),
+                    i.days_left
+                )
+            })
+            .collect();
+        out.extend(
+            self.problems
+                .iter()
+                .map(|p| format!("certctl scan: {}: {}", p.path, p.error)),
+        );
         out
     }
 }

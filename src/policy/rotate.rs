@@ -65,6 +65,8 @@ pub struct SetConfig {
     pub p12_password_file: Option<PathBuf>,
     pub deploy_hook: Option<String>,
     pub hook_timeout: Duration,
+    /// After the timeout's SIGTERM, how long until SIGKILL.
+    pub hook_grace: Duration,
     pub verify_url: Option<String>,
     pub verify_connect_to: Option<String>,
     pub verify_hostname: Option<String>,
@@ -108,6 +110,7 @@ const SET_KEYS: &[&str] = &[
     "p12-password-file",
     "deploy-hook",
     "hook-timeout",
+    "hook-grace",
     "verify-url",
     "verify-connect-to",
     "verify-hostname",
@@ -128,10 +131,43 @@ impl RotateConfig {
             _ => PathBuf::from("."),
         };
         let base = std::fs::canonicalize(&parent).unwrap_or(parent);
-        RotateConfig::parse(&text, &base).map_err(|issues| RotateConfigError::Invalid {
-            path: path.to_path_buf(),
-            issues,
-        })
+        let config =
+            RotateConfig::parse(&text, &base).map_err(|issues| RotateConfigError::Invalid {
+                path: path.to_path_buf(),
+                issues,
+            })?;
+        // Two spellings of one directory ("lb", "lb/../lb", a path through a symlink) would
+        // make two sets fight over one pair: compare what the paths lead to.
+        let ids: Vec<DirIdentity> = config
+            .sets
+            .iter()
+            .map(|s| dir_identity(&s.out_dir))
+            .collect();
+        let mut issues = Vec::new();
+        for (i, set) in config.sets.iter().enumerate() {
+            if let Some(j) = (0..i).find(|&j| ids[j] == ids[i]) {
+                let prev = &config.sets[j];
+                issues.push(ConfigIssue {
+                    line: set.line,
+                    message: format!(
+                        "out-dir {} of \"{}\" is the same directory as out-dir {} of \"{}\" (line {})",
+                        set.out_dir.display(),
+                        set.name,
+                        prev.out_dir.display(),
+                        prev.name,
+                        prev.line
+                    ),
+                });
+            }
+        }
+        if issues.is_empty() {
+            Ok(config)
+        } else {
+            Err(RotateConfigError::Invalid {
+                path: path.to_path_buf(),
+                issues,
+            })
+        }
     }
 
     /// Validates config text; relative paths are taken from `base` (the config's directory).
@@ -169,8 +205,9 @@ impl RotateConfig {
                     r.issues.push(ConfigIssue {
                         line,
                         message: format!(
-                            "out-dir {} is also used by \"{}\"",
+                            "out-dir {} of \"{}\" is also used by \"{}\"",
                             set.out_dir.display(),
+                            set.name,
                             prev.name
                         ),
                     });
@@ -186,6 +223,46 @@ impl RotateConfig {
             Err(r.issues)
         }
     }
+}
+
+/// What an output directory path leads to: its device and inode when it exists, else the
+/// real path of its longest existing ancestor joined with the rest, `.` and `..` resolved.
+#[derive(Debug, PartialEq, Eq)]
+enum DirIdentity {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn dir_identity(dir: &Path) -> DirIdentity {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = std::fs::metadata(dir) {
+        return DirIdentity::Inode(m.dev(), m.ino());
+    }
+    for anc in dir.ancestors().skip(1) {
+        if let Ok(real) = std::fs::canonicalize(anc) {
+            let rest = dir.strip_prefix(anc).unwrap_or(dir);
+            return DirIdentity::Path(normalize(&real.join(rest)));
+        }
+    }
+    DirIdentity::Path(normalize(dir))
+}
+
+/// `a/./b/../c` → `a/c`, lexically (for paths that do not exist, so hold no symlinks).
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 fn duration_issue(line: usize, key: &str, value: &str) -> ConfigIssue {
@@ -221,7 +298,9 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
         }
     };
     let mut dns = Vec::new();
-    for (d, l) in r.strings(t, "dns").unwrap_or_default() {
+    let raw_dns = r.strings(t, "dns").unwrap_or_default();
+    let raw_ip = r.strings(t, "ip").unwrap_or_default();
+    for (d, l) in raw_dns {
         match crate::names::dns_name(&d) {
             Ok(n) => dns.push(n),
             Err(e) => r.issues.push(ConfigIssue {
@@ -231,7 +310,7 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
         }
     }
     let mut ip = Vec::new();
-    for (a, l) in r.strings(t, "ip").unwrap_or_default() {
+    for (a, l) in raw_ip {
         match crate::names::ip_addr(&a) {
             Ok(x) => ip.push(x),
             Err(e) => r.issues.push(ConfigIssue {
@@ -242,6 +321,12 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
     }
     if t.get("dns").is_none() && t.get("ip").is_none() {
         missing(r, "dns (or ip)");
+    } else if dns.is_empty() && ip.is_empty() && r.issues.len() == before {
+        // `dns = []` with no ip: a certificate needs a name; say so now, not at renewal.
+        r.issues.push(ConfigIssue {
+            line,
+            message: "[[cert]] names nothing: `dns` and `ip` are both empty".into(),
+        });
     }
     let out_dir = match r.string(t, "out-dir") {
         Some((d, _)) => base.join(d),
@@ -333,6 +418,7 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
         }
     };
     let hook_timeout = dur(r, "hook-timeout", 120);
+    let hook_grace = dur(r, "hook-grace", 5);
     let verify_timeout = dur(r, "verify-timeout", 15);
     let verify_url = match r.string(t, "verify-url") {
         Some((u, l)) => match u.get(..8) {
@@ -374,6 +460,7 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
         p12_password_file,
         deploy_hook,
         hook_timeout,
+        hook_grace,
         verify_url,
         verify_connect_to,
         verify_hostname,

@@ -1,6 +1,7 @@
 //! On-prem certificates: `ca init`, `issue onprem`, `rotate`, `scan`, and what they share.
 
 pub mod ca;
+pub mod hook;
 pub mod issue;
 pub mod rotate;
 pub mod scan;

@@ -1,13 +1,12 @@
 //! `certctl rotate`: renew on-prem sets when due, swap atomically, deploy, verify, roll back.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::certset::{self, CertSet, SetError};
-use crate::jobs::onprem::{self, CertSummary};
+use crate::certset::{self, CertSet};
+use crate::jobs::onprem::{self, hook, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
 use crate::policy::rotate::{RotateConfig, RotateConfigError, SetConfig};
@@ -18,22 +17,37 @@ use crate::x509::CertInfo;
 pub enum RotateError {
     #[error(transparent)]
     Config(#[from] RotateConfigError),
+    #[error("--only {name}: the config has no set of that name (sets: {known})")]
+    UnknownSet { name: String, known: String },
+    #[error("set \"{name}\": a certificate valid {days} days from {at} would end after 9999-12-31, which X.509 cannot encode")]
+    TimeRange { name: String, days: u32, at: String },
 }
 
 impl crate::jobs::JobError for RotateError {
     fn exit_code(&self) -> u8 {
         match self {
+            // Not UTF-8 (InvalidData) is bad input like bad TOML; other read errors are I/O.
             RotateError::Config(RotateConfigError::Read { source, .. })
-                if source.kind() != std::io::ErrorKind::NotFound =>
+                if !matches!(
+                    source.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                ) =>
             {
                 3
             }
-            RotateError::Config(_) => 2,
+            RotateError::Config(_)
+            | RotateError::UnknownSet { .. }
+            | RotateError::TimeRange { .. } => 2,
         }
     }
 
     fn hint(&self) -> Option<String> {
-        Some("`certctl rotate --example-config` prints a config that documents every key".into())
+        match self {
+            RotateError::TimeRange { .. } => Some("use an earlier --at or fewer days".into()),
+            _ => Some(
+                "`certctl rotate --example-config` prints a config that documents every key".into(),
+            ),
+        }
     }
 }
 
@@ -52,11 +66,14 @@ pub struct RotateRequest {
 pub struct SetReport {
     pub name: String,
     pub out_dir: String,
-    /// `renewed`, `unchanged`, `would-renew` (dry run) or `failed`.
+    /// `renewed`, `redeployed` (an interrupted deploy of the pair in place was finished: hook
+    /// and verification ran again, nothing re-issued), `unchanged`, `would-renew` (dry run) or
+    /// `failed`.
     pub action: &'static str,
     /// Why it was (or would be) renewed: `missing`, `expired`, `renew-window`, `names-changed`,
-    /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `interrupted-deploy` (a previous
-    /// run died between the switch and a successful deploy hook), `forced`.
+    /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `formats-changed` (a wanted file
+    /// such as haproxy.pem or cert.p12 is not in place), `interrupted-deploy` (a previous run
+    /// died between the switch and a successful deploy hook and verification), `forced`.
     pub reasons: Vec<&'static str>,
     pub old: Option<CertSummary>,
     pub new: Option<CertSummary>,
@@ -70,24 +87,17 @@ pub struct SetReport {
     pub rolled_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The set was refused as bad input (an unsafe directory, a planted name): exit 2.
-    #[serde(skip)]
-    pub refused: bool,
     pub warnings: Vec<String>,
     /// A dry run's plan, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plan: Vec<String>,
+    /// The exit code this set asks for: 0 fine, 1 a failed hook or verification (or expired),
+    /// 2 bad input (CA, names, times), 3 I/O.
+    #[serde(skip)]
+    pub exit: u8,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct HookReport {
-    pub command: String,
-    pub exit_code: Option<i32>,
-    pub duration_ms: u64,
-    pub timed_out: bool,
-    /// The last lines the hook printed (stdout and stderr).
-    pub output: String,
-}
+pub use super::hook::HookReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RotateReport {
@@ -99,17 +109,63 @@ pub struct RotateReport {
 }
 
 impl RotateReport {
-    /// 0 when every set is renewed or unchanged (and not expired), 2 when a set was refused as
-    /// bad input, else 1.
+    /// 0 when every set is renewed, redeployed or unchanged (and not expired); else the worst
+    /// of its sets: 3 when one failed on I/O, 2 on bad input, 1 for a failed hook or
+    /// verification or an expired certificate left in place.
     pub fn exit_code(&self) -> u8 {
-        if self.sets.iter().any(|s| s.refused) {
-            return 2;
+        self.sets
+            .iter()
+            .map(SetReport::exit_code)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+impl SetReport {
+    pub fn exit_code(&self) -> u8 {
+        if self.action == "failed" {
+            return self.exit.max(1);
         }
-        let bad = self.sets.iter().any(|s| {
-            s.action == "failed"
-                || (s.action != "renewed" && s.old.as_ref().is_some_and(|o| o.days_left < 0))
-        });
-        u8::from(bad)
+        let expired = self.action != "renewed"
+            && self.action != "redeployed"
+            && self.old.as_ref().is_some_and(|o| o.days_left < 0);
+        u8::from(expired)
+    }
+}
+
+/// Why a set failed, and the exit code that asks for.
+struct SetFail {
+    message: String,
+    code: u8,
+}
+
+impl From<certset::SetError> for SetFail {
+    fn from(e: certset::SetError) -> SetFail {
+        SetFail {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<onprem::OnpremError> for SetFail {
+    fn from(e: onprem::OnpremError) -> SetFail {
+        SetFail {
+            code: match &e {
+                onprem::OnpremError::CaDir(set) => set.exit_code(),
+                _ => 2,
+            },
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<mint::MintError> for SetFail {
+    fn from(e: mint::MintError) -> SetFail {
+        SetFail {
+            code: 2,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -117,6 +173,29 @@ impl RotateReport {
 /// `progress`.
 pub fn run(req: &RotateRequest, progress: &dyn Progress) -> Result<RotateReport, RotateError> {
     let config = RotateConfig::load(&req.config)?;
+    for name in &req.only {
+        if !config.sets.iter().any(|s| &s.name == name) {
+            return Err(RotateError::UnknownSet {
+                name: name.clone(),
+                known: config
+                    .sets
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    // Every set's new certificate must be encodable, checked before anything is touched.
+    for s in &config.sets {
+        if !mint::validity_encodable(req.at, s.days) {
+            return Err(RotateError::TimeRange {
+                name: s.name.clone(),
+                days: s.days,
+                at: crate::x509::rfc3339(req.at),
+            });
+        }
+    }
     let sets = config
         .sets
         .iter()
@@ -145,9 +224,9 @@ fn blank(cfg: &SetConfig) -> SetReport {
         verified: None,
         rolled_back: false,
         error: None,
-        refused: false,
         warnings: Vec::new(),
         plan: Vec::new(),
+        exit: 0,
     }
 }
 
@@ -157,11 +236,8 @@ struct OnDisk {
     key_fits: bool,
 }
 
-fn read_current(set: &CertSet) -> Result<Option<OnDisk>, String> {
-    let (Some(cert_bytes), key_bytes) = (
-        set.read("cert.pem").map_err(|e| e.to_string())?,
-        set.read("key.pem").map_err(|e| e.to_string())?,
-    ) else {
+fn read_current(set: &CertSet) -> Result<Option<OnDisk>, SetFail> {
+    let (Some(cert_bytes), key_bytes) = (set.read("cert.pem")?, set.read("key.pem")?) else {
         return Ok(None);
     };
     let cert = crate::pem::decode_certificates(&cert_bytes)
@@ -233,14 +309,19 @@ fn rotate_set(
     progress: &dyn Progress,
 ) -> SetReport {
     let mut rep = blank(cfg);
-    match rotate_inner(cfg, config, req, &mut rep, progress) {
-        Ok(()) => {}
-        Err(e) => {
-            rep.action = "failed";
-            rep.error = Some(e);
-        }
+    if let Err(e) = rotate_inner(cfg, config, req, &mut rep, progress) {
+        rep.action = "failed";
+        rep.error = Some(e.message);
+        rep.exit = e.code;
     }
     rep
+}
+
+/// A dry run of a set whose directory does not exist yet: everything is still to do.
+fn plan_missing(cfg: &SetConfig, rep: &mut SetReport) {
+    rep.action = "would-renew";
+    rep.reasons = vec!["missing"];
+    rep.plan = plan(cfg);
 }
 
 fn rotate_inner(
@@ -249,18 +330,17 @@ fn rotate_inner(
     req: &RotateRequest,
     rep: &mut SetReport,
     progress: &dyn Progress,
-) -> Result<(), String> {
+) -> Result<(), SetFail> {
     let at = req.at;
-    let refused = |rep: &mut SetReport, e: &SetError| {
-        rep.refused = e.exit_code() == 2;
-        e.to_string()
-    };
-    let ca = match cfg.ca_dir.as_deref().map(onprem::load_ca).transpose() {
-        Ok(ca) => ca,
-        Err(onprem::OnpremError::CaDir(e)) => return Err(refused(rep, &e)),
-        Err(e) => return Err(e.to_string()),
-    };
-    let set = CertSet::open(&cfg.out_dir, !req.dry_run).map_err(|e| refused(rep, &e))?;
+    let ca = cfg.ca_dir.as_deref().map(onprem::load_ca).transpose()?;
+    if req.dry_run
+        && std::fs::symlink_metadata(&cfg.out_dir)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        plan_missing(cfg, rep);
+        return Ok(());
+    }
+    let set = CertSet::open(&cfg.out_dir, !req.dry_run)?;
     let _lock = if req.dry_run {
         None
     } else {
@@ -271,18 +351,26 @@ fn rotate_inner(
         ));
         let lock = set.lock(config.lock_timeout);
         progress.end(if lock.is_ok() { "locked" } else { "gave up" });
-        Some(lock.map_err(|e| refused(rep, &e))?)
+        Some(lock?)
     };
-    // Read under the lock: a rotation that waited sees what the other one wrote.
+    // Read under the lock: a rotation that waited sees what the other one wrote, including
+    // the mark of a deploy it interrupted.
     let cur = read_current(&set)?;
+    let interrupted = set.pending();
     rep.old = cur.as_ref().map(|c| CertSummary::of(&c.cert, at));
-    let (why, renew_at) = reasons(
+    let (mut why, renew_at) = reasons(
         cfg,
         cur.as_ref(),
         ca.as_ref().map(|c| &c.cert),
         req.force,
         at,
     );
+    if cur.is_some() && missing_format_files(cfg, &set)? {
+        why.push("formats-changed");
+    }
+    if interrupted {
+        why.push("interrupted-deploy");
+    }
     rep.renew_at = renew_at.map(crate::x509::rfc3339);
     rep.reasons = why.clone();
     if why.is_empty() {
@@ -291,10 +379,40 @@ fn rotate_inner(
     if req.dry_run {
         rep.action = "would-renew";
         rep.plan = plan(cfg);
+        if why == ["interrupted-deploy"] && cur.is_some() {
+            // Nothing to issue: only the deploy of the pair in place is to be finished.
+            rep.plan.drain(..2);
+            rep.plan
+                .push("mark the pair in place as deployed (finish the interrupted deploy)".into());
+        }
         return Ok(());
     }
+    let secrets = secrets_of(cfg);
+    // Only the deploy was interrupted and the pair in place is fine: deploy it again.
+    if why == ["interrupted-deploy"] {
+        if let Some(cur) = &cur {
+            let files: Vec<&'static str> = certset::FILES
+                .iter()
+                .copied()
+                .filter(|f| matches!(set.read(f), Ok(Some(_))))
+                .collect();
+            rep.new = rep.old.clone();
+            rep.action = "redeployed";
+            // On failure, go back to the version before (as the interrupted run would have).
+            return deploy(
+                cfg,
+                &set,
+                &files,
+                &cur.cert,
+                Some(cur),
+                &secrets,
+                rep,
+                progress,
+            );
+        }
+    }
     let password = if cfg.formats.contains(&crate::policy::rotate::Format::Pkcs12) {
-        Some(onprem::p12_password(cfg.p12_password_file.as_deref()).map_err(|e| e.to_string())?)
+        Some(onprem::p12_password(cfg.p12_password_file.as_deref())?)
     } else {
         None
     };
@@ -305,28 +423,80 @@ fn rotate_inner(
         days: cfg.days,
         at,
     };
-    let minted = mint::leaf(&spec, ca.as_ref()).map_err(|e| e.to_string())?;
+    let minted = mint::leaf(&spec, ca.as_ref())?;
     rep.warnings.extend(minted.warnings.iter().cloned());
-    let files =
-        onprem::set_files(&minted, &cfg.formats, password.as_deref()).map_err(|e| e.to_string())?;
+    let files = onprem::set_files(&minted, &cfg.formats, password.as_deref())?;
     let file_names: Vec<&'static str> = files.iter().map(|f| f.name).collect();
-    set.install(&certset::version_id(at, &minted.cert), &files)
-        .map_err(|e| refused(rep, &e))?;
+    let id = certset::version_id(at, &minted.cert);
+    // The mark is durable before the switch and goes only once hook and verification have
+    // succeeded: a run killed in between leaves it, and the next run deploys again.
+    set.mark_pending(&id)?;
+    set.install(&id, &files)?;
     rep.new = Some(CertSummary::of(&minted.cert, at));
     rep.action = "renewed";
+    deploy(
+        cfg,
+        &set,
+        &file_names,
+        &minted.cert,
+        cur.as_ref(),
+        &secrets,
+        rep,
+        progress,
+    )
+}
 
-    let env = hook_env(cfg, &set, &file_names, &minted.cert, "deploy");
+/// Whether a file the config's formats want (haproxy.pem, cert.p12) is not in place.
+fn missing_format_files(cfg: &SetConfig, set: &CertSet) -> Result<bool, SetFail> {
+    use crate::policy::rotate::Format;
+    for (format, file) in [
+        (Format::Haproxy, "haproxy.pem"),
+        (Format::Pkcs12, "cert.p12"),
+    ] {
+        if cfg.formats.contains(&format) && set.read(file)?.is_none() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Values that must never appear in a hook's captured output: certctl's secret variables and
+/// the set's PKCS#12 password file.
+fn secrets_of(cfg: &SetConfig) -> Vec<Vec<u8>> {
+    let mut s = hook::secret_env_values();
+    if let Some(f) = &cfg.p12_password_file {
+        if let Ok(pw) = onprem::p12_password(Some(f)) {
+            s.push(pw.into_bytes());
+        }
+    }
+    s
+}
+
+/// Runs the deploy hook and the verification for the pair in place (`cert`); clears the
+/// pending mark when both succeed, else rolls back (when there is something to go back to)
+/// and says exactly what is in place.
+#[allow(clippy::too_many_arguments)]
+fn deploy(
+    cfg: &SetConfig,
+    set: &CertSet,
+    files: &[&'static str],
+    cert: &CertInfo,
+    previous: Option<&OnDisk>,
+    secrets: &[Vec<u8>],
+    rep: &mut SetReport,
+    progress: &dyn Progress,
+) -> Result<(), SetFail> {
     if let Some(hook) = &cfg.deploy_hook {
-        let h = run_hook(hook, &env, cfg.hook_timeout, &cfg.name, "deploy", progress);
-        let ok = h.exit_code == Some(0);
+        let env = hook_env(cfg, set, files, cert, "deploy");
+        let h = run_hook(cfg, hook, &env, secrets, "deploy", progress);
+        let ok = h.ok();
+        let status = h.status();
         rep.hook = Some(h);
         if !ok {
-            roll_back(cfg, &set, &file_names, cur.as_ref(), rep, progress);
-            rep.error = Some(format!(
-                "deploy hook failed ({}); the previous pair is back in place",
-                rep.hook.as_ref().map(hook_status).unwrap_or_default()
-            ));
-            rep.action = "failed";
+            let what = format!("deploy hook failed ({status})");
+            fail_and_roll_back(
+                cfg, set, files, cert, previous, secrets, what, rep, progress,
+            );
             return Ok(());
         }
     }
@@ -335,7 +505,7 @@ fn rotate_inner(
             "{}: waiting for {url} to serve the new certificate",
             cfg.name
         ));
-        let served = verify_served(cfg, url, &minted.cert, progress);
+        let served = verify_served(cfg, url, cert, progress);
         progress.end(if served.is_ok() {
             "served"
         } else {
@@ -345,19 +515,108 @@ fn rotate_inner(
             Ok(()) => rep.verified = Some(true),
             Err(e) => {
                 rep.verified = Some(false);
-                roll_back(cfg, &set, &file_names, cur.as_ref(), rep, progress);
-                rep.error = Some(format!("{e}; the previous pair is back in place"));
-                rep.action = "failed";
+                fail_and_roll_back(cfg, set, files, cert, previous, secrets, e, rep, progress);
                 return Ok(());
             }
         }
     }
-    set.clear_pending().map_err(|e| e.to_string())?;
+    set.clear_pending()?;
     if let Err(e) = set.prune(cfg.keep) {
         rep.warnings
             .push(format!("could not prune old versions: {e}"));
     }
     Ok(())
+}
+
+/// The set failed its deploy (`what`): switch back to the previous version when there is one,
+/// deploy that, and put in the report what is in place now.
+#[allow(clippy::too_many_arguments)]
+fn fail_and_roll_back(
+    cfg: &SetConfig,
+    set: &CertSet,
+    files: &[&'static str],
+    tried: &CertInfo,
+    previous: Option<&OnDisk>,
+    secrets: &[Vec<u8>],
+    what: String,
+    rep: &mut SetReport,
+    progress: &dyn Progress,
+) {
+    rep.action = "failed";
+    rep.exit = 1;
+    let tried_fp = tried.sha256.colon_hex();
+    let stays = format!(
+        "certificate {} stays in place but was not deployed (the next run deploys it again)",
+        tried.sha256.short()
+    );
+    if previous.is_none() {
+        // Nothing to go back to: the new pair stays (better than none); the mark stays too,
+        // so the next run deploys it again.
+        rep.error = Some(format!(
+            "{what}; there is no previous pair to go back to: the new {stays}"
+        ));
+        return;
+    }
+    match set.rollback() {
+        Ok(_) => {}
+        Err(certset::SetError::NoPrevious { .. }) => {
+            rep.error = Some(format!(
+                "{what}; there is no previous version to go back to: {stays}"
+            ));
+            return;
+        }
+        Err(e) => {
+            rep.warnings.push(format!("rollback failed: {e}"));
+            rep.error = Some(format!("{what}; could not roll back: {stays}"));
+            return;
+        }
+    }
+    // Name what is in place from the disk itself, not from what was meant to be there.
+    let now = match read_current(set) {
+        Ok(Some(now)) => now,
+        _ => {
+            rep.error = Some(format!(
+                "{what}; rolled back, but the pair in place cannot be read back"
+            ));
+            rep.rolled_back = true;
+            return;
+        }
+    };
+    if now.cert.sha256.colon_hex() == tried_fp {
+        rep.error = Some(format!(
+            "{what}; there is no other version to go back to: {stays}"
+        ));
+        return;
+    }
+    rep.rolled_back = true;
+    let in_place = format!(
+        "certificate {} (expires {})",
+        now.cert.sha256.colon_hex(),
+        crate::x509::rfc3339(now.cert.not_after)
+    );
+    let mut redeployed = true;
+    if let Some(hook) = &cfg.deploy_hook {
+        let env = hook_env(cfg, set, files, &now.cert, "rollback");
+        let h = run_hook(cfg, hook, &env, secrets, "rollback", progress);
+        if !h.ok() {
+            redeployed = false;
+            rep.warnings.push(format!(
+                "the deploy hook failed again after the rollback ({})",
+                h.status()
+            ));
+        }
+    }
+    if redeployed {
+        if let Err(e) = set.clear_pending() {
+            rep.warnings
+                .push(format!("could not clear the deployment mark: {e}"));
+        }
+        rep.error = Some(format!("{what}; rolled back: {in_place} is in place again"));
+    } else {
+        rep.error = Some(format!(
+            "{what}; rolled back: {in_place} is in place again, but its deploy hook failed too (the next run deploys it again)"
+        ));
+    }
 }
 
 fn plan(cfg: &SetConfig) -> Vec<String> {
@@ -390,55 +649,6 @@ fn names_of(cfg: &SetConfig) -> String {
         .chain(cfg.ip.iter().map(|i| i.to_string()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn roll_back(
-    cfg: &SetConfig,
-    set: &CertSet,
-    files: &[&'static str],
-    previous: Option<&OnDisk>,
-    rep: &mut SetReport,
-    progress: &dyn Progress,
-) {
-    if previous.is_none() {
-        // Nothing to go back to: the new pair stays (it is better than none) and the set fails.
-        return;
-    }
-    match set.rollback() {
-        Ok(_) => {
-            rep.rolled_back = true;
-            if let Err(e) = set.clear_pending() {
-                rep.warnings
-                    .push(format!("could not clear the deployment mark: {e}"));
-            }
-            if let (Some(hook), Some(prev)) = (&cfg.deploy_hook, previous) {
-                let env = hook_env(cfg, set, files, &prev.cert, "rollback");
-                let h = run_hook(
-                    hook,
-                    &env,
-                    cfg.hook_timeout,
-                    &cfg.name,
-                    "rollback",
-                    progress,
-                );
-                if h.exit_code != Some(0) {
-                    rep.warnings.push(format!(
-                        "the deploy hook failed again after the rollback ({})",
-                        hook_status(&h)
-                    ));
-                }
-            }
-        }
-        Err(e) => rep.warnings.push(format!("rollback failed: {e}")),
-    }
-}
-
-fn hook_status(h: &HookReport) -> String {
-    match (h.timed_out, h.exit_code) {
-        (true, _) => format!("timed out after {} ms", h.duration_ms),
-        (false, Some(c)) => format!("exit {c}"),
-        (false, None) => "killed by a signal".into(),
-    }
 }
 
 fn hook_env(
@@ -474,98 +684,25 @@ fn hook_env(
     env
 }
 
-/// Runs `sh -c HOOK` with the set's paths in the environment, killing it after `timeout`.
+/// Runs the set's hook (see [`hook::run`]), showing the wait.
 fn run_hook(
+    cfg: &SetConfig,
     hook: &str,
     env: &[(String, String)],
-    timeout: Duration,
-    set: &str,
+    secrets: &[Vec<u8>],
     action: &str,
     progress: &dyn Progress,
 ) -> HookReport {
-    progress.begin(&format!("{set}: running the deploy hook ({action})"));
-    let report = run_hook_inner(hook, env, timeout);
-    progress.end(&hook_status(&report));
+    progress.begin(&format!("{}: running the deploy hook ({action})", cfg.name));
+    let report = hook::run(&hook::HookSpec {
+        command: hook,
+        env,
+        timeout: cfg.hook_timeout,
+        grace: cfg.hook_grace,
+        secrets,
+    });
+    progress.end(&report.status());
     report
-}
-
-fn run_hook_inner(hook: &str, env: &[(String, String)], timeout: Duration) -> HookReport {
-    let start = Instant::now();
-    let out_file = tempfile_for_output();
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(hook).stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    match &out_file {
-        Some((f, _)) => {
-            let (a, b) = (f.try_clone(), f.try_clone());
-            match (a, b) {
-                (Ok(a), Ok(b)) => {
-                    cmd.stdout(a).stderr(b);
-                }
-                _ => {
-                    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-                }
-            }
-        }
-        None => {
-            cmd.stdout(Stdio::null()).stderr(Stdio::null());
-        }
-    }
-    let mut report = HookReport {
-        command: hook.to_string(),
-        exit_code: None,
-        duration_ms: 0,
-        timed_out: false,
-        output: String::new(),
-    };
-    match cmd.spawn() {
-        Err(e) => report.output = format!("cannot start sh: {e}"),
-        Ok(mut child) => loop {
-            match child.try_wait() {
-                Ok(Some(status)) => {
-                    report.exit_code = status.code();
-                    break;
-                }
-                Ok(None) if start.elapsed() < timeout => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Ok(None) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    report.timed_out = true;
-                    break;
-                }
-                Err(e) => {
-                    report.output = format!("cannot wait for the hook: {e}");
-                    break;
-                }
-            }
-        },
-    }
-    report.duration_ms = start.elapsed().as_millis() as u64;
-    if let Some((_, path)) = out_file {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let lines: Vec<&str> = text.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(20)..];
-            report.output = tail.join("\n");
-        }
-        let _ = std::fs::remove_file(path);
-    }
-    report
-}
-
-fn tempfile_for_output() -> Option<(std::fs::File, PathBuf)> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("certctl-hook-{}-{n}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .ok()
-        .map(|f| (f, path))
 }
 
 /// Fetches the served chain (the same code as `check https://…`) until it shows `cert` on

@@ -1,0 +1,665 @@
+//! Runs a deploy hook: its own process group, an environment without certctl's secrets, output
+//! through a pipe (the last 64 KiB, private keys and secrets redacted), TERM then KILL to the
+//! whole group on timeout.
+
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// The most output kept from one hook run (the last bytes it printed).
+pub const OUTPUT_WINDOW: usize = 64 * 1024;
+
+/// How long output is still read after the hook's shell exited (a child it left in the
+/// background may hold the pipe open for ever).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
+
+/// What replaces a private-key block in the captured output.
+pub const KEY_REDACTED: &str = "[private key redacted]";
+/// What replaces a secret value in the captured output.
+pub const SECRET_REDACTED: &str = "[secret redacted]";
+
+/// Environment variables of certctl's own that hold secrets: never passed to a hook.
+pub const SECRET_VARS: &[&str] = &[super::P12_PASSWORD_ENV];
+
+/// One hook run to make.
+pub struct HookSpec<'a> {
+    /// The shell command (`sh -c`).
+    pub command: &'a str,
+    /// Variables set for the hook (`CERTCTL_CERT`, ...).
+    pub env: &'a [(String, String)],
+    /// After this, the hook's process group gets SIGTERM.
+    pub timeout: Duration,
+    /// After SIGTERM, this long until SIGKILL.
+    pub grace: Duration,
+    /// Values redacted from the output wherever they appear.
+    pub secrets: &'a [Vec<u8>],
+}
+
+/// How a hook run went.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookReport {
+    pub command: String,
+    /// The shell's exit status; `None` when a signal ended it or it never started.
+    pub exit_code: Option<i32>,
+    pub duration_ms: u64,
+    pub timed_out: bool,
+    /// The signal that ended the hook's shell (`SIGTERM`, `SIGKILL`, ...), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// Signals certctl sent to the hook's process group after the timeout, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signals_sent: Vec<String>,
+    /// The last 64 KiB the hook printed (stdout and stderr interleaved), private-key blocks
+    /// and secret values redacted, invalid UTF-8 replaced.
+    pub output: String,
+}
+
+impl HookReport {
+    pub fn ok(&self) -> bool {
+        self.exit_code == Some(0) && !self.timed_out
+    }
+
+    /// `exit 3`, `timed out after 1000 ms (SIGTERM, SIGKILL sent)`, `killed by SIGKILL`.
+    pub fn status(&self) -> String {
+        match (self.timed_out, self.exit_code, &self.signal) {
+            (true, _, _) => format!(
+                "timed out after {} ms; {} sent to its process group",
+                self.duration_ms,
+                self.signals_sent.join(" then ")
+            ),
+            (false, Some(c), _) => format!("exit {c}"),
+            (false, None, Some(s)) => format!("killed by {s}"),
+            (false, None, None) => "did not run".into(),
+        }
+    }
+}
+
+/// The environment variables certctl itself reads that hold secrets: their values now.
+pub fn secret_env_values() -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    SECRET_VARS
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|v| v.as_bytes().to_vec())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGKILL => "SIGKILL".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGHUP => "SIGHUP".into(),
+        libc::SIGPIPE => "SIGPIPE".into(),
+        libc::SIGSEGV => "SIGSEGV".into(),
+        libc::SIGABRT => "SIGABRT".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// Sends `sig` to every process of group `pgid`.
+fn kill_group(pgid: i32, sig: i32) {
+    // SAFETY: kill(2) with a negative pid only sends a signal; no memory is touched.
+    unsafe {
+        libc::kill(-pgid, sig);
+    }
+}
+
+/// Whether process `pid` (our child) has exited, without reaping it: while it is a zombie its
+/// pid, which is also its process group's id, cannot be reused, so signalling the group stays
+/// safe.
+fn exited(pid: i32) -> bool {
+    // SAFETY: waitid writes only into the zeroed siginfo we own.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == 0 && info.si_pid() != 0
+    }
+}
+
+/// Waits until `fd` is readable or `wait` passes.
+fn poll_readable(fd: i32, wait: Duration) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one pollfd we own, count 1.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
+fn set_nonblocking(fd: i32) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor we own.
+    let r = unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK)
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// A line longer than this is redacted in pieces (a hook may print without newlines).
+const MAX_LINE: usize = 8 * 1024;
+
+/// A hook's output, redacted as it streams in (so that what the window keeps never held a
+/// secret, and a key block whose BEGIN scrolled out of the window is still known to be one),
+/// keeping the last [`OUTPUT_WINDOW`] bytes of the redacted text.
+pub struct Capture<'a> {
+    secrets: &'a [Vec<u8>],
+    /// Bytes held back from an over-long line, so that a secret or a PEM boundary split
+    /// between two pieces is seen whole.
+    carry: usize,
+    /// The current line, not yet redacted.
+    line: Vec<u8>,
+    /// Inside a private-key block: everything is dropped until its END.
+    in_key: bool,
+    kept: Vec<u8>,
+    cut: usize,
+}
+
+impl<'a> Capture<'a> {
+    pub fn new(secrets: &'a [Vec<u8>]) -> Capture<'a> {
+        let longest = secrets.iter().map(Vec::len).max().unwrap_or(0);
+        Capture {
+            secrets,
+            carry: (longest + 1).max(128),
+            line: Vec::new(),
+            in_key: false,
+            kept: Vec::new(),
+            cut: 0,
+        }
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..=nl]);
+            rest = &rest[nl + 1..];
+            let line = std::mem::take(&mut self.line);
+            self.emit_redacted(&line, false);
+        }
+        self.line.extend_from_slice(rest);
+        if self.line.len() > MAX_LINE + self.carry {
+            // Secrets first over the whole piece: one that straddles its end starts inside
+            // the carry, which stays for the next piece.
+            let mut line = std::mem::take(&mut self.line);
+            for s in self.secrets.iter().filter(|s| !s.is_empty()) {
+                line = replace_all(&line, s, SECRET_REDACTED.as_bytes());
+            }
+            let mut split = line.len().saturating_sub(self.carry);
+            // Never split inside a PEM boundary: back up to the dashes that may start one
+            // (a boundary is under 100 bytes long).
+            if let Some(d) = line[split.saturating_sub(100)..split]
+                .iter()
+                .position(|&b| b == b'-')
+            {
+                split = split.saturating_sub(100) + d;
+            }
+            self.line = line.split_off(split);
+            self.emit_keys(&line, false);
+        }
+    }
+
+    fn emit_redacted(&mut self, piece: &[u8], at_end: bool) {
+        let mut b = piece.to_vec();
+        for s in self.secrets.iter().filter(|s| !s.is_empty()) {
+            b = replace_all(&b, s, SECRET_REDACTED.as_bytes());
+        }
+        self.emit_keys(&b, at_end);
+    }
+
+    /// Passes `piece` on with every private-key block replaced by [`KEY_REDACTED`]. A block
+    /// goes on across pieces until its END; an END with no BEGIN seen redacts the piece up to
+    /// it; at the very end, a BEGIN header cut short counts as one.
+    fn emit_keys(&mut self, piece: &[u8], at_end: bool) {
+        let mut i = 0;
+        loop {
+            if self.in_key {
+                match next_key_boundary(piece, b"END", i, at_end) {
+                    Some((_, e)) => {
+                        self.in_key = false;
+                        i = e;
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            let begin = next_key_boundary(piece, b"BEGIN", i, at_end);
+            let end = next_key_boundary(piece, b"END", i, at_end);
+            match (begin, end) {
+                (_, Some((es, ee))) if begin.is_none_or(|(bs, _)| es < bs) => {
+                    self.out(KEY_REDACTED.as_bytes());
+                    i = ee;
+                }
+                (Some((bs, be)), _) => {
+                    self.out(&piece[i..bs]);
+                    self.out(KEY_REDACTED.as_bytes());
+                    self.in_key = true;
+                    i = be;
+                }
+                (None, _) => {
+                    self.out(&piece[i..]);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn out(&mut self, b: &[u8]) {
+        self.kept.extend_from_slice(b);
+        if self.kept.len() > 2 * OUTPUT_WINDOW {
+            self.trim();
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.kept.len() > OUTPUT_WINDOW {
+            let drop = self.kept.len() - OUTPUT_WINDOW;
+            self.kept.drain(..drop);
+            self.cut += drop;
+        }
+    }
+
+    /// The last [`OUTPUT_WINDOW`] bytes of the redacted output as text (invalid UTF-8
+    /// replaced), after a first line saying how much was cut when more came before. (The cut
+    /// cannot split a secret or a key: both were replaced before the window kept anything.)
+    pub fn finish(mut self) -> String {
+        let line = std::mem::take(&mut self.line);
+        self.emit_redacted(&line, true);
+        self.trim();
+        let prefix = if self.cut > 0 {
+            format!("[... {} bytes cut ...]\n", self.cut)
+        } else {
+            String::new()
+        };
+        prefix + &String::from_utf8_lossy(&self.kept)
+    }
+}
+
+/// The whole of `text`, redacted (as a hook's output would be).
+pub fn redact(text: &[u8], secrets: &[Vec<u8>]) -> String {
+    let mut c = Capture::new(secrets);
+    c.push(text);
+    c.finish()
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
+    }
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while let Some(p) = find(hay, needle, i) {
+        out.extend_from_slice(&hay[i..p]);
+        out.extend_from_slice(with);
+        i = p + needle.len();
+    }
+    out.extend_from_slice(&hay[i..]);
+    out
+}
+
+/// The next PEM boundary `-----{kind} <label>-----` whose label ends in "PRIVATE KEY" (any
+/// case: `PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, ...), at
+/// or after `from`: (start, end of the boundary's closing dashes). With `at_end`, a header cut
+/// short by the end of the text counts too: nothing after it can be shown to be safe.
+fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize, at_end: bool) -> Option<(usize, usize)> {
+    let mut i = from;
+    let mut marker = b"-----".to_vec();
+    marker.extend_from_slice(kind);
+    marker.push(b' ');
+    while let Some(p) = find(hay, &marker, i) {
+        let label_start = p + marker.len();
+        let rest = &hay[label_start..hay.len().min(label_start + 80)];
+        let label_len = rest
+            .iter()
+            .position(|&c| c == b'-' || c == b'\n' || c == b'\r')
+            .unwrap_or(rest.len());
+        let label = String::from_utf8_lossy(&rest[..label_len]).to_ascii_uppercase();
+        let is_key = label.trim_end().ends_with("PRIVATE KEY")
+            || (at_end && label_start + label_len == hay.len());
+        if is_key {
+            let mut end = label_start + label_len;
+            while end < hay.len() && hay[end] == b'-' {
+                end += 1;
+            }
+            return Some((p, end));
+        }
+        i = p + 1;
+    }
+    None
+}
+
+/// Runs `sh -c COMMAND` in its own process group with the given variables, certctl's secret
+/// variables removed, stdin from /dev/null and stdout+stderr into one pipe.
+pub fn run(spec: &HookSpec<'_>) -> HookReport {
+    let start = Instant::now();
+    let mut report = HookReport {
+        command: spec.command.to_string(),
+        exit_code: None,
+        duration_ms: 0,
+        timed_out: false,
+        signal: None,
+        signals_sent: Vec::new(),
+        output: String::new(),
+    };
+    let (mut reader, writer) = match std::io::pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            report.output = format!("cannot make a pipe for the hook's output: {e}");
+            return report;
+        }
+    };
+    let writer2 = match writer.try_clone() {
+        Ok(w) => w,
+        Err(e) => {
+            report.output = format!("cannot make a pipe for the hook's output: {e}");
+            return report;
+        }
+    };
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(spec.command)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .process_group(0);
+    for (k, _) in std::env::vars_os() {
+        if k.to_str()
+            .is_some_and(|k| k.starts_with("CERTCTL_") || SECRET_VARS.contains(&k))
+        {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in spec.env {
+        cmd.env(k, v);
+    }
+    let spawned = cmd.spawn();
+    // The parent's copies of the write end go with `cmd`: EOF comes when the hook's side closes.
+    drop(cmd);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            report.output = format!("cannot start sh: {e}");
+            report.duration_ms = start.elapsed().as_millis() as u64;
+            return report;
+        }
+    };
+    let pid = child.id() as i32;
+    let fd = reader.as_raw_fd();
+    let nonblocking = set_nonblocking(fd).is_ok();
+    let mut window = Capture::new(spec.secrets);
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut eof = !nonblocking;
+    let mut exited_at: Option<Instant> = None;
+    let mut term_at: Option<Instant> = None;
+    let mut killed = false;
+    loop {
+        if exited_at.is_none() && exited(pid) {
+            exited_at = Some(Instant::now());
+        }
+        let now = Instant::now();
+        // Timeout: TERM the whole group, then KILL it after the grace period.
+        if exited_at.is_none() && term_at.is_none() && now.duration_since(start) >= spec.timeout {
+            kill_group(pid, libc::SIGTERM);
+            report.signals_sent.push("SIGTERM".into());
+            report.timed_out = true;
+            term_at = Some(now);
+        }
+        if let Some(t) = term_at {
+            // Done early when the shell is gone and nothing holds the pipe any more.
+            if !killed && (now.duration_since(t) >= spec.grace || (exited_at.is_some() && eof)) {
+                if !(exited_at.is_some() && eof) {
+                    report.signals_sent.push("SIGKILL".into());
+                }
+                // Always: a group member that ignores TERM and closed its output survives
+                // otherwise. The shell is not reaped yet, so the group id is still ours.
+                kill_group(pid, libc::SIGKILL);
+                killed = true;
+            }
+        }
+        let draining_done = match exited_at {
+            Some(t) => eof || now.duration_since(t) >= DRAIN_AFTER_EXIT,
+            None => false,
+        };
+        if draining_done && (term_at.is_none() || killed) {
+            break;
+        }
+        if eof {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        poll_readable(fd, Duration::from_millis(20));
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => window.push(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break, // WouldBlock: nothing more now
+            }
+        }
+    }
+    if exited_at.is_some() && !eof {
+        window.push(b"\n[certctl: stopped reading: a process the hook left running holds its output open]\n");
+    }
+    match child.wait() {
+        Ok(status) => {
+            report.exit_code = status.code();
+            report.signal = status.signal().map(signal_name);
+        }
+        Err(e) => window.push(format!("\n[certctl: cannot wait for the hook: {e}]\n").as_bytes()),
+    }
+    report.duration_ms = start.elapsed().as_millis() as u64;
+    report.output = window.finish();
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+
+    fn run_hook(cmd: &str, timeout_ms: u64, secrets: &[Vec<u8>]) -> HookReport {
+        run(&HookSpec {
+            command: cmd,
+            env: &[("CERTCTL_NAME".into(), "unit".into())],
+            timeout: Duration::from_millis(timeout_ms),
+            grace: Duration::from_millis(500),
+            secrets,
+        })
+    }
+
+    #[test]
+    fn every_private_key_variant_is_redacted() {
+        for label in [
+            "PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "rsa private key",
+        ] {
+            let text = format!(
+                "before\n-----BEGIN {label}-----\nSECRETBASE64\n-----END {label}-----\nafter\n"
+            );
+            let r = redact(text.as_bytes(), &[]);
+            assert!(!r.contains("SECRETBASE64"), "{label}: {r}");
+            assert!(r.contains("before") && r.contains("after"), "{label}: {r}");
+            assert!(r.contains(KEY_REDACTED), "{r}");
+        }
+        // A certificate is not a key: kept.
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert_eq!(redact(cert.as_bytes(), &[]), cert);
+        // Two keys, text between them kept; a key inside a line too.
+        let two = format!(
+            "a\n{KEY}b\n{KEY}c\nkey: -----BEGIN PRIVATE KEY-----MIGH-----END PRIVATE KEY----- ok\n"
+        );
+        let r = redact(two.as_bytes(), &[]);
+        assert_eq!(r.matches(KEY_REDACTED).count(), 3, "{r}");
+        assert!(r.contains("\nb\n") && !r.contains("MIGH"), "{r}");
+        assert!(r.ends_with("key: [private key redacted] ok\n"), "{r}");
+    }
+
+    #[test]
+    fn a_key_with_no_end_is_redacted_to_the_end() {
+        let r = redact(
+            b"x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIAAA\nMore",
+            &[],
+        );
+        assert_eq!(r, format!("x\n{KEY_REDACTED}"));
+        // The header itself cut short.
+        let r = redact(b"x\n-----BEGIN RSA PRIV", &[]);
+        assert!(!r.contains("BEGIN RSA"), "{r}");
+        // An END with no BEGIN: the line up to it goes.
+        let r = redact(
+            b"ok\nMHcCAQEEIAAA-----END PRIVATE KEY-----\nreloaded\n",
+            &[],
+        );
+        assert_eq!(r, format!("ok\n{KEY_REDACTED}\nreloaded\n"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_appear() {
+        let r = redact(b"pw=hunter2! and hunter2!\n", &[b"hunter2!".to_vec()]);
+        assert_eq!(r, format!("pw={SECRET_REDACTED} and {SECRET_REDACTED}\n"));
+        // In a line far longer than a piece, split at any point, pushed in small chunks.
+        let secret = b"Zq9-very-long-password-value".to_vec();
+        for at in [0usize, 1, 5000, MAX_LINE - 3, MAX_LINE + 100] {
+            let mut text = vec![b'a'; at];
+            text.extend_from_slice(&secret);
+            text.extend(vec![b'b'; 3 * MAX_LINE]);
+            let mut c = Capture::new(std::slice::from_ref(&secret));
+            for chunk in text.chunks(997) {
+                c.push(chunk);
+            }
+            let out = c.finish();
+            assert!(!out.contains("very-long-password"), "at {at}");
+            assert!(out.contains(SECRET_REDACTED), "at {at}");
+        }
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_64_kib_and_knows_a_key_it_cannot_see_the_start_of() {
+        // A key whose BEGIN scrolls out of the window and whose END never comes.
+        let mut c = Capture::new(&[]);
+        c.push(b"starting\n-----BEGIN PRIVATE KEY-----\n");
+        for _ in 0..3000 {
+            c.push(b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJz\n");
+        }
+        let out = c.finish();
+        assert!(!out.contains("QUJD"), "key material kept");
+        assert!(out.starts_with("starting\n"), "{out}");
+        // Over 64 KiB: the last 64 KiB are kept and the cut is said.
+        let mut c = Capture::new(&[]);
+        c.push(b"-----BEGIN PRIVATE KEY-----\n");
+        c.push("QUJD\n".repeat(1000).as_bytes());
+        c.push(b"-----END PRIVATE KEY-----\n");
+        for i in 0..OUTPUT_WINDOW / 10 {
+            c.push(format!("line {i:04}\n").as_bytes());
+        }
+        c.push(b"last line\n");
+        let out = c.finish();
+        assert!(out.len() <= OUTPUT_WINDOW + 100, "{}", out.len());
+        assert!(out.starts_with("[... "), "{}", &out[..80]);
+        assert!(!out.contains("QUJD"));
+        assert!(out.ends_with("last line\n"));
+        // A key split across pushes at every byte boundary of its header.
+        let text = format!("a\n{KEY}b\n");
+        for split in 0..text.len() {
+            let mut c = Capture::new(&[]);
+            c.push(&text.as_bytes()[..split]);
+            c.push(&text.as_bytes()[split..]);
+            let out = c.finish();
+            assert_eq!(out, format!("a\n{KEY_REDACTED}\nb\n"), "split at {split}");
+        }
+        // An over-long line holding a key (no newlines at all).
+        let mut long = "x".repeat(MAX_LINE * 2);
+        long.push_str(&KEY.replace('\n', " "));
+        long.push_str(&"y".repeat(MAX_LINE * 2));
+        let out = redact(long.as_bytes(), &[]);
+        assert!(!out.contains("MIGH") && out.contains(KEY_REDACTED));
+        assert!(out.ends_with("yyyy"));
+    }
+
+    #[test]
+    fn output_is_captured_redacted_and_invalid_utf8_kept() {
+        let h = run_hook(
+            "printf 'ok \\377 done\\n'; printf -- '-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n' >&2; echo pw=s3cr3t; exit 3",
+            5000,
+            &[b"s3cr3t".to_vec()],
+        );
+        assert_eq!(h.exit_code, Some(3));
+        assert!(h.output.contains("ok \u{fffd} done"), "{}", h.output);
+        assert!(!h.output.contains("AAAA") && h.output.contains(KEY_REDACTED));
+        assert!(h.output.contains("pw=[secret redacted]"), "{}", h.output);
+    }
+
+    #[test]
+    fn the_hook_gets_no_secret_variables() {
+        // Set in this process: a hook must not see it.
+        std::env::set_var(super::super::P12_PASSWORD_ENV, "from-env-pw");
+        let h = run_hook("echo \"[$CERTCTL_P12_PASSWORD][$CERTCTL_NAME]\"", 5000, &[]);
+        std::env::remove_var(super::super::P12_PASSWORD_ENV);
+        assert_eq!(h.output.trim(), "[][unit]");
+    }
+
+    #[test]
+    fn a_timeout_terms_then_kills_the_whole_group() {
+        let d = tempfile::tempdir().unwrap();
+        let pids = d.path().join("pids");
+        // Two background sleeps and one that ignores TERM.
+        let cmd = format!(
+            "sleep 1000 & echo $! >> {p}; (trap '' TERM; exec sleep 1000) & echo $! >> {p}; sleep 1000",
+            p = pids.display()
+        );
+        let t0 = Instant::now();
+        let h = run_hook(&cmd, 300, &[]);
+        assert!(h.timed_out);
+        assert_eq!(h.signals_sent, vec!["SIGTERM", "SIGKILL"], "{h:?}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+        for pid in std::fs::read_to_string(&pids).unwrap().lines() {
+            let alive = std::path::Path::new(&format!("/proc/{pid}")).exists()
+                && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .unwrap_or_default()
+                    .contains(") Z ");
+            assert!(!alive, "pid {pid} survived the timeout");
+        }
+    }
+
+    #[test]
+    fn a_background_child_holding_the_pipe_does_not_hang_the_run() {
+        let t0 = Instant::now();
+        let h = run_hook("sleep 30 & echo started; exit 0", 20_000, &[]);
+        assert_eq!(h.exit_code, Some(0));
+        assert!(!h.timed_out);
+        assert!(h.output.contains("started"), "{}", h.output);
+        assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    }
+}
