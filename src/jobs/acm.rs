@@ -47,19 +47,65 @@ pub enum AcmError {
     BadArn(String),
     #[error("bad --tag \"{0}\": expected KEY=VALUE")]
     BadTag(String),
+    #[error("{name} is {len} octets; ACM's first name (DomainName) is at most 64, and no other name is short enough to go first")]
+    FirstNameTooLong { name: String, len: usize },
+    #[error("{name} is not in hosted zone {zone_id} ({zone_name})")]
+    NameOutsideZone {
+        name: String,
+        zone_id: String,
+        zone_name: String,
+    },
+    /// A failure after something was already changed; `changes` says what.
+    #[error("{source}")]
+    Partial {
+        changes: Vec<crate::jobs::Change>,
+        source: Box<AcmError>,
+    },
+}
+
+impl AcmError {
+    /// This error, recording what was changed before it (nothing: unchanged).
+    fn after(self, changes: &[crate::jobs::Change]) -> AcmError {
+        match self {
+            _ if changes.is_empty() => self,
+            AcmError::Partial { source, .. } => AcmError::Partial {
+                changes: changes.to_vec(),
+                source,
+            },
+            e => AcmError::Partial {
+                changes: changes.to_vec(),
+                source: Box::new(e),
+            },
+        }
+    }
 }
 
 impl crate::jobs::JobError for AcmError {
     fn exit_code(&self) -> u8 {
         match self {
             AcmError::Aws(AwsError::NotFound { .. }) => 2,
-            AcmError::Aws(_) => 3,
+            AcmError::Aws(e) => e.exit_code(),
+            AcmError::Partial { source, .. } => source.exit_code(),
             _ => 2,
+        }
+    }
+
+    fn changes(&self) -> Vec<crate::jobs::Change> {
+        match self {
+            AcmError::Partial { changes, .. } => changes.clone(),
+            _ => Vec::new(),
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
+            AcmError::Partial { source, .. } => source
+                .hint()
+                .map(|h| format!("{h}; running the same command again completes it (it is idempotent)"))
+                .or_else(|| Some("running the same command again completes it (it is idempotent)".into())),
+            AcmError::FirstNameTooLong { .. } => Some("add a name of at most 64 octets (e.g. the parent domain or a wildcard) with --san: certctl puts it first and keeps the long one as a SAN (up to 253)".into()),
+            AcmError::NameOutsideZone { .. } => Some("pass the zone that holds every name, or --route53-zone auto".into()),
+            AcmError::ZoneNotFound(_) => Some("`aws route53 list-hosted-zones` lists the zone ids; or --route53-zone auto".into()),
             AcmError::Aws(e) => e.hint(),
             AcmError::NoZone(_) | AcmError::PrivateZone { .. } => {
                 Some("create the public zone, or drop --route53-zone and add the printed records yourself".into())
@@ -232,8 +278,27 @@ pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, 
     if names.len() > max {
         return Err(AcmError::TooManyNames(names.len(), max));
     }
+    // ACM's DomainName (the first name, the subject CN) is at most 64 octets; the others up
+    // to 253. A longer first name goes behind the first one that fits.
+    if names[0].len() > MAX_FIRST_NAME {
+        match names.iter().position(|n| n.len() <= MAX_FIRST_NAME) {
+            Some(i) => {
+                let short = names.remove(i);
+                names.insert(0, short);
+            }
+            None => {
+                return Err(AcmError::FirstNameTooLong {
+                    len: names[0].len(),
+                    name: names[0].clone(),
+                })
+            }
+        }
+    }
     Ok(names)
 }
+
+/// ACM's limit on the first name of a request (the subject CN), in octets.
+pub const MAX_FIRST_NAME: usize = 64;
 
 fn sorted(v: &[String]) -> Vec<String> {
     let mut s: Vec<String> = v.iter().map(|n| n.to_ascii_lowercase()).collect();
@@ -301,30 +366,99 @@ pub fn zone_for<'z>(zones: &'z [HostedZone], name: &str) -> Result<&'z HostedZon
     }
 }
 
+/// The next pause of a wait: the backoff delay, never past the deadline (`left` seconds).
+fn pause(delay: Duration, left: f64) -> Duration {
+    delay.min(Duration::from_secs_f64(left.max(0.0)))
+}
+
+/// Polls DescribeCertificate until every validation record is published, the certificate
+/// leaves PENDING_VALIDATION, `records_timeout` passes or the deadline does. Throttling, 5xx,
+/// timeouts and dropped connections are polled again with backoff; the last good answer wins.
 fn poll_records(
     acm: &dyn Acm,
     arn: &str,
     p: &Polling,
     w: &dyn Waiter,
+    deadline: f64,
 ) -> Result<CertDetail, AcmError> {
     let start = w.elapsed();
+    let until = (start + p.records_timeout.as_secs_f64()).min(deadline);
     let mut delay = Duration::from_millis(500).min(p.first);
+    let mut last: Option<CertDetail> = None;
+    // Bounded: every round sleeps at least 50 ms of the waiter's time (or ends).
     loop {
-        let d = acm.describe_certificate(arn)?;
-        let complete =
-            !d.validations.is_empty() && d.validations.iter().all(|v| v.record.is_some());
-        if complete
-            || d.status != "PENDING_VALIDATION"
-            || w.elapsed() - start >= p.records_timeout.as_secs_f64()
-        {
-            return Ok(d);
+        match acm.describe_certificate(arn) {
+            Ok(d) => {
+                let complete =
+                    !d.validations.is_empty() && d.validations.iter().all(|v| v.record.is_some());
+                if complete || d.status != "PENDING_VALIDATION" {
+                    return Ok(d);
+                }
+                last = Some(d);
+            }
+            Err(e) if e.is_transient() || matches!(e, AwsError::Deadline { .. }) => {}
+            Err(e) => return Err(e.into()),
         }
-        w.sleep(delay);
+        let left = until - w.elapsed();
+        if left <= 0.0 {
+            return match last {
+                Some(d) => Ok(d),
+                None => acm.describe_certificate(arn).map_err(AcmError::from),
+            };
+        }
+        w.sleep(pause(delay, left).max(Duration::from_millis(50)));
         delay = (delay * 2).min(p.max);
     }
 }
 
-/// Find-or-request, records, Route 53 UPSERT, wait.
+/// Where each name's validation record goes: every zone is looked up (and refused when
+/// unknown, private or not holding the name) before anything is written.
+fn plan_zones(
+    dns: &dyn Dns,
+    zone_arg: &str,
+    names: &[String],
+) -> Result<Vec<(String, HostedZone)>, AcmError> {
+    let zones = dns.list_hosted_zones()?;
+    let explicit = if zone_arg == "auto" {
+        None
+    } else {
+        let id = zone_arg.trim_start_matches("/hostedzone/");
+        let z = zones
+            .iter()
+            .find(|z| z.id == id)
+            .ok_or_else(|| AcmError::ZoneNotFound(zone_arg.to_string()))?;
+        if z.private {
+            return Err(AcmError::PrivateZone {
+                id: z.id.clone(),
+                name: z.name.clone(),
+            });
+        }
+        Some(z.clone())
+    };
+    names
+        .iter()
+        .map(|n| {
+            let zone = match &explicit {
+                None => zone_for(&zones, n)?.clone(),
+                Some(z) => {
+                    let bare = n.trim_start_matches("*.").to_ascii_lowercase();
+                    if bare != z.name && !bare.ends_with(&format!(".{}", z.name)) {
+                        return Err(AcmError::NameOutsideZone {
+                            name: n.clone(),
+                            zone_id: z.id.clone(),
+                            zone_name: z.name.clone(),
+                        });
+                    }
+                    z.clone()
+                }
+            };
+            Ok((n.to_ascii_lowercase(), zone))
+        })
+        .collect()
+}
+
+/// Find-or-request, records, Route 53 UPSERT, wait. `req.timeout` is the deadline of the
+/// whole request, measured on `waiter` from its start: every call and every wait ends by then.
 #[allow(clippy::too_many_arguments)]
 pub fn request(
     acm: &dyn Acm,
@@ -335,6 +469,23 @@ pub fn request(
     progress: &dyn Progress,
     at: i64,
 ) -> Result<RequestReport, AcmError> {
+    let mut changes: Vec<crate::jobs::Change> = Vec::new();
+    request_inner(acm, dns, req, polling, waiter, progress, at, &mut changes)
+        .map_err(|e| e.after(&changes))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn request_inner(
+    acm: &dyn Acm,
+    dns: &dyn Dns,
+    req: &AcmRequest,
+    polling: &Polling,
+    waiter: &dyn Waiter,
+    progress: &dyn Progress,
+    at: i64,
+    changes: &mut Vec<crate::jobs::Change>,
+) -> Result<RequestReport, AcmError> {
+    let deadline = req.timeout.as_secs_f64();
     let names = name_set(&req.host, &req.sans, req.max_names)?;
     let key = acm_key_algorithm(&req.key_algorithm)?;
     let tags = req
@@ -362,6 +513,25 @@ pub fn request(
         findings: Vec::new(),
         waited_secs: None,
     };
+    let first_asked = crate::names::dns_name(&req.host).unwrap_or_default();
+    if names[0] != first_asked {
+        report.findings.push(Finding {
+            code: "acm-names-reordered",
+            severity: Severity::Info,
+            message: format!(
+                "{first_asked} is {} octets, more than ACM's 64 for the first name: {} goes first, {first_asked} stays a SAN",
+                first_asked.len(),
+                names[0]
+            ),
+            hint: None,
+            certificate: None,
+        });
+    }
+    // Every zone is checked before anything is written (also in a dry run).
+    let plan = match &req.route53_zone {
+        Some(z) => Some(plan_zones(dns, z, &names)?),
+        None => None,
+    };
     let detail = match find_existing(acm, &names)? {
         Some(d) => {
             report.action = "reused";
@@ -375,8 +545,14 @@ pub fn request(
                 names[1..].join(","),
                 idempotency_token(&names, key)
             ));
-            if req.route53_zone.is_some() {
-                report.calls.push("route53:ChangeResourceRecordSets UPSERT the validation CNAMEs (known once requested)".into());
+            for (_, z) in plan.iter().flatten() {
+                let call = format!(
+                    "route53:ChangeResourceRecordSets zone={} ({}) UPSERT the validation CNAMEs (known once requested)",
+                    z.id, z.name
+                );
+                if !report.calls.contains(&call) {
+                    report.calls.push(call);
+                }
             }
             return Ok(report);
         }
@@ -390,10 +566,14 @@ pub fn request(
             };
             report.calls.push("acm:RequestCertificate".into());
             let arn = acm.request_certificate(&spec)?;
+            changes.push(crate::jobs::Change {
+                kind: "acm-certificate",
+                id: arn.clone(),
+            });
             progress.begin(&format!(
                 "waiting for ACM to publish the validation records of {arn}"
             ));
-            let d = poll_records(acm, &arn, polling, waiter);
+            let d = poll_records(acm, &arn, polling, waiter, deadline);
             progress.end(match &d {
                 Ok(d) if d.validations.iter().all(|v| v.record.is_some()) => "published",
                 Ok(_) => "not all published yet",
@@ -402,30 +582,18 @@ pub fn request(
             d?
         }
     };
-    if let Some(zone_arg) = &req.route53_zone {
-        let zones = dns.list_hosted_zones()?;
-        let mut changes: Vec<ZoneChange> = Vec::new();
+    if let Some(plan) = &plan {
+        let mut zone_changes: Vec<ZoneChange> = Vec::new();
         for v in detail.validations.iter() {
             let Some(rec) = &v.record else { continue };
-            let zone = if zone_arg == "auto" {
-                zone_for(&zones, &v.domain)?.clone()
-            } else {
-                let z = zones
-                    .iter()
-                    .find(|z| z.id == zone_arg.trim_start_matches("/hostedzone/"))
-                    .ok_or_else(|| AcmError::ZoneNotFound(zone_arg.clone()))?;
-                if z.private {
-                    return Err(AcmError::PrivateZone {
-                        id: z.id.clone(),
-                        name: z.name.clone(),
-                    });
-                }
-                z.clone()
+            let domain = v.domain.to_ascii_lowercase();
+            let Some((_, zone)) = plan.iter().find(|(n, _)| *n == domain) else {
+                continue;
             };
-            match changes.iter_mut().find(|c| c.zone_id == zone.id) {
+            match zone_changes.iter_mut().find(|c| c.zone_id == zone.id) {
                 Some(c) if !c.records.contains(rec) => c.records.push(rec.clone()),
                 Some(_) => {}
-                None => changes.push(ZoneChange {
+                None => zone_changes.push(ZoneChange {
                     zone_id: zone.id.clone(),
                     zone_name: zone.name.clone(),
                     records: vec![rec.clone()],
@@ -433,7 +601,7 @@ pub fn request(
                 }),
             }
         }
-        for c in changes.iter_mut() {
+        for c in zone_changes.iter_mut() {
             report.calls.push(format!(
                 "route53:ChangeResourceRecordSets zone={} UPSERT {} CNAME",
                 c.zone_id,
@@ -441,17 +609,22 @@ pub fn request(
             ));
             if !req.dry_run {
                 c.change_id = Some(dns.upsert(&c.zone_id, &c.records)?);
+                changes.push(crate::jobs::Change {
+                    kind: "route53-records",
+                    id: c.zone_id.clone(),
+                });
             }
         }
-        report.route53 = changes;
+        report.route53 = zone_changes;
     }
     let mut detail = detail;
     if req.wait && !req.dry_run && detail.status == "PENDING_VALIDATION" {
         let start = waiter.elapsed();
         let mut delay = polling.first;
+        let mut last_error: Option<AwsError> = None;
         progress.begin(&format!("waiting for ACM to validate {}", names.join(", ")));
+        // Bounded by the deadline: every round sleeps at least 50 ms of the waiter's time.
         loop {
-            let elapsed = waiter.elapsed() - start;
             let names: Vec<String> = detail
                 .validations
                 .iter()
@@ -461,22 +634,36 @@ pub fn request(
             if detail.status != "PENDING_VALIDATION" {
                 break;
             }
-            if elapsed >= req.timeout.as_secs_f64() {
+            let left = deadline - waiter.elapsed();
+            if left <= 0.0 {
                 report.findings.push(Finding {
                     code: "acm-validation-pending",
                     severity: Severity::Deny,
-                    message: format!("still PENDING_VALIDATION after {} s", elapsed as u64),
-                    hint: Some("check that the CNAMEs are in the public zone (`certctl acm records`); validation can take up to 30 minutes".into()),
+                    message: format!(
+                        "still PENDING_VALIDATION after {} s{}",
+                        (waiter.elapsed() - start) as u64,
+                        last_error
+                            .as_ref()
+                            .map(|e| format!(" (last poll: {e})"))
+                            .unwrap_or_default()
+                    ),
+                    hint: Some("check that the CNAMEs are in the public zone (`certctl acm records`); validation can take up to 30 minutes; run again with --wait to go on waiting".into()),
                     certificate: None,
                 });
                 break;
             }
-            waiter.sleep(delay.min(Duration::from_secs_f64(
-                (req.timeout.as_secs_f64() - elapsed).max(0.1),
-            )));
+            waiter.sleep(pause(delay, left).max(Duration::from_millis(50)));
             delay = (delay.mul_f64(1.5)).min(polling.max);
             match acm.describe_certificate(&detail.arn) {
-                Ok(d) => detail = d,
+                Ok(d) => {
+                    detail = d;
+                    last_error = None;
+                }
+                // Throttling, 5xx, timeouts, dropped connections: poll again until the deadline.
+                Err(e) if e.is_transient() || matches!(e, AwsError::Deadline { .. }) => {
+                    progress.update(&format!("poll failed, trying again: {e}"));
+                    last_error = Some(e);
+                }
                 Err(e) => {
                     progress.end("failed");
                     return Err(e.into());
@@ -704,14 +891,17 @@ pub fn attach(
         }
     };
     if !dry_run && !calls.is_empty() {
-        certs = elb.listener_certificates(listener)?;
+        // The write went through: a failing verification read must say so.
+        let done = [crate::jobs::Change {
+            kind: "listener-certificate",
+            id: format!("{listener} {arn}"),
+        }];
+        certs = elb
+            .listener_certificates(listener)
+            .map_err(|e| AcmError::from(e).after(&done))?;
     }
-    let mut listener_certificates: Vec<String> = l.default_certificates.clone();
-    for (c, _) in certs {
-        if !listener_certificates.contains(&c) {
-            listener_certificates.push(c);
-        }
-    }
+    let mut listener_certificates =
+        crate::aws::listener_certificate_arns(&l.default_certificates, &certs);
     if action == "set-default" && !listener_certificates.contains(&arn.to_string()) {
         listener_certificates.push(arn.to_string());
     }
@@ -974,7 +1164,10 @@ mod tests {
 
     #[test]
     fn dry_run_requests_nothing_and_bad_names_are_refused() {
-        let aws = FakeAws::default();
+        let aws = FakeAws {
+            zones: zones(),
+            ..FakeAws::default()
+        };
         let mut r = req("api.example.com");
         r.dry_run = true;
         r.route53_zone = Some("auto".into());
@@ -997,6 +1190,211 @@ mod tests {
             run(&aws, &many, &FakeWaiter(Cell::new(0.0))),
             Err(AcmError::TooManyNames(11, 10))
         ));
+    }
+
+    #[test]
+    fn a_first_name_over_64_octets_goes_behind_one_that_fits_or_is_refused() {
+        let long = format!("{}.example.com", "a".repeat(60)); // 72 octets
+        assert!(long.len() > 64 && long.len() <= 253);
+        let aws = FakeAws::default();
+        let mut r = req(&long);
+        r.sans = vec!["api.example.com".into()];
+        let rep = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap();
+        assert_eq!(
+            rep.requested_names,
+            vec!["api.example.com".to_string(), long.clone()]
+        );
+        assert_eq!(aws.requests.borrow()[0].domain, "api.example.com");
+        assert_eq!(rep.findings[0].code, "acm-names-reordered");
+        // Nothing short enough: refused before any call, with a hint, also in a dry run.
+        let aws = FakeAws::default();
+        let mut r = req(&long);
+        r.dry_run = true;
+        let e = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap_err();
+        assert!(
+            matches!(e, AcmError::FirstNameTooLong { len: 72, .. }),
+            "{e}"
+        );
+        use crate::jobs::JobError;
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.hint().unwrap().contains("--san"));
+        assert!(aws.list_queries.borrow().is_empty(), "refused before AWS");
+        // 64 octets exactly is fine as the first name.
+        let edge = format!("{}.example.com", "b".repeat(52));
+        assert_eq!(edge.len(), 64);
+        assert_eq!(name_set(&edge, &[], 10).unwrap()[0], edge);
+    }
+
+    #[test]
+    fn every_zone_is_checked_before_any_write() {
+        let w = FakeWaiter(Cell::new(0.0));
+        for (zone, dry_run, want) in [
+            ("ZNOPE", false, "not found"),
+            ("ZNOPE", true, "not found"),
+            ("ZPRIV", false, "private"),
+            ("ZSUB", false, "not in hosted zone"), // other.example.com is not under api.example.com
+        ] {
+            let aws = FakeAws {
+                zones: zones(),
+                ..FakeAws::default()
+            };
+            let mut r = req("api.example.com");
+            r.sans = vec!["other.example.com".into()];
+            r.route53_zone = Some(zone.into());
+            r.dry_run = dry_run;
+            let e = run(&aws, &r, &w).unwrap_err();
+            assert!(e.to_string().contains(want), "{zone}: {e}");
+            assert!(
+                aws.requests.borrow().is_empty(),
+                "{zone}: no certificate requested"
+            );
+            assert!(aws.upserts.borrow().is_empty(), "{zone}: nothing written");
+        }
+        // auto with one name outside every public zone: refused before the request too.
+        let aws = FakeAws {
+            zones: zones(),
+            ..FakeAws::default()
+        };
+        let mut r = req("api.example.com");
+        r.sans = vec!["api.example.org".into()];
+        r.route53_zone = Some("auto".into());
+        assert!(matches!(run(&aws, &r, &w), Err(AcmError::NoZone(_))));
+        assert!(aws.requests.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_failure_after_a_write_lists_what_was_changed_and_a_rerun_completes() {
+        use crate::jobs::JobError;
+        let w = FakeWaiter(Cell::new(0.0));
+        // Names in two zones; the second zone's UPSERT fails.
+        let mut aws = FakeAws {
+            zones: zones(),
+            upsert_fails_in: Some("ZSUB".into()),
+            ..FakeAws::default()
+        };
+        let mut r = req("www.example.com");
+        r.sans = vec!["x.api.example.com".into()];
+        r.route53_zone = Some("auto".into());
+        let e = run(&aws, &r, &w).unwrap_err();
+        let changes = e.changes();
+        assert_eq!(changes[0].kind, "acm-certificate");
+        assert!(changes[0].id.starts_with("arn:aws:acm:"));
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(
+            (changes[1].kind, changes[1].id.as_str()),
+            ("route53-records", "ZPUB")
+        );
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.hint().unwrap().contains("again"));
+        // The rerun reuses the certificate and writes both zones.
+        aws.upsert_fails_in = None;
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.action, "reused");
+        assert_eq!(aws.requests.borrow().len(), 1, "no second certificate");
+        assert_eq!(rep.route53.len(), 2);
+
+        // attach: the write succeeds, the verifying read fails.
+        let aws = FakeAws {
+            issue_after: Some(0),
+            verify_read_fails: true,
+            ..FakeAws::default()
+        };
+        let arn = aws
+            .request_certificate(&RequestSpec {
+                domain: "api.example.com".into(),
+                sans: vec!["api.example.com".into()],
+                key_algorithm: "RSA_2048".into(),
+                idempotency_token: "t".into(),
+                tags: vec![],
+            })
+            .unwrap();
+        let listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/alb/1/2";
+        aws.listeners.borrow_mut().push((
+            Listener {
+                arn: listener.into(),
+                protocol: "HTTPS".into(),
+                port: Some(443),
+                load_balancer_arn: "lb".into(),
+                default_certificates: vec![],
+            },
+            vec![],
+        ));
+        let e = attach(&aws, &aws, &arn, listener, false, false).unwrap_err();
+        assert_eq!(e.changes()[0].kind, "listener-certificate");
+        assert!(e.changes()[0].id.contains(&arn));
+        assert!(
+            e.to_string().contains("DescribeListenerCertificates"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_wait_polls_through_throttling_and_5xx_until_the_deadline() {
+        let throttled = || AwsError::Throttled {
+            action: "acm:DescribeCertificate".into(),
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+        };
+        let aws = FakeAws {
+            issue_after: Some(8),
+            ..FakeAws::default()
+        };
+        let mut r = req("api.example.com");
+        r.wait = true;
+        let w = FakeWaiter(Cell::new(0.0));
+        // The request's record polling succeeds; then three throttles and a 503 in a row.
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        // The rerun's find-or-request describes once; the wait's polls then fail.
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors.borrow_mut().extend([
+            throttled(),
+            throttled(),
+            throttled(),
+            AwsError::ServerError {
+                action: "acm:DescribeCertificate".into(),
+                status: 503,
+                code: "ServiceUnavailable".into(),
+                message: String::new(),
+            },
+        ]);
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.certificate.unwrap().status, "ISSUED");
+        // Only transient errors are retried: access denied ends the wait at once.
+        let aws = FakeAws::default();
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors
+            .borrow_mut()
+            .push(AwsError::AccessDenied {
+                action: "acm:DescribeCertificate".into(),
+                message: "no".into(),
+            });
+        assert!(matches!(
+            run(&aws, &r, &w),
+            Err(AcmError::Aws(AwsError::AccessDenied { .. }))
+        ));
+        // Throttled until the deadline: exit 1 acm-validation-pending, within the deadline.
+        let aws = FakeAws::default();
+        let w = FakeWaiter(Cell::new(0.0));
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors
+            .borrow_mut()
+            .extend((0..10_000).map(|_| throttled()));
+        r.timeout = Duration::from_secs(60);
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.findings[0].code, "acm-validation-pending");
+        assert!(
+            rep.findings[0].message.contains("throttled"),
+            "{}",
+            rep.findings[0].message
+        );
+        assert!(
+            w.0.get() <= 60.0 + 1e-6,
+            "the deadline holds: {}",
+            w.0.get()
+        );
     }
 
     #[test]

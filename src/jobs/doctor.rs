@@ -22,7 +22,7 @@ pub enum DoctorError {
 impl crate::jobs::JobError for DoctorError {
     fn exit_code(&self) -> u8 {
         match self {
-            DoctorError::Aws(_) => 3,
+            DoctorError::Aws(e) => e.exit_code(),
             DoctorError::Input(e) => crate::jobs::JobError::exit_code(e),
             DoctorError::NoSuchLoadBalancer(_) => 2,
         }
@@ -195,7 +195,12 @@ pub fn run(
     let lbs = topo.load_balancers()?;
     let mut hops = Vec::new();
 
-    // 1. Route 53 alias → NLB.
+    // API Gateway first: with --rest-api-id its VPC link defines the path.
+    let apigw = apigateway(topo, req, &host, &lbs, progress)?;
+    let derived = apigw.target.clone();
+
+    // 1. Route 53 alias: the way to find the NLB without --rest-api-id; with it, a
+    // cross-check (API Gateway never resolves the name: the alias serves clients in the VPC).
     let mut h = HopBuilder::new("route53", progress);
     let mut nlb: Option<LoadBalancer> = match &req.nlb {
         Some(n) => Some(
@@ -203,14 +208,22 @@ pub fn run(
                 .cloned()
                 .ok_or_else(|| DoctorError::NoSuchLoadBalancer(n.clone()))?,
         ),
-        None => None,
+        None => derived.clone().filter(|d| d.kind == "network"),
     };
+    let expect = derived.clone().or_else(|| nlb.clone());
+    let cross = derived.is_some();
+    const NOT_NEEDED: &str = "clients in the VPC and doctor's live hop cannot reach the name; API Gateway does not need it (the VPC link picks the load balancer)";
     let zones = dns.list_hosted_zones()?;
     match crate::jobs::acm::zone_for(&zones, &host) {
+        Err(e) if cross => h.warn(
+            "dns-alias-missing",
+            format!("{e}: {NOT_NEEDED}"),
+            "add an alias A record in the public zone to the load balancer the VPC link reaches, if clients in the VPC use the name",
+        ),
         Err(e) => h.fail(
             "dns-no-public-zone",
             e.to_string(),
-            "create the public hosted zone that API Gateway resolves the hostname in",
+            "create the public hosted zone that holds the hostname, or pass --rest-api-id (or --nlb)",
         ),
         Ok(zone) => {
             let sets = topo.record_sets(&zone.id)?;
@@ -218,13 +231,19 @@ pub fn run(
                 s.name == host && (s.kind == "A" || s.kind == "AAAA") && s.alias_dns_name.is_some()
             });
             match alias {
-                None if sets.iter().any(|s| s.name == host) => h.fail(
+                None if sets.iter().any(|s| s.name == host) => h.add(
                     "dns-not-alias",
+                    if cross { Severity::Warn } else { Severity::Deny },
                     format!(
                         "{host} exists in zone {} but is not an alias A/AAAA record",
                         zone.name
                     ),
-                    "make it an alias A record to the NLB",
+                    "make it an alias A record to the load balancer",
+                ),
+                None if cross => h.warn(
+                    "dns-alias-missing",
+                    format!("no alias for {host} in zone {} ({}): {NOT_NEEDED}", zone.name, zone.id),
+                    "add an alias A record to the load balancer the VPC link reaches, if clients in the VPC use the name",
                 ),
                 None => h.fail(
                     "dns-no-record",
@@ -238,11 +257,15 @@ pub fn run(
                         .iter()
                         .find(|l| strip_dualstack(&l.dns_name) == target)
                         .cloned();
-                    match (&nlb, by_dns) {
+                    match (&expect, by_dns) {
                         (Some(n), found) if found.as_ref().map(|f| &f.arn) != Some(&n.arn) => h.fail(
                             "dns-alias-wrong-target",
-                            format!("{host} is an alias to {target}, not to the NLB {} ({})", n.name, n.dns_name),
-                            "point the alias at the NLB's DNS name",
+                            if cross {
+                                format!("{host} is an alias to {target}, but API Gateway's VPC link reaches {} ({}): the two paths disagree", n.name, n.dns_name)
+                            } else {
+                                format!("{host} is an alias to {target}, not to the NLB {} ({})", n.name, n.dns_name)
+                            },
+                            "point the alias at the load balancer the VPC link reaches (its DNS name)",
                         ),
                         (None, None) => h.fail(
                             "dns-alias-unknown-target",
@@ -252,13 +275,13 @@ pub fn run(
                         (None, Some(f)) => nlb = Some(f),
                         _ => {}
                     }
-                    if let Some(n) = &nlb {
+                    if let Some(n) = expect.as_ref().or(nlb.as_ref()) {
                         if a.alias_zone_id.as_deref() != Some(n.zone_id.as_str())
                             && h.findings.is_empty()
                         {
                             h.fail(
                                 "dns-alias-wrong-zone",
-                                format!("the alias names hosted zone {}, the NLB's canonical zone is {}", a.alias_zone_id.as_deref().unwrap_or("-"), n.zone_id),
+                                format!("the alias names hosted zone {}, the load balancer's canonical zone is {}", a.alias_zone_id.as_deref().unwrap_or("-"), n.zone_id),
                                 "recreate the alias from the load balancer (its canonical hosted zone id)",
                             );
                         }
@@ -267,6 +290,9 @@ pub fn run(
                 }
             }
         }
+    }
+    if cross && h.summary.is_empty() {
+        h.summary = "no alias (a cross-check only: the VPC link defines the path)".into();
     }
     hops.push(h.done());
 
@@ -278,10 +304,17 @@ pub fn run(
                 .cloned()
                 .ok_or_else(|| DoctorError::NoSuchLoadBalancer(a.clone()))?,
         ),
-        None => None,
+        None => derived.clone().filter(|d| d.kind != "network"),
     };
     let mut alb_port = Some(443);
     match &nlb {
+        None if derived.as_ref().is_some_and(|d| d.kind != "network") => {
+            h.skipped = true;
+            h.summary = format!(
+                "not in this path: REST API → VPC link v2 → ALB {}",
+                alb.as_ref().map(|a| a.name.as_str()).unwrap_or("?")
+            );
+        }
         None => {
             h.skipped = true;
             h.summary = "no NLB found (see the route53 hop, or pass --nlb)".into();
@@ -307,7 +340,7 @@ pub fn run(
                     let Some(tg_arn) = l.target_groups.first() else {
                         h.fail("nlb-no-target-group", "the :443 listener forwards to no target group".into(), "forward to an `alb` target group");
                         hops.push(h.done());
-                        return finish(acm, elb, topo, req, &host, hops, (nlb.clone(), alb), None, &lbs, progress);
+                        return finish(acm, elb, topo, req, &host, hops, (nlb.clone(), alb), None, apigw, progress);
                     };
                     let tg = topo.target_group(tg_arn)?;
                     if tg.target_type != "alb" {
@@ -356,7 +389,7 @@ pub fn run(
         hops,
         (nlb, alb),
         alb_port,
-        &lbs,
+        apigw,
         progress,
     )
 }
@@ -371,7 +404,7 @@ fn finish(
     mut hops: Vec<Hop>,
     (nlb, alb): (Option<LoadBalancer>, Option<LoadBalancer>),
     alb_port: Option<i32>,
-    lbs: &[LoadBalancer],
+    apigw: Derived,
     progress: &dyn Progress,
 ) -> Result<DoctorReport, DoctorError> {
     // 3. ALB: HTTPS listener, ACM certificate for the host, chain against the store.
@@ -401,12 +434,10 @@ fn finish(
                 ),
                 Some(l) => {
                     https_listener = Some(l.clone());
-                    let mut certs: Vec<String> = l.default_certificates.clone();
-                    for (c, _) in elb.listener_certificates(&l.arn)? {
-                        if !certs.contains(&c) {
-                            certs.push(c);
-                        }
-                    }
+                    let certs = crate::aws::listener_certificate_arns(
+                        &l.default_certificates,
+                        &elb.listener_certificates(&l.arn)?,
+                    );
                     let mut covering = None;
                     for arn in &certs {
                         if !arn.contains(":acm:") {
@@ -441,14 +472,31 @@ fn finish(
                             }
                             let (cert, chain) = acm.get_certificate(&d.arn)?;
                             let pem = format!("{cert}\n{}", chain.unwrap_or_default());
-                            match judge_pem(&pem, &d.arn, host, req) {
-                                Ok(r) if r.verdict == "trusted" => {}
-                                Ok(r) => {
-                                    for f in r.findings.into_iter().filter(|f| f.severity == Severity::Deny) {
-                                        h.findings.push(Finding { message: format!("chain: {}", f.message), ..f });
+                            if apigw.skip_verification {
+                                // API Gateway skips only the CA-list check: judge by its rules.
+                                match judge_skip(&pem, &d.arn, host, req) {
+                                    Ok(v) => {
+                                        for f in v.findings.into_iter().filter(|f| f.severity == Severity::Deny) {
+                                            h.findings.push(Finding { message: format!("chain (insecureSkipVerification): {}", f.message), ..f });
+                                        }
                                     }
+                                    Err(e) => h.fail("alb-cert-unreadable", format!("cannot judge the ACM chain: {e}"), ""),
                                 }
-                                Err(e) => h.fail("alb-cert-unreadable", format!("cannot judge the ACM chain: {e}"), ""),
+                            } else {
+                                match judge_pem(&pem, &d.arn, host, req) {
+                                    Ok(r) if r.verdict == "trusted" => {}
+                                    Ok(r) => {
+                                        for f in r.findings.into_iter().filter(|f| f.severity == Severity::Deny) {
+                                            let hint = if f.code == "missing-intermediate" {
+                                                Some(missing_intermediate_hint(&d))
+                                            } else {
+                                                f.hint
+                                            };
+                                            h.findings.push(Finding { message: format!("chain: {}", f.message), hint, ..f });
+                                        }
+                                    }
+                                    Err(e) => h.fail("alb-cert-unreadable", format!("cannot judge the ACM chain: {e}"), ""),
+                                }
                             }
                             h.summary = format!("{} HTTPS :{} with {} ({}, {} days left)", a.name, l.port.unwrap_or(0), d.arn, d.status, days.unwrap_or(0));
                         }
@@ -558,139 +606,8 @@ fn finish(
     }
     hops.push(h.done());
 
-    // 6. API Gateway: VPC link and integration.
-    let mut h = HopBuilder::new("apigateway", progress);
-    match &req.rest_api_id {
-        None => {
-            h.skipped = true;
-            h.summary = "not checked (pass --rest-api-id)".into();
-        }
-        Some(id) => {
-            let integrations = topo.integrations(id)?;
-            let links = topo.vpc_links()?;
-            let vars = match &req.stage {
-                None => None,
-                Some(stage) => match topo.stage_variables(id, stage) {
-                    Ok(v) => Some(v),
-                    Err(AwsError::NotFound { .. }) => {
-                        h.fail(
-                            "apigw-no-stage",
-                            format!("REST API {id} has no stage {stage}"),
-                            "pass a stage that exists (`aws apigateway get-stages --rest-api-id ID`)",
-                        );
-                        Some(Default::default())
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-            };
-            // `${stageVariables.NAME}` resolved, or reported: a warning without --stage (the
-            // value depends on the stage), a failure when the stage does not define it.
-            let resolve = |h: &mut HopBuilder, i: &crate::aws::Integration, what: &str, s: &str| {
-                match (stage_vars(s, vars.as_ref()), &req.stage) {
-                    (Ok(v), _) => Some(v),
-                    (Err(name), None) => {
-                        h.warn(
-                            "apigw-stage-variables",
-                            format!(
-                                "{} {} takes its {what} from stage variable {name} ({s})",
-                                i.method, i.path
-                            ),
-                            "pass --stage to check what one stage resolves it to",
-                        );
-                        None
-                    }
-                    (Err(name), Some(stage)) => {
-                        h.fail(
-                            "apigw-stage-variable-missing",
-                            format!("{} {} takes its {what} from stage variable {name}, which stage {stage} does not define", i.method, i.path),
-                            "define the stage variable on the stage, or fix the integration",
-                        );
-                        None
-                    }
-                }
-            };
-            let via_link: Vec<_> = integrations
-                .iter()
-                .filter(|i| i.connection_type.as_deref() == Some("VPC_LINK"))
-                .collect();
-            if via_link.is_empty() {
-                h.fail(
-                    "apigw-no-vpc-link-integration",
-                    format!("REST API {id} has no VPC_LINK integration"),
-                    "integrate with connectionType VPC_LINK and the VPC link id",
-                );
-            }
-            for i in &via_link {
-                let uri = i.uri.clone().unwrap_or_default();
-                let resolved_uri = resolve(&mut h, i, "URI", &uri);
-                let resolved_link = match &i.connection_id {
-                    // None: reported; the link cannot be checked
-                    Some(c) => resolve(&mut h, i, "VPC link id", c).map(Some),
-                    None => Some(None),
-                };
-                match resolved_uri.as_deref().map(input::parse_target) {
-                    None => {}
-                    Some(Ok(input::Target::Url { host: uhost, .. })) if uhost.eq_ignore_ascii_case(host) => {}
-                    Some(Ok(input::Target::Url { host: uhost, .. })) => h.fail(
-                        "apigw-uri-host-mismatch",
-                        format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
-                        "use https://HOSTNAME in the integration URI: API Gateway checks the certificate against that host",
-                    ),
-                    _ => h.fail("apigw-uri-not-https", format!("{} {} integrates with {uri}", i.method, i.path), "use an https:// integration URI"),
-                }
-                if i.insecure_skip_verification {
-                    h.warn(
-                        "apigw-skip-verification",
-                        format!(
-                            "{} {} sets tlsConfig.insecureSkipVerification",
-                            i.method, i.path
-                        ),
-                        "turn it off once the certificate chains to a CA API Gateway trusts",
-                    );
-                }
-                // The integration names its VPC link; without the id (an emulator leaves it
-                // out), any link that targets this path's NLB or ALB stands for it.
-                let on_path = |t: &String| {
-                    lbs.iter().any(|lb| {
-                        &lb.arn == t
-                            && (nlb.as_ref().is_some_and(|n| n.arn == lb.arn)
-                                || alb.as_ref().is_some_and(|a| a.arn == lb.arn))
-                    })
-                };
-                let Some(connection_id) = resolved_link else {
-                    continue;
-                };
-                let link = match &connection_id {
-                    Some(cid) => links.iter().find(|l| &l.id == cid),
-                    None => links.iter().find(|l| l.target_arns.iter().any(on_path)),
-                };
-                match link {
-                    None => h.fail(
-                        "vpc-link-missing",
-                        format!("VPC link {} not found", connection_id.as_deref().unwrap_or("(unnamed)")),
-                        "create a VPC link to the NLB and use its id as the integration's connectionId",
-                    ),
-                    Some(l) => {
-                        if l.status != "AVAILABLE" {
-                            h.fail("vpc-link-not-available", format!("VPC link {} is {}", l.name, l.status), "wait for AVAILABLE or recreate it");
-                        }
-                        if !l.target_arns.iter().any(on_path) {
-                            h.fail("vpc-link-wrong-target", format!("VPC link {} targets {}, not the path's NLB or ALB", l.name, l.target_arns.join(", ")), "point the VPC link at the NLB (v1) or the ALB (v2)");
-                        }
-                    }
-                }
-            }
-            h.summary = format!(
-                "REST API {id}{}: {} VPC_LINK integration(s)",
-                req.stage
-                    .as_deref()
-                    .map(|s| format!(" stage {s}"))
-                    .unwrap_or_default(),
-                via_link.len()
-            );
-        }
-    }
-    hops.push(h.done());
+    // 6. API Gateway: checked first (it defines the path), reported last.
+    hops.push(apigw.hop.done());
 
     Ok(DoctorReport {
         schema_version: 1,
@@ -698,6 +615,281 @@ fn finish(
         at: crate::x509::rfc3339(req.at),
         hops,
     })
+}
+
+/// What API Gateway says the path is: the load balancer its VPC link reaches, and whether an
+/// integration skips certificate verification.
+struct Derived {
+    hop: HopBuilder,
+    /// The load balancer the integrations' VPC link reaches (v1: the NLB; v2: the ALB or NLB).
+    target: Option<LoadBalancer>,
+    skip_verification: bool,
+}
+
+/// The apigateway hop, checked first: with `--rest-api-id` the path comes from API Gateway
+/// (integration → VPC link → load balancer), and DNS is only a cross-check.
+fn apigateway(
+    topo: &dyn Topology,
+    req: &DoctorRequest,
+    host: &str,
+    lbs: &[LoadBalancer],
+    progress: &dyn Progress,
+) -> Result<Derived, DoctorError> {
+    let mut h = HopBuilder::new("apigateway", progress);
+    let mut out_target: Option<LoadBalancer> = None;
+    let mut skip = false;
+    let Some(id) = &req.rest_api_id else {
+        h.skipped = true;
+        h.summary = "not checked (pass --rest-api-id)".into();
+        return Ok(Derived {
+            hop: h,
+            target: None,
+            skip_verification: false,
+        });
+    };
+    let integrations = topo.integrations(id)?;
+    let links = topo.vpc_links()?;
+    let vars = match &req.stage {
+        None => None,
+        Some(stage) => match topo.stage_variables(id, stage) {
+            Ok(v) => Some(v),
+            Err(AwsError::NotFound { .. }) => {
+                h.fail(
+                    "apigw-no-stage",
+                    format!("REST API {id} has no stage {stage}"),
+                    "pass a stage that exists (`aws apigateway get-stages --rest-api-id ID`)",
+                );
+                Some(Default::default())
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    // `${stageVariables.NAME}` resolved, or reported: a warning without --stage (the
+    // value depends on the stage), a failure when the stage does not define it.
+    let resolve = |h: &mut HopBuilder, i: &crate::aws::Integration, what: &str, s: &str| match (
+        stage_vars(s, vars.as_ref()),
+        &req.stage,
+    ) {
+        (Ok(v), _) => Some(v),
+        (Err(name), None) => {
+            h.warn(
+                "apigw-stage-variables",
+                format!(
+                    "{} {} takes its {what} from stage variable {name} ({s})",
+                    i.method, i.path
+                ),
+                "pass --stage to check what one stage resolves it to",
+            );
+            None
+        }
+        (Err(name), Some(stage)) => {
+            h.fail(
+                "apigw-stage-variable-missing",
+                format!("{} {} takes its {what} from stage variable {name}, which stage {stage} does not define", i.method, i.path),
+                "define the stage variable on the stage, or fix the integration",
+            );
+            None
+        }
+    };
+    let via_link: Vec<_> = integrations
+        .iter()
+        .filter(|i| i.connection_type.as_deref() == Some("VPC_LINK"))
+        .collect();
+    if via_link.is_empty() {
+        h.fail(
+            "apigw-no-vpc-link-integration",
+            format!("REST API {id} has no VPC_LINK integration"),
+            "integrate with connectionType VPC_LINK and the VPC link id",
+        );
+    }
+    let mut kinds = Vec::new();
+    for i in &via_link {
+        let uri = i.uri.clone().unwrap_or_default();
+        let resolved_uri = resolve(&mut h, i, "URI", &uri);
+        let resolved_link = match &i.connection_id {
+            // None: the link is found by its target below (the emulator leaves the id out)
+            Some(c) => resolve(&mut h, i, "VPC link id", c).map(Some),
+            None => Some(None),
+        };
+        match resolved_uri.as_deref().map(input::parse_target) {
+            None => {}
+            Some(Ok(input::Target::Url { host: uhost, .. })) if uhost.eq_ignore_ascii_case(host) => {}
+            Some(Ok(input::Target::Url { host: uhost, .. })) => h.fail(
+                "apigw-uri-host-mismatch",
+                format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
+                "use https://HOSTNAME in the integration URI: API Gateway checks the certificate against that host",
+            ),
+            _ => h.fail("apigw-uri-not-https", format!("{} {} integrates with {uri}", i.method, i.path), "use an https:// integration URI"),
+        }
+        if i.insecure_skip_verification {
+            skip = true;
+            h.warn(
+                "apigw-skip-verification",
+                format!(
+                    "{} {} sets tlsConfig.insecureSkipVerification: API Gateway skips only the CA-list check (expiry, hostname and a CA root still count; the alb hop judges the chain that way)",
+                    i.method, i.path
+                ),
+                "turn it off once the certificate chains to a CA API Gateway trusts",
+            );
+        }
+        let Some(connection_id) = resolved_link else {
+            continue;
+        };
+        let link = match &connection_id {
+            Some(cid) => match links.iter().find(|l| &l.id == cid) {
+                Some(l) => Some(l.clone()),
+                None => topo.vpc_link_v2(cid)?,
+            },
+            // Without the id, a v1 link that reaches a load balancer of this region stands for it.
+            None => links
+                .iter()
+                .find(|l| {
+                    l.target_arns
+                        .iter()
+                        .any(|t| lbs.iter().any(|lb| &lb.arn == t))
+                })
+                .cloned(),
+        };
+        let Some(l) = link else {
+            h.fail(
+                "vpc-link-missing",
+                format!(
+                    "VPC link {} not found (neither v1 nor v2)",
+                    connection_id.as_deref().unwrap_or("(unnamed)")
+                ),
+                "create a VPC link (v2 to the ALB, or v1 to an NLB) and use its id as the integration's connectionId",
+            );
+            continue;
+        };
+        kinds.push(format!("v{} {}", l.version, l.id));
+        if l.status != "AVAILABLE" {
+            h.fail(
+                "vpc-link-not-available",
+                format!("VPC link {} (v{}) is {}", l.name, l.version, l.status),
+                "wait for AVAILABLE, or recreate it if FAILED/INACTIVE",
+            );
+        }
+        let target_arn = match l.version {
+            2 => i.integration_target.clone(),
+            _ => l.target_arns.first().cloned(),
+        };
+        let Some(target_arn) = target_arn else {
+            h.fail(
+                "vpc-link-no-target",
+                format!(
+                    "{} {} uses VPC link v2 {} without an integrationTarget",
+                    i.method, i.path, l.id
+                ),
+                "set the integration's integrationTarget to the ALB (or NLB) ARN",
+            );
+            continue;
+        };
+        let Some(target) = lbs.iter().find(|lb| lb.arn == target_arn) else {
+            h.fail(
+                "vpc-link-wrong-target",
+                format!(
+                    "VPC link {} (v{}) reaches {target_arn}, which is no load balancer in this region",
+                    l.name, l.version
+                ),
+                "point the VPC link at the NLB (v1), or the integrationTarget at the ALB (v2)",
+            );
+            continue;
+        };
+        if l.version == 1 && target.kind != "network" {
+            h.fail(
+                "vpc-link-wrong-target",
+                format!(
+                    "VPC link {} (v1) targets {}, of type {}; a v1 link takes an NLB",
+                    l.name, target.name, target.kind
+                ),
+                "use a VPC link v2 with integrationTarget = the ALB, or put an NLB in front",
+            );
+        }
+        let given = match target.kind.as_str() {
+            "network" => req.nlb.as_deref(),
+            _ => req.alb.as_deref(),
+        };
+        if let Some(g) = given.filter(|g| *g != target.arn && *g != target.name) {
+            h.fail(
+                "vpc-link-wrong-target",
+                format!("VPC link {} reaches {}, not {g}", l.name, target.name),
+                "point the VPC link (v1) or the integrationTarget (v2) at the load balancer of this path",
+            );
+        }
+        match &out_target {
+            None => out_target = Some(target.clone()),
+            Some(t) if t.arn != target.arn => h.fail(
+                "apigw-paths-disagree",
+                format!(
+                    "{} {} reaches {}, another integration reaches {}",
+                    i.method, i.path, target.name, t.name
+                ),
+                "check one path at a time (--nlb/--alb), or make the integrations agree",
+            ),
+            Some(_) => {}
+        }
+    }
+    h.summary = format!(
+        "REST API {id}{}: {} VPC_LINK integration(s){}{}",
+        req.stage
+            .as_deref()
+            .map(|s| format!(" stage {s}"))
+            .unwrap_or_default(),
+        via_link.len(),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" via VPC link {}", kinds.join(", "))
+        },
+        out_target
+            .as_ref()
+            .map(|t| format!(" → {} ({})", t.name, t.kind))
+            .unwrap_or_default()
+    );
+    Ok(Derived {
+        hop: h,
+        target: out_target,
+        skip_verification: skip,
+    })
+}
+
+/// The fix for a missing intermediate that works in ACM, which serves only the chain it holds.
+fn missing_intermediate_hint(d: &crate::aws::CertDetail) -> String {
+    match d.kind.as_deref() {
+        Some("IMPORTED") => format!(
+            "re-import it with its chain: `aws acm import-certificate --certificate-arn {} --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem` (same ARN, the listener keeps it)",
+            d.arn
+        ),
+        Some("AMAZON_ISSUED") => "ACM serves its own complete chain for an Amazon-issued certificate: a missing intermediate means this is not what ACM holds; check that the ARN on the listener is this one and that nothing in front (a proxy, another listener) serves another certificate".into(),
+        _ => "ACM serves only the chain it holds: for an imported certificate re-import it with --certificate-chain; for a private one, check the private CA's chain".into(),
+    }
+}
+
+/// The ACM chain judged under API Gateway's insecureSkipVerification rules.
+fn judge_skip(
+    pem: &str,
+    label: &str,
+    host: &str,
+    req: &DoctorRequest,
+) -> Result<crate::jobs::skipverify::SkipVerdict, input::InputError> {
+    let certs = input::parse_bytes(pem.as_bytes(), std::path::Path::new(label))?;
+    let name = input::server_name(host)?;
+    let store = crate::trust::store::TrustStore::apigateway().ok();
+    let store_root = |c: &crate::x509::CertInfo| {
+        store.as_ref()?.roots_named(&c.issuer_raw).find_map(|r| {
+            crate::x509::CertInfo::parse(&r.der)
+                .ok()
+                .filter(|i| c.issued_by(i))
+        })
+    };
+    Ok(crate::jobs::skipverify::judge(
+        &certs,
+        &[],
+        true,
+        Some(&name),
+        req.at,
+        &store_root,
+    ))
 }
 
 /// The ACM chain judged against the chosen store (default API Gateway's).
@@ -902,6 +1094,7 @@ mod tests {
                 name: "link".into(),
                 status: "AVAILABLE".into(),
                 target_arns: vec![NLB.into()],
+                version: 1,
             }],
             integrations: vec![Integration {
                 path: "/".into(),
@@ -910,6 +1103,7 @@ mod tests {
                 uri: Some("https://api.example.com/{proxy}".into()),
                 connection_type: Some("VPC_LINK".into()),
                 connection_id: Some("vl1".into()),
+                integration_target: None,
                 insecure_skip_verification: false,
             }],
             ..FakeAws::default()
@@ -1024,11 +1218,6 @@ mod tests {
                 }),
             ),
             (
-                "route53",
-                "dns-no-record",
-                Box::new(|a: &mut FakeAws| a.record_sets.clear()),
-            ),
-            (
                 "alb",
                 "vpc-mismatch",
                 Box::new(|a: &mut FakeAws| a.lbs[1].vpc_id = "vpc-2".into()),
@@ -1057,6 +1246,200 @@ mod tests {
             );
             assert_eq!(r.exit_code(), 1, "{code}");
         }
+    }
+
+    fn status_of(r: &DoctorReport, hop: &str) -> &'static str {
+        r.hops.iter().find(|h| h.hop == hop).unwrap().status
+    }
+
+    /// REST API → VPC link v2 → ALB, no NLB. The emulator cannot carry this: its
+    /// GetIntegration returns neither connectionId nor integrationTarget, so the fake does.
+    fn v2_to_alb(a: &mut FakeAws) {
+        a.links.push(VpcLink {
+            id: "v2link".into(),
+            name: "link-v2".into(),
+            status: "AVAILABLE".into(),
+            target_arns: vec![],
+            version: 2,
+        });
+        a.integrations[0].connection_id = Some("v2link".into());
+        a.integrations[0].integration_target = Some(ALB.into());
+        a.record_sets[0].1.alias_dns_name = Some("dualstack.alb.elb.example".into());
+    }
+
+    #[test]
+    fn a_v2_link_to_the_alb_is_a_path_without_nlb() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut aws, req) = healthy(d.path());
+        v2_to_alb(&mut aws);
+        let r = doctor(&aws, &req);
+        let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
+        assert_eq!(nlb.status, "skip", "{r:#?}");
+        assert!(nlb.summary.contains("not in this path"), "{}", nlb.summary);
+        for hop in ["route53", "alb", "onprem", "apigateway"] {
+            assert_eq!(status_of(&r, hop), "ok", "{hop}: {r:#?}");
+        }
+        assert_eq!(r.exit_code(), 0);
+
+        // The v2 link's own state and the integration's target are what count.
+        let cases: Vec<(&str, Break)> = vec![
+            (
+                "vpc-link-not-available",
+                Box::new(|a: &mut FakeAws| a.links[1].status = "FAILED".into()),
+            ),
+            (
+                "vpc-link-no-target",
+                Box::new(|a: &mut FakeAws| a.integrations[0].integration_target = None),
+            ),
+            (
+                "vpc-link-wrong-target",
+                Box::new(|a: &mut FakeAws| {
+                    a.integrations[0].integration_target = Some(
+                        "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/gone/9".into(),
+                    )
+                }),
+            ),
+            (
+                "vpc-link-missing",
+                Box::new(|a: &mut FakeAws| a.integrations[0].connection_id = Some("nope".into())),
+            ),
+        ];
+        for (code, breakit) in cases {
+            let (mut aws, req) = healthy(d.path());
+            v2_to_alb(&mut aws);
+            breakit(&mut aws);
+            let r = doctor(&aws, &req);
+            assert!(codes_of(&r, "apigateway").contains(&code), "{code}: {r:#?}");
+            assert_eq!(r.exit_code(), 1, "{code}");
+        }
+    }
+
+    #[test]
+    fn with_a_rest_api_the_alias_is_only_a_cross_check() {
+        let d = tempfile::tempdir().unwrap();
+        // No alias at all: a warning (API Gateway does not resolve the name).
+        let (mut aws, req) = healthy(d.path());
+        aws.record_sets.clear();
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "route53"), vec!["dns-alias-missing"]);
+        assert_eq!(status_of(&r, "route53"), "warn");
+        assert_eq!(
+            status_of(&r, "nlb"),
+            "ok",
+            "the NLB comes from the VPC link"
+        );
+        assert_eq!(r.exit_code(), 0, "{r:#?}");
+        // Only a private zone holds the name: also a warning.
+        let (mut aws, req) = healthy(d.path());
+        aws.zones[0].private = true;
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "route53"), vec!["dns-alias-missing"]);
+        assert_eq!(r.exit_code(), 0);
+        // An alias to another load balancer than the link reaches: the paths disagree.
+        let (mut aws, req) = healthy(d.path());
+        aws.record_sets[0].1.alias_dns_name = Some("alb.elb.example".into());
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "route53"), vec!["dns-alias-wrong-target"]);
+        assert_eq!(status_of(&r, "route53"), "fail");
+        assert_eq!(status_of(&r, "nlb"), "ok");
+        // Without --rest-api-id the alias is how the NLB is found: missing is a failure.
+        let (mut aws, mut req) = healthy(d.path());
+        aws.record_sets.clear();
+        req.rest_api_id = None;
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "route53"), vec!["dns-no-record"]);
+        assert_eq!(r.exit_code(), 1);
+    }
+
+    /// A private root and a leaf for api.example.com it issued, as PEM.
+    fn private_chain() -> (String, String) {
+        let root = crate::mint::ca(
+            "Private Root",
+            crate::keys::KeyAlg::EcdsaP256,
+            3650,
+            1_900_000_000,
+        )
+        .unwrap();
+        let root_pem = crate::pem::encode_certificate(&root.cert.der);
+        let ca = crate::mint::Ca {
+            cert: root.cert,
+            key: root.key,
+        };
+        let leaf = crate::mint::leaf(
+            &crate::mint::LeafSpec {
+                dns: vec!["api.example.com".into()],
+                ips: vec![],
+                key: crate::keys::KeyAlg::EcdsaP256,
+                days: 200,
+                at: 1_900_000_000,
+            },
+            Some(&ca),
+        )
+        .unwrap();
+        (crate::pem::encode_certificate(&leaf.cert.der), root_pem)
+    }
+
+    /// The emulator ignores tlsConfig on REST integrations' reads only partly; the fake
+    /// carries the flag and the chain exactly.
+    #[test]
+    fn skip_verification_judges_the_alb_chain_by_api_gateways_rules() {
+        let d = tempfile::tempdir().unwrap();
+        // The healthy fake serves a self-signed CA:FALSE leaf: trusted by the test store, but
+        // API Gateway refuses it even with insecureSkipVerification.
+        let (mut aws, req) = healthy(d.path());
+        aws.integrations[0].insecure_skip_verification = true;
+        let r = doctor(&aws, &req);
+        assert!(
+            codes_of(&r, "alb").contains(&"skip-verify-self-signed-leaf"),
+            "{r:#?}"
+        );
+        assert_eq!(status_of(&r, "alb"), "fail");
+        assert_eq!(r.exit_code(), 1);
+        // A complete private-CA chain passes (untrusted by the store: the list is skipped).
+        let (mut aws, req) = healthy(d.path());
+        aws.integrations[0].insecure_skip_verification = true;
+        let (leaf, root) = private_chain();
+        aws.pem = Some((leaf.clone(), Some(root)));
+        let r = doctor(&aws, &req);
+        assert_eq!(status_of(&r, "alb"), "ok", "{r:#?}");
+        assert_eq!(codes_of(&r, "apigateway"), vec!["apigw-skip-verification"]);
+        assert_eq!(r.exit_code(), 0);
+        // The same chain without the root: no root, no pass.
+        let (mut aws, req) = healthy(d.path());
+        aws.integrations[0].insecure_skip_verification = true;
+        aws.pem = Some((leaf, None));
+        let r = doctor(&aws, &req);
+        assert!(
+            codes_of(&r, "alb").contains(&"skip-verify-no-root"),
+            "{r:#?}"
+        );
+    }
+
+    #[test]
+    fn the_missing_intermediate_hint_is_one_acm_can_follow() {
+        let d = tempfile::tempdir().unwrap();
+        let (leaf, _) = private_chain();
+        let hint_for = |kind: &str| {
+            let (mut aws, req) = healthy(d.path());
+            aws.pem = Some((leaf.clone(), None));
+            aws.certs.borrow_mut()[0].kind = Some(kind.into());
+            let r = doctor(&aws, &req);
+            let h = r.hops.iter().find(|h| h.hop == "alb").unwrap();
+            let f = h
+                .findings
+                .iter()
+                .find(|f| f.code == "missing-intermediate")
+                .unwrap_or_else(|| panic!("{r:#?}"));
+            f.hint.clone().unwrap()
+        };
+        let imported = hint_for("IMPORTED");
+        assert!(
+            imported.contains("import-certificate") && imported.contains("--certificate-chain"),
+            "{imported}"
+        );
+        assert!(!imported.contains("--chain FILE"));
+        let amazon = hint_for("AMAZON_ISSUED");
+        assert!(amazon.contains("ACM serves its own"), "{amazon}");
     }
 
     #[test]
