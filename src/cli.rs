@@ -64,7 +64,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
     /// Attempts per AWS call (standard retry mode, backoff between attempts); default 3.
-    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS",
+    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", hide_env_values = true,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
     /// Connect and read timeout of each AWS call attempt, in seconds; default 15.

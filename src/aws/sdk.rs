@@ -249,10 +249,28 @@ where
         }
         SdkError::TimeoutError(_) => AwsError::Timeout { action },
         SdkError::DispatchFailure(d) if d.is_timeout() => AwsError::Timeout { action },
-        SdkError::ResponseError(_) => AwsError::Transport {
-            action,
-            cause: format!("the answer could not be read ({})", one_line(&e)),
-        },
+        SdkError::ResponseError(r) => {
+            let status = r.raw().status().as_u16();
+            if status >= 500 {
+                AwsError::ServerError {
+                    action,
+                    status,
+                    code: "no AWS error code".into(),
+                    message: String::new(),
+                }
+            } else if !(200..300).contains(&status) {
+                AwsError::Rejected {
+                    action,
+                    code: format!("HTTP {status}"),
+                    message: "the answer is not an AWS error document (a proxy or a wrong --endpoint-url?)".into(),
+                }
+            } else {
+                AwsError::Transport {
+                    action,
+                    cause: format!("the answer could not be read ({})", one_line(&e)),
+                }
+            }
+        }
         _ => {
             let cause = one_line(&e);
             if cause.contains("credentials") || cause.contains("credential provider") {
