@@ -3,7 +3,7 @@
 use super::*;
 use super::{
     route53::plan_zones,
-    validate::{pause, poll_records},
+    validate::{poll_records, wait_issued},
 };
 
 /// Find-or-request, records, Route 53 UPSERT, wait. `req.timeout` is the deadline of the
@@ -169,57 +169,9 @@ fn request_inner(
     let mut detail = detail;
     if req.wait && !req.dry_run && detail.status == "PENDING_VALIDATION" {
         let start = waiter.elapsed();
-        let mut delay = polling.first;
-        let mut last_error: Option<AwsError> = None;
-        progress.begin(&format!("waiting for ACM to validate {}", names.join(", ")));
-        // Bounded by the deadline: every round sleeps at least 50 ms of the waiter's time.
-        loop {
-            let names: Vec<String> = detail
-                .validations
-                .iter()
-                .map(|v| format!("{}={}", v.domain, v.status.as_deref().unwrap_or("?")))
-                .collect();
-            progress.update(&format!("{} {}", detail.status, names.join(" ")));
-            if detail.status != "PENDING_VALIDATION" {
-                break;
-            }
-            let left = deadline - waiter.elapsed();
-            if left <= 0.0 {
-                report.findings.push(Finding {
-                    code: "acm-validation-pending",
-                    severity: Severity::Deny,
-                    message: format!(
-                        "still PENDING_VALIDATION after {} s{}",
-                        (waiter.elapsed() - start) as u64,
-                        last_error
-                            .as_ref()
-                            .map(|e| format!(" (last poll: {e})"))
-                            .unwrap_or_default()
-                    ),
-                    hint: Some("check that the CNAMEs are in the public zone (`certctl acm records`); validation can take up to 30 minutes; run again with --wait to go on waiting".into()),
-                    certificate: None,
-                });
-                break;
-            }
-            waiter.sleep(pause(delay, left).max(Duration::from_millis(50)));
-            delay = (delay.mul_f64(1.5)).min(polling.max);
-            match acm.describe_certificate(&detail.arn) {
-                Ok(d) => {
-                    detail = d;
-                    last_error = None;
-                }
-                // Throttling, 5xx, timeouts, dropped connections: poll again until the deadline.
-                Err(e) if e.is_transient() || matches!(e, AwsError::Deadline { .. }) => {
-                    progress.update(&format!("poll failed, trying again: {e}"));
-                    last_error = Some(e);
-                }
-                Err(e) => {
-                    progress.end("failed");
-                    return Err(e.into());
-                }
-            }
-        }
-        progress.end(&detail.status);
+        let (d, pending) = wait_issued(acm, detail, &names, polling, waiter, progress, deadline)?;
+        detail = d;
+        report.findings.extend(pending);
         report.waited_secs = Some((waiter.elapsed() - start) as u64);
         if matches!(detail.status.as_str(), "FAILED" | "VALIDATION_TIMED_OUT") {
             report.findings.push(Finding {
