@@ -227,7 +227,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 at,
             };
             let progress = crate::output::Waits::new(printer.quiet);
-            let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req, &progress).map_err(fail)?;
+            let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }

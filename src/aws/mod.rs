@@ -353,6 +353,27 @@ pub trait Topology {
     ) -> Result<std::collections::BTreeMap<String, String>, AwsError>;
 }
 
+/// The AWS clients a job uses, as one value (the SDK implements every trait; tests pass a fake).
+#[derive(Clone, Copy)]
+pub struct Aws<'a> {
+    pub acm: &'a dyn Acm,
+    pub dns: &'a dyn Dns,
+    pub elb: &'a dyn Elb,
+    pub topo: &'a dyn Topology,
+}
+
+impl<'a> Aws<'a> {
+    /// Every client from one value that implements them all.
+    pub fn of<T: Acm + Dns + Elb + Topology>(t: &'a T) -> Aws<'a> {
+        Aws {
+            acm: t,
+            dns: t,
+            elb: t,
+            topo: t,
+        }
+    }
+}
+
 /// Every certificate of a listener, once: its default certificates first, then the
 /// DescribeListenerCertificates list (arn, is_default).
 pub fn listener_certificate_arns(defaults: &[String], listed: &[(String, bool)]) -> Vec<String> {
