@@ -116,6 +116,120 @@ impl AwsError {
     }
 }
 
+/// An AWS enumeration as certctl's own type: the known values as variants, anything newer
+/// kept as `Other` (AWS adds values). Compares with and prints as AWS's string, so reports and
+/// JSON keep AWS's spelling.
+macro_rules! aws_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vm])* $var,)*
+            /// A value this version of certctl does not know.
+            Other(String),
+        }
+        impl $name {
+            /// AWS's string as the enum.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($s => $name::$var,)*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+            /// AWS's string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$var => $s,)*
+                    $name::Other(s) => s,
+                }
+            }
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                $name::Other(String::new())
+            }
+        }
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::parse(s)
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+aws_enum!(
+    /// An ACM certificate's status.
+    CertStatus {
+        Issued = "ISSUED",
+        PendingValidation = "PENDING_VALIDATION",
+        Failed = "FAILED",
+        ValidationTimedOut = "VALIDATION_TIMED_OUT",
+        Inactive = "INACTIVE",
+        Expired = "EXPIRED",
+        Revoked = "REVOKED",
+    }
+);
+
+aws_enum!(
+    /// A load balancer's type (read it, never infer it from the ARN).
+    LbKind {
+        Application = "application",
+        Network = "network",
+        Gateway = "gateway",
+    }
+);
+
+aws_enum!(
+    /// A listener's or target group's protocol.
+    Protocol {
+        Http = "HTTP",
+        Https = "HTTPS",
+        Tcp = "TCP",
+        Tls = "TLS",
+        Udp = "UDP",
+        TcpUdp = "TCP_UDP",
+        Geneve = "GENEVE",
+    }
+);
+
+aws_enum!(
+    /// A target's health state.
+    HealthState {
+        Healthy = "healthy",
+        Unhealthy = "unhealthy",
+        Initial = "initial",
+        Unused = "unused",
+        Draining = "draining",
+        Unavailable = "unavailable",
+    }
+);
+
+aws_enum!(
+    /// A VPC link's status (v1 `status`, v2 `vpcLinkStatus`).
+    LinkStatus {
+        Available = "AVAILABLE",
+        Pending = "PENDING",
+        Deleting = "DELETING",
+        Failed = "FAILED",
+        Inactive = "INACTIVE",
+    }
+);
+
 /// Where to reach AWS.
 #[derive(Debug, Clone, Default)]
 pub struct AwsTarget {
@@ -154,7 +268,7 @@ pub struct CertListItem {
     pub arn: String,
     pub domain: String,
     pub names: Vec<String>,
-    pub status: String,
+    pub status: CertStatus,
     pub key_algorithm: Option<String>,
     pub not_after: Option<i64>,
     pub in_use: bool,
@@ -166,7 +280,7 @@ pub struct CertDetail {
     pub arn: String,
     pub domain: String,
     pub names: Vec<String>,
-    pub status: String,
+    pub status: CertStatus,
     pub key_algorithm: Option<String>,
     pub not_after: Option<i64>,
     pub in_use_by: Vec<String>,
@@ -219,7 +333,7 @@ pub struct HostedZone {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     pub arn: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub load_balancer_arn: String,
     pub default_certificates: Vec<String>,
@@ -261,8 +375,7 @@ pub struct LoadBalancer {
     pub name: String,
     pub dns_name: String,
     pub zone_id: String,
-    /// `application` or `network`.
-    pub kind: String,
+    pub kind: LbKind,
     pub vpc_id: String,
 }
 
@@ -270,7 +383,7 @@ pub struct LoadBalancer {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ListenerInfo {
     pub arn: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub target_groups: Vec<String>,
     pub default_certificates: Vec<String>,
@@ -283,7 +396,7 @@ pub struct TargetGroup {
     pub name: String,
     /// `instance`, `ip`, `lambda` or `alb`.
     pub target_type: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub vpc_id: String,
 }
@@ -293,7 +406,7 @@ pub struct TargetGroup {
 pub struct TargetHealth {
     pub id: String,
     pub port: Option<i32>,
-    pub state: String,
+    pub state: HealthState,
     pub reason: Option<String>,
 }
 
@@ -313,8 +426,7 @@ pub struct RecordSet {
 pub struct VpcLink {
     pub id: String,
     pub name: String,
-    /// v1 `status` or v2 `vpcLinkStatus`: `AVAILABLE`, `PENDING`, `FAILED`, `INACTIVE`, ….
-    pub status: String,
+    pub status: LinkStatus,
     pub target_arns: Vec<String>,
     /// 1 or 2.
     pub version: u8,
@@ -395,6 +507,24 @@ pub fn arn_region(arn: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn aws_strings_become_enums_and_print_as_aws_spells_them() {
+        use super::{CertStatus, HealthState, LbKind, Protocol};
+        assert_eq!(CertStatus::parse("ISSUED"), CertStatus::Issued);
+        assert_eq!(LbKind::parse("network"), LbKind::Network);
+        assert_eq!(Protocol::parse("TCP"), Protocol::Tcp);
+        assert_eq!(HealthState::parse("healthy"), HealthState::Healthy);
+        // A value AWS adds later is kept, not lost or mistaken for a known one.
+        let new = CertStatus::parse("PENDING_AUTO_RENEWAL");
+        assert_eq!(new, CertStatus::Other("PENDING_AUTO_RENEWAL".into()));
+        assert_eq!(new.to_string(), "PENDING_AUTO_RENEWAL");
+        assert!(LbKind::Network == "network" && LbKind::Application != "network");
+        assert_eq!(
+            serde_json::to_string(&Protocol::Https).unwrap(),
+            "\"HTTPS\""
+        );
+    }
+
     #[test]
     fn arn_regions() {
         assert_eq!(

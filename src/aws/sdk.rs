@@ -317,7 +317,7 @@ impl Acm for Sdk {
                     names: c.subject_alternative_name_summaries().to_vec(),
                     status: c
                         .status()
-                        .map(|s| s.as_str().to_string())
+                        .map(|s| super::CertStatus::parse(s.as_str()))
                         .unwrap_or_default(),
                     key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
                     not_after: ts(c.not_after()),
@@ -348,7 +348,7 @@ impl Acm for Sdk {
             names: c.subject_alternative_names().to_vec(),
             status: c
                 .status()
-                .map(|s| s.as_str().to_string())
+                .map(|s| super::CertStatus::parse(s.as_str()))
                 .unwrap_or_default(),
             key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
             not_after: ts(c.not_after()),
@@ -537,7 +537,7 @@ impl Elb for Sdk {
             arn: l.listener_arn().unwrap_or(arn).to_string(),
             protocol: l
                 .protocol()
-                .map(|p| p.as_str().to_string())
+                .map(|p| super::Protocol::parse(p.as_str()))
                 .unwrap_or_default(),
             port: l.port(),
             load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
@@ -617,7 +617,7 @@ impl super::Topology for Sdk {
                         .to_string(),
                     kind: lb
                         .r#type()
-                        .map(|t| t.as_str().to_string())
+                        .map(|t| super::LbKind::parse(t.as_str()))
                         .unwrap_or_default(),
                     vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
                 });
@@ -644,7 +644,7 @@ impl super::Topology for Sdk {
                 arn: l.listener_arn().unwrap_or_default().to_string(),
                 protocol: l
                     .protocol()
-                    .map(|p| p.as_str().to_string())
+                    .map(|p| super::Protocol::parse(p.as_str()))
                     .unwrap_or_default(),
                 port: l.port(),
                 target_groups: l
@@ -699,7 +699,7 @@ impl super::Topology for Sdk {
                 .unwrap_or_default(),
             protocol: t
                 .protocol()
-                .map(|p| p.as_str().to_string())
+                .map(|p| super::Protocol::parse(p.as_str()))
                 .unwrap_or_default(),
             port: t.port(),
             vpc_id: t.vpc_id().unwrap_or_default().to_string(),
@@ -727,7 +727,7 @@ impl super::Topology for Sdk {
                 state: d
                     .target_health()
                     .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string())
+                    .map(|s| super::HealthState::parse(s.as_str()))
                     .unwrap_or_default(),
                 reason: d
                     .target_health()
@@ -774,7 +774,7 @@ impl super::Topology for Sdk {
                 name: l.name().unwrap_or_default().to_string(),
                 status: l
                     .status()
-                    .map(|s| s.as_str().to_string())
+                    .map(|s| super::LinkStatus::parse(s.as_str()))
                     .unwrap_or_default(),
                 target_arns: l.target_arns().to_vec(),
                 version: 1,
@@ -797,7 +797,7 @@ impl super::Topology for Sdk {
             name: l.name().unwrap_or_default().to_string(),
             status: l
                 .vpc_link_status()
-                .map(|s| s.as_str().to_string())
+                .map(|s| super::LinkStatus::parse(s.as_str()))
                 .unwrap_or_default(),
             target_arns: Vec::new(),
             version: 2,

@@ -47,14 +47,14 @@ pub fn attach(
     if d.status != "ISSUED" {
         return Err(AcmError::NotIssued {
             arn: arn.to_string(),
-            status: d.status,
+            status: d.status.to_string(),
         });
     }
     let l = elb.describe_listener(listener)?;
     if l.protocol != "HTTPS" {
         return Err(AcmError::NotHttps {
             arn: listener.to_string(),
-            protocol: l.protocol,
+            protocol: l.protocol.to_string(),
         });
     }
     let mut certs = elb.listener_certificates(listener)?;

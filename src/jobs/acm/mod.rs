@@ -212,7 +212,7 @@ fn domain_first(domain: &str, names: &[String]) -> Vec<String> {
 fn cert_report(d: &CertDetail, at: i64) -> CertReport {
     CertReport {
         arn: d.arn.clone(),
-        status: d.status.clone(),
+        status: d.status.to_string(),
         names: domain_first(&d.domain, &d.names),
         key_algorithm: d.key_algorithm.clone(),
         not_after: d.not_after.map(crate::x509::rfc3339),

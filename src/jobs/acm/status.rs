@@ -29,7 +29,7 @@ pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError>
             c.domain.eq_ignore_ascii_case(&host)
                 || c.names.iter().any(|n| n.eq_ignore_ascii_case(&host))
         })
-        .min_by_key(|c| (rank(&c.status), -c.not_after.unwrap_or(0)))
+        .min_by_key(|c| (rank(c.status.as_str()), -c.not_after.unwrap_or(0)))
         .ok_or(AcmError::NoCertificate(host))?;
     Ok(acm.describe_certificate(&best.arn)?)
 }
@@ -95,7 +95,7 @@ pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
         .map(|c| ListItem {
             names: domain_first(&c.domain, &c.names),
             arn: c.arn,
-            status: c.status,
+            status: c.status.to_string(),
             key_algorithm: c.key_algorithm,
             not_after: c.not_after.map(crate::x509::rfc3339),
             days_left: c.not_after.map(|t| crate::x509::days_until(t, at)),

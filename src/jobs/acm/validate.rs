@@ -150,6 +150,6 @@ pub(super) fn wait_issued(
             }
         }
     }
-    progress.end(&detail.status);
+    progress.end(detail.status.as_str());
     Ok((detail, pending))
 }
