@@ -112,10 +112,14 @@ impl crate::jobs::JobError for AcmError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            AcmError::Partial { source, .. } => source
-                .hint()
-                .map(|h| format!("{h}; running the same command again completes it (it is idempotent)"))
-                .or_else(|| Some("running the same command again completes it (it is idempotent)".into())),
+            AcmError::Partial { source, .. } => {
+                const RERUN: &str = "running the same command again completes it (it is idempotent)";
+                Some(match source.hint() {
+                    Some(h) if h.contains("idempotent") => h,
+                    Some(h) => format!("{h}; {RERUN}"),
+                    None => RERUN.into(),
+                })
+            }
             AcmError::FirstNameTooLong { .. } => Some("add a name of at most 64 octets (e.g. the parent domain or a wildcard) with --san: certctl puts it first and keeps the long one as a SAN (up to 253)".into()),
             AcmError::NameOutsideZone { .. } => Some("pass the zone that holds every name, or --route53-zone auto".into()),
             AcmError::ZoneNotFound(_) => Some("`aws route53 list-hosted-zones` lists the zone ids; or --route53-zone auto".into()),
