@@ -13,6 +13,8 @@ pub struct Failure {
     pub error: anyhow::Error,
     pub exit_code: u8,
     pub hint: Option<String>,
+    /// What was already changed when the command failed.
+    pub changes: Vec<jobs::Change>,
 }
 
 impl Failure {
@@ -21,14 +23,18 @@ impl Failure {
             error: error.into(),
             exit_code,
             hint,
+            changes: Vec::new(),
         }
     }
 }
 
 /// A job's error as a failure, with its exit code and hint.
 fn fail<E: JobError>(e: E) -> Failure {
-    let (code, hint) = (e.exit_code(), e.hint());
-    Failure::new(e, code, hint)
+    let (code, hint, changes) = (e.exit_code(), e.hint(), e.changes());
+    Failure {
+        changes,
+        ..Failure::new(e, code, hint)
+    }
 }
 
 /// `--at` as Unix seconds, between 1950-01-01 and 9999-12-31 (what certificates can encode).
@@ -104,65 +110,94 @@ fn exit_code(result: Result<u8, Failure>, printer: &Printer) -> u8 {
                 }
                 shown = text;
             }
-            printer.error(
+            printer.error_with_changes(
                 &f.error.to_string(),
                 &causes,
                 f.hint.as_deref(),
                 f.exit_code,
+                &f.changes,
             );
             f.exit_code
         }
     }
 }
 
-fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
+/// The AWS clients; `deadline`: no call outlives it.
+fn aws_until(
+    g: &Global,
+    deadline: Option<std::time::Instant>,
+) -> Result<crate::aws::sdk::Sdk, Failure> {
+    let attempt_timeout = match g.aws_timeout {
+        None => None,
+        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => {
+            Some(std::time::Duration::from_secs_f64(s))
+        }
+        Some(s) => {
+            return Err(Failure::new(
+                anyhow::anyhow!("bad --aws-timeout {s}"),
+                2,
+                Some("seconds, more than 0, e.g. 15".into()),
+            ))
+        }
+    };
     let target = crate::aws::AwsTarget {
         profile: g.profile.clone(),
         region: g.region.clone(),
         endpoint_url: g.endpoint_url.clone(),
+        max_attempts: g.max_attempts,
+        attempt_timeout,
+        deadline,
     };
     crate::aws::sdk::Sdk::new(&target).map_err(|e| {
-        let hint = e.hint();
-        Failure::new(e, 3, hint)
+        let (code, hint) = (e.exit_code(), e.hint());
+        Failure::new(e, code, hint)
     })
+}
+
+fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
+    aws_until(g, None)
 }
 
 fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     use jobs::acm;
+    let started = std::time::Instant::now();
+    if let AcmCommand::Request(a) = &command {
+        // --timeout is the deadline of the whole command: every AWS call and every wait.
+        let timeout = crate::policy::rotate::parse_duration(&a.timeout)
+            .filter(|s| *s > 0)
+            .ok_or_else(|| {
+                Failure::new(
+                    anyhow::anyhow!("bad --timeout \"{}\"", a.timeout),
+                    2,
+                    Some("e.g. 30m, 90s".into()),
+                )
+            })?;
+        let timeout = std::time::Duration::from_secs(timeout as u64);
+        let sdk = aws_until(g, Some(started + timeout))?;
+        let req = acm::AcmRequest {
+            host: a.host.clone(),
+            sans: a.san.clone(),
+            key_algorithm: a.key_algorithm.clone(),
+            route53_zone: a.route53_zone.clone(),
+            wait: a.wait,
+            timeout,
+            tags: a.tag.clone(),
+            dry_run: a.dry_run,
+            max_names: a.max_names,
+        };
+        let polling = acm::Polling {
+            first: std::time::Duration::from_secs_f64(a.poll_interval.clamp(0.05, 60.0)),
+            ..acm::Polling::default()
+        };
+        let waiter = acm::RealWaiter(started);
+        let progress = crate::output::Waits::new(printer.quiet);
+        let r = acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
+        printer.report(&r);
+        return Ok(r.exit_code());
+    }
     let sdk = aws(g)?;
     match command {
-        AcmCommand::Request(a) => {
-            let timeout = crate::policy::rotate::parse_duration(&a.timeout)
-                .filter(|s| *s > 0)
-                .ok_or_else(|| {
-                    Failure::new(
-                        anyhow::anyhow!("bad --timeout \"{}\"", a.timeout),
-                        2,
-                        Some("e.g. 30m, 90s".into()),
-                    )
-                })?;
-            let req = acm::AcmRequest {
-                host: a.host,
-                sans: a.san,
-                key_algorithm: a.key_algorithm,
-                route53_zone: a.route53_zone,
-                wait: a.wait,
-                timeout: std::time::Duration::from_secs(timeout as u64),
-                tags: a.tag,
-                dry_run: a.dry_run,
-                max_names: a.max_names,
-            };
-            let polling = acm::Polling {
-                first: std::time::Duration::from_secs_f64(a.poll_interval.clamp(0.05, 60.0)),
-                ..acm::Polling::default()
-            };
-            let waiter = acm::RealWaiter(std::time::Instant::now());
-            let progress = crate::output::Waits::new(printer.quiet);
-            let r =
-                acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
-            printer.report(&r);
-            Ok(r.exit_code())
-        }
+        AcmCommand::Request(_) => Ok(0), // handled above
         AcmCommand::Records { target, format } => {
             let d = acm::resolve(&sdk, &target).map_err(fail)?;
             let r = acm::records_report(&d, &format, at).map_err(fail)?;
@@ -237,7 +272,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 at,
             };
             let progress = crate::output::Waits::new(printer.quiet);
-            let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req, &progress).map_err(fail)?;
+            let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -268,7 +303,11 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 fix_chain: a.fix_chain,
                 at,
             };
-            let report = jobs::check::run(&req).map_err(fail)?;
+            let report = if a.skip_verification {
+                jobs::skipverify::check(&req).map_err(fail)?
+            } else {
+                jobs::check::run(&req).map_err(fail)?
+            };
             printer.report(&report);
             Ok(report.exit_code())
         }

@@ -58,6 +58,13 @@ pub struct Global {
     /// One endpoint for every AWS service, e.g. a local emulator.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Attempts per AWS call (standard retry mode, backoff between attempts); default 3.
+    #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", hide_env_values = true,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+    /// Connect and read timeout of each AWS call attempt, in seconds; default 15.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub aws_timeout: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -466,6 +473,10 @@ pub struct CheckArgs {
     /// Write the corrected chain (leaf, intermediates in order, no root) to OUT.
     #[arg(long, value_name = "OUT")]
     pub fix_chain: Option<PathBuf>,
+    /// Judge as API Gateway does for an integration with tlsConfig.insecureSkipVerification:
+    /// no CA list, but expiry, the hostname and a root with CA:TRUE and keyCertSign still count.
+    #[arg(long, conflicts_with_all = ["trust_store", "fix_chain"])]
+    pub skip_verification: bool,
 }
 
 #[derive(Debug, Subcommand)]

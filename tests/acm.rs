@@ -60,7 +60,7 @@ fn aws(endpoint: &str, args: &[&str]) -> (i32, serde_json::Value, String) {
 
 #[test]
 fn request_validate_wait_attach_against_the_emulator() {
-    let moto = start_moto("2");
+    let moto = start_moto("8");
     let e = moto.endpoint.as_str();
     let topo = fixture(e, &["build"]);
     let zone = topo["zone_id"].as_str().unwrap();
@@ -102,7 +102,7 @@ fn request_validate_wait_attach_against_the_emulator() {
     assert_eq!(doc["action"], "reused");
     assert_eq!(doc["arn"], arn.as_str());
 
-    // Wait until issued (the emulator issues after 2 s).
+    // Wait until issued (the emulator issues after 8 s: long enough that the wait starts while it is still pending, also on a loaded machine).
     let (code, doc, err) = aws(
         e,
         &[

@@ -196,7 +196,8 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
     assert!(err.contains("hop alb failed"), "{err}");
 
     for (brk, want_hop, want_code) in [
-        ("alias-to-alb", "nlb", "nlb-not-network"),
+        // With --rest-api-id the VPC link defines the path; an alias elsewhere disagrees.
+        ("alias-to-alb", "route53", "dns-alias-wrong-target"),
         ("listener-tls", "nlb", "nlb-listener-not-tcp"),
         ("tg-ip", "nlb", "nlb-target-group-not-alb"),
         ("cert-other-name", "alb", "alb-cert-name-mismatch"),
@@ -261,4 +262,44 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
         hop_codes(&doc, "apigateway"),
         vec!["apigw-skip-verification".to_string()]
     );
+}
+
+/// The emulator implements VPC links v2 (create/get, AVAILABLE at once): read through
+/// aws-sdk-apigatewayv2 GetVpcLink. (It returns neither connectionId nor integrationTarget from
+/// GetIntegration: the v2 path itself is covered by the in-memory fakes in jobs::doctor.)
+#[test]
+fn a_vpc_link_v2_is_read_from_apigatewayv2() {
+    use certctl::aws::Topology;
+    let moto = start_moto("600");
+    let out = Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            &format!(
+                "import boto3; c = boto3.client('apigatewayv2', endpoint_url='{}', region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test'); print(c.create_vpc_link(Name='v2', SubnetIds=['subnet-1'])['VpcLinkId'])",
+                moto.endpoint
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    let sdk = certctl::aws::sdk::Sdk::new(&certctl::aws::AwsTarget {
+        region: Some("eu-west-1".into()),
+        endpoint_url: Some(moto.endpoint.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let link = sdk.vpc_link_v2(&id).unwrap().expect("the v2 link");
+    assert_eq!(
+        (link.version, link.status.as_str(), link.name.as_str()),
+        (2, "AVAILABLE", "v2")
+    );
+    assert!(link.target_arns.is_empty(), "a v2 link holds no target");
+    assert_eq!(sdk.vpc_link_v2("nope").unwrap(), None);
 }

@@ -35,6 +35,15 @@ pub struct FakeAws {
     pub record_sets: Vec<(String, RecordSet)>,
     pub links: Vec<VpcLink>,
     pub integrations: Vec<Integration>,
+    /// Errors the next DescribeCertificate calls return, first to last.
+    pub describe_errors: RefCell<Vec<AwsError>>,
+    /// Describes that succeed before `describe_errors` apply (counted since the last request).
+    pub errors_after: RefCell<usize>,
+    /// UPSERTs into this zone fail.
+    pub upsert_fails_in: Option<String>,
+    /// DescribeListenerCertificates fails once a certificate was added or made default.
+    pub verify_read_fails: bool,
+    pub listener_writes: RefCell<usize>,
     /// (stage, variables); a stage not listed is not found.
     pub stages: Vec<(String, std::collections::BTreeMap<String, String>)>,
 }
@@ -79,6 +88,12 @@ impl Acm for FakeAws {
 
     fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError> {
         self.check("acm:DescribeCertificate")?;
+        if !self.describe_errors.borrow().is_empty()
+            && *self.describes.borrow() >= *self.errors_after.borrow()
+        {
+            *self.describes.borrow_mut() += 1;
+            return Err(self.describe_errors.borrow_mut().remove(0));
+        }
         let n = {
             let mut d = self.describes.borrow_mut();
             *d += 1;
@@ -155,6 +170,7 @@ impl Acm for FakeAws {
 
     fn get_certificate(&self, _arn: &str) -> Result<(String, Option<String>), AwsError> {
         self.pem.clone().ok_or(AwsError::Rejected {
+            action: "acm:GetCertificate".into(),
             code: "Unsupported".into(),
             message: "the fake has no PEM".into(),
         })
@@ -170,6 +186,14 @@ impl Dns for FakeAws {
         Ok(self.zones.clone())
     }
     fn upsert(&self, zone_id: &str, records: &[DnsRecord]) -> Result<String, AwsError> {
+        if self.upsert_fails_in.as_deref() == Some(zone_id) {
+            return Err(AwsError::ServerError {
+                action: "route53:ChangeResourceRecordSets".into(),
+                status: 503,
+                code: "ServiceUnavailable".into(),
+                message: String::new(),
+            });
+        }
         self.upserts
             .borrow_mut()
             .push((zone_id.into(), records.to_vec()));
@@ -193,6 +217,11 @@ impl Elb for FakeAws {
             })
     }
     fn listener_certificates(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError> {
+        if self.verify_read_fails && *self.listener_writes.borrow() > 0 {
+            return Err(AwsError::Timeout {
+                action: "elasticloadbalancing:DescribeListenerCertificates".into(),
+            });
+        }
         Ok(self
             .listeners
             .borrow()
@@ -202,6 +231,7 @@ impl Elb for FakeAws {
             .unwrap_or_default())
     }
     fn add_listener_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
+        *self.listener_writes.borrow_mut() += 1;
         if let Some((_, c)) = self
             .listeners
             .borrow_mut()
@@ -264,7 +294,19 @@ impl Topology for FakeAws {
             .collect())
     }
     fn vpc_links(&self) -> Result<Vec<VpcLink>, AwsError> {
-        Ok(self.links.clone())
+        Ok(self
+            .links
+            .iter()
+            .filter(|l| l.version == 1)
+            .cloned()
+            .collect())
+    }
+    fn vpc_link_v2(&self, id: &str) -> Result<Option<VpcLink>, AwsError> {
+        Ok(self
+            .links
+            .iter()
+            .find(|l| l.version == 2 && l.id == id)
+            .cloned())
     }
     fn integrations(&self, _rest_api_id: &str) -> Result<Vec<Integration>, AwsError> {
         Ok(self.integrations.clone())

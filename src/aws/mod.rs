@@ -6,31 +6,229 @@ pub mod sdk;
 #[cfg(test)]
 pub mod fake;
 
-/// Why an AWS call failed.
+/// Why an AWS call failed. Every message is one line naming the service and operation
+/// (`acm:DescribeCertificate`), never an SDK debug dump.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AwsError {
     #[error("no AWS credentials: {0}")]
     NoCredentials(String),
+    /// Credentials were found but AWS refused them (expired or unknown token, bad signature).
+    #[error("{action}: AWS refused the credentials ({code}): {message}")]
+    BadCredentials {
+        action: String,
+        code: String,
+        message: String,
+    },
+    #[error("no AWS region: pass --region, set AWS_REGION, or set region in the profile")]
+    NoRegion,
+    #[error("bad --endpoint-url \"{0}\": expected http://HOST[:PORT] or https://HOST[:PORT]")]
+    BadEndpoint(String),
     #[error("access denied to {action}: {message}")]
     AccessDenied { action: String, message: String },
     #[error("{what} not found: {message}")]
     NotFound { what: String, message: String },
-    #[error("AWS refused the request ({code}): {message}")]
-    Rejected { code: String, message: String },
-    #[error("cannot reach AWS: {0}")]
-    Transport(String),
+    /// AWS throttled the call, also after the SDK's retries.
+    #[error("{action}: throttled by AWS ({code}){}", msg_suffix(message))]
+    Throttled {
+        action: String,
+        code: String,
+        message: String,
+    },
+    /// A 5xx answer, also after the SDK's retries.
+    #[error(
+        "{action}: AWS failed to answer (HTTP {status}, {code}){}",
+        msg_suffix(message)
+    )]
+    ServerError {
+        action: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("{action}: AWS refused the request ({code}){}", msg_suffix(message))]
+    Rejected {
+        action: String,
+        code: String,
+        message: String,
+    },
+    /// No answer within the per-attempt or operation timeout.
+    #[error("{action}: no answer from AWS within the timeout")]
+    Timeout { action: String },
+    /// The command's --timeout ran out before the call could complete.
+    #[error("{action}: the command's deadline passed before AWS answered")]
+    Deadline { action: String },
+    #[error("{action}: cannot reach AWS: {cause}")]
+    Transport { action: String, cause: String },
+}
+
+/// The IAM action that allows an operation: API Gateway's reads (v1 and v2) are all
+/// `apigateway:GET`.
+fn iam_action(operation: &str) -> &str {
+    if operation.starts_with("apigateway") {
+        "apigateway:GET"
+    } else {
+        operation
+    }
+}
+
+fn msg_suffix(m: &str) -> String {
+    if m.is_empty() {
+        String::new()
+    } else {
+        format!(": {m}")
+    }
 }
 
 impl AwsError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             AwsError::NoCredentials(_) => "configure credentials (AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or an instance role); README lists the IAM policy".into(),
-            AwsError::AccessDenied { action, .. } => format!("allow {action} in the IAM policy (README: minimal IAM policy)"),
-            AwsError::Transport(_) => "check --region, --endpoint-url and the network".into(),
+            AwsError::BadCredentials { code, .. } if code.contains("Expired") => "the session token has expired: renew it (`aws sso login`, a new STS session) and run again".into(),
+            AwsError::BadCredentials { .. } => "the access key or token is not valid for this account/partition, or the clock is off: check AWS_ACCESS_KEY_ID / the profile and the system time".into(),
+            AwsError::NoRegion => "e.g. --region eu-west-1 (the region of the load balancers)".into(),
+            AwsError::BadEndpoint(_) => "e.g. --endpoint-url http://127.0.0.1:5000".into(),
+            AwsError::AccessDenied { action, .. } => format!("allow {} in the IAM policy (README: minimal IAM policy)", iam_action(action)),
+            AwsError::Throttled { .. } | AwsError::ServerError { .. } => "transient on AWS's side: run the command again (it is idempotent); --max-attempts / AWS_MAX_ATTEMPTS raises the retries".into(),
+            AwsError::Timeout { .. } => "check the network path to AWS (proxy, VPC endpoint); --aws-timeout raises the per-attempt timeout".into(),
+            AwsError::Deadline { .. } => "raise --timeout, or run again: every command is idempotent".into(),
+            AwsError::Transport { .. } => "check --region, --endpoint-url and the network".into(),
             _ => return None,
         })
     }
+
+    /// Worth polling again: throttling, 5xx, timeouts and dropped connections.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            AwsError::Throttled { .. }
+                | AwsError::ServerError { .. }
+                | AwsError::Timeout { .. }
+                | AwsError::Transport { .. }
+        )
+    }
+
+    /// 2 for what the user must fix in the invocation, 3 for everything AWS or the network did.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AwsError::NoRegion | AwsError::BadEndpoint(_) => 2,
+            _ => 3,
+        }
+    }
 }
+
+/// An AWS enumeration as certctl's own type: the known values as variants, anything newer
+/// kept as `Other` (AWS adds values). Compares with and prints as AWS's string, so reports and
+/// JSON keep AWS's spelling.
+macro_rules! aws_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vm])* $var,)*
+            /// A value this version of certctl does not know.
+            Other(String),
+        }
+        impl $name {
+            /// AWS's string as the enum.
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($s => $name::$var,)*
+                    other => $name::Other(other.to_string()),
+                }
+            }
+            /// AWS's string.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$var => $s,)*
+                    $name::Other(s) => s,
+                }
+            }
+        }
+        impl Default for $name {
+            fn default() -> Self {
+                $name::Other(String::new())
+            }
+        }
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::parse(s)
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
+aws_enum!(
+    /// An ACM certificate's status.
+    CertStatus {
+        Issued = "ISSUED",
+        PendingValidation = "PENDING_VALIDATION",
+        Failed = "FAILED",
+        ValidationTimedOut = "VALIDATION_TIMED_OUT",
+        Inactive = "INACTIVE",
+        Expired = "EXPIRED",
+        Revoked = "REVOKED",
+    }
+);
+
+aws_enum!(
+    /// A load balancer's type (read it, never infer it from the ARN).
+    LbKind {
+        Application = "application",
+        Network = "network",
+        Gateway = "gateway",
+    }
+);
+
+aws_enum!(
+    /// A listener's or target group's protocol.
+    Protocol {
+        Http = "HTTP",
+        Https = "HTTPS",
+        Tcp = "TCP",
+        Tls = "TLS",
+        Udp = "UDP",
+        TcpUdp = "TCP_UDP",
+        Geneve = "GENEVE",
+    }
+);
+
+aws_enum!(
+    /// A target's health state.
+    HealthState {
+        Healthy = "healthy",
+        Unhealthy = "unhealthy",
+        Initial = "initial",
+        Unused = "unused",
+        Draining = "draining",
+        Unavailable = "unavailable",
+    }
+);
+
+aws_enum!(
+    /// A VPC link's status (v1 `status`, v2 `vpcLinkStatus`).
+    LinkStatus {
+        Available = "AVAILABLE",
+        Pending = "PENDING",
+        Deleting = "DELETING",
+        Failed = "FAILED",
+        Inactive = "INACTIVE",
+    }
+);
 
 /// Where to reach AWS.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +236,12 @@ pub struct AwsTarget {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// Attempts per call (standard retry mode); None: the SDK's (AWS_MAX_ATTEMPTS, else 3).
+    pub max_attempts: Option<u32>,
+    /// Connect and per-attempt read timeout of every call.
+    pub attempt_timeout: Option<std::time::Duration>,
+    /// No call outlives this instant (the command's --timeout).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// A DNS record ACM asks for.
@@ -64,7 +268,7 @@ pub struct CertListItem {
     pub arn: String,
     pub domain: String,
     pub names: Vec<String>,
-    pub status: String,
+    pub status: CertStatus,
     pub key_algorithm: Option<String>,
     pub not_after: Option<i64>,
     pub in_use: bool,
@@ -76,7 +280,7 @@ pub struct CertDetail {
     pub arn: String,
     pub domain: String,
     pub names: Vec<String>,
-    pub status: String,
+    pub status: CertStatus,
     pub key_algorithm: Option<String>,
     pub not_after: Option<i64>,
     pub in_use_by: Vec<String>,
@@ -84,6 +288,8 @@ pub struct CertDetail {
     pub renewal_status: Option<String>,
     pub failure_reason: Option<String>,
     pub validations: Vec<Validation>,
+    /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
+    pub kind: Option<String>,
 }
 
 /// What ListCertificates is asked for.
@@ -127,7 +333,7 @@ pub struct HostedZone {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     pub arn: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub load_balancer_arn: String,
     pub default_certificates: Vec<String>,
@@ -169,8 +375,7 @@ pub struct LoadBalancer {
     pub name: String,
     pub dns_name: String,
     pub zone_id: String,
-    /// `application` or `network`.
-    pub kind: String,
+    pub kind: LbKind,
     pub vpc_id: String,
 }
 
@@ -178,7 +383,7 @@ pub struct LoadBalancer {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ListenerInfo {
     pub arn: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub target_groups: Vec<String>,
     pub default_certificates: Vec<String>,
@@ -191,7 +396,7 @@ pub struct TargetGroup {
     pub name: String,
     /// `instance`, `ip`, `lambda` or `alb`.
     pub target_type: String,
-    pub protocol: String,
+    pub protocol: Protocol,
     pub port: Option<i32>,
     pub vpc_id: String,
 }
@@ -201,7 +406,7 @@ pub struct TargetGroup {
 pub struct TargetHealth {
     pub id: String,
     pub port: Option<i32>,
-    pub state: String,
+    pub state: HealthState,
     pub reason: Option<String>,
 }
 
@@ -215,13 +420,16 @@ pub struct RecordSet {
     pub alias_zone_id: Option<String>,
 }
 
-/// An API Gateway VPC link (REST, v1).
+/// An API Gateway VPC link: v1 (`apigateway`, `targetArns` holds one NLB) or v2
+/// (`apigatewayv2`, no target: the integration's `integrationTarget` names the load balancer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VpcLink {
     pub id: String,
     pub name: String,
-    pub status: String,
+    pub status: LinkStatus,
     pub target_arns: Vec<String>,
+    /// 1 or 2.
+    pub version: u8,
 }
 
 /// A REST API method's integration.
@@ -233,6 +441,8 @@ pub struct Integration {
     pub uri: Option<String>,
     pub connection_type: Option<String>,
     pub connection_id: Option<String>,
+    /// The load balancer a VPC link v2 integration targets (ALB or NLB ARN).
+    pub integration_target: Option<String>,
     pub insecure_skip_verification: bool,
 }
 
@@ -244,6 +454,8 @@ pub trait Topology {
     fn target_health(&self, tg_arn: &str) -> Result<Vec<TargetHealth>, AwsError>;
     fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>, AwsError>;
     fn vpc_links(&self) -> Result<Vec<VpcLink>, AwsError>;
+    /// A VPC link v2 by id (`apigatewayv2` GetVpcLink); None when there is none.
+    fn vpc_link_v2(&self, id: &str) -> Result<Option<VpcLink>, AwsError>;
     fn integrations(&self, rest_api_id: &str) -> Result<Vec<Integration>, AwsError>;
     /// A stage's variables (`${stageVariables.NAME}` in integration URIs and connection ids).
     fn stage_variables(
@@ -251,6 +463,39 @@ pub trait Topology {
         rest_api_id: &str,
         stage: &str,
     ) -> Result<std::collections::BTreeMap<String, String>, AwsError>;
+}
+
+/// The AWS clients a job uses, as one value (the SDK implements every trait; tests pass a fake).
+#[derive(Clone, Copy)]
+pub struct Aws<'a> {
+    pub acm: &'a dyn Acm,
+    pub dns: &'a dyn Dns,
+    pub elb: &'a dyn Elb,
+    pub topo: &'a dyn Topology,
+}
+
+impl<'a> Aws<'a> {
+    /// Every client from one value that implements them all.
+    pub fn of<T: Acm + Dns + Elb + Topology>(t: &'a T) -> Aws<'a> {
+        Aws {
+            acm: t,
+            dns: t,
+            elb: t,
+            topo: t,
+        }
+    }
+}
+
+/// Every certificate of a listener, once: its default certificates first, then the
+/// DescribeListenerCertificates list (arn, is_default).
+pub fn listener_certificate_arns(defaults: &[String], listed: &[(String, bool)]) -> Vec<String> {
+    let mut out: Vec<String> = defaults.to_vec();
+    for (c, _) in listed {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
 }
 
 /// The region part of an ARN (`arn:aws:acm:REGION:…`).
@@ -262,6 +507,24 @@ pub fn arn_region(arn: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn aws_strings_become_enums_and_print_as_aws_spells_them() {
+        use super::{CertStatus, HealthState, LbKind, Protocol};
+        assert_eq!(CertStatus::parse("ISSUED"), CertStatus::Issued);
+        assert_eq!(LbKind::parse("network"), LbKind::Network);
+        assert_eq!(Protocol::parse("TCP"), Protocol::Tcp);
+        assert_eq!(HealthState::parse("healthy"), HealthState::Healthy);
+        // A value AWS adds later is kept, not lost or mistaken for a known one.
+        let new = CertStatus::parse("PENDING_AUTO_RENEWAL");
+        assert_eq!(new, CertStatus::Other("PENDING_AUTO_RENEWAL".into()));
+        assert_eq!(new.to_string(), "PENDING_AUTO_RENEWAL");
+        assert!(LbKind::Network == "network" && LbKind::Application != "network");
+        assert_eq!(
+            serde_json::to_string(&Protocol::Https).unwrap(),
+            "\"HTTPS\""
+        );
+    }
+
     #[test]
     fn arn_regions() {
         assert_eq!(

@@ -1,8 +1,11 @@
 //! The official AWS SDK behind certctl's AWS traits (ACM, Route 53, ELBv2, API Gateway); the only file that imports `aws_sdk_*`.
 //! One HTTP/TLS stack (hyper 1 + rustls with ring), given to aws-config explicitly.
 
+use std::time::{Duration, Instant};
+
 use aws_config::BehaviorVersion;
-use aws_sdk_acm::error::ProvideErrorMetadata;
+use aws_sdk_acm::config::http::HttpResponse;
+use aws_sdk_acm::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 
 use super::{
@@ -10,28 +13,65 @@ use super::{
     Listener, RequestSpec, Validation,
 };
 
-/// Clients for ACM, Route 53 and ELBv2 sharing one config, driven by a private runtime so the
-/// jobs stay synchronous.
+/// Clients for ACM, Route 53, ELBv2 and API Gateway (v1 and v2) sharing one config, driven by
+/// a private runtime so the jobs stay synchronous.
 pub struct Sdk {
     rt: tokio::runtime::Runtime,
     acm: aws_sdk_acm::Client,
     route53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
     apigw: aws_sdk_apigateway::Client,
+    apigw2: aws_sdk_apigatewayv2::Client,
     region: String,
+    deadline: Option<Instant>,
+}
+
+/// The per-attempt timeout when none is given: connect and read, each.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Attempts per call when neither --max-attempts nor AWS_MAX_ATTEMPTS says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// `http(s)://host[:port][/…]`, nothing else.
+fn endpoint_ok(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.and_then(|r| r.split('/').next())
+        .is_some_and(|host| !host.is_empty() && !host.contains(char::is_whitespace))
 }
 
 impl Sdk {
     pub fn new(target: &AwsTarget) -> Result<Sdk, AwsError> {
+        if let Some(e) = &target.endpoint_url {
+            if !endpoint_ok(e) {
+                return Err(AwsError::BadEndpoint(e.clone()));
+            }
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .enable_io()
             .build()
-            .map_err(|e| AwsError::Transport(format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| AwsError::Transport {
+                action: "runtime".into(),
+                cause: format!("cannot start the runtime: {e}"),
+            })?;
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        let attempt = target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
+        let attempts = target.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(attempt)
+            .read_timeout(attempt)
+            .operation_attempt_timeout(attempt)
+            // Every attempt plus the backoff between them (at most 20 s each in standard mode).
+            .operation_timeout(attempt * attempts + Duration::from_secs(20) * (attempts - 1))
+            .build();
+        let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(attempts);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(timeouts)
+            .retry_config(retry);
         if let Some(p) = &target.profile {
             loader = loader.profile_name(p);
         }
@@ -42,61 +82,203 @@ impl Sdk {
             loader = loader.endpoint_url(e);
         }
         let conf = rt.block_on(loader.load());
-        let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
-            AwsError::NoCredentials("no region: pass --region or set AWS_REGION".into())
-        })?;
+        let region = conf
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsError::NoRegion)?;
         Ok(Sdk {
             acm: aws_sdk_acm::Client::new(&conf),
             route53: aws_sdk_route53::Client::new(&conf),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             apigw: aws_sdk_apigateway::Client::new(&conf),
+            apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
             region,
             rt,
+            deadline: target.deadline,
         })
+    }
+
+    /// Runs one SDK call to completion, never past the command's deadline.
+    fn send<T, E, F>(&self, action: &str, fut: F) -> Result<T, AwsError>
+    where
+        F: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let out = match self.deadline {
+            None => self.rt.block_on(fut),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(AwsError::Deadline {
+                        action: action.into(),
+                    });
+                }
+                match self
+                    .rt
+                    .block_on(async { tokio::time::timeout(left, fut).await })
+                {
+                    Ok(r) => r,
+                    Err(_) => {
+                        return Err(AwsError::Deadline {
+                            action: action.into(),
+                        })
+                    }
+                }
+            }
+        };
+        out.map_err(|e| map(action, e))
     }
 }
 
-/// Maps an SDK error to certctl's, naming the action for AccessDenied.
-fn map<E, R>(action: &str, e: aws_sdk_acm::error::SdkError<E, R>) -> AwsError
+/// Error codes that mean "these credentials are not valid", not "there are none".
+const BAD_CREDENTIALS: &[&str] = &[
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "InvalidAccessKeyId",
+];
+
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "PriorRequestNotComplete",
+    "SlowDown",
+    "BandwidthLimitExceeded",
+    "ProvisionedThroughputExceededException",
+];
+
+/// The Display texts of an error and its sources on one line (no Debug), bounded.
+fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let t = err
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !t.is_empty() && !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = err.source();
+    }
+    let mut s = parts.join(": ");
+    if s.len() > 300 {
+        let mut cut = 297;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
+}
+
+fn clean(m: &str) -> String {
+    let m = m.split_whitespace().collect::<Vec<_>>().join(" ");
+    if m.len() > 300 || m.starts_with('<') {
+        // An HTML page or an essay is not a message.
+        String::new()
+    } else {
+        m
+    }
+}
+
+/// Maps an SDK error to certctl's, naming the service and operation.
+fn map<E>(action: &str, e: SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    use aws_sdk_acm::error::SdkError;
-    let detail = aws_sdk_acm::error::DisplayErrorContext(&e).to_string();
+    let action = action.to_string();
     match &e {
         SdkError::ServiceError(se) => {
             let err = se.err();
-            let code = err.code().unwrap_or("Unknown").to_string();
-            let message = err.message().unwrap_or("").to_string();
-            if [
-                "ExpiredToken",
-                "InvalidClientTokenId",
-                "UnrecognizedClient",
-                "SignatureDoesNotMatch",
-                "InvalidSignature",
-                "MissingAuthenticationToken",
-            ]
-            .iter()
-            .any(|c| code.contains(c))
-            {
-                AwsError::NoCredentials(format!("{code}: {message}"))
-            } else if code.contains("AccessDenied") || code.contains("UnauthorizedOperation") {
-                AwsError::AccessDenied {
-                    action: action.to_string(),
+            let status = se.raw().status().as_u16();
+            let message = clean(err.message().unwrap_or(""));
+            let code = err.code().map(str::to_string);
+            match code.as_deref() {
+                Some(c) if BAD_CREDENTIALS.contains(&c) => AwsError::BadCredentials {
+                    action,
+                    code: c.to_string(),
                     message,
+                },
+                Some(c) if c.contains("AccessDenied") || c.contains("UnauthorizedOperation") => {
+                    AwsError::AccessDenied { action, message }
                 }
-            } else if code.contains("NotFound") || code == "NoSuchHostedZone" {
-                AwsError::NotFound {
-                    what: action.to_string(),
-                    message: if message.is_empty() { code } else { message },
-                }
-            } else {
-                AwsError::Rejected { code, message }
+                Some(c) if THROTTLING.contains(&c) => AwsError::Throttled {
+                    action,
+                    code: c.to_string(),
+                    message,
+                },
+                Some(c) if c.contains("NotFound") || c == "NoSuchHostedZone" => AwsError::NotFound {
+                    what: action,
+                    message: if message.is_empty() { c.to_string() } else { message },
+                },
+                _ if status == 429 => AwsError::Throttled {
+                    action,
+                    code: code.unwrap_or_else(|| "HTTP 429".into()),
+                    message,
+                },
+                _ if status >= 500 => AwsError::ServerError {
+                    action,
+                    status,
+                    code: code.unwrap_or_else(|| "no AWS error code".into()),
+                    message,
+                },
+                Some(c) => AwsError::Rejected {
+                    action,
+                    code: c.to_string(),
+                    message,
+                },
+                None => AwsError::Rejected {
+                    action,
+                    code: format!("HTTP {status}"),
+                    message: "the answer is not an AWS error document (a proxy or a wrong --endpoint-url?)".into(),
+                },
             }
         }
-        _ if detail.contains("credentials") => AwsError::NoCredentials(detail),
-        _ => AwsError::Transport(detail),
+        SdkError::TimeoutError(_) => AwsError::Timeout { action },
+        SdkError::DispatchFailure(d) if d.is_timeout() => AwsError::Timeout { action },
+        SdkError::ResponseError(r) => {
+            let status = r.raw().status().as_u16();
+            if status >= 500 {
+                AwsError::ServerError {
+                    action,
+                    status,
+                    code: "no AWS error code".into(),
+                    message: String::new(),
+                }
+            } else if !(200..300).contains(&status) {
+                AwsError::Rejected {
+                    action,
+                    code: format!("HTTP {status}"),
+                    message: "the answer is not an AWS error document (a proxy or a wrong --endpoint-url?)".into(),
+                }
+            } else {
+                AwsError::Transport {
+                    action,
+                    cause: format!("the answer could not be read ({})", one_line(&e)),
+                }
+            }
+        }
+        _ => {
+            let cause = one_line(&e);
+            if cause.contains("credentials") || cause.contains("credential provider") {
+                AwsError::NoCredentials(format!("{action}: {cause}"))
+            } else {
+                AwsError::Transport { action, cause }
+            }
+        }
     }
 }
 
@@ -124,10 +306,10 @@ impl Acm for Sdk {
                         .collect(),
                 ));
             }
-            let resp = self
-                .rt
-                .block_on(req.set_next_token(token.clone()).send())
-                .map_err(|e| map("acm:ListCertificates", e))?;
+            let resp = self.send(
+                "acm:ListCertificates",
+                req.set_next_token(token.clone()).send(),
+            )?;
             for c in resp.certificate_summary_list() {
                 out.push(CertListItem {
                     arn: c.certificate_arn().unwrap_or_default().to_string(),
@@ -135,7 +317,7 @@ impl Acm for Sdk {
                     names: c.subject_alternative_name_summaries().to_vec(),
                     status: c
                         .status()
-                        .map(|s| s.as_str().to_string())
+                        .map(|s| super::CertStatus::parse(s.as_str()))
                         .unwrap_or_default(),
                     key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
                     not_after: ts(c.not_after()),
@@ -150,10 +332,10 @@ impl Acm for Sdk {
     }
 
     fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError> {
-        let resp = self
-            .rt
-            .block_on(self.acm.describe_certificate().certificate_arn(arn).send())
-            .map_err(|e| map("acm:DescribeCertificate", e))?;
+        let resp = self.send(
+            "acm:DescribeCertificate",
+            self.acm.describe_certificate().certificate_arn(arn).send(),
+        )?;
         let Some(c) = resp.certificate() else {
             return Err(AwsError::NotFound {
                 what: "certificate".into(),
@@ -166,7 +348,7 @@ impl Acm for Sdk {
             names: c.subject_alternative_names().to_vec(),
             status: c
                 .status()
-                .map(|s| s.as_str().to_string())
+                .map(|s| super::CertStatus::parse(s.as_str()))
                 .unwrap_or_default(),
             key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
             not_after: ts(c.not_after()),
@@ -176,6 +358,7 @@ impl Acm for Sdk {
                 .renewal_summary()
                 .map(|r| r.renewal_status().as_str().to_string()),
             failure_reason: c.failure_reason().map(|f| f.as_str().to_string()),
+            kind: c.r#type().map(|t| t.as_str().to_string()),
             validations: c
                 .domain_validation_options()
                 .iter()
@@ -210,28 +393,27 @@ impl Acm for Sdk {
                 .value(v)
                 .build()
                 .map_err(|e| AwsError::Rejected {
+                    action: "acm:RequestCertificate".into(),
                     code: "BadTag".into(),
                     message: e.to_string(),
                 })?;
             req = req.tags(tag);
         }
-        let resp = self
-            .rt
-            .block_on(req.send())
-            .map_err(|e| map("acm:RequestCertificate", e))?;
+        let resp = self.send("acm:RequestCertificate", req.send())?;
         resp.certificate_arn()
             .map(str::to_string)
             .ok_or_else(|| AwsError::Rejected {
+                action: "acm:RequestCertificate".into(),
                 code: "NoArn".into(),
                 message: "RequestCertificate returned no ARN".into(),
             })
     }
 
     fn get_certificate(&self, arn: &str) -> Result<(String, Option<String>), AwsError> {
-        let resp = self
-            .rt
-            .block_on(self.acm.get_certificate().certificate_arn(arn).send())
-            .map_err(|e| map("acm:GetCertificate", e))?;
+        let resp = self.send(
+            "acm:GetCertificate",
+            self.acm.get_certificate().certificate_arn(arn).send(),
+        )?;
         Ok((
             resp.certificate().unwrap_or_default().to_string(),
             resp.certificate_chain().map(str::to_string),
@@ -248,15 +430,13 @@ impl Dns for Sdk {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let resp = self
-                .rt
-                .block_on(
-                    self.route53
-                        .list_hosted_zones()
-                        .set_marker(marker.clone())
-                        .send(),
-                )
-                .map_err(|e| map("route53:ListHostedZones", e))?;
+            let resp = self.send(
+                "route53:ListHostedZones",
+                self.route53
+                    .list_hosted_zones()
+                    .set_marker(marker.clone())
+                    .send(),
+            )?;
             for z in resp.hosted_zones() {
                 out.push(HostedZone {
                     id: z.id().trim_start_matches("/hostedzone/").to_string(),
@@ -276,6 +456,7 @@ impl Dns for Sdk {
             Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
         };
         let bad = |e: aws_sdk_route53::error::BuildError| AwsError::Rejected {
+            action: "route53:ChangeResourceRecordSets".into(),
             code: "BadChange".into(),
             message: e.to_string(),
         };
@@ -306,16 +487,14 @@ impl Dns for Sdk {
             .set_changes(Some(changes))
             .build()
             .map_err(bad)?;
-        let resp = self
-            .rt
-            .block_on(
-                self.route53
-                    .change_resource_record_sets()
-                    .hosted_zone_id(zone_id)
-                    .change_batch(batch)
-                    .send(),
-            )
-            .map_err(|e| map("route53:ChangeResourceRecordSets", e))?;
+        let resp = self.send(
+            "route53:ChangeResourceRecordSets",
+            self.route53
+                .change_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .change_batch(batch)
+                .send(),
+        )?;
         Ok(resp
             .change_info()
             .map(|c| c.id().to_string())
@@ -323,15 +502,13 @@ impl Dns for Sdk {
     }
 
     fn list_records(&self, zone_id: &str) -> Result<Vec<DnsRecord>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.route53
-                    .list_resource_record_sets()
-                    .hosted_zone_id(zone_id)
-                    .send(),
-            )
-            .map_err(|e| map("route53:ListResourceRecordSets", e))?;
+        let resp = self.send(
+            "route53:ListResourceRecordSets",
+            self.route53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .send(),
+        )?;
         let mut out = Vec::new();
         for s in resp.resource_record_sets() {
             for v in s.resource_records() {
@@ -348,10 +525,10 @@ impl Dns for Sdk {
 
 impl Elb for Sdk {
     fn describe_listener(&self, arn: &str) -> Result<Listener, AwsError> {
-        let resp = self
-            .rt
-            .block_on(self.elb.describe_listeners().listener_arns(arn).send())
-            .map_err(|e| map("elasticloadbalancing:DescribeListeners", e))?;
+        let resp = self.send(
+            "elasticloadbalancing:DescribeListeners",
+            self.elb.describe_listeners().listener_arns(arn).send(),
+        )?;
         let l = resp.listeners().first().ok_or_else(|| AwsError::NotFound {
             what: "listener".into(),
             message: arn.to_string(),
@@ -360,7 +537,7 @@ impl Elb for Sdk {
             arn: l.listener_arn().unwrap_or(arn).to_string(),
             protocol: l
                 .protocol()
-                .map(|p| p.as_str().to_string())
+                .map(|p| super::Protocol::parse(p.as_str()))
                 .unwrap_or_default(),
             port: l.port(),
             load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
@@ -373,15 +550,13 @@ impl Elb for Sdk {
     }
 
     fn listener_certificates(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.elb
-                    .describe_listener_certificates()
-                    .listener_arn(arn)
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:DescribeListenerCertificates", e))?;
+        let resp = self.send(
+            "elasticloadbalancing:DescribeListenerCertificates",
+            self.elb
+                .describe_listener_certificates()
+                .listener_arn(arn)
+                .send(),
+        )?;
         Ok(resp
             .certificates()
             .iter()
@@ -394,29 +569,27 @@ impl Elb for Sdk {
 
     fn add_listener_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
         use aws_sdk_elasticloadbalancingv2::types::Certificate;
-        self.rt
-            .block_on(
-                self.elb
-                    .add_listener_certificates()
-                    .listener_arn(listener)
-                    .certificates(Certificate::builder().certificate_arn(cert).build())
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:AddListenerCertificates", e))?;
+        self.send(
+            "elasticloadbalancing:AddListenerCertificates",
+            self.elb
+                .add_listener_certificates()
+                .listener_arn(listener)
+                .certificates(Certificate::builder().certificate_arn(cert).build())
+                .send(),
+        )?;
         Ok(())
     }
 
     fn set_default_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
         use aws_sdk_elasticloadbalancingv2::types::Certificate;
-        self.rt
-            .block_on(
-                self.elb
-                    .modify_listener()
-                    .listener_arn(listener)
-                    .certificates(Certificate::builder().certificate_arn(cert).build())
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:ModifyListener", e))?;
+        self.send(
+            "elasticloadbalancing:ModifyListener",
+            self.elb
+                .modify_listener()
+                .listener_arn(listener)
+                .certificates(Certificate::builder().certificate_arn(cert).build())
+                .send(),
+        )?;
         Ok(())
     }
 }
@@ -426,15 +599,13 @@ impl super::Topology for Sdk {
         let mut out = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            let resp = self
-                .rt
-                .block_on(
-                    self.elb
-                        .describe_load_balancers()
-                        .set_marker(marker.clone())
-                        .send(),
-                )
-                .map_err(|e| map("elasticloadbalancing:DescribeLoadBalancers", e))?;
+            let resp = self.send(
+                "elasticloadbalancing:DescribeLoadBalancers",
+                self.elb
+                    .describe_load_balancers()
+                    .set_marker(marker.clone())
+                    .send(),
+            )?;
             for lb in resp.load_balancers() {
                 out.push(super::LoadBalancer {
                     arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
@@ -446,7 +617,7 @@ impl super::Topology for Sdk {
                         .to_string(),
                     kind: lb
                         .r#type()
-                        .map(|t| t.as_str().to_string())
+                        .map(|t| super::LbKind::parse(t.as_str()))
                         .unwrap_or_default(),
                     vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
                 });
@@ -459,15 +630,13 @@ impl super::Topology for Sdk {
     }
 
     fn listeners(&self, lb_arn: &str) -> Result<Vec<super::ListenerInfo>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.elb
-                    .describe_listeners()
-                    .load_balancer_arn(lb_arn)
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:DescribeListeners", e))?;
+        let resp = self.send(
+            "elasticloadbalancing:DescribeListeners",
+            self.elb
+                .describe_listeners()
+                .load_balancer_arn(lb_arn)
+                .send(),
+        )?;
         Ok(resp
             .listeners()
             .iter()
@@ -475,7 +644,7 @@ impl super::Topology for Sdk {
                 arn: l.listener_arn().unwrap_or_default().to_string(),
                 protocol: l
                     .protocol()
-                    .map(|p| p.as_str().to_string())
+                    .map(|p| super::Protocol::parse(p.as_str()))
                     .unwrap_or_default(),
                 port: l.port(),
                 target_groups: l
@@ -507,15 +676,13 @@ impl super::Topology for Sdk {
     }
 
     fn target_group(&self, arn: &str) -> Result<super::TargetGroup, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.elb
-                    .describe_target_groups()
-                    .target_group_arns(arn)
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:DescribeTargetGroups", e))?;
+        let resp = self.send(
+            "elasticloadbalancing:DescribeTargetGroups",
+            self.elb
+                .describe_target_groups()
+                .target_group_arns(arn)
+                .send(),
+        )?;
         let t = resp
             .target_groups()
             .first()
@@ -532,7 +699,7 @@ impl super::Topology for Sdk {
                 .unwrap_or_default(),
             protocol: t
                 .protocol()
-                .map(|p| p.as_str().to_string())
+                .map(|p| super::Protocol::parse(p.as_str()))
                 .unwrap_or_default(),
             port: t.port(),
             vpc_id: t.vpc_id().unwrap_or_default().to_string(),
@@ -540,15 +707,13 @@ impl super::Topology for Sdk {
     }
 
     fn target_health(&self, tg_arn: &str) -> Result<Vec<super::TargetHealth>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.elb
-                    .describe_target_health()
-                    .target_group_arn(tg_arn)
-                    .send(),
-            )
-            .map_err(|e| map("elasticloadbalancing:DescribeTargetHealth", e))?;
+        let resp = self.send(
+            "elasticloadbalancing:DescribeTargetHealth",
+            self.elb
+                .describe_target_health()
+                .target_group_arn(tg_arn)
+                .send(),
+        )?;
         Ok(resp
             .target_health_descriptions()
             .iter()
@@ -562,7 +727,7 @@ impl super::Topology for Sdk {
                 state: d
                     .target_health()
                     .and_then(|h| h.state())
-                    .map(|s| s.as_str().to_string())
+                    .map(|s| super::HealthState::parse(s.as_str()))
                     .unwrap_or_default(),
                 reason: d
                     .target_health()
@@ -573,15 +738,13 @@ impl super::Topology for Sdk {
     }
 
     fn record_sets(&self, zone_id: &str) -> Result<Vec<super::RecordSet>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.route53
-                    .list_resource_record_sets()
-                    .hosted_zone_id(zone_id)
-                    .send(),
-            )
-            .map_err(|e| map("route53:ListResourceRecordSets", e))?;
+        let resp = self.send(
+            "route53:ListResourceRecordSets",
+            self.route53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .send(),
+        )?;
         Ok(resp
             .resource_record_sets()
             .iter()
@@ -602,10 +765,7 @@ impl super::Topology for Sdk {
     }
 
     fn vpc_links(&self) -> Result<Vec<super::VpcLink>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(self.apigw.get_vpc_links().send())
-            .map_err(|e| map("apigateway:GET", e))?;
+        let resp = self.send("apigateway:GetVpcLinks", self.apigw.get_vpc_links().send())?;
         Ok(resp
             .items()
             .iter()
@@ -614,11 +774,34 @@ impl super::Topology for Sdk {
                 name: l.name().unwrap_or_default().to_string(),
                 status: l
                     .status()
-                    .map(|s| s.as_str().to_string())
+                    .map(|s| super::LinkStatus::parse(s.as_str()))
                     .unwrap_or_default(),
                 target_arns: l.target_arns().to_vec(),
+                version: 1,
             })
             .collect())
+    }
+
+    fn vpc_link_v2(&self, id: &str) -> Result<Option<super::VpcLink>, AwsError> {
+        let got = self.send(
+            "apigatewayv2:GetVpcLink",
+            self.apigw2.get_vpc_link().vpc_link_id(id).send(),
+        );
+        let l = match got {
+            Ok(l) => l,
+            Err(AwsError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(super::VpcLink {
+            id: l.vpc_link_id().unwrap_or(id).to_string(),
+            name: l.name().unwrap_or_default().to_string(),
+            status: l
+                .vpc_link_status()
+                .map(|s| super::LinkStatus::parse(s.as_str()))
+                .unwrap_or_default(),
+            target_arns: Vec::new(),
+            version: 2,
+        }))
     }
 
     fn stage_variables(
@@ -626,16 +809,14 @@ impl super::Topology for Sdk {
         rest_api_id: &str,
         stage: &str,
     ) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.apigw
-                    .get_stage()
-                    .rest_api_id(rest_api_id)
-                    .stage_name(stage)
-                    .send(),
-            )
-            .map_err(|e| map("apigateway:GET", e))?;
+        let resp = self.send(
+            "apigateway:GetStage",
+            self.apigw
+                .get_stage()
+                .rest_api_id(rest_api_id)
+                .stage_name(stage)
+                .send(),
+        )?;
         Ok(resp
             .variables()
             .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -643,16 +824,14 @@ impl super::Topology for Sdk {
     }
 
     fn integrations(&self, rest_api_id: &str) -> Result<Vec<super::Integration>, AwsError> {
-        let resp = self
-            .rt
-            .block_on(
-                self.apigw
-                    .get_resources()
-                    .rest_api_id(rest_api_id)
-                    .embed("methods")
-                    .send(),
-            )
-            .map_err(|e| map("apigateway:GET", e))?;
+        let resp = self.send(
+            "apigateway:GetResources",
+            self.apigw
+                .get_resources()
+                .rest_api_id(rest_api_id)
+                .embed("methods")
+                .send(),
+        )?;
         let mut out = Vec::new();
         for r in resp.items() {
             let path = r.path().unwrap_or_default().to_string();
@@ -662,7 +841,8 @@ impl super::Topology for Sdk {
             let mut names: Vec<&String> = methods.keys().collect();
             names.sort();
             for m in names {
-                let got = self.rt.block_on(
+                let got = self.send(
+                    "apigateway:GetIntegration",
                     self.apigw
                         .get_integration()
                         .rest_api_id(rest_api_id)
@@ -672,10 +852,8 @@ impl super::Topology for Sdk {
                 );
                 let i = match got {
                     Ok(i) => i,
-                    Err(e) => match map("apigateway:GET", e) {
-                        AwsError::NotFound { .. } => continue,
-                        other => return Err(other),
-                    },
+                    Err(AwsError::NotFound { .. }) => continue,
+                    Err(other) => return Err(other),
                 };
                 out.push(super::Integration {
                     path: path.clone(),
@@ -687,6 +865,7 @@ impl super::Topology for Sdk {
                     uri: i.uri().map(str::to_string),
                     connection_type: i.connection_type().map(|c| c.as_str().to_string()),
                     connection_id: i.connection_id().map(str::to_string),
+                    integration_target: i.integration_target().map(str::to_string),
                     insecure_skip_verification: i
                         .tls_config()
                         .is_some_and(|t| t.insecure_skip_verification()),

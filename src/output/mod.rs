@@ -71,6 +71,19 @@ impl Printer {
     /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`
     /// the same as one JSON document on stdout.
     pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>, exit_code: u8) {
+        self.error_with_changes(message, causes, hint, exit_code, &[]);
+    }
+
+    /// [`Printer::error`], listing what the command had already changed (`changes`, and a
+    /// `changed:` line each), so that a failure after a write is never mistaken for none.
+    pub fn error_with_changes(
+        &self,
+        message: &str,
+        causes: &[String],
+        hint: Option<&str>,
+        exit_code: u8,
+        changes: &[crate::jobs::Change],
+    ) {
         if self.json {
             #[derive(Serialize)]
             struct ErrDoc<'a> {
@@ -84,6 +97,8 @@ impl Printer {
                 causes: &'a [String],
                 #[serde(skip_serializing_if = "Option::is_none")]
                 hint: Option<&'a str>,
+                #[serde(skip_serializing_if = "<[_]>::is_empty")]
+                changes: &'a [crate::jobs::Change],
             }
             let doc = ErrDoc {
                 schema_version: 1,
@@ -92,6 +107,7 @@ impl Printer {
                     message,
                     causes,
                     hint,
+                    changes,
                 },
             };
             if let Ok(s) = serde_json::to_string_pretty(&doc) {
@@ -103,6 +119,9 @@ impl Printer {
         let _ = writeln!(err, "error: {message}");
         for c in causes {
             let _ = writeln!(err, "caused by: {c}");
+        }
+        for c in changes {
+            let _ = writeln!(err, "changed: {} {}", c.kind, c.id);
         }
         if let Some(h) = hint {
             let _ = writeln!(err, "hint: {h}");

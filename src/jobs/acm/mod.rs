@@ -13,6 +13,19 @@ use crate::findings::{Finding, Severity};
 use crate::names::{self, NameError};
 use crate::progress::Progress;
 
+mod attach;
+mod request;
+mod route53;
+mod status;
+mod validate;
+
+pub use attach::{attach, AttachReport};
+pub use request::request;
+pub use route53::zone_for;
+pub use status::{
+    list, records_report, resolve, status, ListItem, ListReport, RecordsReport, StatusReport,
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum AcmError {
     #[error(transparent)]
@@ -47,19 +60,69 @@ pub enum AcmError {
     BadArn(String),
     #[error("bad --tag \"{0}\": expected KEY=VALUE")]
     BadTag(String),
+    #[error("{name} is {len} octets; ACM's first name (DomainName) is at most 64, and no other name is short enough to go first")]
+    FirstNameTooLong { name: String, len: usize },
+    #[error("{name} is not in hosted zone {zone_id} ({zone_name})")]
+    NameOutsideZone {
+        name: String,
+        zone_id: String,
+        zone_name: String,
+    },
+    /// A failure after something was already changed; `changes` says what.
+    #[error("{source}")]
+    Partial {
+        changes: Vec<crate::jobs::Change>,
+        source: Box<AcmError>,
+    },
+}
+
+impl AcmError {
+    /// This error, recording what was changed before it (nothing: unchanged).
+    fn after(self, changes: &[crate::jobs::Change]) -> AcmError {
+        match self {
+            _ if changes.is_empty() => self,
+            AcmError::Partial { source, .. } => AcmError::Partial {
+                changes: changes.to_vec(),
+                source,
+            },
+            e => AcmError::Partial {
+                changes: changes.to_vec(),
+                source: Box::new(e),
+            },
+        }
+    }
 }
 
 impl crate::jobs::JobError for AcmError {
     fn exit_code(&self) -> u8 {
         match self {
             AcmError::Aws(AwsError::NotFound { .. }) => 2,
-            AcmError::Aws(_) => 3,
+            AcmError::Aws(e) => e.exit_code(),
+            AcmError::Partial { source, .. } => source.exit_code(),
             _ => 2,
+        }
+    }
+
+    fn changes(&self) -> Vec<crate::jobs::Change> {
+        match self {
+            AcmError::Partial { changes, .. } => changes.clone(),
+            _ => Vec::new(),
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
+            AcmError::Partial { source, .. } => {
+                const RERUN: &str = "running the same command again completes it (it is idempotent)";
+                Some(match source.hint() {
+                    Some(h) if h.contains("idempotent") => h,
+                    Some(h) => format!("{h}; {RERUN}"),
+                    None => RERUN.into(),
+                })
+            }
+            AcmError::FirstNameTooLong { .. } => Some("add a name of at most 64 octets (e.g. the parent domain or a wildcard) with --san: certctl puts it first and keeps the long one as a SAN (up to 253)".into()),
+            AcmError::NameOutsideZone { .. } => Some("pass the zone that holds every name, or --route53-zone auto".into()),
+            AcmError::ZoneNotFound(_) => Some("`aws route53 list-hosted-zones` lists the zone ids; or --route53-zone auto".into()),
             AcmError::Aws(e) => e.hint(),
             AcmError::NoZone(_) | AcmError::PrivateZone { .. } => {
                 Some("create the public zone, or drop --route53-zone and add the printed records yourself".into())
@@ -153,7 +216,7 @@ fn domain_first(domain: &str, names: &[String]) -> Vec<String> {
 fn cert_report(d: &CertDetail, at: i64) -> CertReport {
     CertReport {
         arn: d.arn.clone(),
-        status: d.status.clone(),
+        status: d.status.to_string(),
         names: domain_first(&d.domain, &d.names),
         key_algorithm: d.key_algorithm.clone(),
         not_after: d.not_after.map(crate::x509::rfc3339),
@@ -232,8 +295,27 @@ pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, 
     if names.len() > max {
         return Err(AcmError::TooManyNames(names.len(), max));
     }
+    // ACM's DomainName (the first name, the subject CN) is at most 64 octets; the others up
+    // to 253. A longer first name goes behind the first one that fits.
+    if names[0].len() > MAX_FIRST_NAME {
+        match names.iter().position(|n| n.len() <= MAX_FIRST_NAME) {
+            Some(i) => {
+                let short = names.remove(i);
+                names.insert(0, short);
+            }
+            None => {
+                return Err(AcmError::FirstNameTooLong {
+                    len: names[0].len(),
+                    name: names[0].clone(),
+                })
+            }
+        }
+    }
     Ok(names)
 }
+
+/// ACM's limit on the first name of a request (the subject CN), in octets.
+pub const MAX_FIRST_NAME: usize = 64;
 
 fn sorted(v: &[String]) -> Vec<String> {
     let mut s: Vec<String> = v.iter().map(|n| n.to_ascii_lowercase()).collect();
@@ -275,485 +357,6 @@ pub fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// The public zone with the longest suffix match for `name`.
-pub fn zone_for<'z>(zones: &'z [HostedZone], name: &str) -> Result<&'z HostedZone, AcmError> {
-    let name = name
-        .trim_start_matches("*.")
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    let matches = |z: &&HostedZone| name == z.name || name.ends_with(&format!(".{}", z.name));
-    let best_public = zones
-        .iter()
-        .filter(|z| !z.private)
-        .filter(matches)
-        .max_by_key(|z| z.name.len());
-    match best_public {
-        Some(z) => Ok(z),
-        None => match zones.iter().filter(matches).max_by_key(|z| z.name.len()) {
-            Some(z) => Err(AcmError::PrivateZone {
-                id: z.id.clone(),
-                name: z.name.clone(),
-            }),
-            None => Err(AcmError::NoZone(name)),
-        },
-    }
-}
-
-fn poll_records(
-    acm: &dyn Acm,
-    arn: &str,
-    p: &Polling,
-    w: &dyn Waiter,
-) -> Result<CertDetail, AcmError> {
-    let start = w.elapsed();
-    let mut delay = Duration::from_millis(500).min(p.first);
-    loop {
-        let d = acm.describe_certificate(arn)?;
-        let complete =
-            !d.validations.is_empty() && d.validations.iter().all(|v| v.record.is_some());
-        if complete
-            || d.status != "PENDING_VALIDATION"
-            || w.elapsed() - start >= p.records_timeout.as_secs_f64()
-        {
-            return Ok(d);
-        }
-        w.sleep(delay);
-        delay = (delay * 2).min(p.max);
-    }
-}
-
-/// Find-or-request, records, Route 53 UPSERT, wait.
-#[allow(clippy::too_many_arguments)]
-pub fn request(
-    acm: &dyn Acm,
-    dns: &dyn Dns,
-    req: &AcmRequest,
-    polling: &Polling,
-    waiter: &dyn Waiter,
-    progress: &dyn Progress,
-    at: i64,
-) -> Result<RequestReport, AcmError> {
-    let names = name_set(&req.host, &req.sans, req.max_names)?;
-    let key = acm_key_algorithm(&req.key_algorithm)?;
-    let tags = req
-        .tags
-        .iter()
-        .map(|t| {
-            t.split_once('=')
-                .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| AcmError::BadTag(t.clone()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut report = RequestReport {
-        schema_version: 1,
-        region: acm.region(),
-        action: "requested",
-        dry_run: req.dry_run,
-        certificate: None,
-        requested_names: names.clone(),
-        route53: Vec::new(),
-        calls: vec![format!(
-            "acm:ListCertificates (all key types) in {}",
-            acm.region()
-        )],
-        findings: Vec::new(),
-        waited_secs: None,
-    };
-    let detail = match find_existing(acm, &names)? {
-        Some(d) => {
-            report.action = "reused";
-            d
-        }
-        None if req.dry_run => {
-            report.action = "would-request";
-            report.calls.push(format!(
-                "acm:RequestCertificate domain={} sans=[{}] key={key} validation=DNS token={}",
-                names[0],
-                names[1..].join(","),
-                idempotency_token(&names, key)
-            ));
-            if req.route53_zone.is_some() {
-                report.calls.push("route53:ChangeResourceRecordSets UPSERT the validation CNAMEs (known once requested)".into());
-            }
-            return Ok(report);
-        }
-        None => {
-            let spec = RequestSpec {
-                domain: names[0].clone(),
-                sans: names.clone(),
-                key_algorithm: key.to_string(),
-                idempotency_token: idempotency_token(&names, key),
-                tags,
-            };
-            report.calls.push("acm:RequestCertificate".into());
-            let arn = acm.request_certificate(&spec)?;
-            progress.begin(&format!(
-                "waiting for ACM to publish the validation records of {arn}"
-            ));
-            let d = poll_records(acm, &arn, polling, waiter);
-            progress.end(match &d {
-                Ok(d) if d.validations.iter().all(|v| v.record.is_some()) => "published",
-                Ok(_) => "not all published yet",
-                Err(_) => "failed",
-            });
-            d?
-        }
-    };
-    if let Some(zone_arg) = &req.route53_zone {
-        let zones = dns.list_hosted_zones()?;
-        let mut changes: Vec<ZoneChange> = Vec::new();
-        for v in detail.validations.iter() {
-            let Some(rec) = &v.record else { continue };
-            let zone = if zone_arg == "auto" {
-                zone_for(&zones, &v.domain)?.clone()
-            } else {
-                let z = zones
-                    .iter()
-                    .find(|z| z.id == zone_arg.trim_start_matches("/hostedzone/"))
-                    .ok_or_else(|| AcmError::ZoneNotFound(zone_arg.clone()))?;
-                if z.private {
-                    return Err(AcmError::PrivateZone {
-                        id: z.id.clone(),
-                        name: z.name.clone(),
-                    });
-                }
-                z.clone()
-            };
-            match changes.iter_mut().find(|c| c.zone_id == zone.id) {
-                Some(c) if !c.records.contains(rec) => c.records.push(rec.clone()),
-                Some(_) => {}
-                None => changes.push(ZoneChange {
-                    zone_id: zone.id.clone(),
-                    zone_name: zone.name.clone(),
-                    records: vec![rec.clone()],
-                    change_id: None,
-                }),
-            }
-        }
-        for c in changes.iter_mut() {
-            report.calls.push(format!(
-                "route53:ChangeResourceRecordSets zone={} UPSERT {} CNAME",
-                c.zone_id,
-                c.records.len()
-            ));
-            if !req.dry_run {
-                c.change_id = Some(dns.upsert(&c.zone_id, &c.records)?);
-            }
-        }
-        report.route53 = changes;
-    }
-    let mut detail = detail;
-    if req.wait && !req.dry_run && detail.status == "PENDING_VALIDATION" {
-        let start = waiter.elapsed();
-        let mut delay = polling.first;
-        progress.begin(&format!("waiting for ACM to validate {}", names.join(", ")));
-        loop {
-            let elapsed = waiter.elapsed() - start;
-            let names: Vec<String> = detail
-                .validations
-                .iter()
-                .map(|v| format!("{}={}", v.domain, v.status.as_deref().unwrap_or("?")))
-                .collect();
-            progress.update(&format!("{} {}", detail.status, names.join(" ")));
-            if detail.status != "PENDING_VALIDATION" {
-                break;
-            }
-            if elapsed >= req.timeout.as_secs_f64() {
-                report.findings.push(Finding {
-                    code: "acm-validation-pending",
-                    severity: Severity::Deny,
-                    message: format!("still PENDING_VALIDATION after {} s", elapsed as u64),
-                    hint: Some("check that the CNAMEs are in the public zone (`certctl acm records`); validation can take up to 30 minutes".into()),
-                    certificate: None,
-                });
-                break;
-            }
-            waiter.sleep(delay.min(Duration::from_secs_f64(
-                (req.timeout.as_secs_f64() - elapsed).max(0.1),
-            )));
-            delay = (delay.mul_f64(1.5)).min(polling.max);
-            match acm.describe_certificate(&detail.arn) {
-                Ok(d) => detail = d,
-                Err(e) => {
-                    progress.end("failed");
-                    return Err(e.into());
-                }
-            }
-        }
-        progress.end(&detail.status);
-        report.waited_secs = Some((waiter.elapsed() - start) as u64);
-        if matches!(detail.status.as_str(), "FAILED" | "VALIDATION_TIMED_OUT") {
-            report.findings.push(Finding {
-                code: "acm-validation-failed",
-                severity: Severity::Deny,
-                message: format!(
-                    "ACM says {}{}",
-                    detail.status,
-                    detail
-                        .failure_reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                hint: Some(
-                    "fix the cause and request again; a failed certificate is not retried".into(),
-                ),
-                certificate: None,
-            });
-        }
-    }
-    report.certificate = Some(cert_report(&detail, at));
-    Ok(report)
-}
-
-/// A certificate by ARN, or the newest for a host name.
-pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError> {
-    if arn_or_host.starts_with("arn:") {
-        let Some(region) = arn_region(arn_or_host).filter(|_| arn_or_host.contains(":acm:")) else {
-            return Err(AcmError::BadArn(arn_or_host.to_string()));
-        };
-        if region != acm.region() {
-            return Err(AcmError::OtherRegion {
-                arn: region.to_string(),
-                client: acm.region(),
-            });
-        }
-        return Ok(acm.describe_certificate(arn_or_host)?);
-    }
-    let host = names::dns_name(arn_or_host)?;
-    let list = acm.list_certificates(&list_query(&[]))?;
-    let rank = |s: &str| match s {
-        "ISSUED" => 0,
-        "PENDING_VALIDATION" => 1,
-        _ => 2,
-    };
-    let best = list
-        .iter()
-        .filter(|c| {
-            c.domain.eq_ignore_ascii_case(&host)
-                || c.names.iter().any(|n| n.eq_ignore_ascii_case(&host))
-        })
-        .min_by_key(|c| (rank(&c.status), -c.not_after.unwrap_or(0)))
-        .ok_or(AcmError::NoCertificate(host))?;
-    Ok(acm.describe_certificate(&best.arn)?)
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    pub schema_version: u32,
-    #[serde(flatten)]
-    pub certificate: CertReport,
-    /// The chain check of the issued certificate against the API Gateway store.
-    pub chain: Option<crate::jobs::check::CheckReport>,
-}
-
-impl StatusReport {
-    pub fn exit_code(&self) -> u8 {
-        match (&self.chain, self.certificate.status.as_str()) {
-            (Some(c), _) => c.exit_code(),
-            (None, "ISSUED" | "PENDING_VALIDATION") => 0,
-            _ => 1,
-        }
-    }
-}
-
-/// Status plus, when issued, the `check` verdict of the chain ACM serves.
-pub fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
-    let d = resolve(acm, arn_or_host)?;
-    let chain = if d.status == "ISSUED" {
-        let (cert, chain) = acm.get_certificate(&d.arn)?;
-        let pem = format!("{cert}\n{}", chain.unwrap_or_default());
-        crate::jobs::check::check_pem(pem.as_bytes(), &d.arn, Some(&d.domain), at).ok()
-    } else {
-        None
-    };
-    Ok(StatusReport {
-        schema_version: 1,
-        certificate: cert_report(&d, at),
-        chain,
-    })
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ListItem {
-    pub arn: String,
-    pub status: String,
-    pub names: Vec<String>,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub in_use: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ListReport {
-    pub schema_version: u32,
-    pub region: String,
-    pub certificates: Vec<ListItem>,
-}
-
-pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
-    let mut certificates: Vec<ListItem> = acm
-        .list_certificates(&list_query(&[]))?
-        .into_iter()
-        .map(|c| ListItem {
-            names: domain_first(&c.domain, &c.names),
-            arn: c.arn,
-            status: c.status,
-            key_algorithm: c.key_algorithm,
-            not_after: c.not_after.map(crate::x509::rfc3339),
-            days_left: c.not_after.map(|t| crate::x509::days_until(t, at)),
-            in_use: c.in_use,
-        })
-        .collect();
-    certificates.sort_by(|a, b| a.names[0].cmp(&b.names[0]));
-    Ok(ListReport {
-        schema_version: 1,
-        region: acm.region(),
-        certificates,
-    })
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AttachReport {
-    pub schema_version: u32,
-    pub arn: String,
-    pub listener: String,
-    /// `attached`, `already-attached`, `set-default`, `already-default`, or `would-attach`.
-    pub action: &'static str,
-    pub default: bool,
-    pub dry_run: bool,
-    pub calls: Vec<String>,
-    pub listener_certificates: Vec<String>,
-}
-
-/// Adds an ISSUED certificate to an HTTPS listener (SNI list, or as default). Idempotent.
-pub fn attach(
-    acm: &dyn Acm,
-    elb: &dyn Elb,
-    arn: &str,
-    listener: &str,
-    default: bool,
-    dry_run: bool,
-) -> Result<AttachReport, AcmError> {
-    if !arn.starts_with("arn:") || !arn.contains(":acm:") {
-        return Err(AcmError::BadArn(arn.to_string()));
-    }
-    let (cr, lr) = (
-        arn_region(arn).unwrap_or_default(),
-        arn_region(listener).unwrap_or_default(),
-    );
-    if cr != lr {
-        return Err(AcmError::RegionMismatch {
-            cert: cr.to_string(),
-            listener: lr.to_string(),
-        });
-    }
-    if cr != acm.region() {
-        return Err(AcmError::OtherRegion {
-            arn: cr.to_string(),
-            client: acm.region(),
-        });
-    }
-    let d = acm.describe_certificate(arn)?;
-    if d.status != "ISSUED" {
-        return Err(AcmError::NotIssued {
-            arn: arn.to_string(),
-            status: d.status,
-        });
-    }
-    let l = elb.describe_listener(listener)?;
-    if l.protocol != "HTTPS" {
-        return Err(AcmError::NotHttps {
-            arn: listener.to_string(),
-            protocol: l.protocol,
-        });
-    }
-    let mut certs = elb.listener_certificates(listener)?;
-    let is_default = l.default_certificates.iter().any(|c| c == arn)
-        || certs.iter().any(|(c, d)| c == arn && *d);
-    let present = is_default || certs.iter().any(|(c, _)| c == arn);
-    let mut calls = Vec::new();
-    let action = match (default, is_default, present) {
-        (true, true, _) => "already-default",
-        (false, _, true) => "already-attached",
-        (true, false, _) => {
-            calls.push(format!(
-                "elasticloadbalancing:ModifyListener {listener} default certificate {arn}"
-            ));
-            if dry_run {
-                "would-attach"
-            } else {
-                elb.set_default_certificate(listener, arn)?;
-                "set-default"
-            }
-        }
-        (false, _, false) => {
-            calls.push(format!(
-                "elasticloadbalancing:AddListenerCertificates {listener} {arn}"
-            ));
-            if dry_run {
-                "would-attach"
-            } else {
-                elb.add_listener_certificate(listener, arn)?;
-                "attached"
-            }
-        }
-    };
-    if !dry_run && !calls.is_empty() {
-        certs = elb.listener_certificates(listener)?;
-    }
-    let mut listener_certificates: Vec<String> = l.default_certificates.clone();
-    for (c, _) in certs {
-        if !listener_certificates.contains(&c) {
-            listener_certificates.push(c);
-        }
-    }
-    if action == "set-default" && !listener_certificates.contains(&arn.to_string()) {
-        listener_certificates.push(arn.to_string());
-    }
-    Ok(AttachReport {
-        schema_version: 1,
-        arn: arn.to_string(),
-        listener: listener.to_string(),
-        action,
-        default,
-        dry_run,
-        calls,
-        listener_certificates,
-    })
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RecordsReport {
-    pub schema_version: u32,
-    pub arn: String,
-    pub status: String,
-    pub names: Vec<String>,
-    pub records: Vec<DnsRecord>,
-    /// `table` or `zone`.
-    #[serde(skip)]
-    pub format: String,
-}
-
-pub fn records_report(d: &CertDetail, format: &str, at: i64) -> Result<RecordsReport, AcmError> {
-    if format != "table" && format != "zone" {
-        return Err(AcmError::BadTag(format!(
-            "--format {format} (expected table or zone)"
-        )));
-    }
-    let c = cert_report(d, at);
-    Ok(RecordsReport {
-        schema_version: 1,
-        arn: c.arn,
-        status: c.status,
-        names: c.names,
-        records: c.records,
-        format: format.to_string(),
-    })
 }
 
 #[cfg(test)]
@@ -974,7 +577,10 @@ mod tests {
 
     #[test]
     fn dry_run_requests_nothing_and_bad_names_are_refused() {
-        let aws = FakeAws::default();
+        let aws = FakeAws {
+            zones: zones(),
+            ..FakeAws::default()
+        };
         let mut r = req("api.example.com");
         r.dry_run = true;
         r.route53_zone = Some("auto".into());
@@ -997,6 +603,211 @@ mod tests {
             run(&aws, &many, &FakeWaiter(Cell::new(0.0))),
             Err(AcmError::TooManyNames(11, 10))
         ));
+    }
+
+    #[test]
+    fn a_first_name_over_64_octets_goes_behind_one_that_fits_or_is_refused() {
+        let long = format!("{}.example.com", "a".repeat(60)); // 72 octets
+        assert!(long.len() > 64 && long.len() <= 253);
+        let aws = FakeAws::default();
+        let mut r = req(&long);
+        r.sans = vec!["api.example.com".into()];
+        let rep = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap();
+        assert_eq!(
+            rep.requested_names,
+            vec!["api.example.com".to_string(), long.clone()]
+        );
+        assert_eq!(aws.requests.borrow()[0].domain, "api.example.com");
+        assert_eq!(rep.findings[0].code, "acm-names-reordered");
+        // Nothing short enough: refused before any call, with a hint, also in a dry run.
+        let aws = FakeAws::default();
+        let mut r = req(&long);
+        r.dry_run = true;
+        let e = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap_err();
+        assert!(
+            matches!(e, AcmError::FirstNameTooLong { len: 72, .. }),
+            "{e}"
+        );
+        use crate::jobs::JobError;
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.hint().unwrap().contains("--san"));
+        assert!(aws.list_queries.borrow().is_empty(), "refused before AWS");
+        // 64 octets exactly is fine as the first name.
+        let edge = format!("{}.example.com", "b".repeat(52));
+        assert_eq!(edge.len(), 64);
+        assert_eq!(name_set(&edge, &[], 10).unwrap()[0], edge);
+    }
+
+    #[test]
+    fn every_zone_is_checked_before_any_write() {
+        let w = FakeWaiter(Cell::new(0.0));
+        for (zone, dry_run, want) in [
+            ("ZNOPE", false, "not found"),
+            ("ZNOPE", true, "not found"),
+            ("ZPRIV", false, "private"),
+            ("ZSUB", false, "not in hosted zone"), // other.example.com is not under api.example.com
+        ] {
+            let aws = FakeAws {
+                zones: zones(),
+                ..FakeAws::default()
+            };
+            let mut r = req("api.example.com");
+            r.sans = vec!["other.example.com".into()];
+            r.route53_zone = Some(zone.into());
+            r.dry_run = dry_run;
+            let e = run(&aws, &r, &w).unwrap_err();
+            assert!(e.to_string().contains(want), "{zone}: {e}");
+            assert!(
+                aws.requests.borrow().is_empty(),
+                "{zone}: no certificate requested"
+            );
+            assert!(aws.upserts.borrow().is_empty(), "{zone}: nothing written");
+        }
+        // auto with one name outside every public zone: refused before the request too.
+        let aws = FakeAws {
+            zones: zones(),
+            ..FakeAws::default()
+        };
+        let mut r = req("api.example.com");
+        r.sans = vec!["api.example.org".into()];
+        r.route53_zone = Some("auto".into());
+        assert!(matches!(run(&aws, &r, &w), Err(AcmError::NoZone(_))));
+        assert!(aws.requests.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_failure_after_a_write_lists_what_was_changed_and_a_rerun_completes() {
+        use crate::jobs::JobError;
+        let w = FakeWaiter(Cell::new(0.0));
+        // Names in two zones; the second zone's UPSERT fails.
+        let mut aws = FakeAws {
+            zones: zones(),
+            upsert_fails_in: Some("ZSUB".into()),
+            ..FakeAws::default()
+        };
+        let mut r = req("www.example.com");
+        r.sans = vec!["x.api.example.com".into()];
+        r.route53_zone = Some("auto".into());
+        let e = run(&aws, &r, &w).unwrap_err();
+        let changes = e.changes();
+        assert_eq!(changes[0].kind, "acm-certificate");
+        assert!(changes[0].id.starts_with("arn:aws:acm:"));
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert_eq!(
+            (changes[1].kind, changes[1].id.as_str()),
+            ("route53-records", "ZPUB")
+        );
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.hint().unwrap().contains("again"));
+        // The rerun reuses the certificate and writes both zones.
+        aws.upsert_fails_in = None;
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.action, "reused");
+        assert_eq!(aws.requests.borrow().len(), 1, "no second certificate");
+        assert_eq!(rep.route53.len(), 2);
+
+        // attach: the write succeeds, the verifying read fails.
+        let aws = FakeAws {
+            issue_after: Some(0),
+            verify_read_fails: true,
+            ..FakeAws::default()
+        };
+        let arn = aws
+            .request_certificate(&RequestSpec {
+                domain: "api.example.com".into(),
+                sans: vec!["api.example.com".into()],
+                key_algorithm: "RSA_2048".into(),
+                idempotency_token: "t".into(),
+                tags: vec![],
+            })
+            .unwrap();
+        let listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/alb/1/2";
+        aws.listeners.borrow_mut().push((
+            Listener {
+                arn: listener.into(),
+                protocol: "HTTPS".into(),
+                port: Some(443),
+                load_balancer_arn: "lb".into(),
+                default_certificates: vec![],
+            },
+            vec![],
+        ));
+        let e = attach(&aws, &aws, &arn, listener, false, false).unwrap_err();
+        assert_eq!(e.changes()[0].kind, "listener-certificate");
+        assert!(e.changes()[0].id.contains(&arn));
+        assert!(
+            e.to_string().contains("DescribeListenerCertificates"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_wait_polls_through_throttling_and_5xx_until_the_deadline() {
+        let throttled = || AwsError::Throttled {
+            action: "acm:DescribeCertificate".into(),
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+        };
+        let aws = FakeAws {
+            issue_after: Some(8),
+            ..FakeAws::default()
+        };
+        let mut r = req("api.example.com");
+        r.wait = true;
+        let w = FakeWaiter(Cell::new(0.0));
+        // The request's record polling succeeds; then three throttles and a 503 in a row.
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        // The rerun's find-or-request describes once; the wait's polls then fail.
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors.borrow_mut().extend([
+            throttled(),
+            throttled(),
+            throttled(),
+            AwsError::ServerError {
+                action: "acm:DescribeCertificate".into(),
+                status: 503,
+                code: "ServiceUnavailable".into(),
+                message: String::new(),
+            },
+        ]);
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.certificate.unwrap().status, "ISSUED");
+        // Only transient errors are retried: access denied ends the wait at once.
+        let aws = FakeAws::default();
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors
+            .borrow_mut()
+            .push(AwsError::AccessDenied {
+                action: "acm:DescribeCertificate".into(),
+                message: "no".into(),
+            });
+        assert!(matches!(
+            run(&aws, &r, &w),
+            Err(AcmError::Aws(AwsError::AccessDenied { .. }))
+        ));
+        // Throttled until the deadline: exit 1 acm-validation-pending, within the deadline.
+        let aws = FakeAws::default();
+        let w = FakeWaiter(Cell::new(0.0));
+        run(&aws, &req("api.example.com"), &w).unwrap();
+        *aws.errors_after.borrow_mut() = *aws.describes.borrow() + 1;
+        aws.describe_errors
+            .borrow_mut()
+            .extend((0..10_000).map(|_| throttled()));
+        r.timeout = Duration::from_secs(60);
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.findings[0].code, "acm-validation-pending");
+        assert!(
+            rep.findings[0].message.contains("throttled"),
+            "{}",
+            rep.findings[0].message
+        );
+        assert!(
+            w.0.get() <= 60.0 + 1e-6,
+            "the deadline holds: {}",
+            w.0.get()
+        );
     }
 
     #[test]

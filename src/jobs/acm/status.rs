@@ -1,0 +1,140 @@
+//! `acm status|records|list` and finding a certificate by ARN or host name.
+
+use super::*;
+
+/// A certificate by ARN, or the newest for a host name.
+pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError> {
+    if arn_or_host.starts_with("arn:") {
+        let Some(region) = arn_region(arn_or_host).filter(|_| arn_or_host.contains(":acm:")) else {
+            return Err(AcmError::BadArn(arn_or_host.to_string()));
+        };
+        if region != acm.region() {
+            return Err(AcmError::OtherRegion {
+                arn: region.to_string(),
+                client: acm.region(),
+            });
+        }
+        return Ok(acm.describe_certificate(arn_or_host)?);
+    }
+    let host = names::dns_name(arn_or_host)?;
+    let list = acm.list_certificates(&list_query(&[]))?;
+    let rank = |s: &str| match s {
+        "ISSUED" => 0,
+        "PENDING_VALIDATION" => 1,
+        _ => 2,
+    };
+    let best = list
+        .iter()
+        .filter(|c| {
+            c.domain.eq_ignore_ascii_case(&host)
+                || c.names.iter().any(|n| n.eq_ignore_ascii_case(&host))
+        })
+        .min_by_key(|c| (rank(c.status.as_str()), -c.not_after.unwrap_or(0)))
+        .ok_or(AcmError::NoCertificate(host))?;
+    Ok(acm.describe_certificate(&best.arn)?)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub certificate: CertReport,
+    /// The chain check of the issued certificate against the API Gateway store.
+    pub chain: Option<crate::jobs::check::CheckReport>,
+}
+
+impl StatusReport {
+    pub fn exit_code(&self) -> u8 {
+        match (&self.chain, self.certificate.status.as_str()) {
+            (Some(c), _) => c.exit_code(),
+            (None, "ISSUED" | "PENDING_VALIDATION") => 0,
+            _ => 1,
+        }
+    }
+}
+
+/// Status plus, when issued, the `check` verdict of the chain ACM serves.
+pub fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
+    let d = resolve(acm, arn_or_host)?;
+    let chain = if d.status == "ISSUED" {
+        let (cert, chain) = acm.get_certificate(&d.arn)?;
+        let pem = format!("{cert}\n{}", chain.unwrap_or_default());
+        crate::jobs::check::check_pem(pem.as_bytes(), &d.arn, Some(&d.domain), at).ok()
+    } else {
+        None
+    };
+    Ok(StatusReport {
+        schema_version: 1,
+        certificate: cert_report(&d, at),
+        chain,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItem {
+    pub arn: String,
+    pub status: String,
+    pub names: Vec<String>,
+    pub key_algorithm: Option<String>,
+    pub not_after: Option<String>,
+    pub days_left: Option<i64>,
+    pub in_use: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ListReport {
+    pub schema_version: u32,
+    pub region: String,
+    pub certificates: Vec<ListItem>,
+}
+
+pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
+    let mut certificates: Vec<ListItem> = acm
+        .list_certificates(&list_query(&[]))?
+        .into_iter()
+        .map(|c| ListItem {
+            names: domain_first(&c.domain, &c.names),
+            arn: c.arn,
+            status: c.status.to_string(),
+            key_algorithm: c.key_algorithm,
+            not_after: c.not_after.map(crate::x509::rfc3339),
+            days_left: c.not_after.map(|t| crate::x509::days_until(t, at)),
+            in_use: c.in_use,
+        })
+        .collect();
+    certificates.sort_by(|a, b| a.names[0].cmp(&b.names[0]));
+    Ok(ListReport {
+        schema_version: 1,
+        region: acm.region(),
+        certificates,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordsReport {
+    pub schema_version: u32,
+    pub arn: String,
+    pub status: String,
+    pub names: Vec<String>,
+    pub records: Vec<DnsRecord>,
+    /// `table` or `zone`.
+    #[serde(skip)]
+    pub format: String,
+}
+
+pub fn records_report(d: &CertDetail, format: &str, at: i64) -> Result<RecordsReport, AcmError> {
+    if format != "table" && format != "zone" {
+        return Err(AcmError::BadTag(format!(
+            "--format {format} (expected table or zone)"
+        )));
+    }
+    let c = cert_report(d, at);
+    Ok(RecordsReport {
+        schema_version: 1,
+        arn: c.arn,
+        status: c.status,
+        names: c.names,
+        records: c.records,
+        format: format.to_string(),
+    })
+}

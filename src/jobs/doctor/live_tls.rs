@@ -1,0 +1,52 @@
+//! The live-tls hop: the chain actually served for SNI = hostname, judged like `check`.
+
+use super::*;
+
+pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
+    let (req, progress, host) = (w.req, w.progress, w.host.as_str());
+    // 4. Live TLS: what is actually served for SNI = hostname.
+    let mut h = HopBuilder::new("live-tls", progress);
+    if !req.live {
+        h.skipped = true;
+        h.summary = "not checked (--no-live)".into();
+    } else {
+        let target = format!("https://{host}");
+        let creq = CheckRequest {
+            target: target.clone(),
+            chain: Vec::new(),
+            trust_store: req.trust_store.clone(),
+            hostname: Some(host.to_string()),
+            connect_to: req.connect_to.clone(),
+            timeout: req.timeout,
+            min_days: Some(req.min_days),
+            policy: None,
+            fix_chain: None,
+            at: req.at,
+            fetched_pem: None,
+        };
+        match check::run(&creq) {
+            Ok(r) => {
+                h.summary = format!(
+                    "{} serves {} certificate(s): {}",
+                    r.address.as_deref().unwrap_or(&target),
+                    r.presented,
+                    r.verdict
+                );
+                for f in r
+                    .findings
+                    .into_iter()
+                    .filter(|f| f.severity >= Severity::Warn)
+                {
+                    h.findings.push(f);
+                }
+            }
+            Err(e) if crate::jobs::JobError::exit_code(&e) == 3 => {
+                h.skipped = true;
+                h.summary = format!("not reachable from here ({e})");
+            }
+            Err(e) => h.fail("live-tls-error", e.to_string(), ""),
+        }
+    }
+
+    Ok(h.done())
+}

@@ -1,0 +1,109 @@
+//! The onprem hop: the ALB's HTTPS target groups and their health, and with --onprem-url the
+//! on-prem certificate's expiry (self-signed is fine here: the ALB does not verify targets).
+
+use super::*;
+
+pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
+    let (req, progress, topo, https_listener) = (w.req, w.progress, w.aws.topo, &w.https_listener);
+    // 5. ALB → on-prem: the HTTPS target groups, their health, the on-prem certificate.
+    let mut h = HopBuilder::new("onprem", progress);
+    match &https_listener {
+        None => {
+            h.skipped = true;
+            h.summary = "no ALB HTTPS listener to follow".into();
+        }
+        Some(l) => {
+            let mut parts = Vec::new();
+            for tg_arn in &l.target_groups {
+                let tg = topo.target_group(tg_arn)?;
+                if tg.protocol != "HTTPS" {
+                    h.warn(
+                        "onprem-not-https",
+                        format!(
+                            "target group {} is {}: traffic to on-prem is not encrypted",
+                            tg.name, tg.protocol
+                        ),
+                        "use an HTTPS target group",
+                    );
+                }
+                let health = topo.target_health(&tg.arn)?;
+                for t in health.iter().filter(|t| t.state != "healthy") {
+                    h.fail(
+                        "onprem-target-unhealthy",
+                        format!("on-prem target {}:{} is {}{}", t.id, t.port.unwrap_or(0), t.state, t.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
+                        "check Direct Connect routing, security groups and the on-prem health check path",
+                    );
+                }
+                parts.push(format!(
+                    "{} {} ({} targets)",
+                    tg.name,
+                    tg.protocol,
+                    health.len()
+                ));
+            }
+            h.summary = parts.join(", ");
+        }
+    }
+    if let Some(url) = &req.onprem_url {
+        onprem_cert(&mut h, url, req)?;
+    }
+
+    Ok(h.done())
+}
+
+/// The on-prem certificate: expiry and sanity; self-signed is fine on this hop.
+fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(), DoctorError> {
+    let input::Target::Url { host, port } = input::parse_target(url)? else {
+        return Err(DoctorError::Input(input::InputError::BadUrl {
+            url: url.into(),
+            message: "expected https://host[:port]".into(),
+        }));
+    };
+    match input::fetch(
+        &host,
+        port,
+        None,
+        req.onprem_connect_to.as_deref(),
+        req.timeout,
+    ) {
+        Err(e) => h.fail(
+            "onprem-unreachable",
+            format!("cannot fetch {url}: {e}"),
+            "doctor must run where it can reach on-prem, or drop --onprem-url",
+        ),
+        Ok(remote) => {
+            let Some(leaf) = remote.certs.first() else {
+                return Ok(());
+            };
+            let days = leaf.days_left(req.at);
+            if leaf.not_after < req.at {
+                h.fail(
+                    "expired",
+                    format!("the on-prem certificate expired {} days ago", -days),
+                    "`certctl rotate --force` on the on-prem host",
+                );
+            } else if days < i64::from(req.min_days) {
+                h.fail(
+                    "expires-soon",
+                    format!("the on-prem certificate expires in {days} days"),
+                    "`certctl rotate` (check its cron job)",
+                );
+            }
+            if leaf.is_self_issued() {
+                h.add(
+                    "self-signed",
+                    Severity::Info,
+                    "the on-prem certificate is self-signed: fine on this hop, the ALB does not verify its targets".into(),
+                    "",
+                );
+            }
+            h.summary = format!(
+                "{} ; {url} serves {} ({} days left)",
+                h.summary,
+                leaf.display_name(),
+                days
+            );
+        }
+    }
+    Ok(())
+}
