@@ -168,7 +168,14 @@ fn records_named(moto: &Moto, zone: &str, name: &str) -> usize {
         .count()
 }
 
+/// Short timeouts for reads: a hang ends after 2 attempts of 1 s.
 const FAST: &[&str] = &["--aws-timeout", "1", "--max-attempts", "2"];
+/// Two attempts with the default timeout: writes are never cut short by a slow emulator (a
+/// retried RequestCertificate racing the first attempt inside the emulator, which does not
+/// make its idempotency check atomic, would make a second certificate that AWS would not).
+const RETRY2: &[&str] = &["--max-attempts", "2"];
+/// For the hang: attempts of 3 s, still well inside the 6 s deadline.
+const HANG: &[&str] = &["--aws-timeout", "3", "--max-attempts", "2"];
 
 fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
     base.iter().chain(more.iter()).copied().collect()
@@ -201,7 +208,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     proxy.faults(serde_json::json!([
         {"op": "DescribeCertificate", "fault": "throttle", "skip": 2, "times": 4}
     ]));
-    let r = certctl_at(p, &with(FAST, &request("a.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("a.example.com", "60s")));
     assert_eq!(r.code, 0, "{:#} {}", r.doc, r.stderr);
     assert_eq!(r.doc["status"], "ISSUED");
     assert!(
@@ -216,7 +223,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
         {"op": "DescribeCertificate", "fault": "5xx", "skip": 2, "times": 2},
         {"op": "DescribeCertificate", "fault": "drop", "times": 2}
     ]));
-    let r = certctl_at(p, &with(FAST, &request("b.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("b.example.com", "60s")));
     assert_eq!(r.code, 0, "{:#} {}", r.doc, r.stderr);
     assert_eq!(r.doc["status"], "ISSUED");
     assert_eq!(certificates(&moto), base + 2);
@@ -226,9 +233,9 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     proxy.faults(serde_json::json!([
         {"op": "RequestCertificate", "fault": "lose", "times": 1}
     ]));
-    let r = certctl_at(p, &with(FAST, &request("c.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("c.example.com", "60s")));
     assert!(r.code == 0 || r.code == 3, "{:#}", r.doc);
-    let r = certctl_at(p, &with(FAST, &request("c.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("c.example.com", "60s")));
     assert_eq!(r.code, 0, "the rerun completes: {:#} {}", r.doc, r.stderr);
     assert_eq!(
         certificates(&moto),
@@ -244,7 +251,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     proxy.faults(serde_json::json!([
         {"op": "DescribeCertificate", "fault": "hang", "times": -1, "secs": 60}
     ]));
-    let r = certctl_at(p, &with(FAST, &request("d.example.com", "6s")));
+    let r = certctl_at(p, &with(HANG, &request("d.example.com", "6s")));
     assert!(
         r.took < Duration::from_secs(6 + 4),
         "deadline 6 s, took {:?}",
@@ -270,7 +277,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     proxy.faults(serde_json::json!([
         {"path": "POST /rrset", "fault": "5xx", "times": -1}
     ]));
-    let r = certctl_at(p, &with(FAST, &request("e.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("e.example.com", "60s")));
     assert_eq!(r.code, 3, "{:#}", r.doc);
     let msg = r.doc["error"]["message"].as_str().unwrap();
     assert!(
@@ -304,7 +311,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     proxy.faults(serde_json::json!([
         {"path": "POST /rrset", "fault": "lose", "times": 1}
     ]));
-    let _ = certctl_at(p, &with(FAST, &request("e.example.com", "60s")));
+    let _ = certctl_at(p, &with(RETRY2, &request("e.example.com", "60s")));
     assert_eq!(records_named(&moto, &zone2, rec), 1);
     assert_eq!(certificates(&moto), base + 2);
 }
@@ -340,7 +347,7 @@ fn acm_attach_reports_a_write_it_could_not_verify_and_reruns() {
     ]));
     let r = certctl_at(
         p,
-        &with(FAST, &["acm", "attach", &arn, "--listener", &https]),
+        &with(RETRY2, &["acm", "attach", &arn, "--listener", &https]),
     );
     assert_eq!(r.code, 3, "{:#}", r.doc);
     let msg = r.doc["error"]["message"].as_str().unwrap();
@@ -387,7 +394,7 @@ fn acm_attach_reports_a_write_it_could_not_verify_and_reruns() {
     ]));
     let r = certctl_at(
         p,
-        &with(FAST, &["acm", "attach", &arn2, "--listener", &https]),
+        &with(RETRY2, &["acm", "attach", &arn2, "--listener", &https]),
     );
     assert!(r.code == 0 || r.code == 3, "{:#}", r.doc);
     proxy.faults(serde_json::json!([]));
