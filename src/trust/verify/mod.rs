@@ -1,5 +1,7 @@
 //! Path building and validation (rustls-webpki) plus the stricter checks a careful TLS client adds.
 
+pub mod apigw;
+
 use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
