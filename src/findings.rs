@@ -44,6 +44,11 @@ pub struct CodeInfo {
 /// Every finding code `check` can report, with its default level.
 pub const CHECK_CODES: &[CodeInfo] = &[
     code(
+        "apigateway-refuses",
+        Severity::Deny,
+        "API Gateway's Java client refuses the chain for a reason no other code names",
+    ),
+    code(
         "untrusted-root",
         Severity::Deny,
         "the chain ends at a CA that is not on API Gateway's list",

@@ -43,6 +43,14 @@ impl Refusal {
         }
     }
 
+    /// The JDK's or HttpClient's own reason.
+    pub fn cause(&self) -> String {
+        match self {
+            Refusal::Parse { message } | Refusal::Pkix { message } => message.clone(),
+            Refusal::Host { log_line, .. } => log_line.clone(),
+        }
+    }
+
     /// `parse`, `pkix` or `hostname`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -364,21 +372,8 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
         }
     }
     if let Some(host) = host {
-        let san = jdk_san(&leaf.det);
-        let cn = leaf.det.subject_cns.last().map(String::as_str);
-        let n = CertNames {
-            dns: san.as_ref().map(|(d, _)| d.as_slice()),
-            ip: san.as_ref().map(|(_, i)| i.as_slice()),
-            cn,
-        };
-        if let Err(names::HostMismatch(reason)) = names::host_matches(host, &n) {
-            return refuse(Refusal::Host {
-                log_line: format!(
-                    "Host name '{host}' does not match the certificate subject provided by the peer ({})",
-                    leaf.det.subject_java
-                ),
-                reason,
-            });
+        if let Some(r) = host_refusal(leaf, host) {
+            return refuse(r);
         }
     }
     let mut unverified = ctx.unverified;
@@ -388,6 +383,33 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
         path,
         anchor,
         unverified_signatures: unverified,
+    }
+}
+
+/// HttpClient's hostname verdict on one certificate (DER): `None` when it matches.
+pub fn host_problem(der: &[u8], host: &str) -> Option<Refusal> {
+    match Cert::parse(der) {
+        Ok(c) => host_refusal(&c, host),
+        Err(message) => Some(Refusal::Parse { message }),
+    }
+}
+
+fn host_refusal(leaf: &Cert, host: &str) -> Option<Refusal> {
+    let san = jdk_san(&leaf.det);
+    let n = CertNames {
+        dns: san.as_ref().map(|(d, _)| d.as_slice()),
+        ip: san.as_ref().map(|(_, i)| i.as_slice()),
+        cn: leaf.det.subject_cns.last().map(String::as_str),
+    };
+    match names::host_matches(host, &n) {
+        Ok(()) => None,
+        Err(names::HostMismatch(reason)) => Some(Refusal::Host {
+            log_line: format!(
+                "Host name '{host}' does not match the certificate subject provided by the peer ({})",
+                leaf.det.subject_java
+            ),
+            reason,
+        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Path building and validation (rustls-webpki) plus the stricter checks a careful TLS client adds.
 
 pub mod apigw;
+pub mod report;
 
 use std::time::Duration;
 
@@ -81,6 +82,40 @@ pub struct Verification {
     pub findings: Vec<Finding>,
     /// Leaf and intermediates in order (no root), when the path could be completed.
     pub fixed_chain: Option<Vec<Vec<u8>>>,
+    /// API Gateway's own verdict (its Java client's rules).
+    pub apigateway: ApigwReport,
+    /// The policy's verdict: the codes it denies beyond API Gateway's reasons.
+    pub policy_denies: Vec<&'static str>,
+}
+
+impl Verification {
+    /// API Gateway's own client refuses.
+    pub fn apigateway_refused(&self) -> bool {
+        self.apigateway.verdict != "accept"
+    }
+}
+
+/// API Gateway's verdict as `check` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApigwReport {
+    /// `accept` or `refuse`.
+    pub verdict: &'static str,
+    /// `pkix`, `hostname` or `parse`, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<&'static str>,
+    /// The line API Gateway would log for the request, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_line: Option<String>,
+    /// The JDK's or HttpClient's own reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// The finding codes that are API Gateway's reasons (the rest are policy).
+    pub codes: Vec<&'static str>,
+    /// Signature algorithms of the path certctl could not verify itself (taken as valid).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified_signatures: Vec<String>,
 }
 
 /// A certificate known to the check, with where it came from.
@@ -122,10 +157,7 @@ fn pick_leaf(presented: &[CertInfo], first: bool, host: Option<&ServerName<'_>>)
 }
 
 fn names_match(info: &CertInfo, host: &ServerName<'_>) -> bool {
-    match webpki::EndEntityCert::try_from(&CertificateDer::from(info.der.as_slice())) {
-        Ok(ee) => ee.verify_is_valid_for_subject_name(host).is_ok(),
-        Err(_) => false,
-    }
+    apigw::host_problem(&info.der, &host.to_str()).is_none()
 }
 
 fn unix(at: i64) -> UnixTime {
@@ -604,15 +636,90 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         })
         .collect();
 
+    // API Gateway's own verdict: the chain as the server sends it, leaf first.
+    let mut sent: Vec<Vec<u8>> = vec![leaf.der.clone()];
+    sent.extend(
+        input
+            .presented
+            .iter()
+            .filter(|c| c.sha256 != leaf.sha256)
+            .map(|c| c.der.clone()),
+    );
+    let mut anchor_ders: Vec<Vec<u8>> = store.roots.iter().map(|r| r.der.to_vec()).collect();
+    anchor_ders.extend(
+        nodes
+            .iter()
+            .filter(|n| n.source != Source::TrustStore && !n.listed.is_empty())
+            .map(|n| n.info.der.clone()),
+    );
+    let host = params.hostname.map(|h| h.to_str().into_owned());
+    let gw = apigw::judge(&sent, &anchor_ders, at, host.as_deref());
+    if !gw.accepted() && leaf.is_self_issued() {
+        let store_name = match &store.kind {
+            StoreKind::ApiGateway => "API Gateway's list".to_string(),
+            StoreKind::Custom(p) => format!("the trust store {}", p.display()),
+        };
+        ctx.add(
+            "self-signed",
+            format!(
+                "the leaf \"{}\" is self-signed (its own issuer){}; API Gateway accepts only a chain to a CA in {store_name}, so it refuses it",
+                leaf.display_name(),
+                if leaf.is_ca() { ", whatever its basicConstraints CA:TRUE" } else { "" }
+            ),
+            Some("API Gateway needs a CA-issued certificate: terminate on an ALB with an ACM certificate (`certctl acm request`), or pass --trust-store for a private CA".into()),
+            Some(leaf),
+        );
+    }
+    if let Some(apigw::Refusal::Host { reason, .. }) = &gw.refusal {
+        if !ctx.findings.iter().any(|f| f.code == "hostname-mismatch") {
+            ctx.add(
+                "hostname-mismatch",
+                format!(
+                    "the leaf is not valid for {}: {reason}",
+                    host.as_deref().unwrap_or_default()
+                ),
+                Some(report::HOST_FIX.into()),
+                Some(leaf),
+            );
+        }
+    }
+    let apigateway = report::apigw_report(&gw);
     let mut findings = ctx.findings;
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let trusted = verified && !findings.iter().any(|f| f.severity == Severity::Deny);
+    let (apigw_codes, policy_denies) = report::classify(&mut findings, &gw, params.policy);
+    if !gw.accepted() && apigw_codes.is_empty() {
+        let r = gw
+            .refusal
+            .as_ref()
+            .map(apigw::Refusal::cause)
+            .unwrap_or_default();
+        findings.push(Finding {
+            code: "apigateway-refuses",
+            severity: Severity::Deny,
+            message: format!("API Gateway's client refuses the chain: {r}"),
+            hint: apigateway.fix.clone(),
+            certificate: None,
+        });
+    }
+    let apigateway = ApigwReport {
+        codes: if !gw.accepted() && apigw_codes.is_empty() {
+            vec!["apigateway-refuses"]
+        } else {
+            apigw_codes
+        },
+        ..apigateway
+    };
+    // `self-signed` first, then by severity.
+    findings.sort_by_key(|f| (f.code != "self-signed", std::cmp::Reverse(f.severity)));
+    let trusted =
+        gw.accepted() && verified && !findings.iter().any(|f| f.severity == Severity::Deny);
     Verification {
         trusted,
         path,
         anchor: anchor_report,
         findings,
         fixed_chain,
+        apigateway,
+        policy_denies,
     }
 }
 
