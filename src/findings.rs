@@ -170,10 +170,62 @@ pub const CHECK_CODES: &[CodeInfo] = &[
         "a certificate that is not part of the path",
     ),
     code(
+        "lint-serial",
+        Severity::Deny,
+        "lint: a serial number that is zero, negative or longer than 20 octets",
+    ),
+    code(
+        "lint-key-identifier",
+        Severity::Deny,
+        "lint: authority/subject key identifiers missing, critical or malformed",
+    ),
+    code(
+        "lint-basic-constraints",
+        Severity::Deny,
+        "lint: basicConstraints missing, not critical or inconsistent with keyUsage",
+    ),
+    code(
+        "lint-name-constraints",
+        Severity::Deny,
+        "lint: name constraints on a leaf, not critical, or empty",
+    ),
+    code(
+        "lint-critical-extension",
+        Severity::Deny,
+        "lint: an unknown critical extension, or policyConstraints not critical",
+    ),
+    code(
+        "lint-eku",
+        Severity::Deny,
+        "lint: extendedKeyUsage on a root, anyExtendedKeyUsage or a critical EKU on the leaf",
+    ),
+    code(
+        "lint-names",
+        Severity::Deny,
+        "lint: malformed DNS names (underscores, bad labels), an empty subject with a non-critical SAN",
+    ),
+    code(
+        "lint-encoding",
+        Severity::Deny,
+        "lint: malformed authorityInfoAccess, an RSA modulus not a multiple of 8, a v1/v2 certificate",
+    ),
+    code(
         "duplicate-certificate",
         Severity::Info,
         "the same certificate appears more than once",
     ),
+];
+
+/// The strict profile's lint codes (reported only when the policy sets `lint = true`).
+pub const LINT_CODES: &[&str] = &[
+    "lint-serial",
+    "lint-key-identifier",
+    "lint-basic-constraints",
+    "lint-name-constraints",
+    "lint-critical-extension",
+    "lint-eku",
+    "lint-names",
+    "lint-encoding",
 ];
 
 const fn code(code: &'static str, default: Severity, meaning: &'static str) -> CodeInfo {

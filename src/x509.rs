@@ -464,6 +464,9 @@ pub struct CertDetail {
     pub rsa_bits: Option<u32>,
     /// The DSA key's prime length in bits, when DSA.
     pub dsa_bits: Option<u32>,
+    /// authorityKeyIdentifier: (keyIdentifier, has authorityCertIssuer, has serial).
+    pub aki: Option<(Option<Vec<u8>>, bool, bool)>,
+    pub ski: Option<Vec<u8>>,
 }
 
 fn owned_name(name: &GeneralName<'_>) -> AltName {
@@ -523,6 +526,8 @@ impl CertDetail {
             has_duplicate_extensions: false,
             rsa_bits: None,
             dsa_bits: None,
+            aki: None,
+            ski: None,
         };
         match spki.parsed() {
             Ok(PublicKey::RSA(rsa)) => {
@@ -555,6 +560,14 @@ impl CertDetail {
                     d.san = Some(san.general_names.iter().map(owned_name).collect());
                     d.san_critical = ext.critical;
                 }
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    d.aki = Some((
+                        a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                        a.authority_cert_issuer.is_some(),
+                        a.authority_cert_serial.is_some(),
+                    ));
+                }
+                ParsedExtension::SubjectKeyIdentifier(k) => d.ski = Some(k.0.to_vec()),
                 ParsedExtension::NameConstraints(nc) => {
                     let list = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
                         s.as_ref()

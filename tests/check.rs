@@ -569,3 +569,46 @@ fn two_judgements_say_which_denied() {
         "{doc:#}"
     );
 }
+
+#[test]
+fn the_strict_profile_lints_what_the_gateway_policy_lets_pass() {
+    // A leaf that may sign certificates: RFC 5280 says only CAs may.
+    let c = chain_with("api.example.com", |s| {
+        s.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyCertSign,
+        ]
+    });
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "api.example.com"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["policy"]["profile"], "gateway");
+    let (code, doc) = check(
+        &full,
+        &root,
+        &["--hostname", "api.example.com", "--policy", "strict"],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["policy"]["profile"], "strict");
+    assert_eq!(doc["apigateway"]["verdict"], "accept");
+    assert_eq!(strs(&doc["denied_by"]), vec!["policy"]);
+    assert_eq!(
+        strs(&doc["policy"]["codes"]),
+        vec!["lint-basic-constraints"],
+        "{doc:#}"
+    );
+    // A policy file still loads by path.
+    let d = tempdir();
+    let f = write(d.path(), "p.toml", "lint = true\n");
+    let (code, _) = check(
+        &full,
+        &root,
+        &[
+            "--hostname",
+            "api.example.com",
+            "--policy",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+}

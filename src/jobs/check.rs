@@ -125,7 +125,7 @@ pub fn load_store(spec: &str) -> Result<TrustStore, StoreError> {
 /// Runs the check.
 pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
     let policy = match &req.policy {
-        Some(p) => Policy::load(p)?,
+        Some(p) => Policy::by_name_or_file(p)?,
         None => Policy::builtin(),
     };
     let explicit_name = req

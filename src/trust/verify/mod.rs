@@ -1,6 +1,7 @@
 //! Path building and validation (rustls-webpki) plus the stricter checks a careful TLS client adds.
 
 pub mod apigw;
+pub mod lint;
 pub mod report;
 
 use std::time::Duration;
@@ -508,6 +509,39 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
     let leaf = &nodes[leaf_node].info;
     check_leaf(&mut ctx, leaf, params);
+    if params.policy.lint {
+        for (pos, &i) in path_idx.iter().enumerate() {
+            let n = &nodes[i];
+            let role = if pos == 0 {
+                lint::Role::Leaf
+            } else if pos + 1 == path_idx.len()
+                && (n.source == Source::TrustStore || n.info.is_self_issued())
+            {
+                lint::Role::Root
+            } else {
+                lint::Role::Intermediate
+            };
+            let Ok(det) = crate::x509::CertDetail::parse(&n.info.der) else {
+                continue;
+            };
+            for (code, message) in lint::lint(&n.info, &det, role) {
+                if !ctx
+                    .findings
+                    .iter()
+                    .any(|f| f.code == code && f.message == message)
+                {
+                    let hint = lint_hint(code);
+                    ctx.findings.push(Finding {
+                        code,
+                        severity: params.policy.severity(code),
+                        message,
+                        hint: Some(hint.into()),
+                        certificate: Some(n.info.sha256.colon_hex()),
+                    });
+                }
+            }
+        }
+    }
     if let Some(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) =
         &webpki_error
     {
@@ -720,6 +754,19 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         fixed_chain,
         apigateway,
         policy_denies,
+    }
+}
+
+fn lint_hint(code: &str) -> &'static str {
+    match code {
+        "lint-serial" => "reissue it with a positive random serial of at most 20 octets",
+        "lint-key-identifier" => "reissue it with a non-critical subjectKeyIdentifier, and an authorityKeyIdentifier holding only the issuer's keyIdentifier",
+        "lint-basic-constraints" => "CAs need a critical basicConstraints CA:TRUE and keyCertSign; leaves neither",
+        "lint-name-constraints" => "put critical, non-empty name constraints on CAs only",
+        "lint-critical-extension" => "reissue it without the unknown critical extension (policyConstraints must be critical)",
+        "lint-eku" => "leaves: a non-critical extendedKeyUsage serverAuth; roots: none",
+        "lint-names" => "reissue it with well-formed DNS names (letters, digits, hyphens)",
+        _ => "reissue it with a well-formed encoding",
     }
 }
 
