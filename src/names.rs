@@ -216,6 +216,20 @@ pub fn host_matches(host: &str, names: &CertNames<'_>) -> Result<(), HostMismatc
     }
 }
 
+/// Whether one certificate DNS name (a wildcard allowed) covers `host`, by the same rules.
+pub fn name_covers(name: &str, host: &str) -> bool {
+    let dns = [name.to_string()];
+    host_matches(
+        host,
+        &CertNames {
+            dns: Some(&dns),
+            ip: None,
+            cn: None,
+        },
+    )
+    .is_ok()
+}
+
 /// HttpClient's IPv4 pattern: four dot-separated numbers 0-255, up to three digits each.
 fn is_httpclient_ipv4(host: &str) -> bool {
     let parts: Vec<&str> = host.split('.').collect();
