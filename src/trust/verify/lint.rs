@@ -1,6 +1,7 @@
 //! The strict profile's structural lints (RFC 5280 and the CA/Browser Forum baseline): what a
 //! careful client rejects even where API Gateway's client and rustls-webpki accept.
 
+use crate::findings::CheckCode;
 use crate::x509::{CertDetail, CertInfo};
 
 /// The position of a certificate in the path.
@@ -12,7 +13,7 @@ pub enum Role {
 }
 
 /// One lint result: code, message.
-pub type Lint = (&'static str, String);
+pub type Lint = (CheckCode, String);
 
 /// Extensions RFC 5280 defines that a client must understand when critical.
 const KNOWN: &[&str] = &[
@@ -44,15 +45,18 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
         &d.raw_serial
     };
     if serial.iter().all(|b| *b == 0) {
-        out.push(("lint-serial", format!("\"{name}\" has serial number zero")));
+        out.push((
+            CheckCode::LintSerial,
+            format!("\"{name}\" has serial number zero"),
+        ));
     } else if serial.first().is_some_and(|b| b & 0x80 != 0) {
         out.push((
-            "lint-serial",
+            CheckCode::LintSerial,
             format!("\"{name}\" has a negative serial number"),
         ));
     } else if serial.len() > 20 {
         out.push((
-            "lint-serial",
+            CheckCode::LintSerial,
             format!(
                 "\"{name}\" has a serial number of {} octets (at most 20)",
                 serial.len()
@@ -63,24 +67,24 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     // Key identifiers (RFC 5280 4.2.1.1, 4.2.1.2).
     match (&d.aki, d.extension("2.5.29.35")) {
         (_, Some(e)) if e.critical => out.push((
-            "lint-key-identifier",
+            CheckCode::LintKeyIdentifier,
             format!("\"{name}\" marks authorityKeyIdentifier critical"),
         )),
         // A trust anchor is exempt: it ends the path, nothing checks its issuer.
         (None, None) if !self_issued && role != Role::Root => out.push((
-            "lint-key-identifier",
+            CheckCode::LintKeyIdentifier,
             format!("\"{name}\" has no authorityKeyIdentifier"),
         )),
         (Some((kid, issuer, serial)), _) => {
             if kid.is_none() {
                 out.push((
-                    "lint-key-identifier",
+                    CheckCode::LintKeyIdentifier,
                     format!("\"{name}\"'s authorityKeyIdentifier has no keyIdentifier"),
                 ));
             }
             if *issuer || *serial {
                 out.push((
-                    "lint-key-identifier",
+                    CheckCode::LintKeyIdentifier,
                     format!(
                         "\"{name}\"'s authorityKeyIdentifier names the issuer by name and serial"
                     ),
@@ -90,7 +94,7 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
                 if let (Some(k), Some(s)) = (kid, &d.ski) {
                     if k != s {
                         out.push((
-                            "lint-key-identifier",
+                            CheckCode::LintKeyIdentifier,
                             format!("the root \"{name}\"'s authorityKeyIdentifier differs from its subjectKeyIdentifier"),
                         ));
                     }
@@ -101,13 +105,13 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     }
     if ca && d.ski.is_none() {
         out.push((
-            "lint-key-identifier",
+            CheckCode::LintKeyIdentifier,
             format!("the CA \"{name}\" has no subjectKeyIdentifier"),
         ));
     }
     if d.extension("2.5.29.14").is_some_and(|e| e.critical) {
         out.push((
-            "lint-key-identifier",
+            CheckCode::LintKeyIdentifier,
             format!("\"{name}\" marks subjectKeyIdentifier critical"),
         ));
     }
@@ -121,30 +125,30 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     if ca {
         match bc {
             None => out.push((
-                "lint-basic-constraints",
+                CheckCode::LintBasicConstraints,
                 format!("the CA \"{name}\" has no basicConstraints"),
             )),
             Some(e) if !e.critical => out.push((
-                "lint-basic-constraints",
+                CheckCode::LintBasicConstraints,
                 format!("the CA \"{name}\" does not mark basicConstraints critical"),
             )),
             _ => {}
         }
         if info.basic_constraints_ca != Some(true) {
             out.push((
-                "lint-basic-constraints",
+                CheckCode::LintBasicConstraints,
                 format!("the CA \"{name}\" is not CA:TRUE"),
             ));
         }
         if info.key_usage.is_some() && !cert_sign {
             out.push((
-                "lint-basic-constraints",
+                CheckCode::LintBasicConstraints,
                 format!("the CA \"{name}\" has keyUsage without keyCertSign"),
             ));
         }
     } else if cert_sign {
         out.push((
-            "lint-basic-constraints",
+            CheckCode::LintBasicConstraints,
             format!("the leaf \"{name}\" has keyUsage keyCertSign"),
         ));
     }
@@ -153,13 +157,13 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     if let Some(nc) = &d.name_constraints {
         if role == Role::Leaf {
             out.push((
-                "lint-name-constraints",
+                CheckCode::LintNameConstraints,
                 format!("the leaf \"{name}\" carries name constraints"),
             ));
         }
         if d.extension("2.5.29.30").is_some_and(|e| !e.critical) {
             out.push((
-                "lint-name-constraints",
+                CheckCode::LintNameConstraints,
                 format!("\"{name}\" does not mark nameConstraints critical"),
             ));
         }
@@ -170,21 +174,21 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
                 .any(|n| matches!(n, crate::x509::AltName::Dns(d) if d.starts_with('.')));
         if leading_dot {
             out.push((
-                "lint-name-constraints",
+                CheckCode::LintNameConstraints,
                 format!("\"{name}\"'s nameConstraints has a DNS subtree with a leading period"),
             ));
         }
         let empty = |l: &Option<Vec<crate::x509::AltName>>| l.as_ref().is_none_or(Vec::is_empty);
         if empty(&nc.0) && empty(&nc.1) {
             out.push((
-                "lint-name-constraints",
+                CheckCode::LintNameConstraints,
                 format!("\"{name}\"'s nameConstraints has neither permitted nor excluded subtrees"),
             ));
         }
     }
     if d.extension("2.5.29.36").is_some_and(|e| !e.critical) {
         out.push((
-            "lint-critical-extension",
+            CheckCode::LintCriticalExtension,
             format!("\"{name}\" does not mark policyConstraints critical"),
         ));
     }
@@ -193,7 +197,7 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     for e in &d.extensions {
         if e.critical && !KNOWN.contains(&e.oid.as_str()) {
             out.push((
-                "lint-critical-extension",
+                CheckCode::LintCriticalExtension,
                 format!("\"{name}\" has an unknown critical extension {}", e.oid),
             ));
         }
@@ -203,19 +207,19 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     if let Some(ekus) = &info.extended_key_usage {
         if role == Role::Root {
             out.push((
-                "lint-eku",
+                CheckCode::LintEku,
                 format!("the root \"{name}\" carries extendedKeyUsage"),
             ));
         }
         if role == Role::Leaf && ekus.iter().any(|e| e == "anyExtendedKeyUsage") {
             out.push((
-                "lint-eku",
+                CheckCode::LintEku,
                 format!("the leaf \"{name}\" has anyExtendedKeyUsage"),
             ));
         }
         if role == Role::Leaf && d.extension("2.5.29.37").is_some_and(|e| e.critical) {
             out.push((
-                "lint-eku",
+                CheckCode::LintEku,
                 format!("the leaf \"{name}\" marks extendedKeyUsage critical"),
             ));
         }
@@ -224,13 +228,13 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     // Subject, names, encodings.
     if d.subject_empty && !d.san_critical {
         out.push((
-            "lint-names",
+            CheckCode::LintNames,
             format!("\"{name}\" has an empty subject and a non-critical subjectAltName"),
         ));
     }
     if !d.subject_empty && d.san_critical {
         out.push((
-            "lint-names",
+            CheckCode::LintNames,
             format!("\"{name}\" marks subjectAltName critical although its subject is not empty"),
         ));
     }
@@ -241,7 +245,7 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
                 || info.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
             if !in_san {
                 out.push((
-                    "lint-names",
+                    CheckCode::LintNames,
                     format!("the leaf's CN \"{cn}\" is not exactly one of its SANs"),
                 ));
             }
@@ -249,7 +253,7 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
         for n in info.dns_names.iter() {
             if crate::names::dns_name(n).is_err() || n.contains('_') {
                 out.push((
-                    "lint-names",
+                    CheckCode::LintNames,
                     format!("the leaf's DNS name \"{n}\" is malformed"),
                 ));
             }
@@ -258,7 +262,7 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     if let Some(e) = d.extension("1.3.6.1.5.5.7.1.1") {
         if !e.parsed {
             out.push((
-                "lint-encoding",
+                CheckCode::LintEncoding,
                 format!("\"{name}\" has a malformed authorityInfoAccess"),
             ));
         }
@@ -266,14 +270,14 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     if let Some(bits) = d.rsa_bits {
         if bits % 8 != 0 {
             out.push((
-                "lint-encoding",
+                CheckCode::LintEncoding,
                 format!("\"{name}\" has an RSA modulus of {bits} bits, not a multiple of 8"),
             ));
         }
     }
     if d.version != 3 {
         out.push((
-            "lint-encoding",
+            CheckCode::LintEncoding,
             format!("\"{name}\" is an X.509 v{} certificate", d.version),
         ));
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
 
-use crate::findings::{Finding, Severity};
+use crate::findings::{CheckCode, Finding, Severity};
 use crate::policy::Policy;
 use crate::trust::store::{StoreKind, TrustStore};
 use crate::x509::{CertInfo, KeyInfo};
@@ -173,11 +173,12 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn add(
         &mut self,
-        code: &'static str,
+        code: CheckCode,
         message: String,
         hint: Option<String>,
         cert: Option<&CertInfo>,
     ) {
+        let code = code.as_str();
         if self
             .findings
             .iter()
@@ -330,7 +331,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     let mut webpki_error = None;
     match webpki::EndEntityCert::try_from(&leaf_der) {
         Err(e) => ctx.add(
-            "path-invalid",
+            CheckCode::PathInvalid,
             format!("the leaf cannot be used by a TLS client: {e:?}"),
             None,
             Some(&nodes[leaf_node].info),
@@ -405,7 +406,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
                             if by_fp {
                                 let alias = aliases.first().cloned().unwrap_or_default();
                                 ctx.add(
-                                    "anchored-by-fingerprint",
+                                    CheckCode::AnchoredByFingerprint,
                                     format!("the path ends at \"{}\", whose SHA-256 is on API Gateway's list (alias {alias})", n.info.display_name()),
                                     None,
                                     Some(&n.info),
@@ -440,7 +441,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if c.not_after < at {
             ctx.add(
-                "expired",
+                CheckCode::Expired,
                 format!(
                     "\"{}\" expired on {} ({} days ago)",
                     c.display_name(),
@@ -452,7 +453,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if c.not_before > at {
             ctx.add(
-                "not-yet-valid",
+                CheckCode::NotYetValid,
                 format!(
                     "\"{}\" is not valid before {}",
                     c.display_name(),
@@ -463,7 +464,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if c.days_left(at) < i64::from(params.min_days) {
             ctx.add(
-                "expires-soon",
+                CheckCode::ExpiresSoon,
                 format!(
                     "\"{}\" expires on {}, in {} days (minimum {})",
                     c.display_name(),
@@ -477,7 +478,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if c.has_weak_signature_hash() {
             ctx.add(
-                "sha1-signature",
+                CheckCode::Sha1Signature,
                 format!(
                     "\"{}\" is signed with {}",
                     c.display_name(),
@@ -488,7 +489,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if !params.policy.allows_signature(&c.signature_algorithm) {
             ctx.add(
-                "disallowed-signature-algorithm",
+                CheckCode::DisallowedSignatureAlgorithm,
                 format!(
                     "\"{}\" is signed with {}, which the policy does not allow",
                     c.display_name(),
@@ -500,7 +501,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if pos > 0 && n.source == Source::ChainFile {
             ctx.add(
-                "missing-intermediate",
+                CheckCode::MissingIntermediate,
                 format!("the path needs \"{}\" from --chain; the target does not include it, so API Gateway cannot build the path", c.display_name()),
                 Some("serve leaf + intermediates (fullchain.pem); `--fix-chain OUT` writes it".into()),
                 Some(c),
@@ -524,13 +525,14 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             let Ok(det) = crate::x509::CertDetail::parse(&n.info.der) else {
                 continue;
             };
-            for (code, message) in lint::lint(&n.info, &det, role) {
+            for (lint_code, message) in lint::lint(&n.info, &det, role) {
+                let code = lint_code.as_str();
                 if !ctx
                     .findings
                     .iter()
                     .any(|f| f.code == code && f.message == message)
                 {
-                    let hint = lint_hint(code);
+                    let hint = lint_hint(lint_code);
                     ctx.findings.push(Finding {
                         code,
                         severity: params.policy.severity(code),
@@ -545,15 +547,13 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     if let Some(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) =
         &webpki_error
     {
-        if !ctx
-            .findings
-            .iter()
-            .any(|f| f.code == "expired" || f.code == "not-yet-valid")
-        {
+        if !ctx.findings.iter().any(|f| {
+            f.code == CheckCode::Expired.as_str() || f.code == CheckCode::NotYetValid.as_str()
+        }) {
             let code = if matches!(e, webpki::Error::CertNotValidYet { .. }) {
-                "not-yet-valid"
+                CheckCode::NotYetValid
             } else {
-                "expired"
+                CheckCode::Expired
             };
             ctx.add(
                 code,
@@ -587,7 +587,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             .is_none_or(|c| c.sha256 == leaf.sha256);
     if !in_order {
         ctx.add(
-            "chain-out-of-order",
+            CheckCode::ChainOutOfOrder,
             "the certificates are not in leaf-to-root order (leaf first, then each issuer)".into(),
             Some("reorder them; `--fix-chain OUT` writes the ordered chain".into()),
             None,
@@ -595,7 +595,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
     for d in &duplicates {
         ctx.add(
-            "duplicate-certificate",
+            CheckCode::DuplicateCertificate,
             format!("\"{}\" appears more than once", d.display_name()),
             Some("remove the repeated copy".into()),
             Some(d),
@@ -605,14 +605,14 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         let in_path = path_idx.iter().any(|i| nodes[*i].info.sha256 == c.sha256);
         if !in_path {
             ctx.add(
-                "extra-certificate",
+                CheckCode::ExtraCertificate,
                 format!("\"{}\" is not part of the path", c.display_name()),
                 Some("remove it from the chain".into()),
                 Some(c),
             );
         } else if c.is_self_issued() && c.sha256 != leaf.sha256 {
             ctx.add(
-                "root-sent",
+                CheckCode::RootSent,
                 format!("the chain includes the root \"{}\"", c.display_name()),
                 Some("harmless; clients use their own copy of the root".into()),
                 Some(c),
@@ -694,7 +694,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             StoreKind::Custom(p) => format!("the trust store {}", p.display()),
         };
         ctx.add(
-            "self-signed",
+            CheckCode::SelfSigned,
             format!(
                 "the leaf \"{}\" is self-signed (its own issuer){}; API Gateway accepts only a chain to a CA in {store_name}, so it refuses it",
                 leaf.display_name(),
@@ -705,9 +705,13 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         );
     }
     if let Some(apigw::Refusal::Host { reason, .. }) = &gw.refusal {
-        if !ctx.findings.iter().any(|f| f.code == "hostname-mismatch") {
+        if !ctx
+            .findings
+            .iter()
+            .any(|f| f.code == CheckCode::HostnameMismatch.as_str())
+        {
             ctx.add(
-                "hostname-mismatch",
+                CheckCode::HostnameMismatch,
                 format!(
                     "the leaf is not valid for {}: {reason}",
                     host.as_deref().unwrap_or_default()
@@ -727,7 +731,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             .map(apigw::Refusal::cause)
             .unwrap_or_default();
         findings.push(Finding {
-            code: "apigateway-refuses",
+            code: CheckCode::ApigatewayRefuses.as_str(),
             severity: Severity::Deny,
             message: format!("API Gateway's client refuses the chain: {r}"),
             hint: apigateway.fix.clone(),
@@ -736,14 +740,19 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
     let apigateway = ApigwReport {
         codes: if !gw.accepted() && apigw_codes.is_empty() {
-            vec!["apigateway-refuses"]
+            vec![CheckCode::ApigatewayRefuses.as_str()]
         } else {
             apigw_codes
         },
         ..apigateway
     };
     // `self-signed` first, then by severity.
-    findings.sort_by_key(|f| (f.code != "self-signed", std::cmp::Reverse(f.severity)));
+    findings.sort_by_key(|f| {
+        (
+            f.code != CheckCode::SelfSigned.as_str(),
+            std::cmp::Reverse(f.severity),
+        )
+    });
     let trusted =
         gw.accepted() && verified && !findings.iter().any(|f| f.severity == Severity::Deny);
     Verification {
@@ -757,15 +766,15 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
 }
 
-fn lint_hint(code: &str) -> &'static str {
+fn lint_hint(code: CheckCode) -> &'static str {
     match code {
-        "lint-serial" => "reissue it with a positive random serial of at most 20 octets",
-        "lint-key-identifier" => "reissue it with a non-critical subjectKeyIdentifier, and an authorityKeyIdentifier holding only the issuer's keyIdentifier",
-        "lint-basic-constraints" => "CAs need a critical basicConstraints CA:TRUE and keyCertSign; leaves neither",
-        "lint-name-constraints" => "put critical, non-empty name constraints on CAs only",
-        "lint-critical-extension" => "reissue it without the unknown critical extension (policyConstraints must be critical)",
-        "lint-eku" => "leaves: a non-critical extendedKeyUsage serverAuth; roots: none",
-        "lint-names" => "reissue it with well-formed DNS names (letters, digits, hyphens)",
+        CheckCode::LintSerial => "reissue it with a positive random serial of at most 20 octets",
+        CheckCode::LintKeyIdentifier => "reissue it with a non-critical subjectKeyIdentifier, and an authorityKeyIdentifier holding only the issuer's keyIdentifier",
+        CheckCode::LintBasicConstraints => "CAs need a critical basicConstraints CA:TRUE and keyCertSign; leaves neither",
+        CheckCode::LintNameConstraints => "put critical, non-empty name constraints on CAs only",
+        CheckCode::LintCriticalExtension => "reissue it without the unknown critical extension (policyConstraints must be critical)",
+        CheckCode::LintEku => "leaves: a non-critical extendedKeyUsage serverAuth; roots: none",
+        CheckCode::LintNames => "reissue it with well-formed DNS names (letters, digits, hyphens)",
         _ => "reissue it with a well-formed encoding",
     }
 }
@@ -784,7 +793,7 @@ fn anchor_expired(ctx: &mut Ctx<'_>, c: &CertInfo, aliases: &[String]) {
         .map(|a| format!(" (alias {a})"))
         .unwrap_or_default();
     ctx.add(
-        "anchor-expired",
+        CheckCode::AnchorExpired,
         format!("the path ends at \"{}\"{alias}, which expired on {}; a listed but expired root cannot make a chain valid", c.display_name(), crate::x509::rfc3339(c.not_after)),
         Some("serve a chain to a current root (ask the CA for its cross-signed intermediate)".into()),
         Some(c),
@@ -803,7 +812,7 @@ fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
     };
     if let Some(what) = weak {
         ctx.add(
-            "weak-key",
+            CheckCode::WeakKey,
             format!("\"{}\" has {what}", c.display_name()),
             Some("reissue it with ECDSA P-256 or RSA 2048+".into()),
             Some(c),
@@ -814,7 +823,7 @@ fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
 fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
     if leaf.is_ca() {
         ctx.add(
-            "ca-as-leaf",
+            CheckCode::CaAsLeaf,
             format!(
                 "the leaf \"{}\" is a CA certificate (basicConstraints CA:TRUE)",
                 leaf.display_name()
@@ -825,7 +834,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
     }
     match &leaf.extended_key_usage {
         Some(ekus) if !ekus.iter().any(|e| e == "serverAuth") => ctx.add(
-            "leaf-missing-server-auth",
+            CheckCode::LeafMissingServerAuth,
             format!(
                 "the leaf's extended key usage ({}) lacks serverAuth",
                 ekus.join(", ")
@@ -834,7 +843,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
             Some(leaf),
         ),
         None => ctx.add(
-            "leaf-no-eku",
+            CheckCode::LeafNoEku,
             "the leaf has no extended key usage extension".into(),
             Some("reissue it with extendedKeyUsage serverAuth".into()),
             Some(leaf),
@@ -850,7 +859,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
         };
         if !ok {
             ctx.add(
-                "leaf-key-usage",
+                CheckCode::LeafKeyUsage,
                 format!(
                     "the leaf's key usage ({}) does not allow a TLS handshake",
                     ku.join(", ")
@@ -862,7 +871,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
     }
     if leaf.dns_names.is_empty() && leaf.ip_addresses.is_empty() {
         ctx.add(
-            "no-san",
+            CheckCode::NoSan,
             "the leaf has no subjectAltName; TLS clients do not match the hostname against the CN"
                 .into(),
             Some("reissue it with the hostname as a DNS SAN".into()),
@@ -873,7 +882,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
             || leaf.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
         if !covered {
             ctx.add(
-                "cn-not-in-san",
+                CheckCode::CnNotInSan,
                 format!("the leaf's CN \"{cn}\" is not one of its SANs"),
                 Some("reissue it with the CN also listed as a SAN".into()),
                 Some(leaf),
@@ -882,7 +891,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
     }
     if leaf.not_after - leaf.not_before > 398 * 86_400 {
         ctx.add(
-            "long-validity",
+            CheckCode::LongValidity,
             format!(
                 "the leaf is valid for {} days",
                 (leaf.not_after - leaf.not_before) / 86_400
@@ -900,7 +909,7 @@ fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
                 .chain(leaf.ip_addresses.iter().map(|i| i.to_string()))
                 .collect();
             ctx.add(
-                "hostname-mismatch",
+                CheckCode::HostnameMismatch,
                 format!(
                     "the leaf is not valid for {} (its SANs: {})",
                     host.to_str(),
@@ -937,7 +946,7 @@ fn diagnose(
                 anchor_expired(ctx, end, &end_node.listed);
             } else if name_path.len() == 1 && leaf.is_self_issued() {
                 ctx.add(
-                    "self-signed",
+                    CheckCode::SelfSigned,
                     format!("the leaf \"{}\" is self-signed; {store_name} cannot vouch for it", leaf.display_name()),
                     Some("API Gateway needs a CA-issued certificate: terminate on an ALB with an ACM certificate (`certctl acm request`), or pass --trust-store for a private CA".into()),
                     Some(leaf),
@@ -948,14 +957,14 @@ fn diagnose(
                     None => "serve the intermediate after the leaf (fullchain.pem), or pass it with --chain".to_string(),
                 };
                 ctx.add(
-                    "missing-intermediate",
+                    CheckCode::MissingIntermediate,
                     format!("the path stops at the leaf: its issuer \"{}\" was neither sent nor in {store_name}", leaf.issuer),
                     Some(hint),
                     Some(leaf),
                 );
             } else if end.is_self_issued() {
                 ctx.add(
-                    "untrusted-root",
+                    CheckCode::UntrustedRoot,
                     format!("the chain ends at the root \"{}\", which is not in {store_name}", end.subject),
                     Some("use a certificate from a CA on the list (e.g. ACM via the ALB), or pass --trust-store for a private CA".into()),
                     Some(end),
@@ -966,7 +975,7 @@ fn diagnose(
                     None => "use a certificate from a CA on the list, or pass --trust-store for a private CA".into(),
                 };
                 ctx.add(
-                    "untrusted-root",
+                    CheckCode::UntrustedRoot,
                     format!("the chain ends at \"{}\", whose issuer \"{}\" is not in {store_name}", end.subject, end.issuer),
                     Some(hint),
                     Some(end),
@@ -976,7 +985,7 @@ fn diagnose(
         // The per-certificate validity checks name the certificate; see `verify`.
         E::CertExpired { .. } | E::CertNotValidYet { .. } | E::InvalidCertValidity => {}
         E::CaUsedAsEndEntity => ctx.add(
-            "ca-as-leaf",
+            CheckCode::CaAsLeaf,
             format!("the leaf \"{}\" is a CA certificate", leaf.display_name()),
             Some("serve an end-entity certificate issued by the CA".into()),
             Some(leaf),
@@ -986,7 +995,7 @@ fn diagnose(
                 // check_leaf reports it on the leaf.
             } else {
                 ctx.add(
-                    "path-invalid",
+                    CheckCode::PathInvalid,
                     "an intermediate's extended key usage excludes serverAuth".into(),
                     Some("use an intermediate issued for TLS servers".into()),
                     None,
@@ -1000,7 +1009,7 @@ fn diagnose(
             let weak = name_path.iter().any(|i| nodes[*i].info.has_weak_signature_hash() && !nodes[*i].info.is_self_issued());
             if !weak {
                 ctx.add(
-                    "unsupported-signature-algorithm",
+                    CheckCode::UnsupportedSignatureAlgorithm,
                     format!("a signature in the path uses an algorithm the validator does not support ({err:?})"),
                     Some("reissue with ECDSA P-256/P-384 (SHA-256/384) or RSA (SHA-256+)".into()),
                     None,
@@ -1008,19 +1017,19 @@ fn diagnose(
             }
         }
         E::InvalidSignatureForPublicKey => ctx.add(
-            "bad-signature",
+            CheckCode::BadSignature,
             "a signature in the path does not verify with its issuer's key".into(),
             Some("the chain mixes certificates from different issuers; rebuild it from the CA's files".into()),
             None,
         ),
         E::EndEntityUsedAsCa => ctx.add(
-            "path-invalid",
+            CheckCode::PathInvalid,
             "a certificate used as an intermediate is not a CA (no basicConstraints CA:TRUE)".into(),
             Some("remove the non-CA certificate from the chain".into()),
             None,
         ),
         other => ctx.add(
-            "path-invalid",
+            CheckCode::PathInvalid,
             format!("the validator rejected the path: {other:?}"),
             None,
             None,
@@ -1117,13 +1126,15 @@ mod tests {
         assert!(v
             .findings
             .iter()
-            .any(|f| f.code == "anchored-by-fingerprint"));
+            .any(|f| f.code == CheckCode::AnchoredByFingerprint.as_str()));
         // Without the intermediate on the list, the same chain has no anchor.
         let other = listed_store(&Fingerprint(vec![1; 32]), None);
         let v = run(&other, vec![leaf, int]);
         assert!(!v.trusted);
         assert!(
-            v.findings.iter().any(|f| f.code == "untrusted-root"),
+            v.findings
+                .iter()
+                .any(|f| f.code == CheckCode::UntrustedRoot.as_str()),
             "{:?}",
             v.findings
         );
@@ -1137,7 +1148,7 @@ mod tests {
         let f = v
             .findings
             .iter()
-            .find(|f| f.code == "missing-intermediate")
+            .find(|f| f.code == CheckCode::MissingIntermediate.as_str())
             .expect("missing-intermediate");
         assert!(f.message.contains("Unit Intermediate"), "{}", f.message);
         assert_eq!(f.severity, Severity::Deny);

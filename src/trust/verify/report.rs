@@ -1,7 +1,7 @@
 //! The two judgements of a check side by side: which findings are API Gateway's own reasons to
 //! refuse, which are certctl's policy, and the fix for API Gateway's refusal.
 
-use crate::findings::{Finding, Severity};
+use crate::findings::{CheckCode, Finding, Severity};
 use crate::policy::Policy;
 
 use super::apigw::{Refusal, Verdict};
@@ -52,36 +52,42 @@ pub fn apigw_report(v: &Verdict) -> ApigwReport {
 }
 
 /// The finding codes that can explain a refusal of this kind.
-fn explaining_codes(r: &Refusal) -> &'static [&'static str] {
+fn explaining_codes(r: &Refusal) -> &'static [CheckCode] {
     let m = r.cause();
     match r {
-        Refusal::Host { .. } => &["hostname-mismatch"],
-        Refusal::Parse { .. } => &["path-invalid", "self-signed"],
-        Refusal::Pkix { .. } if m.contains("validity check failed") => {
-            &["expired", "not-yet-valid", "self-signed"]
-        }
-        Refusal::Pkix { .. } if m.contains("KeyUsage") => {
-            &["leaf-key-usage", "self-signed", "ca-as-leaf"]
-        }
+        Refusal::Host { .. } => &[CheckCode::HostnameMismatch],
+        Refusal::Parse { .. } => &[CheckCode::PathInvalid, CheckCode::SelfSigned],
+        Refusal::Pkix { .. } if m.contains("validity check failed") => &[
+            CheckCode::Expired,
+            CheckCode::NotYetValid,
+            CheckCode::SelfSigned,
+        ],
+        Refusal::Pkix { .. } if m.contains("KeyUsage") => &[
+            CheckCode::LeafKeyUsage,
+            CheckCode::SelfSigned,
+            CheckCode::CaAsLeaf,
+        ],
         Refusal::Pkix { .. } if m.contains("Extended key usage") => {
-            &["leaf-missing-server-auth", "self-signed"]
+            &[CheckCode::LeafMissingServerAuth, CheckCode::SelfSigned]
         }
-        Refusal::Pkix { .. } if m.contains("keysize") => &["weak-key", "self-signed"],
+        Refusal::Pkix { .. } if m.contains("keysize") => {
+            &[CheckCode::WeakKey, CheckCode::SelfSigned]
+        }
         Refusal::Pkix { .. } if m.contains("signature algorithm") => &[
-            "sha1-signature",
-            "disallowed-signature-algorithm",
-            "unsupported-signature-algorithm",
-            "self-signed",
+            CheckCode::Sha1Signature,
+            CheckCode::DisallowedSignatureAlgorithm,
+            CheckCode::UnsupportedSignatureAlgorithm,
+            CheckCode::SelfSigned,
         ],
         Refusal::Pkix { .. } => &[
-            "self-signed",
-            "untrusted-root",
-            "missing-intermediate",
-            "anchor-expired",
-            "bad-signature",
-            "path-invalid",
-            "expired",
-            "not-yet-valid",
+            CheckCode::SelfSigned,
+            CheckCode::UntrustedRoot,
+            CheckCode::MissingIntermediate,
+            CheckCode::AnchorExpired,
+            CheckCode::BadSignature,
+            CheckCode::PathInvalid,
+            CheckCode::Expired,
+            CheckCode::NotYetValid,
         ],
     }
 }
@@ -97,13 +103,15 @@ pub fn classify(
     if let Some(r) = &v.refusal {
         let explaining = explaining_codes(r);
         // With the self-signed leaf as the reason, it alone speaks for API Gateway.
-        let self_signed = findings.iter().any(|f| f.code == "self-signed")
+        let self_signed = findings
+            .iter()
+            .any(|f| f.code == CheckCode::SelfSigned.as_str())
             && matches!(r, Refusal::Pkix { message } if message.contains("building failed"));
         for f in findings.iter_mut() {
             let ours = if self_signed {
-                f.code == "self-signed"
+                f.code == CheckCode::SelfSigned.as_str()
             } else {
-                explaining.contains(&f.code)
+                explaining.iter().any(|c| c.as_str() == f.code)
             };
             if ours {
                 f.severity = Severity::Deny;
