@@ -383,8 +383,22 @@ fn compare(cases: &[Case], answers: &BTreeMap<String, OracleAnswer>) -> Tally {
     t
 }
 
+/// Prints a figure and keeps it in the target directory, where `scripts/test` shows it.
+fn figure(line: String) {
+    use std::io::Write;
+    println!("{line}");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("oracle-figures.txt");
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
 fn report(label: &str, t: &Tally) {
-    println!(
+    figure(format!(
         "apigw-oracle {label}: certctl's API Gateway verdict agrees with the JDK oracle on {}/{} ({:.1}%); certctl accepts where the oracle refuses: {}; certctl refuses where the oracle accepts: {}; same refusal kind: {}/{}",
         t.agree,
         t.total,
@@ -393,7 +407,7 @@ fn report(label: &str, t: &Tally) {
         t.certctl_refuses_oracle_accepts.len(),
         t.same_kind,
         t.total
-    );
+    ));
 }
 
 #[test]
@@ -407,10 +421,10 @@ fn apigw_verdict_agrees_with_the_jdk_oracle_on_limbo_server_cases() {
         .iter()
         .filter(|c| c.expected_success == Some(answers[&c.id].is_none()))
         .count();
-    println!(
+    figure(format!(
         "apigw-oracle limbo: the JDK oracle itself agrees with limbo's expected results on {oracle_vs_limbo}/{}",
         cases.len()
-    );
+    ));
     assert!(
         t.certctl_accepts_oracle_refuses.is_empty(),
         "certctl accepts where API Gateway's client refuses: {:?}",
@@ -487,11 +501,11 @@ fn check_never_trusts_what_the_oracle_refuses_and_strict_follows_limbo() {
     for m in &strict_misses {
         eprintln!("  strict differs from limbo: {m}");
     }
-    println!(
+    figure(format!(
         "strict-profile limbo: `check --policy strict` agrees with x509-limbo's expected results on {strict_agrees}/{}; default `check` trusts where the JDK oracle refuses: {}",
         cases.len(),
         trusted_but_refused.len()
-    );
+    ));
     assert!(
         trusted_but_refused.is_empty(),
         "check trusts where API Gateway's client refuses: {trusted_but_refused:?}"

@@ -1,10 +1,17 @@
 //! Path building and validation (rustls-webpki) plus the stricter checks a careful TLS client adds.
 
+mod anchors;
 pub mod apigw;
+mod graph;
 pub mod lint;
+mod policy;
 pub mod report;
 
 use std::time::Duration;
+
+use anchors::{anchor_expired, diagnose};
+use graph::pick_leaf;
+use policy::{check_key, check_leaf, lint_hint, renew_hint};
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
@@ -12,7 +19,7 @@ use serde::Serialize;
 use crate::findings::{CheckCode, Finding, Severity};
 use crate::policy::Policy;
 use crate::trust::store::{StoreKind, TrustStore};
-use crate::x509::{CertInfo, KeyInfo};
+use crate::x509::CertInfo;
 
 /// Where a certificate of the path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -127,38 +134,6 @@ struct Node {
     listed: Vec<String>,
     /// The list date for store roots.
     store_root_expired: Option<bool>,
-}
-
-/// Picks the leaf of a chain given in any order.
-fn pick_leaf(presented: &[CertInfo], first: bool, host: Option<&ServerName<'_>>) -> usize {
-    if first || presented.len() < 2 {
-        return 0;
-    }
-    let issues_another = |i: usize| {
-        presented
-            .iter()
-            .enumerate()
-            .any(|(j, c)| j != i && c.sha256 != presented[i].sha256 && c.issued_by(&presented[i]))
-    };
-    let ends: Vec<usize> = (0..presented.len())
-        .filter(|i| !issues_another(*i))
-        .collect();
-    let non_ca: Vec<usize> = ends
-        .iter()
-        .copied()
-        .filter(|i| !presented[*i].is_ca())
-        .collect();
-    let pool = if non_ca.is_empty() { &ends } else { &non_ca };
-    if let Some(h) = host {
-        if let Some(i) = pool.iter().find(|i| names_match(&presented[**i], h)) {
-            return *i;
-        }
-    }
-    pool.first().copied().unwrap_or(0)
-}
-
-fn names_match(info: &CertInfo, host: &ServerName<'_>) -> bool {
-    apigw::host_problem(&info.der, &host.to_str()).is_none()
 }
 
 fn unix(at: i64) -> UnixTime {
@@ -763,277 +738,6 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         fixed_chain,
         apigateway,
         policy_denies,
-    }
-}
-
-fn lint_hint(code: CheckCode) -> &'static str {
-    match code {
-        CheckCode::LintSerial => "reissue it with a positive random serial of at most 20 octets",
-        CheckCode::LintKeyIdentifier => "reissue it with a non-critical subjectKeyIdentifier, and an authorityKeyIdentifier holding only the issuer's keyIdentifier",
-        CheckCode::LintBasicConstraints => "CAs need a critical basicConstraints CA:TRUE and keyCertSign; leaves neither",
-        CheckCode::LintNameConstraints => "put critical, non-empty name constraints on CAs only",
-        CheckCode::LintCriticalExtension => "reissue it without the unknown critical extension (policyConstraints must be critical)",
-        CheckCode::LintEku => "leaves: a non-critical extendedKeyUsage serverAuth; roots: none",
-        CheckCode::LintNames => "reissue it with well-formed DNS names (letters, digits, hyphens)",
-        _ => "reissue it with a well-formed encoding",
-    }
-}
-
-fn renew_hint(pos: usize) -> String {
-    if pos == 0 {
-        "renew the certificate (`certctl rotate`, or reissue it) and deploy it".into()
-    } else {
-        "serve the CA's current intermediate".into()
-    }
-}
-
-fn anchor_expired(ctx: &mut Ctx<'_>, c: &CertInfo, aliases: &[String]) {
-    let alias = aliases
-        .first()
-        .map(|a| format!(" (alias {a})"))
-        .unwrap_or_default();
-    ctx.add(
-        CheckCode::AnchorExpired,
-        format!("the path ends at \"{}\"{alias}, which expired on {}; a listed but expired root cannot make a chain valid", c.display_name(), crate::x509::rfc3339(c.not_after)),
-        Some("serve a chain to a current root (ask the CA for its cross-signed intermediate)".into()),
-        Some(c),
-    );
-}
-
-fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
-    let policy = ctx.params.policy;
-    let weak = match &c.key {
-        KeyInfo::Rsa { bits } => (*bits < policy.min_rsa_bits)
-            .then(|| format!("RSA {bits} bits (minimum {})", policy.min_rsa_bits)),
-        KeyInfo::Ec { curve, bits } => (*bits < policy.min_ec_bits)
-            .then(|| format!("EC {curve} (minimum {} bits)", policy.min_ec_bits)),
-        KeyInfo::Ed25519 => None,
-        KeyInfo::Other { oid } => Some(format!("a key of unsupported type {oid}")),
-    };
-    if let Some(what) = weak {
-        ctx.add(
-            CheckCode::WeakKey,
-            format!("\"{}\" has {what}", c.display_name()),
-            Some("reissue it with ECDSA P-256 or RSA 2048+".into()),
-            Some(c),
-        );
-    }
-}
-
-fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
-    if leaf.is_ca() {
-        ctx.add(
-            CheckCode::CaAsLeaf,
-            format!(
-                "the leaf \"{}\" is a CA certificate (basicConstraints CA:TRUE)",
-                leaf.display_name()
-            ),
-            Some("serve an end-entity certificate issued by the CA, not the CA itself".into()),
-            Some(leaf),
-        );
-    }
-    match &leaf.extended_key_usage {
-        Some(ekus) if !ekus.iter().any(|e| e == "serverAuth") => ctx.add(
-            CheckCode::LeafMissingServerAuth,
-            format!(
-                "the leaf's extended key usage ({}) lacks serverAuth",
-                ekus.join(", ")
-            ),
-            Some("reissue it with extendedKeyUsage serverAuth".into()),
-            Some(leaf),
-        ),
-        None => ctx.add(
-            CheckCode::LeafNoEku,
-            "the leaf has no extended key usage extension".into(),
-            Some("reissue it with extendedKeyUsage serverAuth".into()),
-            Some(leaf),
-        ),
-        _ => {}
-    }
-    if let Some(ku) = &leaf.key_usage {
-        let ok = match leaf.key {
-            KeyInfo::Rsa { .. } => ku
-                .iter()
-                .any(|k| k == "digitalSignature" || k == "keyEncipherment"),
-            _ => ku.iter().any(|k| k == "digitalSignature"),
-        };
-        if !ok {
-            ctx.add(
-                CheckCode::LeafKeyUsage,
-                format!(
-                    "the leaf's key usage ({}) does not allow a TLS handshake",
-                    ku.join(", ")
-                ),
-                Some("reissue it with keyUsage digitalSignature".into()),
-                Some(leaf),
-            );
-        }
-    }
-    if leaf.dns_names.is_empty() && leaf.ip_addresses.is_empty() {
-        ctx.add(
-            CheckCode::NoSan,
-            "the leaf has no subjectAltName; TLS clients do not match the hostname against the CN"
-                .into(),
-            Some("reissue it with the hostname as a DNS SAN".into()),
-            Some(leaf),
-        );
-    } else if let Some(cn) = &leaf.common_name {
-        let covered = leaf.dns_names.iter().any(|d| d.eq_ignore_ascii_case(cn))
-            || leaf.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
-        if !covered {
-            ctx.add(
-                CheckCode::CnNotInSan,
-                format!("the leaf's CN \"{cn}\" is not one of its SANs"),
-                Some("reissue it with the CN also listed as a SAN".into()),
-                Some(leaf),
-            );
-        }
-    }
-    if leaf.not_after - leaf.not_before > 398 * 86_400 {
-        ctx.add(
-            CheckCode::LongValidity,
-            format!(
-                "the leaf is valid for {} days",
-                (leaf.not_after - leaf.not_before) / 86_400
-            ),
-            Some("public CAs issue at most 398 days; shorter lifetimes limit exposure".into()),
-            Some(leaf),
-        );
-    }
-    if let Some(host) = params.hostname {
-        if !names_match(leaf, host) {
-            let sans: Vec<String> = leaf
-                .dns_names
-                .iter()
-                .cloned()
-                .chain(leaf.ip_addresses.iter().map(|i| i.to_string()))
-                .collect();
-            ctx.add(
-                CheckCode::HostnameMismatch,
-                format!(
-                    "the leaf is not valid for {} (its SANs: {})",
-                    host.to_str(),
-                    if sans.is_empty() { "none".to_string() } else { sans.join(", ") }
-                ),
-                Some("reissue the certificate with this hostname, or use the hostname the certificate names".into()),
-                Some(leaf),
-            );
-        }
-    }
-}
-
-#[allow(deprecated)] // webpki still returns the unit variants in some paths
-fn diagnose(
-    ctx: &mut Ctx<'_>,
-    err: &webpki::Error,
-    nodes: &[Node],
-    name_path: &[usize],
-    store: &TrustStore,
-) {
-    let leaf = &nodes[name_path[0]].info;
-    let end_node = &nodes[*name_path.last().unwrap_or(&name_path[0])];
-    let end = &end_node.info;
-    let store_name = match &store.kind {
-        StoreKind::ApiGateway => "API Gateway's list".to_string(),
-        StoreKind::Custom(p) => format!("the trust store {}", p.display()),
-    };
-    use webpki::Error as E;
-    match err {
-        E::UnknownIssuer => {
-            let end_listed_expired = (end_node.source == Source::TrustStore || !end_node.listed.is_empty())
-                && end_node.store_root_expired.unwrap_or(end.not_after < ctx.params.at);
-            if name_path.len() > 1 && end_listed_expired {
-                anchor_expired(ctx, end, &end_node.listed);
-            } else if name_path.len() == 1 && leaf.is_self_issued() {
-                ctx.add(
-                    CheckCode::SelfSigned,
-                    format!("the leaf \"{}\" is self-signed; {store_name} cannot vouch for it", leaf.display_name()),
-                    Some("API Gateway needs a CA-issued certificate: terminate on an ALB with an ACM certificate (`certctl acm request`), or pass --trust-store for a private CA".into()),
-                    Some(leaf),
-                );
-            } else if name_path.len() == 1 {
-                let hint = match leaf.ca_issuers.first() {
-                    Some(url) => format!("the issuer certificate is published at {url}; add it after the leaf (fullchain), or pass it with --chain"),
-                    None => "serve the intermediate after the leaf (fullchain.pem), or pass it with --chain".to_string(),
-                };
-                ctx.add(
-                    CheckCode::MissingIntermediate,
-                    format!("the path stops at the leaf: its issuer \"{}\" was neither sent nor in {store_name}", leaf.issuer),
-                    Some(hint),
-                    Some(leaf),
-                );
-            } else if end.is_self_issued() {
-                ctx.add(
-                    CheckCode::UntrustedRoot,
-                    format!("the chain ends at the root \"{}\", which is not in {store_name}", end.subject),
-                    Some("use a certificate from a CA on the list (e.g. ACM via the ALB), or pass --trust-store for a private CA".into()),
-                    Some(end),
-                );
-            } else {
-                let hint = match end.ca_issuers.first() {
-                    Some(url) => format!("\"{}\" is published at {url}; if it is on the list, add it with --chain", end.issuer),
-                    None => "use a certificate from a CA on the list, or pass --trust-store for a private CA".into(),
-                };
-                ctx.add(
-                    CheckCode::UntrustedRoot,
-                    format!("the chain ends at \"{}\", whose issuer \"{}\" is not in {store_name}", end.subject, end.issuer),
-                    Some(hint),
-                    Some(end),
-                );
-            }
-        }
-        // The per-certificate validity checks name the certificate; see `verify`.
-        E::CertExpired { .. } | E::CertNotValidYet { .. } | E::InvalidCertValidity => {}
-        E::CaUsedAsEndEntity => ctx.add(
-            CheckCode::CaAsLeaf,
-            format!("the leaf \"{}\" is a CA certificate", leaf.display_name()),
-            Some("serve an end-entity certificate issued by the CA".into()),
-            Some(leaf),
-        ),
-        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
-            if leaf.extended_key_usage.as_ref().is_some_and(|e| !e.iter().any(|x| x == "serverAuth")) {
-                // check_leaf reports it on the leaf.
-            } else {
-                ctx.add(
-                    CheckCode::PathInvalid,
-                    "an intermediate's extended key usage excludes serverAuth".into(),
-                    Some("use an intermediate issued for TLS servers".into()),
-                    None,
-                );
-            }
-        }
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            let weak = name_path.iter().any(|i| nodes[*i].info.has_weak_signature_hash() && !nodes[*i].info.is_self_issued());
-            if !weak {
-                ctx.add(
-                    CheckCode::UnsupportedSignatureAlgorithm,
-                    format!("a signature in the path uses an algorithm the validator does not support ({err:?})"),
-                    Some("reissue with ECDSA P-256/P-384 (SHA-256/384) or RSA (SHA-256+)".into()),
-                    None,
-                );
-            }
-        }
-        E::InvalidSignatureForPublicKey => ctx.add(
-            CheckCode::BadSignature,
-            "a signature in the path does not verify with its issuer's key".into(),
-            Some("the chain mixes certificates from different issuers; rebuild it from the CA's files".into()),
-            None,
-        ),
-        E::EndEntityUsedAsCa => ctx.add(
-            CheckCode::PathInvalid,
-            "a certificate used as an intermediate is not a CA (no basicConstraints CA:TRUE)".into(),
-            Some("remove the non-CA certificate from the chain".into()),
-            None,
-        ),
-        other => ctx.add(
-            CheckCode::PathInvalid,
-            format!("the validator rejected the path: {other:?}"),
-            None,
-            None,
-        ),
     }
 }
 
