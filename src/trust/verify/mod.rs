@@ -654,7 +654,20 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             .filter(|c| c.sha256 != leaf.sha256)
             .map(|c| c.der.clone()),
     );
-    let mut anchor_ders: Vec<Vec<u8>> = store.roots.iter().map(|r| r.der.to_vec()).collect();
+    // Only the roots a presented certificate names (as issuer, or as itself) can take part:
+    // looked up by subject, never the whole store parsed.
+    let mut anchor_ders: Vec<Vec<u8>> = Vec::new();
+    for c in &input.presented {
+        for r in store
+            .roots_named(&c.issuer_raw)
+            .chain(store.roots_named(&c.subject_raw))
+        {
+            let der = r.der.to_vec();
+            if !anchor_ders.contains(&der) {
+                anchor_ders.push(der);
+            }
+        }
+    }
     anchor_ders.extend(
         nodes
             .iter()
