@@ -467,8 +467,9 @@ pub struct CheckArgs {
     /// (default: the policy's min-days, 30).
     #[arg(long, value_name = "N")]
     pub min_days: Option<u32>,
-    /// A check policy file replacing the built-in one.
-    #[arg(long, value_name = "FILE")]
+    /// The policy: `gateway` (built in, default), `strict` (built in: gateway plus the
+    /// RFC 5280 / CA/B structural lints), or a policy file.
+    #[arg(long, value_name = "gateway|strict|FILE")]
     pub policy: Option<PathBuf>,
     /// Write the corrected chain (leaf, intermediates in order, no root) to OUT.
     #[arg(long, value_name = "OUT")]

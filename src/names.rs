@@ -1,6 +1,9 @@
-//! Host names and IP addresses for certificates: validation and normalisation (one rule set).
+//! Host names and IP addresses for certificates: validation, normalisation and the one hostname
+//! matcher (Apache HttpClient 4.5's rules, which API Gateway applies to its backend).
 
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 /// Why a name cannot go into a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,6 +149,196 @@ fn punycode(label: &str) -> Option<String> {
     Some(out)
 }
 
+/// The names of a certificate a TLS client matches a host against.
+#[derive(Debug, Clone, Copy)]
+pub struct CertNames<'a> {
+    /// `None` when the certificate has no subjectAltName a Java client can decode.
+    pub dns: Option<&'a [String]>,
+    pub ip: Option<&'a [IpAddr]>,
+    /// The most specific common name of the subject.
+    pub cn: Option<&'a str>,
+}
+
+/// Why a host does not match (HttpClient's own reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostMismatch(pub String);
+
+/// Matches `host` the way Apache HttpClient 4.5's `DefaultHostnameVerifier` (with its default
+/// public suffix list) does: an IP host against IP SANs, a DNS host against DNS SANs, and the
+/// common name only when there is no SAN of the host's kind; a wildcard matches within one
+/// label, and never across a public suffix (`*.co.uk`).
+pub fn host_matches(host: &str, names: &CertNames<'_>) -> Result<(), HostMismatch> {
+    let v6 = {
+        let s = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        s.parse::<std::net::Ipv6Addr>().ok()
+    };
+    let v4 = is_httpclient_ipv4(host);
+    if v4 || v6.is_some() {
+        let ips = names.ip.filter(|l| !l.is_empty());
+        if let Some(ips) = ips {
+            let ok = if v4 {
+                ips.iter().any(|ip| ip.is_ipv4() && ip.to_string() == host)
+            } else {
+                ips.iter()
+                    .any(|ip| matches!(ip, IpAddr::V6(a) if Some(*a) == v6))
+            };
+            let list: Vec<String> = ips.iter().map(ToString::to_string).collect();
+            return if ok {
+                Ok(())
+            } else {
+                Err(HostMismatch(format!(
+                    "Certificate for <{host}> doesn't match any of the subject alternative names: [{}]",
+                    list.join(", ")
+                )))
+            };
+        }
+    } else if let Some(dns) = names.dns.filter(|l| !l.is_empty()) {
+        let h = host.to_lowercase();
+        if dns.iter().any(|d| identity_matches(&h, &d.to_lowercase())) {
+            return Ok(());
+        }
+        return Err(HostMismatch(format!(
+            "Certificate for <{host}> doesn't match any of the subject alternative names: [{}]",
+            dns.join(", ")
+        )));
+    }
+    match names.cn {
+        None => Err(HostMismatch(format!(
+            "Certificate subject for <{host}> doesn't contain a common name and does not have alternative names"
+        ))),
+        Some(cn) if identity_matches(&host.to_lowercase(), &cn.to_lowercase()) => Ok(()),
+        Some(cn) => Err(HostMismatch(format!(
+            "Certificate for <{host}> doesn't match common name of the certificate subject: {cn}"
+        ))),
+    }
+}
+
+/// Whether one certificate DNS name (a wildcard allowed) covers `host`, by the same rules.
+pub fn name_covers(name: &str, host: &str) -> bool {
+    let dns = [name.to_string()];
+    host_matches(
+        host,
+        &CertNames {
+            dns: Some(&dns),
+            ip: None,
+            cn: None,
+        },
+    )
+    .is_ok()
+}
+
+/// HttpClient's IPv4 pattern: four dot-separated numbers 0-255, up to three digits each.
+fn is_httpclient_ipv4(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+                && !(p.len() == 3 && p.starts_with(['3', '4', '5', '6', '7', '8', '9']))
+        })
+}
+
+/// One identity (SAN or CN, lower-cased) against the lower-cased host.
+fn identity_matches(host: &str, identity: &str) -> bool {
+    if host.contains('.') {
+        match domain_root(identity) {
+            Some(root) => {
+                let ok = host.ends_with(&root)
+                    && (host.len() == root.len()
+                        || host.as_bytes()[host.len() - root.len() - 1] == b'.');
+                if !ok {
+                    return false;
+                }
+            }
+            None => return false,
+        }
+    }
+    match identity.find('*') {
+        Some(i) => {
+            let (prefix, suffix) = (&identity[..i], &identity[i + 1..]);
+            if (!prefix.is_empty() && !host.starts_with(prefix))
+                || (!suffix.is_empty() && !host.ends_with(suffix))
+                || host.len() < prefix.len() + suffix.len()
+            {
+                return false;
+            }
+            !host[prefix.len()..host.len() - suffix.len()].contains('.')
+        }
+        None => host == identity,
+    }
+}
+
+struct SuffixList {
+    rules: HashSet<String>,
+    exceptions: HashSet<String>,
+}
+
+fn suffix_list() -> &'static SuffixList {
+    static LIST: OnceLock<SuffixList> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut l = SuffixList {
+            rules: HashSet::new(),
+            exceptions: HashSet::new(),
+        };
+        for line in include_str!("data/public-suffix-icann.txt").lines() {
+            if line.is_empty() || line.starts_with("//") {
+                continue;
+            }
+            let (set, rule) = match line.strip_prefix('!') {
+                Some(r) => (&mut l.exceptions, r),
+                None => (&mut l.rules, line),
+            };
+            let ascii: Option<Vec<String>> = rule
+                .split('.')
+                .map(|lab| {
+                    if lab.is_ascii() {
+                        Some(lab.to_lowercase())
+                    } else {
+                        punycode(&lab.to_lowercase()).map(|p| format!("xn--{p}"))
+                    }
+                })
+                .collect();
+            if let Some(labels) = ascii {
+                set.insert(labels.join("."));
+            }
+        }
+        l
+    })
+}
+
+/// The registrable part of a name per the ICANN public suffix rules, as HttpClient's
+/// `PublicSuffixMatcher.getDomainRoot` computes it; `None` when the name is itself a suffix.
+fn domain_root(name: &str) -> Option<String> {
+    if name.starts_with('.') {
+        return None;
+    }
+    let list = suffix_list();
+    let mut current = Some(name.to_string());
+    let mut result: Option<String> = None;
+    while let Some(d) = current {
+        if list.exceptions.contains(&d) {
+            return Some(d);
+        }
+        if list.rules.contains(&d) {
+            return result;
+        }
+        let next = d.find('.').map(|i| d[i + 1..].to_string());
+        if let Some(n) = &next {
+            if list.rules.contains(&format!("*.{n}")) {
+                return result;
+            }
+        }
+        result = Some(d);
+        current = next;
+    }
+    result
+}
+
 /// Parses an IP address SAN.
 pub fn ip_addr(raw: &str) -> Result<IpAddr, NameError> {
     raw.trim_start_matches('[')
@@ -185,5 +378,50 @@ mod tests {
         assert!(ip_addr("10.0.0.5").is_ok());
         assert!(ip_addr("::1").is_ok());
         assert!(ip_addr("10.0.0.256").is_err());
+    }
+
+    #[test]
+    fn httpclient_host_rules() {
+        let dns = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let m = |host: &str, sans: &[&str], cn: Option<&str>| {
+            let d = dns(sans);
+            host_matches(
+                host,
+                &CertNames {
+                    dns: Some(&d),
+                    ip: None,
+                    cn,
+                },
+            )
+            .is_ok()
+        };
+        assert!(m("api.example.com", &["API.example.com"], None));
+        assert!(m("a.example.com", &["*.example.com"], None));
+        assert!(!m("a.b.example.com", &["*.example.com"], None));
+        assert!(!m("example.com", &["*.example.com"], None));
+        // A wildcard over a public suffix, one label or two, never matches.
+        assert!(!m("example.co.uk", &["*.co.uk"], None));
+        assert!(!m("example.com", &["*.com"], None));
+        // Partial wildcards are HttpClient's, not RFC 6125's.
+        assert!(m("foo.example.com", &["f*.example.com"], None));
+        // The CN counts only without DNS SANs.
+        assert!(!m(
+            "cn.example.com",
+            &["other.example.com"],
+            Some("cn.example.com")
+        ));
+        assert!(m("cn.example.com", &[], Some("cn.example.com")));
+        let ips = [
+            "10.0.0.5".parse::<IpAddr>().unwrap(),
+            "::1".parse().unwrap(),
+        ];
+        let n = CertNames {
+            dns: None,
+            ip: Some(&ips),
+            cn: None,
+        };
+        assert!(host_matches("10.0.0.5", &n).is_ok());
+        assert!(host_matches("0:0:0:0:0:0:0:1", &n).is_ok());
+        assert!(host_matches("10.0.0.6", &n).is_err());
     }
 }

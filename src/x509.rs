@@ -403,6 +403,249 @@ pub fn date(ts: i64) -> String {
     rfc3339(ts).chars().take(10).collect()
 }
 
+/// One name of a subjectAltName or a name-constraints subtree, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    Dns(String),
+    /// 4 or 16 bytes for a SAN; 8 or 32 (address and mask) for a name constraint.
+    Ip(Vec<u8>),
+    /// The DER of the Name.
+    Directory(Vec<u8>),
+    Email(String),
+    Uri(String),
+    OtherName,
+    /// Anything else, or an entry that did not decode.
+    Other,
+}
+
+/// Name constraints: (permitted, excluded) subtrees, each `None` when absent.
+pub type NameConstraintsInfo = (Option<Vec<AltName>>, Option<Vec<AltName>>);
+
+/// One extension: OID (dotted), criticality and whether x509-parser could decode it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionInfo {
+    pub oid: String,
+    pub critical: bool,
+    pub parsed: bool,
+}
+
+/// The structural details path validation and linting need beyond `CertInfo`: raw signed bytes,
+/// algorithms, every extension, names and name constraints. Owned, so no x509-parser type leaves
+/// this module.
+#[derive(Debug, Clone)]
+pub struct CertDetail {
+    /// 1, 2 or 3.
+    pub version: u32,
+    pub tbs: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// The outer signatureAlgorithm OID and its parameters' DER (empty when absent).
+    pub sig_alg_oid: String,
+    pub sig_alg_params: Vec<u8>,
+    /// The signature algorithm inside the TBS equals the outer one (OID and parameters).
+    pub sig_alg_consistent: bool,
+    pub spki_alg_oid: String,
+    /// The SPKI algorithm parameters' DER (empty when absent): the named curve OID for EC.
+    pub spki_params: Vec<u8>,
+    pub raw_serial: Vec<u8>,
+    pub subject_empty: bool,
+    pub issuer_empty: bool,
+    /// The subject's common names in DER order.
+    pub subject_cns: Vec<String>,
+    /// The subject as Java's `X500Principal.toString()` prints it (most specific RDN first).
+    pub subject_java: String,
+    pub extensions: Vec<ExtensionInfo>,
+    /// `None` when there is no subjectAltName or it did not decode.
+    pub san: Option<Vec<AltName>>,
+    pub san_critical: bool,
+    /// Name constraints, when the extension is present.
+    pub name_constraints: Option<NameConstraintsInfo>,
+    pub has_duplicate_extensions: bool,
+    /// The RSA modulus length in bits, when RSA.
+    pub rsa_bits: Option<u32>,
+    /// The DSA key's prime length in bits, when DSA.
+    pub dsa_bits: Option<u32>,
+    /// authorityKeyIdentifier: (keyIdentifier, has authorityCertIssuer, has serial).
+    pub aki: Option<(Option<Vec<u8>>, bool, bool)>,
+    pub ski: Option<Vec<u8>>,
+}
+
+fn owned_name(name: &GeneralName<'_>) -> AltName {
+    match name {
+        GeneralName::DNSName(d) => AltName::Dns(d.to_string()),
+        GeneralName::IPAddress(ip) => AltName::Ip(ip.to_vec()),
+        GeneralName::DirectoryName(n) => AltName::Directory(n.as_raw().to_vec()),
+        GeneralName::RFC822Name(e) => AltName::Email(e.to_string()),
+        GeneralName::URI(u) => AltName::Uri(u.to_string()),
+        GeneralName::OtherName(..) => AltName::OtherName,
+        _ => AltName::Other,
+    }
+}
+
+impl CertDetail {
+    /// Parses the details of one DER certificate. Never panics on hostile input.
+    pub fn parse(der: &[u8]) -> Result<CertDetail, X509Error> {
+        let (rest, cert) = X509Certificate::from_der(der)
+            .map_err(|e| X509Error::Malformed(short_nom_error(&e.to_string())))?;
+        if !rest.is_empty() {
+            return Err(X509Error::TrailingData(rest.len()));
+        }
+        let params_der = |p: Option<&x509_parser::der_parser::asn1_rs::Any<'_>>| {
+            p.map(|a| {
+                let mut v = Vec::new();
+                let _ = x509_parser::der_parser::asn1_rs::ToDer::write_der(a, &mut v);
+                v
+            })
+            .unwrap_or_default()
+        };
+        let outer = &cert.signature_algorithm;
+        let inner = &cert.tbs_certificate.signature;
+        let spki = cert.public_key();
+        let mut d = CertDetail {
+            version: cert.version().0 + 1,
+            tbs: cert.tbs_certificate.as_ref().to_vec(),
+            signature: cert.signature_value.data.to_vec(),
+            sig_alg_oid: outer.algorithm.to_id_string(),
+            sig_alg_params: params_der(outer.parameters.as_ref()),
+            sig_alg_consistent: outer.algorithm == inner.algorithm
+                && params_der(outer.parameters.as_ref()) == params_der(inner.parameters.as_ref()),
+            spki_alg_oid: spki.algorithm.algorithm.to_id_string(),
+            spki_params: params_der(spki.algorithm.parameters.as_ref()),
+            raw_serial: cert.raw_serial().to_vec(),
+            subject_empty: cert.subject().iter_attributes().next().is_none(),
+            issuer_empty: cert.issuer().iter_attributes().next().is_none(),
+            subject_cns: cert
+                .subject()
+                .iter_common_name()
+                .map(|cn| cn.as_str().map(str::to_string).unwrap_or_default())
+                .collect(),
+            subject_java: java_name(cert.subject()),
+            extensions: Vec::new(),
+            san: None,
+            san_critical: false,
+            name_constraints: None,
+            has_duplicate_extensions: false,
+            rsa_bits: None,
+            dsa_bits: None,
+            aki: None,
+            ski: None,
+        };
+        match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => {
+                let m = rsa.modulus;
+                let first = m.iter().position(|b| *b != 0).unwrap_or(m.len());
+                let m = &m[first..];
+                d.rsa_bits = Some(match m.first() {
+                    Some(top) => (m.len() as u32) * 8 - top.leading_zeros(),
+                    None => 0,
+                });
+            }
+            Ok(PublicKey::DSA(_)) | Err(_) if d.spki_alg_oid == "1.2.840.10040.4.1" => {
+                // Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER }
+                d.dsa_bits = dsa_prime_bits(&d.spki_params);
+            }
+            _ => {}
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for ext in cert.extensions() {
+            let oid = ext.oid.to_id_string();
+            if !seen.insert(oid.clone()) {
+                d.has_duplicate_extensions = true;
+            }
+            let parsed = !matches!(
+                ext.parsed_extension(),
+                ParsedExtension::ParseError { .. } | ParsedExtension::UnsupportedExtension { .. }
+            );
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    d.san = Some(san.general_names.iter().map(owned_name).collect());
+                    d.san_critical = ext.critical;
+                }
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    d.aki = Some((
+                        a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                        a.authority_cert_issuer.is_some(),
+                        a.authority_cert_serial.is_some(),
+                    ));
+                }
+                ParsedExtension::SubjectKeyIdentifier(k) => d.ski = Some(k.0.to_vec()),
+                ParsedExtension::NameConstraints(nc) => {
+                    let list = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+                        s.as_ref()
+                            .map(|v| v.iter().map(|t| owned_name(&t.base)).collect())
+                    };
+                    d.name_constraints =
+                        Some((list(&nc.permitted_subtrees), list(&nc.excluded_subtrees)));
+                }
+                _ => {}
+            }
+            d.extensions.push(ExtensionInfo {
+                oid,
+                critical: ext.critical,
+                parsed,
+            });
+        }
+        Ok(d)
+    }
+
+    /// The extension with this dotted OID.
+    pub fn extension(&self, oid: &str) -> Option<&ExtensionInfo> {
+        self.extensions.iter().find(|e| e.oid == oid)
+    }
+}
+
+/// A Name the way Java's `X500Principal.toString()` prints it: RDNs most specific first.
+fn java_name(name: &x509_parser::x509::X509Name<'_>) -> String {
+    let mut rdns: Vec<String> = name
+        .iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|a| {
+                    let oid = a.attr_type().to_id_string();
+                    let key = match oid.as_str() {
+                        "2.5.4.3" => "CN".to_string(),
+                        "2.5.4.6" => "C".to_string(),
+                        "2.5.4.7" => "L".to_string(),
+                        "2.5.4.8" => "ST".to_string(),
+                        "2.5.4.10" => "O".to_string(),
+                        "2.5.4.11" => "OU".to_string(),
+                        "2.5.4.9" => "STREET".to_string(),
+                        "0.9.2342.19200300.100.1.25" => "DC".to_string(),
+                        "0.9.2342.19200300.100.1.1" => "UID".to_string(),
+                        "1.2.840.113549.1.9.1" => "EMAILADDRESS".to_string(),
+                        "2.5.4.5" => "SERIALNUMBER".to_string(),
+                        other => format!("OID.{other}"),
+                    };
+                    let value = a.as_str().map(str::to_string).unwrap_or_else(|_| {
+                        format!("#{}", hex_join(a.attr_value().data, "", false))
+                    });
+                    let quoted = if value.contains([',', '+', '"', '<', '>', ';', '='])
+                        || value.starts_with(' ')
+                        || value.ends_with(' ')
+                    {
+                        format!("\"{}\"", value.replace('"', "\\\""))
+                    } else {
+                        value
+                    };
+                    format!("{key}={quoted}")
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect();
+    rdns.reverse();
+    rdns.join(", ")
+}
+
+/// Bit length of the first INTEGER of a DER SEQUENCE (DSA's p).
+fn dsa_prime_bits(params: &[u8]) -> Option<u32> {
+    let (_, any) = x509_parser::der_parser::asn1_rs::Any::from_der(params).ok()?;
+    let (_, p) = x509_parser::der_parser::asn1_rs::Any::from_der(any.data).ok()?;
+    let bytes = p.data;
+    let first = bytes.iter().position(|b| *b != 0)?;
+    let m = &bytes[first..];
+    Some((m.len() as u32) * 8 - m[0].leading_zeros())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -467,3 +467,148 @@ fn the_shipped_store_rejects_a_test_ca_and_holds_amazons_roots() {
         assert_eq!(doc["entry"]["shipped"], true);
     }
 }
+
+/// The strings of a JSON array.
+fn strs(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_self_signed_ca_leaf_is_reported_as_self_signed_first() {
+    // What `openssl req -x509` makes: basicConstraints CA:TRUE, no key usage, no EKU.
+    let mut spec = Spec::leaf("lb.example.internal");
+    spec.ca = true;
+    spec.eku = None;
+    spec.key_usages = Vec::new();
+    let leaf = spec.self_signed();
+    let d = tempdir();
+    let p = write(d.path(), "lb.pem", &leaf.pem);
+    let (code, doc, _) = run_json([
+        "check",
+        p.to_str().unwrap(),
+        "--hostname",
+        "lb.example.internal",
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 1, "{doc:#}");
+    let first = &doc["findings"][0];
+    assert_eq!(first["code"], "self-signed", "{doc:#}");
+    assert_eq!(first["severity"], "deny");
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("API Gateway accepts only a chain to a CA"),
+        "{first}"
+    );
+    assert_eq!(strs(&doc["denied_by"])[0], "apigateway", "{doc:#}");
+    assert_eq!(strs(&doc["apigateway"]["codes"]), vec!["self-signed"]);
+    assert!(doc["apigateway"]["log_line"]
+        .as_str()
+        .unwrap()
+        .starts_with("Execution failed due to configuration error: General SSLEngine problem (PKIX path building failed"));
+    // The human form says which judgement denied.
+    let (_, out, _) = run(["check", p.to_str().unwrap(), "--at", AT, "--no-color"]);
+    assert!(out.contains("API Gateway: REFUSES"), "{out}");
+    assert!(out.contains("denied by apigateway"), "{out}");
+}
+
+#[test]
+fn two_judgements_say_which_denied() {
+    // API Gateway refuses the host, with the line it logs.
+    let c = chain("api.example.com");
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "other.example.com"]);
+    assert_eq!(code, 1);
+    assert_eq!(strs(&doc["denied_by"]), vec!["apigateway"], "{doc:#}");
+    assert_eq!(doc["apigateway"]["refused_by"], "hostname");
+    assert_eq!(
+        doc["apigateway"]["log_line"],
+        "Execution failed due to configuration error: Host name 'other.example.com' does not match the certificate subject provided by the peer (CN=api.example.com)"
+    );
+    assert_eq!(strs(&doc["apigateway"]["codes"]), vec!["hostname-mismatch"]);
+
+    // A CN-only leaf: API Gateway's client matches the CN and accepts; the policy denies.
+    let c = chain_with("api.example.com", |s| s.dns.clear());
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "api.example.com"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["apigateway"]["verdict"], "accept", "{doc:#}");
+    assert_eq!(strs(&doc["denied_by"]), vec!["policy"], "{doc:#}");
+    assert_eq!(doc["policy"]["verdict"], "deny");
+    assert!(strs(&doc["policy"]["codes"]).contains(&"no-san".to_string()));
+
+    // A root without CA:TRUE: rustls-webpki takes it as an anchor, API Gateway's client does not.
+    let mut root_spec = Spec::ca("Flat Root");
+    root_spec.ca = false;
+    let root = root_spec.self_signed();
+    let inter = Spec::ca("Under Flat Root").signed_by(&root);
+    let leaf = Spec::leaf("api.example.com").signed_by(&inter);
+    let d = tempdir();
+    let full = write(d.path(), "full.pem", format!("{}{}", leaf.pem, inter.pem));
+    let rootp = write(d.path(), "root.pem", &root.pem);
+    let (code, doc) = check(
+        full.to_str().unwrap(),
+        rootp.to_str().unwrap(),
+        &["--hostname", "api.example.com"],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(strs(&doc["denied_by"]), vec!["apigateway"], "{doc:#}");
+    assert!(
+        doc["apigateway"]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("is not a CA certificate"),
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn the_strict_profile_lints_what_the_gateway_policy_lets_pass() {
+    // A leaf that may sign certificates: RFC 5280 says only CAs may.
+    let c = chain_with("api.example.com", |s| {
+        s.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyCertSign,
+        ]
+    });
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &["--hostname", "api.example.com"]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["policy"]["profile"], "gateway");
+    let (code, doc) = check(
+        &full,
+        &root,
+        &["--hostname", "api.example.com", "--policy", "strict"],
+    );
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["policy"]["profile"], "strict");
+    assert_eq!(doc["apigateway"]["verdict"], "accept");
+    assert_eq!(strs(&doc["denied_by"]), vec!["policy"]);
+    assert_eq!(
+        strs(&doc["policy"]["codes"]),
+        vec!["lint-basic-constraints"],
+        "{doc:#}"
+    );
+    // A policy file still loads by path.
+    let d = tempdir();
+    let f = write(d.path(), "p.toml", "lint = true\n");
+    let (code, _) = check(
+        &full,
+        &root,
+        &[
+            "--hostname",
+            "api.example.com",
+            "--policy",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+}

@@ -9,7 +9,7 @@ use crate::fsx::{self, FsError};
 use crate::jobs::input::{self, InputError, Target};
 use crate::policy::{Policy, PolicyError};
 use crate::trust::store::{StoreError, TrustStore};
-use crate::trust::verify::{self, AnchorReport, ChainInput, CheckParams, PathCert};
+use crate::trust::verify::{self, AnchorReport, ApigwReport, ChainInput, CheckParams, PathCert};
 
 /// Why `check` could not run (findings are not errors).
 #[derive(Debug, thiserror::Error)]
@@ -76,14 +76,31 @@ pub struct CheckReport {
     pub hostname: Option<String>,
     pub at: String,
     pub trust_store: String,
-    /// `trusted` or `untrusted`.
+    /// `trusted` or `untrusted`: untrusted when either judgement denies.
     pub verdict: &'static str,
+    /// Which judgements deny: `apigateway`, `policy` (empty when trusted).
+    pub denied_by: Vec<&'static str>,
+    /// API Gateway's own verdict, with the line it would log and the fix.
+    pub apigateway: ApigwReport,
+    /// certctl's policy on top: the profile and the codes it alone denies.
+    pub policy: PolicyVerdict,
     pub presented: usize,
     pub path: Vec<PathCert>,
     pub anchor: Option<AnchorReport>,
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_chain_written: Option<String>,
+}
+
+/// The policy judgement of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyVerdict {
+    /// `gateway` (built in), `strict` (built in) or the policy file.
+    pub profile: String,
+    /// `pass` or `deny`.
+    pub verdict: &'static str,
+    /// The deny codes that are policy, not API Gateway's reasons.
+    pub codes: Vec<&'static str>,
 }
 
 impl CheckReport {
@@ -109,7 +126,7 @@ pub fn load_store(spec: &str) -> Result<TrustStore, StoreError> {
 /// Runs the check.
 pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
     let policy = match &req.policy {
-        Some(p) => Policy::load(p)?,
+        Some(p) => Policy::by_name_or_file(p)?,
         None => Policy::builtin(),
     };
     let explicit_name = req
@@ -172,6 +189,9 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
         written = Some(out.display().to_string());
     }
     let mut report = report(&req.target, address, &chain, &params, v);
+    if let Some(p) = &req.policy {
+        report.policy.profile = p.display().to_string();
+    }
     report.fixed_chain_written = written;
     Ok(report)
 }
@@ -183,6 +203,7 @@ fn report(
     params: &CheckParams<'_>,
     v: verify::Verification,
 ) -> CheckReport {
+    let apigw_refused = v.apigateway_refused();
     CheckReport {
         schema_version: 1,
         target: target.to_string(),
@@ -191,6 +212,26 @@ fn report(
         at: crate::x509::rfc3339(params.at),
         trust_store: params.store.label(),
         verdict: if v.trusted { "trusted" } else { "untrusted" },
+        denied_by: {
+            let mut d = Vec::new();
+            if v.apigateway.verdict != "accept" {
+                d.push("apigateway");
+            }
+            if !v.policy_denies.is_empty() || (!v.trusted && d.is_empty()) {
+                d.push("policy");
+            }
+            d
+        },
+        apigateway: v.apigateway,
+        policy: PolicyVerdict {
+            profile: "gateway".into(),
+            verdict: if v.policy_denies.is_empty() && (v.trusted || apigw_refused) {
+                "pass"
+            } else {
+                "deny"
+            },
+            codes: v.policy_denies,
+        },
         presented: chain.presented.len(),
         path: v.path,
         anchor: v.anchor,

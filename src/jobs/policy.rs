@@ -30,7 +30,7 @@ pub struct PolicyReport {
 /// Validates `file` (or the built-in policy).
 pub fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
     let policy = match file {
-        Some(f) => Policy::load(f)?,
+        Some(f) => Policy::by_name_or_file(f)?,
         None => Policy::builtin(),
     };
     Ok(PolicyReport {

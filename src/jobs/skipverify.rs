@@ -313,7 +313,45 @@ pub fn check(
             signature_algorithm: c.signature_algorithm.clone(),
         })
         .collect();
+    // These rules are API Gateway's own for such an integration: its verdict is the judgement;
+    // certctl adds no policy on top in this mode.
+    let deny_codes: Vec<&'static str> = v
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::findings::Severity::Deny)
+        .map(|f| f.code)
+        .collect();
+    let apigateway = crate::trust::verify::ApigwReport {
+        verdict: if v.passes { "accept" } else { "refuse" },
+        refused_by: (!v.passes).then_some("skip-verification"),
+        log_line: (!v.passes).then(|| {
+            "Execution failed due to configuration error: General SSLEngine problem".to_string()
+        }),
+        cause: v
+            .findings
+            .iter()
+            .find(|f| f.severity == crate::findings::Severity::Deny)
+            .map(|f| f.message.clone()),
+        fix: v
+            .findings
+            .iter()
+            .find(|f| f.severity == crate::findings::Severity::Deny)
+            .and_then(|f| f.hint.clone()),
+        codes: deny_codes,
+        unverified_signatures: Vec::new(),
+    };
     Ok(crate::jobs::check::CheckReport {
+        denied_by: if v.passes {
+            Vec::new()
+        } else {
+            vec!["apigateway"]
+        },
+        apigateway,
+        policy: crate::jobs::check::PolicyVerdict {
+            profile: "skip-verification".into(),
+            verdict: "pass",
+            codes: Vec::new(),
+        },
         schema_version: 1,
         target: req.target.clone(),
         address,

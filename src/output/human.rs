@@ -1,6 +1,6 @@
 //! Human renderings of every report: plain text tables, colour only when asked for.
 
-use crate::findings::{Finding, Severity};
+use crate::findings::Severity;
 use crate::jobs::check::CheckReport;
 use crate::jobs::inspect::InspectReport;
 use crate::jobs::policy::PolicyReport;
@@ -80,24 +80,76 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn findings_block(findings: &[Finding], style: &Style) -> String {
-    if findings.is_empty() {
+/// Findings of a check, each marked with the judgement it belongs to.
+fn check_findings_block(r: &CheckReport, style: &Style) -> String {
+    if r.findings.is_empty() {
         return "findings: none\n".to_string();
     }
     let mut out = String::from("findings:\n");
-    for f in findings {
-        if f.severity == Severity::Info && style.verbose == 0 && findings.len() > 6 {
+    for f in &r.findings {
+        if f.severity == Severity::Info && style.verbose == 0 && r.findings.len() > 6 {
             continue;
         }
+        let by = if r.apigateway.codes.contains(&f.code) {
+            "apigw "
+        } else {
+            "policy"
+        };
         out.push_str(&format!(
-            "  {}  {:<24} {}\n",
+            "  {}  {by}  {:<24} {}\n",
             style.severity(f.severity),
             f.code,
             f.message
         ));
         if let Some(h) = &f.hint {
-            out.push_str(&format!("        {:<24} fix: {h}\n", ""));
+            out.push_str(&format!("                {:<24} fix: {h}\n", ""));
         }
+    }
+    out
+}
+
+/// API Gateway's verdict (with the line it would log) and the policy's.
+fn judgements_block(r: &CheckReport, style: &Style) -> String {
+    let mut out = String::from("\n");
+    let gw = &r.apigateway;
+    if gw.verdict == "accept" {
+        out.push_str(&format!(
+            "API Gateway: {} (its Java client would accept this chain{})\n",
+            style.paint("32", "ACCEPTS"),
+            if r.hostname.is_some() {
+                " and host"
+            } else {
+                "; no --hostname given, host not checked"
+            }
+        ));
+    } else {
+        out.push_str(&format!(
+            "API Gateway: {}\n",
+            style.paint("1;31", "REFUSES")
+        ));
+        if let Some(l) = &gw.log_line {
+            out.push_str(&format!("  it would log: {l}\n"));
+        }
+        if let Some(f) = &gw.fix {
+            out.push_str(&format!("  fix: {f}\n"));
+        }
+    }
+    if !gw.unverified_signatures.is_empty() {
+        out.push_str(&format!(
+            "  (signatures not verified by certctl, taken as valid: {})\n",
+            gw.unverified_signatures.join(", ")
+        ));
+    }
+    let p = &r.policy;
+    if p.verdict == "pass" {
+        out.push_str(&format!("policy ({}): pass\n", p.profile));
+    } else {
+        out.push_str(&format!(
+            "policy ({}): {} {}\n",
+            p.profile,
+            style.paint("1;31", "DENIES"),
+            p.codes.join(", ")
+        ));
     }
     out
 }
@@ -155,7 +207,8 @@ impl Human for CheckReport {
             None => out.push_str("anchor:   none (no trusted path)\n"),
         }
         out.push('\n');
-        out.push_str(&findings_block(&self.findings, style));
+        out.push_str(&check_findings_block(self, style));
+        out.push_str(&judgements_block(self, style));
         if let Some(w) = &self.fixed_chain_written {
             out.push_str(&format!("\nwrote the ordered chain to {w}\n"));
         }
@@ -165,8 +218,13 @@ impl Human for CheckReport {
         } else {
             style.paint("1;31", "NOT TRUSTED")
         };
+        let by = if self.denied_by.is_empty() {
+            String::new()
+        } else {
+            format!("; denied by {}", self.denied_by.join(" and "))
+        };
         out.push_str(&format!(
-            "\nverdict:  {verdict} ({} deny, {} warn)\n",
+            "\nverdict:  {verdict} ({} deny, {} warn{by})\n",
             count(Severity::Deny),
             count(Severity::Warn)
         ));

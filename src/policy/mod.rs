@@ -12,6 +12,9 @@ use raw::{ConfigIssue, Reader};
 /// The built-in gateway policy, `policies/gateway.toml`.
 pub const DEFAULT_GATEWAY_POLICY: &str = include_str!("../../policies/gateway.toml");
 
+/// The built-in strict lint profile, `policies/strict.toml` (`--policy strict`).
+pub const STRICT_POLICY: &str = include_str!("../../policies/strict.toml");
+
 /// Why a policy could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -45,6 +48,8 @@ pub struct Policy {
     pub min_rsa_bits: u32,
     pub min_ec_bits: u32,
     pub allowed_signature_algorithms: Vec<String>,
+    /// Run the RFC 5280 / CA/B structural lints (the strict profile).
+    pub lint: bool,
     levels: BTreeMap<&'static str, Severity>,
 }
 
@@ -61,7 +66,26 @@ impl Policy {
             min_rsa_bits: 2048,
             min_ec_bits: 256,
             allowed_signature_algorithms: Vec::new(),
+            lint: false,
             levels: CHECK_CODES.iter().map(|c| (c.code, c.default)).collect(),
+        }
+    }
+
+    /// The built-in strict profile: the gateway policy plus the structural lints, all deny.
+    pub fn strict() -> Policy {
+        Policy::parse(STRICT_POLICY).unwrap_or_else(|_| {
+            let mut p = Policy::code_defaults();
+            p.lint = true;
+            p
+        })
+    }
+
+    /// `gateway` and `strict` name the built-in profiles; anything else is a policy file.
+    pub fn by_name_or_file(spec: &Path) -> Result<Policy, PolicyError> {
+        match spec.to_str() {
+            Some("gateway") => Ok(Policy::builtin()),
+            Some("strict") => Ok(Policy::strict()),
+            _ => Policy::load(spec),
         }
     }
 
@@ -89,6 +113,7 @@ impl Policy {
                 "min-rsa-bits",
                 "min-ec-bits",
                 "allowed-signature-algorithms",
+                "lint",
                 "levels",
             ],
             "",
@@ -113,6 +138,9 @@ impl Policy {
             if ![256, 384, 521].contains(&p.min_ec_bits) {
                 r.issue(v, "`min-ec-bits` must be 256, 384 or 521");
             }
+        }
+        if let Some((b, _)) = r.boolean(top, "lint") {
+            p.lint = b;
         }
         if let Some(algs) = r.strings(top, "allowed-signature-algorithms") {
             p.allowed_signature_algorithms = algs.into_iter().map(|(s, _)| s).collect();
@@ -186,6 +214,20 @@ mod tests {
                 c.code
             );
             assert_eq!(p.severity(c.code), c.default, "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn strict_profile_is_valid_and_lints() {
+        let p = Policy::parse(STRICT_POLICY).expect("embedded strict policy is valid");
+        assert!(p.lint);
+        assert!(!Policy::builtin().lint);
+        for c in CHECK_CODES {
+            assert!(
+                STRICT_POLICY.contains(&format!("\n{} = ", c.code)),
+                "policies/strict.toml does not name {}",
+                c.code
+            );
         }
     }
 

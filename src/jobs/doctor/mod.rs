@@ -176,11 +176,7 @@ fn stage_vars(
 
 /// Whether a certificate name covers `host` (exact, or a wildcard for one label).
 fn covers(name: &str, host: &str) -> bool {
-    let (name, host) = (name.to_ascii_lowercase(), host.to_ascii_lowercase());
-    match name.strip_prefix("*.") {
-        Some(base) => host.split_once('.').is_some_and(|(_, rest)| rest == base),
-        None => name == host,
-    }
+    crate::names::name_covers(name, host)
 }
 
 /// The state of a walk: what the hops found so far, for the hops after them.

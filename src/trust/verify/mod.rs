@@ -1,14 +1,25 @@
 //! Path building and validation (rustls-webpki) plus the stricter checks a careful TLS client adds.
 
+mod anchors;
+pub mod apigw;
+mod graph;
+pub mod lint;
+mod policy;
+pub mod report;
+
 use std::time::Duration;
+
+use anchors::{anchor_expired, diagnose};
+use graph::pick_leaf;
+use policy::{check_key, check_leaf, lint_hint, renew_hint};
 
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
 use serde::Serialize;
 
-use crate::findings::{Finding, Severity};
+use crate::findings::{CheckCode, Finding, Severity};
 use crate::policy::Policy;
 use crate::trust::store::{StoreKind, TrustStore};
-use crate::x509::{CertInfo, KeyInfo};
+use crate::x509::CertInfo;
 
 /// Where a certificate of the path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,6 +90,40 @@ pub struct Verification {
     pub findings: Vec<Finding>,
     /// Leaf and intermediates in order (no root), when the path could be completed.
     pub fixed_chain: Option<Vec<Vec<u8>>>,
+    /// API Gateway's own verdict (its Java client's rules).
+    pub apigateway: ApigwReport,
+    /// The policy's verdict: the codes it denies beyond API Gateway's reasons.
+    pub policy_denies: Vec<&'static str>,
+}
+
+impl Verification {
+    /// API Gateway's own client refuses.
+    pub fn apigateway_refused(&self) -> bool {
+        self.apigateway.verdict != "accept"
+    }
+}
+
+/// API Gateway's verdict as `check` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApigwReport {
+    /// `accept` or `refuse`.
+    pub verdict: &'static str,
+    /// `pkix`, `hostname` or `parse`, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<&'static str>,
+    /// The line API Gateway would log for the request, when refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_line: Option<String>,
+    /// The JDK's or HttpClient's own reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// The finding codes that are API Gateway's reasons (the rest are policy).
+    pub codes: Vec<&'static str>,
+    /// Signature algorithms of the path certctl could not verify itself (taken as valid).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified_signatures: Vec<String>,
 }
 
 /// A certificate known to the check, with where it came from.
@@ -89,41 +134,6 @@ struct Node {
     listed: Vec<String>,
     /// The list date for store roots.
     store_root_expired: Option<bool>,
-}
-
-/// Picks the leaf of a chain given in any order.
-fn pick_leaf(presented: &[CertInfo], first: bool, host: Option<&ServerName<'_>>) -> usize {
-    if first || presented.len() < 2 {
-        return 0;
-    }
-    let issues_another = |i: usize| {
-        presented
-            .iter()
-            .enumerate()
-            .any(|(j, c)| j != i && c.sha256 != presented[i].sha256 && c.issued_by(&presented[i]))
-    };
-    let ends: Vec<usize> = (0..presented.len())
-        .filter(|i| !issues_another(*i))
-        .collect();
-    let non_ca: Vec<usize> = ends
-        .iter()
-        .copied()
-        .filter(|i| !presented[*i].is_ca())
-        .collect();
-    let pool = if non_ca.is_empty() { &ends } else { &non_ca };
-    if let Some(h) = host {
-        if let Some(i) = pool.iter().find(|i| names_match(&presented[**i], h)) {
-            return *i;
-        }
-    }
-    pool.first().copied().unwrap_or(0)
-}
-
-fn names_match(info: &CertInfo, host: &ServerName<'_>) -> bool {
-    match webpki::EndEntityCert::try_from(&CertificateDer::from(info.der.as_slice())) {
-        Ok(ee) => ee.verify_is_valid_for_subject_name(host).is_ok(),
-        Err(_) => false,
-    }
 }
 
 fn unix(at: i64) -> UnixTime {
@@ -138,11 +148,12 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn add(
         &mut self,
-        code: &'static str,
+        code: CheckCode,
         message: String,
         hint: Option<String>,
         cert: Option<&CertInfo>,
     ) {
+        let code = code.as_str();
         if self
             .findings
             .iter()
@@ -295,7 +306,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     let mut webpki_error = None;
     match webpki::EndEntityCert::try_from(&leaf_der) {
         Err(e) => ctx.add(
-            "path-invalid",
+            CheckCode::PathInvalid,
             format!("the leaf cannot be used by a TLS client: {e:?}"),
             None,
             Some(&nodes[leaf_node].info),
@@ -370,7 +381,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
                             if by_fp {
                                 let alias = aliases.first().cloned().unwrap_or_default();
                                 ctx.add(
-                                    "anchored-by-fingerprint",
+                                    CheckCode::AnchoredByFingerprint,
                                     format!("the path ends at \"{}\", whose SHA-256 is on API Gateway's list (alias {alias})", n.info.display_name()),
                                     None,
                                     Some(&n.info),
@@ -405,7 +416,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if c.not_after < at {
             ctx.add(
-                "expired",
+                CheckCode::Expired,
                 format!(
                     "\"{}\" expired on {} ({} days ago)",
                     c.display_name(),
@@ -417,7 +428,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if c.not_before > at {
             ctx.add(
-                "not-yet-valid",
+                CheckCode::NotYetValid,
                 format!(
                     "\"{}\" is not valid before {}",
                     c.display_name(),
@@ -428,7 +439,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if c.days_left(at) < i64::from(params.min_days) {
             ctx.add(
-                "expires-soon",
+                CheckCode::ExpiresSoon,
                 format!(
                     "\"{}\" expires on {}, in {} days (minimum {})",
                     c.display_name(),
@@ -442,7 +453,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if c.has_weak_signature_hash() {
             ctx.add(
-                "sha1-signature",
+                CheckCode::Sha1Signature,
                 format!(
                     "\"{}\" is signed with {}",
                     c.display_name(),
@@ -453,7 +464,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             );
         } else if !params.policy.allows_signature(&c.signature_algorithm) {
             ctx.add(
-                "disallowed-signature-algorithm",
+                CheckCode::DisallowedSignatureAlgorithm,
                 format!(
                     "\"{}\" is signed with {}, which the policy does not allow",
                     c.display_name(),
@@ -465,7 +476,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         }
         if pos > 0 && n.source == Source::ChainFile {
             ctx.add(
-                "missing-intermediate",
+                CheckCode::MissingIntermediate,
                 format!("the path needs \"{}\" from --chain; the target does not include it, so API Gateway cannot build the path", c.display_name()),
                 Some("serve leaf + intermediates (fullchain.pem); `--fix-chain OUT` writes it".into()),
                 Some(c),
@@ -474,18 +485,50 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
     let leaf = &nodes[leaf_node].info;
     check_leaf(&mut ctx, leaf, params);
+    if params.policy.lint {
+        for (pos, &i) in path_idx.iter().enumerate() {
+            let n = &nodes[i];
+            let role = if pos == 0 {
+                lint::Role::Leaf
+            } else if pos + 1 == path_idx.len()
+                && (n.source == Source::TrustStore || n.info.is_self_issued())
+            {
+                lint::Role::Root
+            } else {
+                lint::Role::Intermediate
+            };
+            let Ok(det) = crate::x509::CertDetail::parse(&n.info.der) else {
+                continue;
+            };
+            for (lint_code, message) in lint::lint(&n.info, &det, role) {
+                let code = lint_code.as_str();
+                if !ctx
+                    .findings
+                    .iter()
+                    .any(|f| f.code == code && f.message == message)
+                {
+                    let hint = lint_hint(lint_code);
+                    ctx.findings.push(Finding {
+                        code,
+                        severity: params.policy.severity(code),
+                        message,
+                        hint: Some(hint.into()),
+                        certificate: Some(n.info.sha256.colon_hex()),
+                    });
+                }
+            }
+        }
+    }
     if let Some(e @ (webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. })) =
         &webpki_error
     {
-        if !ctx
-            .findings
-            .iter()
-            .any(|f| f.code == "expired" || f.code == "not-yet-valid")
-        {
+        if !ctx.findings.iter().any(|f| {
+            f.code == CheckCode::Expired.as_str() || f.code == CheckCode::NotYetValid.as_str()
+        }) {
             let code = if matches!(e, webpki::Error::CertNotValidYet { .. }) {
-                "not-yet-valid"
+                CheckCode::NotYetValid
             } else {
-                "expired"
+                CheckCode::Expired
             };
             ctx.add(
                 code,
@@ -519,7 +562,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
             .is_none_or(|c| c.sha256 == leaf.sha256);
     if !in_order {
         ctx.add(
-            "chain-out-of-order",
+            CheckCode::ChainOutOfOrder,
             "the certificates are not in leaf-to-root order (leaf first, then each issuer)".into(),
             Some("reorder them; `--fix-chain OUT` writes the ordered chain".into()),
             None,
@@ -527,7 +570,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     }
     for d in &duplicates {
         ctx.add(
-            "duplicate-certificate",
+            CheckCode::DuplicateCertificate,
             format!("\"{}\" appears more than once", d.display_name()),
             Some("remove the repeated copy".into()),
             Some(d),
@@ -537,14 +580,14 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         let in_path = path_idx.iter().any(|i| nodes[*i].info.sha256 == c.sha256);
         if !in_path {
             ctx.add(
-                "extra-certificate",
+                CheckCode::ExtraCertificate,
                 format!("\"{}\" is not part of the path", c.display_name()),
                 Some("remove it from the chain".into()),
                 Some(c),
             );
         } else if c.is_self_issued() && c.sha256 != leaf.sha256 {
             ctx.add(
-                "root-sent",
+                CheckCode::RootSent,
                 format!("the chain includes the root \"{}\"", c.display_name()),
                 Some("harmless; clients use their own copy of the root".into()),
                 Some(c),
@@ -602,273 +645,112 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         })
         .collect();
 
+    // API Gateway's own verdict: the chain as the server sends it, leaf first.
+    let mut sent: Vec<Vec<u8>> = vec![leaf.der.clone()];
+    sent.extend(
+        input
+            .presented
+            .iter()
+            .filter(|c| c.sha256 != leaf.sha256)
+            .map(|c| c.der.clone()),
+    );
+    // Only the roots a presented certificate names (as issuer, or as itself) can take part:
+    // looked up by subject, never the whole store parsed.
+    let mut anchor_ders: Vec<Vec<u8>> = Vec::new();
+    for c in &input.presented {
+        for r in store
+            .roots_named(&c.issuer_raw)
+            .chain(store.roots_named(&c.subject_raw))
+        {
+            let der = r.der.to_vec();
+            if !anchor_ders.contains(&der) {
+                anchor_ders.push(der);
+            }
+        }
+    }
+    anchor_ders.extend(
+        nodes
+            .iter()
+            .filter(|n| n.source != Source::TrustStore && !n.listed.is_empty())
+            .map(|n| n.info.der.clone()),
+    );
+    let host = params.hostname.map(|h| h.to_str().into_owned());
+    let gw = apigw::judge(&sent, &anchor_ders, at, host.as_deref());
+    if !gw.accepted() && leaf.is_self_issued() {
+        let store_name = match &store.kind {
+            StoreKind::ApiGateway => "API Gateway's list".to_string(),
+            StoreKind::Custom(p) => format!("the trust store {}", p.display()),
+        };
+        ctx.add(
+            CheckCode::SelfSigned,
+            format!(
+                "the leaf \"{}\" is self-signed (its own issuer){}; API Gateway accepts only a chain to a CA in {store_name}, so it refuses it",
+                leaf.display_name(),
+                if leaf.is_ca() { ", whatever its basicConstraints CA:TRUE" } else { "" }
+            ),
+            Some("API Gateway needs a CA-issued certificate: terminate on an ALB with an ACM certificate (`certctl acm request`), or pass --trust-store for a private CA".into()),
+            Some(leaf),
+        );
+    }
+    if let Some(apigw::Refusal::Host { reason, .. }) = &gw.refusal {
+        if !ctx
+            .findings
+            .iter()
+            .any(|f| f.code == CheckCode::HostnameMismatch.as_str())
+        {
+            ctx.add(
+                CheckCode::HostnameMismatch,
+                format!(
+                    "the leaf is not valid for {}: {reason}",
+                    host.as_deref().unwrap_or_default()
+                ),
+                Some(report::HOST_FIX.into()),
+                Some(leaf),
+            );
+        }
+    }
+    let apigateway = report::apigw_report(&gw);
     let mut findings = ctx.findings;
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let trusted = verified && !findings.iter().any(|f| f.severity == Severity::Deny);
+    let (apigw_codes, policy_denies) = report::classify(&mut findings, &gw, params.policy);
+    if !gw.accepted() && apigw_codes.is_empty() {
+        let r = gw
+            .refusal
+            .as_ref()
+            .map(apigw::Refusal::cause)
+            .unwrap_or_default();
+        findings.push(Finding {
+            code: CheckCode::ApigatewayRefuses.as_str(),
+            severity: Severity::Deny,
+            message: format!("API Gateway's client refuses the chain: {r}"),
+            hint: apigateway.fix.clone(),
+            certificate: None,
+        });
+    }
+    let apigateway = ApigwReport {
+        codes: if !gw.accepted() && apigw_codes.is_empty() {
+            vec![CheckCode::ApigatewayRefuses.as_str()]
+        } else {
+            apigw_codes
+        },
+        ..apigateway
+    };
+    // `self-signed` first, then by severity.
+    findings.sort_by_key(|f| {
+        (
+            f.code != CheckCode::SelfSigned.as_str(),
+            std::cmp::Reverse(f.severity),
+        )
+    });
+    let trusted =
+        gw.accepted() && verified && !findings.iter().any(|f| f.severity == Severity::Deny);
     Verification {
         trusted,
         path,
         anchor: anchor_report,
         findings,
         fixed_chain,
-    }
-}
-
-fn renew_hint(pos: usize) -> String {
-    if pos == 0 {
-        "renew the certificate (`certctl rotate`, or reissue it) and deploy it".into()
-    } else {
-        "serve the CA's current intermediate".into()
-    }
-}
-
-fn anchor_expired(ctx: &mut Ctx<'_>, c: &CertInfo, aliases: &[String]) {
-    let alias = aliases
-        .first()
-        .map(|a| format!(" (alias {a})"))
-        .unwrap_or_default();
-    ctx.add(
-        "anchor-expired",
-        format!("the path ends at \"{}\"{alias}, which expired on {}; a listed but expired root cannot make a chain valid", c.display_name(), crate::x509::rfc3339(c.not_after)),
-        Some("serve a chain to a current root (ask the CA for its cross-signed intermediate)".into()),
-        Some(c),
-    );
-}
-
-fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
-    let policy = ctx.params.policy;
-    let weak = match &c.key {
-        KeyInfo::Rsa { bits } => (*bits < policy.min_rsa_bits)
-            .then(|| format!("RSA {bits} bits (minimum {})", policy.min_rsa_bits)),
-        KeyInfo::Ec { curve, bits } => (*bits < policy.min_ec_bits)
-            .then(|| format!("EC {curve} (minimum {} bits)", policy.min_ec_bits)),
-        KeyInfo::Ed25519 => None,
-        KeyInfo::Other { oid } => Some(format!("a key of unsupported type {oid}")),
-    };
-    if let Some(what) = weak {
-        ctx.add(
-            "weak-key",
-            format!("\"{}\" has {what}", c.display_name()),
-            Some("reissue it with ECDSA P-256 or RSA 2048+".into()),
-            Some(c),
-        );
-    }
-}
-
-fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
-    if leaf.is_ca() {
-        ctx.add(
-            "ca-as-leaf",
-            format!(
-                "the leaf \"{}\" is a CA certificate (basicConstraints CA:TRUE)",
-                leaf.display_name()
-            ),
-            Some("serve an end-entity certificate issued by the CA, not the CA itself".into()),
-            Some(leaf),
-        );
-    }
-    match &leaf.extended_key_usage {
-        Some(ekus) if !ekus.iter().any(|e| e == "serverAuth") => ctx.add(
-            "leaf-missing-server-auth",
-            format!(
-                "the leaf's extended key usage ({}) lacks serverAuth",
-                ekus.join(", ")
-            ),
-            Some("reissue it with extendedKeyUsage serverAuth".into()),
-            Some(leaf),
-        ),
-        None => ctx.add(
-            "leaf-no-eku",
-            "the leaf has no extended key usage extension".into(),
-            Some("reissue it with extendedKeyUsage serverAuth".into()),
-            Some(leaf),
-        ),
-        _ => {}
-    }
-    if let Some(ku) = &leaf.key_usage {
-        let ok = match leaf.key {
-            KeyInfo::Rsa { .. } => ku
-                .iter()
-                .any(|k| k == "digitalSignature" || k == "keyEncipherment"),
-            _ => ku.iter().any(|k| k == "digitalSignature"),
-        };
-        if !ok {
-            ctx.add(
-                "leaf-key-usage",
-                format!(
-                    "the leaf's key usage ({}) does not allow a TLS handshake",
-                    ku.join(", ")
-                ),
-                Some("reissue it with keyUsage digitalSignature".into()),
-                Some(leaf),
-            );
-        }
-    }
-    if leaf.dns_names.is_empty() && leaf.ip_addresses.is_empty() {
-        ctx.add(
-            "no-san",
-            "the leaf has no subjectAltName; TLS clients do not match the hostname against the CN"
-                .into(),
-            Some("reissue it with the hostname as a DNS SAN".into()),
-            Some(leaf),
-        );
-    } else if let Some(cn) = &leaf.common_name {
-        let covered = leaf.dns_names.iter().any(|d| d.eq_ignore_ascii_case(cn))
-            || leaf.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
-        if !covered {
-            ctx.add(
-                "cn-not-in-san",
-                format!("the leaf's CN \"{cn}\" is not one of its SANs"),
-                Some("reissue it with the CN also listed as a SAN".into()),
-                Some(leaf),
-            );
-        }
-    }
-    if leaf.not_after - leaf.not_before > 398 * 86_400 {
-        ctx.add(
-            "long-validity",
-            format!(
-                "the leaf is valid for {} days",
-                (leaf.not_after - leaf.not_before) / 86_400
-            ),
-            Some("public CAs issue at most 398 days; shorter lifetimes limit exposure".into()),
-            Some(leaf),
-        );
-    }
-    if let Some(host) = params.hostname {
-        if !names_match(leaf, host) {
-            let sans: Vec<String> = leaf
-                .dns_names
-                .iter()
-                .cloned()
-                .chain(leaf.ip_addresses.iter().map(|i| i.to_string()))
-                .collect();
-            ctx.add(
-                "hostname-mismatch",
-                format!(
-                    "the leaf is not valid for {} (its SANs: {})",
-                    host.to_str(),
-                    if sans.is_empty() { "none".to_string() } else { sans.join(", ") }
-                ),
-                Some("reissue the certificate with this hostname, or use the hostname the certificate names".into()),
-                Some(leaf),
-            );
-        }
-    }
-}
-
-#[allow(deprecated)] // webpki still returns the unit variants in some paths
-fn diagnose(
-    ctx: &mut Ctx<'_>,
-    err: &webpki::Error,
-    nodes: &[Node],
-    name_path: &[usize],
-    store: &TrustStore,
-) {
-    let leaf = &nodes[name_path[0]].info;
-    let end_node = &nodes[*name_path.last().unwrap_or(&name_path[0])];
-    let end = &end_node.info;
-    let store_name = match &store.kind {
-        StoreKind::ApiGateway => "API Gateway's list".to_string(),
-        StoreKind::Custom(p) => format!("the trust store {}", p.display()),
-    };
-    use webpki::Error as E;
-    match err {
-        E::UnknownIssuer => {
-            let end_listed_expired = (end_node.source == Source::TrustStore || !end_node.listed.is_empty())
-                && end_node.store_root_expired.unwrap_or(end.not_after < ctx.params.at);
-            if name_path.len() > 1 && end_listed_expired {
-                anchor_expired(ctx, end, &end_node.listed);
-            } else if name_path.len() == 1 && leaf.is_self_issued() {
-                ctx.add(
-                    "self-signed",
-                    format!("the leaf \"{}\" is self-signed; {store_name} cannot vouch for it", leaf.display_name()),
-                    Some("API Gateway needs a CA-issued certificate: terminate on an ALB with an ACM certificate (`certctl acm request`), or pass --trust-store for a private CA".into()),
-                    Some(leaf),
-                );
-            } else if name_path.len() == 1 {
-                let hint = match leaf.ca_issuers.first() {
-                    Some(url) => format!("the issuer certificate is published at {url}; add it after the leaf (fullchain), or pass it with --chain"),
-                    None => "serve the intermediate after the leaf (fullchain.pem), or pass it with --chain".to_string(),
-                };
-                ctx.add(
-                    "missing-intermediate",
-                    format!("the path stops at the leaf: its issuer \"{}\" was neither sent nor in {store_name}", leaf.issuer),
-                    Some(hint),
-                    Some(leaf),
-                );
-            } else if end.is_self_issued() {
-                ctx.add(
-                    "untrusted-root",
-                    format!("the chain ends at the root \"{}\", which is not in {store_name}", end.subject),
-                    Some("use a certificate from a CA on the list (e.g. ACM via the ALB), or pass --trust-store for a private CA".into()),
-                    Some(end),
-                );
-            } else {
-                let hint = match end.ca_issuers.first() {
-                    Some(url) => format!("\"{}\" is published at {url}; if it is on the list, add it with --chain", end.issuer),
-                    None => "use a certificate from a CA on the list, or pass --trust-store for a private CA".into(),
-                };
-                ctx.add(
-                    "untrusted-root",
-                    format!("the chain ends at \"{}\", whose issuer \"{}\" is not in {store_name}", end.subject, end.issuer),
-                    Some(hint),
-                    Some(end),
-                );
-            }
-        }
-        // The per-certificate validity checks name the certificate; see `verify`.
-        E::CertExpired { .. } | E::CertNotValidYet { .. } | E::InvalidCertValidity => {}
-        E::CaUsedAsEndEntity => ctx.add(
-            "ca-as-leaf",
-            format!("the leaf \"{}\" is a CA certificate", leaf.display_name()),
-            Some("serve an end-entity certificate issued by the CA".into()),
-            Some(leaf),
-        ),
-        E::RequiredEkuNotFound | E::RequiredEkuNotFoundContext(_) => {
-            if leaf.extended_key_usage.as_ref().is_some_and(|e| !e.iter().any(|x| x == "serverAuth")) {
-                // check_leaf reports it on the leaf.
-            } else {
-                ctx.add(
-                    "path-invalid",
-                    "an intermediate's extended key usage excludes serverAuth".into(),
-                    Some("use an intermediate issued for TLS servers".into()),
-                    None,
-                );
-            }
-        }
-        E::UnsupportedSignatureAlgorithm
-        | E::UnsupportedSignatureAlgorithmContext(_)
-        | E::UnsupportedSignatureAlgorithmForPublicKey
-        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            let weak = name_path.iter().any(|i| nodes[*i].info.has_weak_signature_hash() && !nodes[*i].info.is_self_issued());
-            if !weak {
-                ctx.add(
-                    "unsupported-signature-algorithm",
-                    format!("a signature in the path uses an algorithm the validator does not support ({err:?})"),
-                    Some("reissue with ECDSA P-256/P-384 (SHA-256/384) or RSA (SHA-256+)".into()),
-                    None,
-                );
-            }
-        }
-        E::InvalidSignatureForPublicKey => ctx.add(
-            "bad-signature",
-            "a signature in the path does not verify with its issuer's key".into(),
-            Some("the chain mixes certificates from different issuers; rebuild it from the CA's files".into()),
-            None,
-        ),
-        E::EndEntityUsedAsCa => ctx.add(
-            "path-invalid",
-            "a certificate used as an intermediate is not a CA (no basicConstraints CA:TRUE)".into(),
-            Some("remove the non-CA certificate from the chain".into()),
-            None,
-        ),
-        other => ctx.add(
-            "path-invalid",
-            format!("the validator rejected the path: {other:?}"),
-            None,
-            None,
-        ),
+        apigateway,
+        policy_denies,
     }
 }
 
@@ -961,13 +843,15 @@ mod tests {
         assert!(v
             .findings
             .iter()
-            .any(|f| f.code == "anchored-by-fingerprint"));
+            .any(|f| f.code == CheckCode::AnchoredByFingerprint.as_str()));
         // Without the intermediate on the list, the same chain has no anchor.
         let other = listed_store(&Fingerprint(vec![1; 32]), None);
         let v = run(&other, vec![leaf, int]);
         assert!(!v.trusted);
         assert!(
-            v.findings.iter().any(|f| f.code == "untrusted-root"),
+            v.findings
+                .iter()
+                .any(|f| f.code == CheckCode::UntrustedRoot.as_str()),
             "{:?}",
             v.findings
         );
@@ -981,7 +865,7 @@ mod tests {
         let f = v
             .findings
             .iter()
-            .find(|f| f.code == "missing-intermediate")
+            .find(|f| f.code == CheckCode::MissingIntermediate.as_str())
             .expect("missing-intermediate");
         assert!(f.message.contains("Unit Intermediate"), "{}", f.message);
         assert_eq!(f.severity, Severity::Deny);

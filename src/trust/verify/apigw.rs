@@ -1,0 +1,751 @@
+//! API Gateway's own verdict: the rules of its TLS client, the JDK's default PKIX trust manager
+//! (server variant, revocation off) followed by Apache HttpClient 4.5's hostname verifier.
+//!
+//! The JDK is laxer than rustls-webpki in places (v1 certificates, DSA, 1024-bit RSA, a CA in the
+//! leaf position, name constraints on a root, the CN when there is no SAN) and stricter in others
+//! (a root without basicConstraints, a critical SKI, an empty subject, a wildcard over a public
+//! suffix). This module follows the JDK; certctl's stricter views are policy findings elsewhere.
+//! Signatures are verified with `ring`; DSA, P-521 and a few rare algorithms `ring` lacks are
+//! taken as valid and reported as not verified.
+
+use std::net::IpAddr;
+
+use ring::signature as sig;
+
+use crate::names::{self, CertNames};
+use crate::x509::{AltName, CertDetail, CertInfo, KeyInfo};
+
+/// The start of every log line API Gateway writes for a backend TLS failure.
+pub const SSL_ENGINE_PROBLEM: &str =
+    "Execution failed due to configuration error: General SSLEngine problem";
+
+/// Why API Gateway's client refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A certificate the JDK cannot even parse.
+    Parse { message: String },
+    /// The PKIX trust manager refuses the chain.
+    Pkix { message: String },
+    /// The leaf's names do not match the host (HttpClient).
+    Host { log_line: String, reason: String },
+}
+
+impl Refusal {
+    /// The line API Gateway would log.
+    pub fn log_line(&self) -> String {
+        match self {
+            Refusal::Parse { message } | Refusal::Pkix { message } => {
+                format!("{SSL_ENGINE_PROBLEM} ({message})")
+            }
+            Refusal::Host { log_line, .. } => {
+                format!("Execution failed due to configuration error: {log_line}")
+            }
+        }
+    }
+
+    /// The JDK's or HttpClient's own reason.
+    pub fn cause(&self) -> String {
+        match self {
+            Refusal::Parse { message } | Refusal::Pkix { message } => message.clone(),
+            Refusal::Host { log_line, .. } => log_line.clone(),
+        }
+    }
+
+    /// `parse`, `pkix` or `hostname`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::Parse { .. } => "parse",
+            Refusal::Pkix { .. } => "pkix",
+            Refusal::Host { .. } => "hostname",
+        }
+    }
+}
+
+/// API Gateway's verdict on one presented chain.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub refusal: Option<Refusal>,
+    /// Indices into the presented chain of the validated path (leaf first), when accepted.
+    pub path: Vec<usize>,
+    /// Index into the anchors of the anchor that ended the path, when accepted.
+    pub anchor: Option<usize>,
+    /// Signatures of the path `ring` cannot verify (algorithm names), taken as valid.
+    pub unverified_signatures: Vec<String>,
+}
+
+impl Verdict {
+    pub fn accepted(&self) -> bool {
+        self.refusal.is_none()
+    }
+}
+
+/// A certificate as the JDK sees it.
+struct Cert {
+    info: CertInfo,
+    det: CertDetail,
+}
+
+impl Cert {
+    fn parse(der: &[u8]) -> Result<Cert, String> {
+        let info = CertInfo::parse(&rustls_pki_types::CertificateDer::from(der.to_vec()))
+            .map_err(|e| e.to_string())?;
+        let det = CertDetail::parse(der).map_err(|e| e.to_string())?;
+        Ok(Cert { info, det })
+    }
+
+    /// The refusals of the JDK's certificate parser.
+    fn jdk_parse_problem(&self) -> Option<String> {
+        let d = &self.det;
+        if d.issuer_empty {
+            return Some("Empty issuer DN not allowed in X509Certificates".into());
+        }
+        if d.has_duplicate_extensions {
+            return Some("Duplicate extensions not allowed".into());
+        }
+        if !d.sig_alg_consistent {
+            return Some("Signature algorithm mismatch".into());
+        }
+        if d.subject_empty && d.version == 3 && !(d.san.is_some() && d.san_critical) {
+            return Some(
+                "X.509 Certificate is incomplete: SubjectAlternativeName extension MUST be marked critical when subject field is empty".into(),
+            );
+        }
+        if d.spki_alg_oid == "1.2.840.10045.2.1" && d.spki_params.first() != Some(&0x06) {
+            return Some("Only named ECParameters supported".into());
+        }
+        if d.san_critical && jdk_san(d).is_none() {
+            return Some("the critical subjectAltName extension cannot be parsed".into());
+        }
+        None
+    }
+
+    fn subject(&self) -> &[u8] {
+        &self.info.subject_raw
+    }
+
+    fn issuer(&self) -> &[u8] {
+        &self.info.issuer_raw
+    }
+
+    fn self_issued(&self) -> bool {
+        self.info.subject_raw == self.info.issuer_raw
+    }
+
+    fn key_usage_has(&self, bit: &str) -> Option<bool> {
+        self.info
+            .key_usage
+            .as_ref()
+            .map(|k| k.iter().any(|b| b == bit))
+    }
+}
+
+/// The subjectAltName as the JDK decodes it: `None` when absent or when an entry does not
+/// decode (then the JDK ignores the extension).
+fn jdk_san(d: &CertDetail) -> Option<(Vec<String>, Vec<IpAddr>)> {
+    let san = d.san.as_ref()?;
+    let mut dns = Vec::new();
+    let mut ips = Vec::new();
+    for n in san {
+        match n {
+            AltName::Dns(s) => dns.push(s.clone()),
+            AltName::Ip(b) => match b.len() {
+                4 => ips.push(IpAddr::from(<[u8; 4]>::try_from(b.as_slice()).ok()?)),
+                16 => ips.push(IpAddr::from(<[u8; 16]>::try_from(b.as_slice()).ok()?)),
+                // The JDK's IPAddressName also takes address + mask forms; they match no host.
+                8 | 32 => {}
+                _ => return None,
+            },
+            AltName::Other => return None,
+            _ => {}
+        }
+    }
+    Some((dns, ips))
+}
+
+/// The JDK's `DNSName` syntax (wildcards allowed as `*.` + a letter or digit).
+fn jdk_dns_syntax(name: &str) -> bool {
+    if name.is_empty() || !name.is_ascii() {
+        return false;
+    }
+    let b = name.as_bytes();
+    let mut start = 0;
+    while start < b.len() {
+        let end = name[start..].find('.').map_or(b.len(), |i| start + i);
+        if end == start {
+            return false;
+        }
+        if !b[start].is_ascii_alphanumeric() {
+            let wildcard_ok = start == 0
+                && b.len() >= 3
+                && b[0] == b'*'
+                && b[1] == b'.'
+                && b[2].is_ascii_alphanumeric();
+            if !wildcard_ok {
+                return false;
+            }
+        }
+        if !b[start + 1..end]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            return false;
+        }
+        start = end + 1;
+        if start == b.len() {
+            // A trailing dot leaves an empty last component.
+            return false;
+        }
+    }
+    true
+}
+
+enum SigCheck {
+    Valid,
+    Invalid,
+    /// `ring` cannot check this algorithm; the JDK can.
+    Unverifiable(String),
+    /// The JDK's disabled algorithms refuse it.
+    Disabled(String),
+}
+
+const P256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
+
+/// Checks `child`'s signature with `issuer`'s key.
+fn check_signature(child: &CertDetail, issuer: &Cert) -> SigCheck {
+    let key = &issuer.info.public_key;
+    let ispki = issuer.det.spki_alg_oid.as_str();
+    let curve = issuer.det.spki_params.as_slice();
+    let name = crate::x509::sig_alg_name(&child.sig_alg_oid);
+    let algs: Vec<&'static dyn sig::VerificationAlgorithm> =
+        match (child.sig_alg_oid.as_str(), ispki) {
+            ("1.2.840.113549.1.1.2" | "1.2.840.113549.1.1.4", _) => {
+                return SigCheck::Disabled(name)
+            }
+            ("1.2.840.113549.1.1.5", "1.2.840.113549.1.1.1") => {
+                vec![&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY]
+            }
+            ("1.2.840.113549.1.1.11", "1.2.840.113549.1.1.1") => {
+                vec![&sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY]
+            }
+            ("1.2.840.113549.1.1.12", "1.2.840.113549.1.1.1")
+                if issuer.det.rsa_bits.unwrap_or(0) >= 2048 =>
+            {
+                vec![&sig::RSA_PKCS1_2048_8192_SHA384]
+            }
+            ("1.2.840.113549.1.1.13", "1.2.840.113549.1.1.1") => {
+                vec![&sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY]
+            }
+            ("1.2.840.113549.1.1.10", "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10")
+                if issuer.det.rsa_bits.unwrap_or(0) >= 2048 =>
+            {
+                vec![
+                    &sig::RSA_PSS_2048_8192_SHA256,
+                    &sig::RSA_PSS_2048_8192_SHA384,
+                    &sig::RSA_PSS_2048_8192_SHA512,
+                ]
+            }
+            ("1.2.840.10045.4.3.2", "1.2.840.10045.2.1") if curve == P256 => {
+                vec![&sig::ECDSA_P256_SHA256_ASN1]
+            }
+            ("1.2.840.10045.4.3.3", "1.2.840.10045.2.1") if curve == P256 => {
+                vec![&sig::ECDSA_P256_SHA384_ASN1]
+            }
+            ("1.2.840.10045.4.3.2", "1.2.840.10045.2.1") if curve == P384 => {
+                vec![&sig::ECDSA_P384_SHA256_ASN1]
+            }
+            ("1.2.840.10045.4.3.3", "1.2.840.10045.2.1") if curve == P384 => {
+                vec![&sig::ECDSA_P384_SHA384_ASN1]
+            }
+            ("1.3.101.112", "1.3.101.112") => vec![&sig::ED25519],
+            (s, "1.2.840.10045.2.1")
+                if s.starts_with("1.2.840.10045.4") && curve != P256 && curve != P384 =>
+            {
+                if curve == P521 {
+                    return SigCheck::Unverifiable(name);
+                }
+                // Curves other than P-256/384/521: the JDK refuses small ones by key size
+                // and supports no others.
+                return SigCheck::Disabled(format!("{name} with an unsupported curve"));
+            }
+            ("1.2.840.10045.4.1" | "1.2.840.10045.4.3.1" | "1.2.840.10045.4.3.4", _)
+            | ("1.2.840.10040.4.3" | "2.16.840.1.101.3.4.3.1" | "2.16.840.1.101.3.4.3.2", _)
+            | ("1.2.840.113549.1.1.12" | "1.2.840.113549.1.1.10", _) => {
+                return SigCheck::Unverifiable(name)
+            }
+            _ => return SigCheck::Invalid,
+        };
+    let ok = algs.iter().any(|alg| {
+        sig::UnparsedPublicKey::new(*alg, key)
+            .verify(&child.tbs, &child.signature)
+            .is_ok()
+    });
+    if ok {
+        SigCheck::Valid
+    } else {
+        SigCheck::Invalid
+    }
+}
+
+/// The JDK's `jdk.certpath.disabledAlgorithms` key-size limits (JDK 17).
+fn weak_key(c: &Cert) -> Option<String> {
+    match &c.info.key {
+        KeyInfo::Rsa { bits } if *bits < 1024 => Some(format!("RSA {bits} bit key")),
+        KeyInfo::Ec { bits, .. } if *bits < 224 => Some(format!("EC {bits} bit key")),
+        _ => match c.det.dsa_bits {
+            Some(b) if b < 1024 => Some(format!("DSA {b} bit key")),
+            _ => None,
+        },
+    }
+}
+
+/// Extensions the JDK's PKIX validator processes; any other critical one fails the path.
+const KNOWN_CRITICAL: &[&str] = &[
+    "2.5.29.15", // keyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.19", // basicConstraints
+    "2.5.29.30", // nameConstraints
+    "2.5.29.32", // certificatePolicies
+    "2.5.29.33", // policyMappings
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.36", // policyConstraints
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.54", // inhibitAnyPolicy
+];
+
+struct Ctx<'a> {
+    certs: &'a [Cert],
+    anchors: &'a [Cert],
+    at: i64,
+    unverified: Vec<String>,
+    budget: usize,
+}
+
+/// Judges a presented chain (leaf first, as the server sends it) the way API Gateway's client
+/// does, against `anchors`, at `at` (Unix seconds), for `host` (DNS name or IP literal).
+pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&str>) -> Verdict {
+    let refuse = |r: Refusal| Verdict {
+        refusal: Some(r),
+        path: Vec::new(),
+        anchor: None,
+        unverified_signatures: Vec::new(),
+    };
+    let mut certs = Vec::new();
+    for der in presented {
+        match Cert::parse(der) {
+            Ok(c) => {
+                if let Some(p) = c.jdk_parse_problem() {
+                    return refuse(Refusal::Parse { message: p });
+                }
+                certs.push(c);
+            }
+            Err(e) => return refuse(Refusal::Parse { message: e }),
+        }
+    }
+    let anchors: Vec<Cert> = anchors
+        .iter()
+        .filter_map(|d| Cert::parse(d).ok())
+        .filter(|c| c.jdk_parse_problem().is_none())
+        .collect();
+    if certs.is_empty() {
+        return refuse(Refusal::Parse {
+            message: "the server sent no certificate".into(),
+        });
+    }
+    let mut ctx = Ctx {
+        certs: &certs,
+        anchors: &anchors,
+        at,
+        unverified: Vec::new(),
+        budget: 4096,
+    };
+    let (path, anchor) = match engine_validate(&mut ctx) {
+        Ok(v) => v,
+        Err(message) => return refuse(Refusal::Pkix { message }),
+    };
+    let leaf = &certs[0];
+    // The TLS server end-entity checks, unless the leaf is itself trusted.
+    if anchor.is_some() || path.len() > 1 {
+        if let Some(m) = end_entity_problem(leaf) {
+            return refuse(Refusal::Pkix { message: m });
+        }
+    }
+    if let Some(host) = host {
+        if let Some(r) = host_refusal(leaf, host) {
+            return refuse(r);
+        }
+    }
+    let mut unverified = ctx.unverified;
+    unverified.dedup();
+    Verdict {
+        refusal: None,
+        path,
+        anchor,
+        unverified_signatures: unverified,
+    }
+}
+
+/// HttpClient's hostname verdict on one certificate (DER): `None` when it matches.
+pub fn host_problem(der: &[u8], host: &str) -> Option<Refusal> {
+    match Cert::parse(der) {
+        Ok(c) => host_refusal(&c, host),
+        Err(message) => Some(Refusal::Parse { message }),
+    }
+}
+
+fn host_refusal(leaf: &Cert, host: &str) -> Option<Refusal> {
+    let san = jdk_san(&leaf.det);
+    let n = CertNames {
+        dns: san.as_ref().map(|(d, _)| d.as_slice()),
+        ip: san.as_ref().map(|(_, i)| i.as_slice()),
+        cn: leaf.det.subject_cns.last().map(String::as_str),
+    };
+    match names::host_matches(host, &n) {
+        Ok(()) => None,
+        Err(names::HostMismatch(reason)) => Some(Refusal::Host {
+            log_line: format!(
+                "Host name '{host}' does not match the certificate subject provided by the peer ({})",
+                leaf.det.subject_java
+            ),
+            reason,
+        }),
+    }
+}
+
+fn end_entity_problem(leaf: &Cert) -> Option<String> {
+    if leaf.key_usage_has("digitalSignature") == Some(false) {
+        return Some("KeyUsage does not allow digital signatures".into());
+    }
+    if let Some(ekus) = &leaf.info.extended_key_usage {
+        let ok = ekus.iter().any(|e| {
+            matches!(
+                e.as_str(),
+                "serverAuth"
+                    | "anyExtendedKeyUsage"
+                    | "2.16.840.1.113730.4.1"
+                    | "1.3.6.1.4.1.311.10.3.3"
+            )
+        });
+        if !ok {
+            return Some(
+                "Extended key usage does not permit use for TLS server authentication".into(),
+            );
+        }
+    }
+    None
+}
+
+fn same_key(a: &Cert, b: &Cert) -> bool {
+    a.subject() == b.subject() && a.info.public_key == b.info.public_key
+}
+
+/// `PKIXValidator.engineValidate`: the chain as sent when it is in order, else path building.
+/// Returns the path (indices into the presented chain) and the anchor (`None` when the leaf
+/// itself is trusted).
+type PathResult = Result<(Vec<usize>, Option<usize>), String>;
+
+fn engine_validate(ctx: &mut Ctx<'_>) -> PathResult {
+    let certs = ctx.certs;
+    for i in 0..certs.len() {
+        if i > 0 && certs[i].subject() != certs[i - 1].issuer() {
+            return build(ctx);
+        }
+        if let Some(a) = ctx.anchors.iter().position(|a| same_key(a, &certs[i])) {
+            if i == 0 {
+                return Ok((vec![0], None));
+            }
+            let path: Vec<usize> = (0..i).collect();
+            return validate(ctx, &path, a)
+                .map(|()| (path, Some(a)))
+                .map_err(|m| format!("PKIX path validation failed: {m}"));
+        }
+    }
+    let last = &certs[certs.len() - 1];
+    let direct = ctx.anchors.iter().position(|a| {
+        a.subject() == last.issuer() && matches!(check_signature(&last.det, a), SigCheck::Valid)
+    });
+    if let Some(a) = direct {
+        let path: Vec<usize> = (0..certs.len()).collect();
+        return validate(ctx, &path, a)
+            .map(|()| (path, Some(a)))
+            .map_err(|m| format!("PKIX path validation failed: {m}"));
+    }
+    build(ctx)
+}
+
+const BUILD_FAILED: &str = "PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target";
+
+/// `SunCertPathBuilder`: any path from the leaf over the presented certificates to an anchor
+/// that validates.
+fn build(ctx: &mut Ctx<'_>) -> PathResult {
+    let mut path = vec![0usize];
+    match search(ctx, &mut path) {
+        Some(a) => Ok((path, Some(a))),
+        None => Err(BUILD_FAILED.into()),
+    }
+}
+
+fn search(ctx: &mut Ctx<'_>, path: &mut Vec<usize>) -> Option<usize> {
+    if ctx.budget == 0 || path.len() > 12 {
+        return None;
+    }
+    ctx.budget -= 1;
+    let cur = &ctx.certs[*path.last()?];
+    // Anchors first, as the JDK's forward builder does.
+    for a in 0..ctx.anchors.len() {
+        if ctx.anchors[a].subject() == cur.issuer() && validate(ctx, path, a).is_ok() {
+            return Some(a);
+        }
+    }
+    for i in 1..ctx.certs.len() {
+        let c = &ctx.certs[i];
+        if path.contains(&i)
+            || c.subject() != cur.issuer()
+            || path.iter().any(|p| same_key(&ctx.certs[*p], c))
+        {
+            continue;
+        }
+        path.push(i);
+        if let Some(a) = search(ctx, path) {
+            return Some(a);
+        }
+        path.pop();
+    }
+    None
+}
+
+/// `PKIXCertPathValidator` over `path` (leaf first) ending at anchor `a`.
+fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
+    let anchor = &ctx.anchors[a];
+    let cpv = "java.security.cert.CertPathValidatorException";
+    // The trust anchor must be able to sign certificates.
+    if anchor.det.version >= 3 {
+        if anchor.info.basic_constraints_ca != Some(true) {
+            return Err(format!(
+                "sun.security.validator.ValidatorException: TrustAnchor with subject \"{}\" is not a CA certificate",
+                anchor.info.subject
+            ));
+        }
+        if anchor.key_usage_has("keyCertSign") == Some(false) {
+            return Err(format!(
+                "sun.security.validator.ValidatorException: TrustAnchor with subject \"{}\" does not have keyCertSign bit set in KeyUsage extension",
+                anchor.info.subject
+            ));
+        }
+    }
+    if anchor
+        .det
+        .extension("2.5.29.14")
+        .is_some_and(|e| e.critical)
+    {
+        return Err(format!(
+            "{cpv}: Path does not chain with any of the trust anchors"
+        ));
+    }
+    if let Some(w) = weak_key(anchor) {
+        return Err(format!(
+            "{cpv}: Algorithm constraints check failed on keysize limits: {w} used with certificate: {}",
+            anchor.info.subject
+        ));
+    }
+    let n = path.len();
+    // From the anchor down: position k = 0 is the certificate the anchor issued.
+    let mut max_path_len = n as i64;
+    let mut constraints: Vec<&CertDetail> = Vec::new();
+    for k in 0..n {
+        let cert = &ctx.certs[path[n - 1 - k]];
+        let issuer: &Cert = if k == 0 {
+            anchor
+        } else {
+            &ctx.certs[path[n - k]]
+        };
+        let is_leaf = k == n - 1;
+        match check_signature(&cert.det, issuer) {
+            SigCheck::Valid => {}
+            SigCheck::Invalid => return Err(format!("{cpv}: signature check failed")),
+            SigCheck::Unverifiable(alg) => ctx.unverified.push(alg),
+            SigCheck::Disabled(alg) => {
+                return Err(format!(
+                    "{cpv}: Algorithm constraints check failed on signature algorithm: {alg}"
+                ))
+            }
+        }
+        if let Some(w) = weak_key(cert) {
+            return Err(format!(
+                "{cpv}: Algorithm constraints check failed on keysize limits: {w} used with certificate: {}",
+                cert.info.subject
+            ));
+        }
+        if cert.info.not_before > ctx.at || cert.info.not_after < ctx.at {
+            return Err(format!("{cpv}: validity check failed"));
+        }
+        let unknown_critical = cert
+            .det
+            .extensions
+            .iter()
+            .any(|e| e.critical && !KNOWN_CRITICAL.contains(&e.oid.as_str()));
+        if unknown_critical {
+            return Err(format!("{cpv}: unrecognized critical extension(s)"));
+        }
+        if cert.det.extension("2.5.29.14").is_some_and(|e| e.critical) {
+            return Err(format!(
+                "{cpv}: Path does not chain with any of the trust anchors"
+            ));
+        }
+        // Name constraints of the intermediates above apply to this certificate.
+        if !constraints.is_empty() && (is_leaf || !cert.self_issued()) {
+            for nc in &constraints {
+                if let Err(m) = name_constraints_allow(nc, cert) {
+                    return Err(format!("{cpv}: {m}"));
+                }
+            }
+        }
+        if !is_leaf {
+            if cert.det.version < 3 {
+                return Err(format!(
+                    "{cpv}: basic constraints check failed: this is not a CA certificate"
+                ));
+            }
+            if cert.info.basic_constraints_ca != Some(true) {
+                return Err(format!(
+                    "{cpv}: basic constraints check failed: this is not a CA certificate"
+                ));
+            }
+            if !cert.self_issued() {
+                if max_path_len <= 0 {
+                    return Err(format!("{cpv}: basic constraints check failed: pathLenConstraint violated - this cert must be the last cert in the certification path"));
+                }
+                max_path_len -= 1;
+            }
+            if let Some(pl) = cert.info.path_len {
+                max_path_len = max_path_len.min(i64::from(pl));
+            }
+            if cert.key_usage_has("keyCertSign") == Some(false) {
+                return Err(format!(
+                    "{cpv}: CA key usage check failed: keyCertSign bit is not set"
+                ));
+            }
+            if cert.det.name_constraints.is_some() {
+                constraints.push(&cert.det);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One name-constraints extension against a certificate's subject and SANs (DNS, IP,
+/// directory names; other name forms the JDK cannot match).
+fn name_constraints_allow(nc_cert: &CertDetail, cert: &Cert) -> Result<(), String> {
+    let Some((permitted, excluded)) = &nc_cert.name_constraints else {
+        return Ok(());
+    };
+    let failed = || "name constraints check failed".to_string();
+    let mut names: Vec<AltName> = Vec::new();
+    if !cert.det.subject_empty {
+        names.push(AltName::Directory(cert.info.subject_raw.clone()));
+    }
+    if let Some(san) = &cert.det.san {
+        names.extend(san.iter().cloned());
+    }
+    // Without a SAN of its kind, the most specific CN counts as a DNS name or IP address.
+    if let Some(cn) = cert.det.subject_cns.last() {
+        if let Ok(ip) = cn.parse::<IpAddr>() {
+            if !names.iter().any(|n| matches!(n, AltName::Ip(_))) {
+                names.push(AltName::Ip(match ip {
+                    IpAddr::V4(a) => a.octets().to_vec(),
+                    IpAddr::V6(a) => a.octets().to_vec(),
+                }));
+            }
+        } else if jdk_dns_syntax(cn) && !names.iter().any(|n| matches!(n, AltName::Dns(_))) {
+            names.push(AltName::Dns(cn.clone()));
+        }
+    }
+    let all_constraints = permitted.iter().flatten().chain(excluded.iter().flatten());
+    let has_other = all_constraints
+        .clone()
+        .any(|c| matches!(c, AltName::OtherName));
+    if has_other && names.iter().any(|n| matches!(n, AltName::OtherName)) {
+        return Err("Narrowing, widening, and matching are not supported for OtherName.".into());
+    }
+    for name in &names {
+        if let Some(ex) = excluded {
+            if ex.iter().any(|c| within(name, c) == Some(true)) {
+                return Err(failed());
+            }
+        }
+        if let Some(pe) = permitted {
+            let same_type: Vec<&AltName> =
+                pe.iter().filter(|c| within(name, c).is_some()).collect();
+            if !same_type.is_empty() && !same_type.iter().any(|c| within(name, c) == Some(true)) {
+                return Err(failed());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Some(true)` when `name` is within subtree `c`, `Some(false)` when not, `None` when they are
+/// of different types.
+fn within(name: &AltName, c: &AltName) -> Option<bool> {
+    match (name, c) {
+        (AltName::Dns(n), AltName::Dns(c)) => {
+            let (n, c) = (n.to_ascii_lowercase(), c.to_ascii_lowercase());
+            Some(c.is_empty() || n == c || n.ends_with(&format!(".{c}")))
+        }
+        (AltName::Ip(ip), AltName::Ip(c)) => {
+            if c.len() != ip.len() * 2 {
+                return if (ip.len() == 4 && c.len() == 8) || (ip.len() == 16 && c.len() == 32) {
+                    Some(false)
+                } else {
+                    None
+                };
+            }
+            let (addr, mask) = c.split_at(ip.len());
+            Some(
+                ip.iter()
+                    .zip(addr)
+                    .zip(mask)
+                    .all(|((i, a), m)| i & m == a & m),
+            )
+        }
+        (AltName::Directory(n), AltName::Directory(c)) => {
+            let inner = |d: &[u8]| -> Vec<u8> { der_contents(d).unwrap_or_default() };
+            let (n, c) = (inner(n), inner(c));
+            Some(n.starts_with(&c))
+        }
+        (AltName::Email(_), AltName::Email(_)) | (AltName::Uri(_), AltName::Uri(_)) => Some(true),
+        _ => None,
+    }
+}
+
+/// The contents of a DER TLV.
+fn der_contents(d: &[u8]) -> Option<Vec<u8>> {
+    let len0 = *d.get(1)? as usize;
+    let (start, len) = if len0 < 0x80 {
+        (2, len0)
+    } else {
+        let n = len0 & 0x7f;
+        let mut l = 0usize;
+        for b in d.get(2..2 + n)? {
+            l = (l << 8) | *b as usize;
+        }
+        (2 + n, l)
+    };
+    d.get(start..start + len).map(<[u8]>::to_vec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jdk_dns_name_syntax() {
+        assert!(jdk_dns_syntax("api.example.com"));
+        assert!(jdk_dns_syntax("*.example.com"));
+        assert!(!jdk_dns_syntax("f*o.example.com"));
+        assert!(!jdk_dns_syntax("_acme.example.com"));
+        assert!(!jdk_dns_syntax("a..b"));
+        assert!(!jdk_dns_syntax("*"));
+    }
+}

@@ -1,0 +1,285 @@
+//! The strict profile's structural lints (RFC 5280 and the CA/Browser Forum baseline): what a
+//! careful client rejects even where API Gateway's client and rustls-webpki accept.
+
+use crate::findings::CheckCode;
+use crate::x509::{CertDetail, CertInfo};
+
+/// The position of a certificate in the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Leaf,
+    Intermediate,
+    Root,
+}
+
+/// One lint result: code, message.
+pub type Lint = (CheckCode, String);
+
+/// Extensions RFC 5280 defines that a client must understand when critical.
+const KNOWN: &[&str] = &[
+    "2.5.29.14", // subjectKeyIdentifier
+    "2.5.29.15", // keyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.19", // basicConstraints
+    "2.5.29.30", // nameConstraints
+    "2.5.29.32", // certificatePolicies
+    "2.5.29.33", // policyMappings
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.36", // policyConstraints
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.54", // inhibitAnyPolicy
+];
+
+/// Every structural problem of one certificate in its role.
+pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
+    let mut out: Vec<Lint> = Vec::new();
+    let name = info.display_name();
+    let self_issued = info.subject_raw == info.issuer_raw;
+    let ca = role != Role::Leaf;
+
+    // Serial number: positive, non-zero, at most 20 octets (RFC 5280 4.1.2.2).
+    // (A root's serial is its CA's business: clients never look at it.)
+    let serial: &[u8] = if role == Role::Root {
+        &[1]
+    } else {
+        &d.raw_serial
+    };
+    if serial.iter().all(|b| *b == 0) {
+        out.push((
+            CheckCode::LintSerial,
+            format!("\"{name}\" has serial number zero"),
+        ));
+    } else if serial.first().is_some_and(|b| b & 0x80 != 0) {
+        out.push((
+            CheckCode::LintSerial,
+            format!("\"{name}\" has a negative serial number"),
+        ));
+    } else if serial.len() > 20 {
+        out.push((
+            CheckCode::LintSerial,
+            format!(
+                "\"{name}\" has a serial number of {} octets (at most 20)",
+                serial.len()
+            ),
+        ));
+    }
+
+    // Key identifiers (RFC 5280 4.2.1.1, 4.2.1.2).
+    match (&d.aki, d.extension("2.5.29.35")) {
+        (_, Some(e)) if e.critical => out.push((
+            CheckCode::LintKeyIdentifier,
+            format!("\"{name}\" marks authorityKeyIdentifier critical"),
+        )),
+        // A trust anchor is exempt: it ends the path, nothing checks its issuer.
+        (None, None) if !self_issued && role != Role::Root => out.push((
+            CheckCode::LintKeyIdentifier,
+            format!("\"{name}\" has no authorityKeyIdentifier"),
+        )),
+        (Some((kid, issuer, serial)), _) => {
+            if kid.is_none() {
+                out.push((
+                    CheckCode::LintKeyIdentifier,
+                    format!("\"{name}\"'s authorityKeyIdentifier has no keyIdentifier"),
+                ));
+            }
+            if *issuer || *serial {
+                out.push((
+                    CheckCode::LintKeyIdentifier,
+                    format!(
+                        "\"{name}\"'s authorityKeyIdentifier names the issuer by name and serial"
+                    ),
+                ));
+            }
+            if role == Role::Root && self_issued {
+                if let (Some(k), Some(s)) = (kid, &d.ski) {
+                    if k != s {
+                        out.push((
+                            CheckCode::LintKeyIdentifier,
+                            format!("the root \"{name}\"'s authorityKeyIdentifier differs from its subjectKeyIdentifier"),
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    if ca && d.ski.is_none() {
+        out.push((
+            CheckCode::LintKeyIdentifier,
+            format!("the CA \"{name}\" has no subjectKeyIdentifier"),
+        ));
+    }
+    if d.extension("2.5.29.14").is_some_and(|e| e.critical) {
+        out.push((
+            CheckCode::LintKeyIdentifier,
+            format!("\"{name}\" marks subjectKeyIdentifier critical"),
+        ));
+    }
+
+    // basicConstraints (RFC 5280 4.2.1.9) and its consistency with keyUsage.
+    let bc = d.extension("2.5.29.19");
+    let cert_sign = info
+        .key_usage
+        .as_ref()
+        .is_some_and(|k| k.iter().any(|b| b == "keyCertSign"));
+    if ca {
+        match bc {
+            None => out.push((
+                CheckCode::LintBasicConstraints,
+                format!("the CA \"{name}\" has no basicConstraints"),
+            )),
+            Some(e) if !e.critical => out.push((
+                CheckCode::LintBasicConstraints,
+                format!("the CA \"{name}\" does not mark basicConstraints critical"),
+            )),
+            _ => {}
+        }
+        if info.basic_constraints_ca != Some(true) {
+            out.push((
+                CheckCode::LintBasicConstraints,
+                format!("the CA \"{name}\" is not CA:TRUE"),
+            ));
+        }
+        if info.key_usage.is_some() && !cert_sign {
+            out.push((
+                CheckCode::LintBasicConstraints,
+                format!("the CA \"{name}\" has keyUsage without keyCertSign"),
+            ));
+        }
+    } else if cert_sign {
+        out.push((
+            CheckCode::LintBasicConstraints,
+            format!("the leaf \"{name}\" has keyUsage keyCertSign"),
+        ));
+    }
+
+    // Name constraints (RFC 5280 4.2.1.10).
+    if let Some(nc) = &d.name_constraints {
+        if role == Role::Leaf {
+            out.push((
+                CheckCode::LintNameConstraints,
+                format!("the leaf \"{name}\" carries name constraints"),
+            ));
+        }
+        if d.extension("2.5.29.30").is_some_and(|e| !e.critical) {
+            out.push((
+                CheckCode::LintNameConstraints,
+                format!("\"{name}\" does not mark nameConstraints critical"),
+            ));
+        }
+        let leading_dot =
+            nc.0.iter()
+                .chain(nc.1.iter())
+                .flatten()
+                .any(|n| matches!(n, crate::x509::AltName::Dns(d) if d.starts_with('.')));
+        if leading_dot {
+            out.push((
+                CheckCode::LintNameConstraints,
+                format!("\"{name}\"'s nameConstraints has a DNS subtree with a leading period"),
+            ));
+        }
+        let empty = |l: &Option<Vec<crate::x509::AltName>>| l.as_ref().is_none_or(Vec::is_empty);
+        if empty(&nc.0) && empty(&nc.1) {
+            out.push((
+                CheckCode::LintNameConstraints,
+                format!("\"{name}\"'s nameConstraints has neither permitted nor excluded subtrees"),
+            ));
+        }
+    }
+    if d.extension("2.5.29.36").is_some_and(|e| !e.critical) {
+        out.push((
+            CheckCode::LintCriticalExtension,
+            format!("\"{name}\" does not mark policyConstraints critical"),
+        ));
+    }
+
+    // Unknown critical extensions (RFC 5280 4.2).
+    for e in &d.extensions {
+        if e.critical && !KNOWN.contains(&e.oid.as_str()) {
+            out.push((
+                CheckCode::LintCriticalExtension,
+                format!("\"{name}\" has an unknown critical extension {}", e.oid),
+            ));
+        }
+    }
+
+    // Extended key usage.
+    if let Some(ekus) = &info.extended_key_usage {
+        if role == Role::Root {
+            out.push((
+                CheckCode::LintEku,
+                format!("the root \"{name}\" carries extendedKeyUsage"),
+            ));
+        }
+        if role == Role::Leaf && ekus.iter().any(|e| e == "anyExtendedKeyUsage") {
+            out.push((
+                CheckCode::LintEku,
+                format!("the leaf \"{name}\" has anyExtendedKeyUsage"),
+            ));
+        }
+        if role == Role::Leaf && d.extension("2.5.29.37").is_some_and(|e| e.critical) {
+            out.push((
+                CheckCode::LintEku,
+                format!("the leaf \"{name}\" marks extendedKeyUsage critical"),
+            ));
+        }
+    }
+
+    // Subject, names, encodings.
+    if d.subject_empty && !d.san_critical {
+        out.push((
+            CheckCode::LintNames,
+            format!("\"{name}\" has an empty subject and a non-critical subjectAltName"),
+        ));
+    }
+    if !d.subject_empty && d.san_critical {
+        out.push((
+            CheckCode::LintNames,
+            format!("\"{name}\" marks subjectAltName critical although its subject is not empty"),
+        ));
+    }
+    if role == Role::Leaf {
+        // CA/B BR 7.1.4.3: a CN, when present, is exactly one of the SAN values.
+        if let Some(cn) = &info.common_name {
+            let in_san = info.dns_names.iter().any(|n| n == cn)
+                || info.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
+            if !in_san {
+                out.push((
+                    CheckCode::LintNames,
+                    format!("the leaf's CN \"{cn}\" is not exactly one of its SANs"),
+                ));
+            }
+        }
+        for n in info.dns_names.iter() {
+            if crate::names::dns_name(n).is_err() || n.contains('_') {
+                out.push((
+                    CheckCode::LintNames,
+                    format!("the leaf's DNS name \"{n}\" is malformed"),
+                ));
+            }
+        }
+    }
+    if let Some(e) = d.extension("1.3.6.1.5.5.7.1.1") {
+        if !e.parsed {
+            out.push((
+                CheckCode::LintEncoding,
+                format!("\"{name}\" has a malformed authorityInfoAccess"),
+            ));
+        }
+    }
+    if let Some(bits) = d.rsa_bits {
+        if bits % 8 != 0 {
+            out.push((
+                CheckCode::LintEncoding,
+                format!("\"{name}\" has an RSA modulus of {bits} bits, not a multiple of 8"),
+            ));
+        }
+    }
+    if d.version != 3 {
+        out.push((
+            CheckCode::LintEncoding,
+            format!("\"{name}\" is an X.509 v{} certificate", d.version),
+        ));
+    }
+    out
+}
