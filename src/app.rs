@@ -80,9 +80,16 @@ pub fn run(cli: Cli, now: i64) -> u8 {
 }
 
 fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
+    if g.region.len() > 1 {
+        return Err(Failure::new(
+            anyhow::anyhow!("--region given {} times", g.region.len()),
+            2,
+            Some("only `acm audit` takes several regions".into()),
+        ));
+    }
     let target = crate::aws::AwsTarget {
         profile: g.profile.clone(),
-        region: g.region.clone(),
+        region: g.region.first().cloned(),
         endpoint_url: g.endpoint_url.clone(),
     };
     crate::aws::sdk::Sdk::new(&target).map_err(|e| {
@@ -142,6 +149,7 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
             Ok(0)
         }
+        AcmCommand::Audit(a) => audit(a, g, at, printer),
         AcmCommand::Attach {
             arn,
             listener,
@@ -155,8 +163,55 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
     }
 }
 
+/// `acm audit`: one SDK client per region, made on the thread that queries the region.
+fn audit(
+    a: crate::cli::AcmAuditArgs,
+    g: &Global,
+    at: i64,
+    printer: &Printer,
+) -> Result<u8, Failure> {
+    use jobs::audit;
+    let stuck_after = crate::policy::rotate::parse_duration(&a.stuck_after)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            Failure::new(
+                anyhow::anyhow!("bad --stuck-after \"{}\"", a.stuck_after),
+                2,
+                Some("e.g. 6h, 2d".into()),
+            )
+        })?;
+    // Without --region or --all-regions: the region of the SDK's usual chain.
+    let configured = if g.region.is_empty() && !a.all_regions {
+        let mut single = g.clone();
+        single.region.clear();
+        Some(crate::aws::Acm::region(&aws(&single)?))
+    } else {
+        None
+    };
+    let regions = audit::regions(&g.region, a.all_regions, configured.as_deref()).map_err(fail)?;
+    let req = audit::AuditRequest {
+        regions,
+        min_days: a.min_days,
+        stuck_after,
+        concurrency: a.concurrency.max(1),
+        metrics: a.metrics,
+        at,
+    };
+    let connect = |region: &str| {
+        crate::aws::sdk::Sdk::new(&crate::aws::AwsTarget {
+            profile: g.profile.clone(),
+            region: Some(region.to_string()),
+            endpoint_url: g.endpoint_url.clone(),
+        })
+    };
+    let r = audit::run(&req, &connect).map_err(fail)?;
+    printer.report(&r);
+    Ok(r.exit_code())
+}
+
 fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     match command {
+        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, printer),
         Command::Acm(c) => acm(c, g, at, printer),
         Command::Completions { shell } => {
             use clap::CommandFactory;

@@ -58,8 +58,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// AWS region (commands that call AWS).
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
+    pub region: Vec<String>,
     /// One endpoint for every AWS service, e.g. a local emulator.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -282,6 +282,40 @@ EXIT CODES:
         #[arg(long)]
         dry_run: bool,
     },
+    /// Every certificate of the account in one or more regions (all key types): type, status,
+    /// expiry, use, renewal, and whether each DNS validation CNAME is still in its Route 53
+    /// zone. Findings with fixes; `--metrics` for a textfile collector. Read-only.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm audit --all-regions
+  certctl acm audit --region eu-west-1 --region us-east-1 --json
+  certctl acm audit --all-regions --metrics /var/lib/node_exporter/textfile/certctl-acm.prom -q
+
+", "EXIT CODES:
+  0  no deny-level finding (warnings allowed)
+  1  a deny-level finding (expires-soon, failed, renewal-failed, validation-record-missing, …)
+  2  bad input (region name, flags)
+  3  AWS could not be queried (in every region; or in some, with no deny-level finding elsewhere), or --metrics could not be written"))]
+    Audit(AcmAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AcmAuditArgs {
+    /// Every region enabled by default in an AWS account (17); opt-in regions are added with
+    /// --region.
+    #[arg(long)]
+    pub all_regions: bool,
+    /// Report certificates expiring within N days (imported ones are never renewed by ACM).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub min_days: u32,
+    /// A certificate still PENDING_VALIDATION after this long is stuck (e.g. 6h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub stuck_after: String,
+    /// At most N regions are queried at once.
+    #[arg(long, value_name = "N", default_value_t = 17)]
+    pub concurrency: usize,
+    /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

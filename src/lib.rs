@@ -8,6 +8,7 @@ pub mod findings;
 pub mod fsx;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod mint;
 pub mod names;
 pub mod output;

@@ -1,6 +1,7 @@
 //! One module per command group; each returns a report value and never prints.
 
 pub mod acm;
+pub mod audit;
 pub mod check;
 pub mod doctor;
 pub mod input;
