@@ -129,8 +129,21 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             };
             let waiter = acm::RealWaiter(std::time::Instant::now());
             let progress = crate::output::Waits::new(printer.quiet);
-            let r =
+            let mut r =
                 acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
+            // Timed out: say why validation is stuck, where that can be seen.
+            if let (true, Some(c)) = (
+                r.findings
+                    .iter()
+                    .any(|f| f.code == "acm-validation-pending"),
+                &r.certificate,
+            ) {
+                let dns = dns_config(&a.dns)?;
+                if let Ok(d) = crate::aws::Acm::describe_certificate(&sdk, &c.arn) {
+                    let causes = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
+                    r.findings.extend(causes);
+                }
+            }
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -140,8 +153,20 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             printer.report(&r);
             Ok(0)
         }
-        AcmCommand::Status { target } => {
+        AcmCommand::Status { target, dns } => {
             let r = acm::status(&sdk, &target, at).map_err(fail)?;
+            if r.certificate.status != "PENDING_VALIDATION" {
+                printer.report(&r);
+                return Ok(r.exit_code());
+            }
+            let dns = dns_config(&dns)?;
+            let d = crate::aws::Acm::describe_certificate(&sdk, &r.certificate.arn)
+                .map_err(|e| fail(acm::AcmError::from(e)))?;
+            let why_pending = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
+            let r = jobs::audit::StatusWithCauses {
+                status: r,
+                why_pending,
+            };
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -161,6 +186,29 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             Ok(0)
         }
     }
+}
+
+/// The DNS look-up settings (None: `--no-dns`).
+fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, Failure> {
+    if a.no_dns {
+        return Ok(None);
+    }
+    let resolver = match &a.resolver {
+        Some(r) => Some(crate::dns::parse_resolver(r).map_err(|e| Failure::new(e, 2, None))?),
+        None => None,
+    };
+    if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
+        return Err(Failure::new(
+            anyhow::anyhow!("bad --dns-timeout {}", a.dns_timeout),
+            2,
+            Some("seconds, more than 0 and at most 60".into()),
+        ));
+    }
+    Ok(Some(crate::dns::DnsConfig {
+        resolver,
+        nameserver_port: a.nameserver_port,
+        timeout: std::time::Duration::from_secs_f64(a.dns_timeout),
+    }))
 }
 
 /// `acm audit`: one SDK client per region, made on the thread that queries the region.
@@ -196,6 +244,7 @@ fn audit(
         concurrency: a.concurrency.max(1),
         metrics: a.metrics,
         at,
+        dns: dns_config(&a.dns)?,
     };
     let connect = |region: &str| {
         crate::aws::sdk::Sdk::new(&crate::aws::AwsTarget {
@@ -248,6 +297,9 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             };
             let progress = crate::output::Waits::new(printer.quiet);
             let r = jobs::doctor::run(&sdk, &sdk, &sdk, &sdk, &req, &progress).map_err(fail)?;
+            if let Some(m) = &a.metrics {
+                jobs::doctor_metrics::write(&sdk, &req, &r, m).map_err(fail)?;
+            }
             printer.report(&r);
             Ok(r.exit_code())
         }

@@ -207,6 +207,10 @@ pub struct DoctorArgs {
     /// Connect timeout in seconds for the live hops.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+    /// Write a Prometheus textfile (atomically): a gauge per hop, the API Gateway verdict, and
+    /// the expiry of every certificate on the path.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,6 +255,9 @@ pub enum AcmCommand {
         /// Certificate ARN or host name.
         #[arg(value_name = "ARN|HOST")]
         target: String,
+        /// Where to look for why a PENDING_VALIDATION certificate is stuck.
+        #[command(flatten)]
+        dns: DnsArgs,
     },
     /// Every certificate in the region (all key types), with status and expiry.
     #[command(after_help = "EXAMPLES:
@@ -316,6 +323,26 @@ pub struct AcmAuditArgs {
     /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+}
+
+/// How the DNS causes of a stuck validation are looked up.
+#[derive(Debug, Args, Clone)]
+pub struct DnsArgs {
+    /// The DNS resolver to ask (default: the system's); without one reachable the DNS checks
+    /// are skipped, with the reason.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Option<String>,
+    /// The port the parent zone's name servers are asked on, for the delegation check.
+    #[arg(long, value_name = "PORT", default_value_t = 53)]
+    pub nameserver_port: u16,
+    /// Seconds one DNS look-up may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub dns_timeout: f64,
+    /// No DNS checks (CNAME over DNS, delegation, CAA).
+    #[arg(long)]
+    pub no_dns: bool,
 }
 
 #[derive(Debug, Args)]
@@ -351,6 +378,9 @@ pub struct AcmRequestArgs {
     /// Seconds between the first status polls (grows to 30 s).
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, hide = true)]
     pub poll_interval: f64,
+    /// Where to look for why validation is stuck, when --wait times out.
+    #[command(flatten)]
+    pub dns: DnsArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use support::dnsserver::start_dns;
 use support::moto::{start_moto, venv_bin};
 use support::*;
 
@@ -112,11 +113,12 @@ fn has(c: &serde_json::Value, code: &str, severity: &str) -> bool {
 
 #[test]
 fn audit_several_regions_against_the_emulator() {
-    // Requested certificates are ISSUED 3 s after their request, on the next describe.
-    let moto = start_moto("3");
+    // Requested certificates are ISSUED 8 s after their request, on the next describe: the
+    // first ones are issued by the time the audit runs, the pending one stays pending.
+    let moto = start_moto("8");
     let e = moto.endpoint.as_str();
     let made = fixture(e, &["build"]);
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(9));
     let pending = fixture(e, &["pending"]);
     let dir = tempdir();
     let metrics = dir.path().join("acm.prom");
@@ -128,8 +130,19 @@ fn audit_several_regions_against_the_emulator() {
         "--region",
         "ap-southeast-2,us-west-2",
     ];
+    // No resolver answers on this port: the DNS checks skip, with the reason.
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let no_resolver = closed.local_addr().unwrap().to_string();
+    drop(closed);
     let mut args = regions.to_vec();
-    args.extend(["--metrics", metrics.to_str().unwrap()]);
+    args.extend([
+        "--metrics",
+        metrics.to_str().unwrap(),
+        "--resolver",
+        &no_resolver,
+        "--dns-timeout",
+        "1",
+    ]);
     let (code, doc) = audit_json(e, &args);
     assert_eq!(code, 1, "deny-level findings make exit 1: {doc:#}");
 
@@ -162,6 +175,7 @@ fn audit_several_regions_against_the_emulator() {
     assert!(!has(api, "validation-record-missing", "deny"), "{api:#}");
     assert!(!has(api, "not-in-use", "warn"), "{api:#}");
     assert!(has(api, "renewal-ineligible", "warn"), "{api:#}");
+    assert!(has(api, "dns-check-skipped", "info"), "{api:#}");
 
     // Its CNAME was removed from the zone: the next renewal cannot validate.
     let gone = cert(&doc, &made["gone"]);
@@ -262,6 +276,7 @@ fn audit_several_regions_against_the_emulator() {
             "ap-southeast-2",
             "--stuck-after",
             "48h",
+            "--no-dns",
             "--at",
             &later,
         ],
@@ -271,14 +286,14 @@ fn audit_several_regions_against_the_emulator() {
     assert!(has(p, "pending-validation-stuck", "deny"), "{p:#}");
 
     // Human form: the table and the codes with their fixes.
-    let (code, out, _) = certctl_aws(e, &["acm", "audit", "--region", "eu-west-1"]);
+    let (code, out, _) = certctl_aws(e, &["acm", "audit", "--region", "eu-west-1", "--no-dns"]);
     assert_eq!(code, 1);
     assert!(out.contains("gone.example.com"), "{out}");
     assert!(out.contains("validation-record-missing"), "{out}");
     assert!(out.contains("fix: "), "{out}");
 
     // A region with nothing wrong: exit 0.
-    let (code, doc) = audit_json(e, &["--region", "us-west-2"]);
+    let (code, doc) = audit_json(e, &["--region", "us-west-2", "--no-dns"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["deny"], 0);
 }
@@ -316,4 +331,135 @@ fn audit_bad_input_and_unreachable_aws() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("only `acm audit`"), "{err}");
+}
+
+/// The DNS the emulator's zone example.com would need, with two things wrong: the parent (com)
+/// delegates example.com to other servers than the zone's NS set, and a CAA record at
+/// example.com names another CA. api's CNAME is in public DNS, gone's is not.
+fn stuck_dns(made: &serde_json::Value) -> serde_json::Value {
+    let rec = &made["api_record"];
+    serde_json::json!({"servers": {
+        "127.0.0.1": {
+            "recursive": true,
+            "zones": ["com", "example.com", "test"],
+            "records": [
+                ["com", "NS", "ns.parent.test"],
+                ["ns.parent.test", "A", "127.0.0.2"],
+                [rec["Name"], "CNAME", rec["Value"]],
+                ["example.com", "CAA", "0 issue letsencrypt.org"]
+            ]
+        },
+        "127.0.0.2": {
+            "zones": ["com"],
+            "records": [
+                ["com", "NS", "ns.parent.test"],
+                ["example.com", "NS", "ns-1.old-provider.test"],
+                ["example.com", "NS", "ns-2.old-provider.test"]
+            ]
+        }
+    }})
+}
+
+#[test]
+fn why_validation_is_stuck_in_audit_status_and_request() {
+    // Nothing is issued during this test.
+    let moto = start_moto("3600");
+    let e = moto.endpoint.as_str();
+    let made = fixture(e, &["stuck"]);
+    let dns = start_dns(&stuck_dns(&made));
+    let resolver = format!("127.0.0.1:{}", dns.port);
+    let port = dns.port.to_string();
+    let dns_args = [
+        "--resolver",
+        resolver.as_str(),
+        "--nameserver-port",
+        port.as_str(),
+    ];
+
+    let mut args = vec!["--region", "eu-west-1"];
+    args.extend(dns_args);
+    let (code, doc) = audit_json(e, &args);
+    assert_eq!(code, 1, "{doc:#}");
+    let api = cert(&doc, &made["api"]);
+    assert!(has(api, "zone-delegation-mismatch", "deny"), "{api:#}");
+    assert!(has(api, "caa-forbids-amazon", "deny"), "{api:#}");
+    assert!(!has(api, "validation-cname-not-in-dns", "deny"), "{api:#}");
+    assert!(!has(api, "validation-record-missing", "deny"), "{api:#}");
+    let checks = api["validations"][0]["dns"].as_array().unwrap();
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    let delegation = checks.iter().find(|c| c["check"] == "delegation").unwrap();
+    assert!(
+        delegation["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ns-1.old-provider.test"),
+        "{delegation}"
+    );
+    let gone = cert(&doc, &made["gone"]);
+    assert!(has(gone, "validation-record-missing", "deny"), "{gone:#}");
+    assert!(has(gone, "validation-cname-not-in-dns", "deny"), "{gone:#}");
+
+    // acm status of a PENDING certificate says why (exit 0: pending is not a failure).
+    let mut args = vec![
+        "--json",
+        "--region",
+        "eu-west-1",
+        "acm",
+        "status",
+        "gone.example.com",
+    ];
+    args.extend(dns_args);
+    let (code, out, err) = certctl_aws(e, &args);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_documented("acm status", &doc);
+    let why: Vec<&str> = doc["why_pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "validation-record-missing",
+        "validation-cname-not-in-dns",
+        "zone-delegation-mismatch",
+        "caa-forbids-amazon",
+    ] {
+        assert!(why.contains(&code), "{code} not in {why:?}");
+    }
+    // The human form lists them with their fixes.
+    let mut args = vec!["--region", "eu-west-1", "acm", "status", "api.example.com"];
+    args.extend(dns_args);
+    let (_, out, _) = certctl_aws(e, &args);
+    assert!(out.contains("why pending:"), "{out}");
+    assert!(out.contains("caa-forbids-amazon"), "{out}");
+
+    // acm request --wait: at the timeout, the same causes join acm-validation-pending.
+    let mut args = vec![
+        "--json",
+        "--region",
+        "eu-west-1",
+        "acm",
+        "request",
+        "api.example.com",
+        "--wait",
+        "--timeout",
+        "1s",
+        "--poll-interval",
+        "0.2",
+    ];
+    args.extend(dns_args);
+    let (code, out, err) = certctl_aws(e, &args);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_documented("acm request", &doc);
+    let codes: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes[0], "acm-validation-pending", "{codes:?}");
+    assert!(codes.contains(&"zone-delegation-mismatch"), "{codes:?}");
+    assert!(codes.contains(&"caa-forbids-amazon"), "{codes:?}");
 }

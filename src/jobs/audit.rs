@@ -47,13 +47,16 @@ pub enum AuditError {
     Aws(#[from] AwsError),
     #[error("--metrics: {0}")]
     Metrics(#[from] FsError),
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
 }
 
 impl crate::jobs::JobError for AuditError {
     fn exit_code(&self) -> u8 {
         match self {
             AuditError::BadRegion(_) | AuditError::NoRegion => 2,
-            AuditError::Aws(_) | AuditError::Metrics(_) => 3,
+            AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => 2,
+            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => 3,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -76,6 +79,8 @@ pub struct AuditRequest {
     pub concurrency: usize,
     pub metrics: Option<PathBuf>,
     pub at: i64,
+    /// DNS checks of the validation path (None: `--no-dns`).
+    pub dns: Option<crate::dns::DnsConfig>,
 }
 
 /// The regions to audit: `--region` (repeatable, comma lists allowed), `--all-regions`, or the
@@ -136,6 +141,8 @@ pub struct AuditValidation {
     pub zone_public: Option<bool>,
     /// Whether the zone holds the CNAME with ACM's value (None: not looked up).
     pub record_in_zone: Option<bool>,
+    /// What public DNS says: the CNAME, the zone's delegation, CAA (empty: not checked).
+    pub dns: Vec<crate::dns::DnsCheck>,
 }
 
 /// One certificate and what the audit found about it.
@@ -250,6 +257,7 @@ fn audit_one<C: AuditCalls>(
             zone_name: None,
             zone_public: None,
             record_in_zone: None,
+            dns: Vec::new(),
         };
         let dns = method.as_deref().is_none_or(|m| m == "DNS");
         if let (true, Some(r)) = (dns, &v.record) {
@@ -458,6 +466,60 @@ fn audit_one<C: AuditCalls>(
     })
 }
 
+/// Whether the DNS path of a certificate's validation is worth checking: an Amazon-issued
+/// certificate that is pending, or issued (its next renewal validates the same way).
+fn wants_dns(c: &AuditCertificate) -> bool {
+    c.kind.as_deref() != Some("IMPORTED")
+        && matches!(c.status.as_str(), "ISSUED" | "PENDING_VALIDATION")
+        && c.validations.iter().any(|v| v.record.is_some())
+}
+
+/// The DNS checks of one certificate's validation names; their causes join its findings.
+/// Route 53 NS sets are read once per zone per call.
+pub fn check_dns<C: AuditCalls>(
+    resolver: &crate::dns::Resolver,
+    client: &C,
+    c: &mut AuditCertificate,
+) -> Result<(), AwsError> {
+    if !wants_dns(c) {
+        return Ok(());
+    }
+    let mut all = Vec::new();
+    let mut done: Vec<(String, Vec<crate::dns::DnsCheck>)> = Vec::new();
+    for v in c.validations.iter_mut() {
+        let Some(r) = &v.record else { continue };
+        if let Some((_, checks)) = done.iter().find(|(n, _)| *n == r.name) {
+            v.dns = checks.clone();
+            continue;
+        }
+        let ns = match (&v.zone_id, &v.zone_name, v.zone_public) {
+            (Some(id), Some(name), Some(true)) => {
+                Some((name.clone(), client.record_values(id, name, "NS")?))
+            }
+            _ => None,
+        };
+        let target = crate::dns::Target {
+            domain: &v.domain,
+            record: Some((&r.name, &r.value)),
+            zone: ns.as_ref().map(|(z, n)| (z.as_str(), n.as_slice())),
+        };
+        let checks = crate::dns::diagnose(resolver, &target);
+        all.extend(checks.iter().cloned());
+        done.push((r.name.clone(), checks.clone()));
+        v.dns = checks;
+    }
+    // The same zone or parent CAA seen through several names is one cause.
+    let mut seen: Vec<String> = Vec::new();
+    for f in crate::dns::findings(&all) {
+        let key = format!("{}|{}", f.code, f.message);
+        if !seen.contains(&key) {
+            seen.push(key);
+            c.findings.push(f);
+        }
+    }
+    Ok(())
+}
+
 /// Every certificate of one region.
 fn audit_region<C: AuditCalls>(
     client: &C,
@@ -487,7 +549,8 @@ where
     F: Fn(&str) -> Result<C, AwsError> + Sync,
 {
     let first = req.regions.first().ok_or(AuditError::NoRegion)?;
-    let zones = connect(first)?.list_hosted_zones()?;
+    let global = connect(first)?;
+    let zones = global.list_hosted_zones()?;
     let next = AtomicUsize::new(0);
     type Done = (usize, RegionResult, Vec<AuditCertificate>, Option<AwsError>);
     let results: Mutex<Vec<Done>> = Mutex::new(Vec::new());
@@ -544,6 +607,12 @@ where
     for (_, r, c, _) in results {
         regions.push(r);
         certificates.extend(c);
+    }
+    if let Some(cfg) = &req.dns {
+        let resolver = crate::dns::Resolver::new(cfg.clone())?;
+        for c in certificates.iter_mut() {
+            check_dns(&resolver, &global, c)?;
+        }
     }
     certificates
         .sort_by(|a, b| (&a.region, &a.domain, &a.arn).cmp(&(&b.region, &b.domain, &b.arn)));
@@ -694,6 +763,79 @@ pub fn metrics_text(r: &AuditReport) -> Textfile {
     t
 }
 
+/// Why a certificate is still PENDING_VALIDATION: the Route 53 causes (record missing, zone
+/// private) and, with a resolver, the DNS ones (CNAME not in public DNS, delegation, CAA).
+/// Causes that could not be looked up become one info finding; this never fails the command.
+pub fn why_pending<C: AuditCalls>(
+    client: &C,
+    dns: Option<&crate::dns::DnsConfig>,
+    d: &crate::aws::CertDetail,
+    at: i64,
+) -> Vec<Finding> {
+    let run = || -> Result<Vec<Finding>, String> {
+        let zones = client.list_hosted_zones().map_err(|e| e.to_string())?;
+        let req = AuditRequest {
+            regions: Vec::new(),
+            min_days: 0,
+            stuck_after: i64::MAX,
+            concurrency: 1,
+            metrics: None,
+            at,
+            dns: None,
+        };
+        let c = AuditCert {
+            detail: d.clone(),
+            kind: Some("AMAZON_ISSUED".into()),
+            ..AuditCert::default()
+        };
+        let mut a =
+            audit_one(client, &client.region(), c, &zones, &req).map_err(|e| e.to_string())?;
+        if let Some(cfg) = dns {
+            let resolver = crate::dns::Resolver::new(cfg.clone()).map_err(|e| e.to_string())?;
+            check_dns(&resolver, client, &mut a).map_err(|e| e.to_string())?;
+        }
+        Ok(a.findings
+            .into_iter()
+            .filter(|f| CAUSES.contains(&f.code))
+            .collect())
+    };
+    run().unwrap_or_else(|why| {
+        vec![Finding {
+            code: "why-pending-unknown",
+            severity: Severity::Info,
+            message: format!("could not look for the cause: {why}"),
+            hint: None,
+            certificate: None,
+        }]
+    })
+}
+
+/// The finding codes that explain a validation that does not complete.
+pub const CAUSES: &[&str] = &[
+    "validation-record-missing",
+    "validation-zone-private",
+    "validation-cname-not-in-dns",
+    "zone-delegation-mismatch",
+    "caa-forbids-amazon",
+    "dns-check-skipped",
+];
+
+/// `acm status` of a pending certificate, with why it is still pending.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusWithCauses {
+    #[serde(flatten)]
+    pub status: crate::jobs::acm::StatusReport,
+    /// The causes found (empty: none found, or not pending).
+    pub why_pending: Vec<Finding>,
+}
+
+impl StatusWithCauses {
+    /// The status' own exit code; a cause is explanation, not a new failure.
+    pub fn exit_code(&self) -> u8 {
+        self.status.exit_code()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -810,6 +952,7 @@ mod tests {
             concurrency: 4,
             metrics: None,
             at: AT,
+            dns: None,
         }
     }
 

@@ -4,6 +4,7 @@ pub mod acm;
 pub mod audit;
 pub mod check;
 pub mod doctor;
+pub mod doctor_metrics;
 pub mod input;
 pub mod inspect;
 pub mod onprem;
