@@ -35,41 +35,6 @@ fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn doctor(
-    moto: &Moto,
-    topo: &serde_json::Value,
-    dir: &Path,
-    extra: &[&str],
-) -> (i32, serde_json::Value) {
-    let ca = dir.join("ca.pem");
-    let mut args = vec![
-        "--json",
-        "--endpoint-url",
-        &moto.endpoint,
-        "--region",
-        "eu-west-1",
-        "doctor",
-        "--hostname",
-        "api.example.com",
-        "--rest-api-id",
-        topo["rest_api_id"].as_str().unwrap(),
-    ];
-    if !extra.contains(&"--trust-store") {
-        args.extend(["--trust-store", ca.to_str().unwrap()]);
-    }
-    args.extend_from_slice(extra);
-    let out = certctl()
-        .args(&args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .output()
-        .unwrap();
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    assert_documented("doctor", &doc);
-    (out.status.code().unwrap(), doc)
-}
-
 /// A TLS server on 127.0.0.1 serving the fixture's certificate (leaf + CA).
 fn serve(dir: &Path, connections: usize) -> u16 {
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
