@@ -463,3 +463,93 @@ fn why_validation_is_stuck_in_audit_status_and_request() {
     assert!(codes.contains(&"zone-delegation-mismatch"), "{codes:?}");
     assert!(codes.contains(&"caa-forbids-amazon"), "{codes:?}");
 }
+
+/// The delay proxy (tests/fixtures/delayproxy.py) in front of `upstream`; killed on drop.
+struct DelayProxy {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for DelayProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn delay_proxy(upstream: &str, delay: &str) -> DelayProxy {
+    use std::io::BufRead;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/delayproxy.py");
+    let mut child = Command::new(venv_bin("python"))
+        .arg(script)
+        .args([upstream, delay])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the proxy prints its port");
+    DelayProxy {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// Wall time of one audit through the proxy; every region must have answered.
+fn timed_audit(endpoint: &str, regions: &[&str]) -> Duration {
+    let mut args: Vec<&str> = vec!["--no-dns"];
+    for r in regions {
+        args.extend(["--region", r]);
+    }
+    let start = std::time::Instant::now();
+    let (code, doc) = audit_json(endpoint, &args);
+    let took = start.elapsed();
+    assert!(code <= 1, "{doc:#}");
+    for r in doc["regions"].as_array().unwrap() {
+        assert!(r["error"].is_null(), "{r}");
+    }
+    assert_eq!(
+        doc["certificates"].as_array().unwrap().len(),
+        regions.len(),
+        "one certificate per region"
+    );
+    took
+}
+
+#[test]
+fn seventeen_regions_take_about_as_long_as_the_slowest_one() {
+    let moto = start_moto("600");
+    let made = fixture(&moto.endpoint, &["many", "17"]);
+    let regions: Vec<&str> = made
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(regions.len(), 17);
+    // Every AWS call waits 200 ms in the proxy: a region costs at least 3 calls (zones, list,
+    // describe), so the sum over 17 regions is above 10 s; run concurrently it is one region.
+    let proxy = delay_proxy(&moto.endpoint, "0.2");
+    let slowest = regions
+        .iter()
+        .map(|r| timed_audit(&proxy.endpoint, &[r]))
+        .max()
+        .unwrap();
+    // Best of two: a loaded machine may stall one run; the bound is about the design.
+    let all = (0..2)
+        .map(|_| timed_audit(&proxy.endpoint, &regions))
+        .min()
+        .unwrap();
+    eprintln!("slowest single region {slowest:?}, all 17 regions {all:?}");
+    assert!(
+        slowest >= Duration::from_millis(600),
+        "the delay is not in effect: {slowest:?}"
+    );
+    assert!(
+        all <= slowest * 2,
+        "17 regions took {all:?}, more than twice the slowest single region ({slowest:?})"
+    );
+}
