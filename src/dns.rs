@@ -95,7 +95,11 @@ pub struct Resolver {
     config: DnsConfig,
     /// Set once a look-up found no resolver: every later check skips at once.
     offline: Mutex<Option<String>>,
+    /// The parent's answer per zone, asked once per run.
+    delegations: Mutex<Vec<Delegation>>,
 }
+
+type Delegation = (String, Result<Vec<String>, String>);
 
 fn norm(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
@@ -136,6 +140,7 @@ impl Resolver {
             inner,
             config,
             offline: Mutex::new(None),
+            delegations: Mutex::new(Vec::new()),
         })
     }
 
@@ -243,6 +248,23 @@ impl Resolver {
     /// also serve the child.
     pub fn parent_delegation(&self, zone: &str) -> Result<Vec<String>, String> {
         let zone = norm(zone);
+        if let Some(hit) = self
+            .delegations
+            .lock()
+            .ok()
+            .and_then(|c| c.iter().find(|(z, _)| *z == zone).map(|(_, r)| r.clone()))
+        {
+            return hit;
+        }
+        let got = self.ask_parent(&zone);
+        if let Ok(mut c) = self.delegations.lock() {
+            c.push((zone, got.clone()));
+        }
+        got
+    }
+
+    fn ask_parent(&self, zone: &str) -> Result<Vec<String>, String> {
+        let zone = zone.to_string();
         let Some((_, parent)) = zone.split_once('.') else {
             return Err(format!("{zone} has no parent zone to ask"));
         };
@@ -280,7 +302,18 @@ impl Resolver {
         sock.connect(server).map_err(|e| e.to_string())?;
         sock.send(&bytes).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 4096];
+        // One deadline for the whole exchange: stray or garbage datagrams do not extend it.
+        let deadline = std::time::Instant::now() + self.config.timeout;
         loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "no answer within {} ms",
+                    self.config.timeout.as_millis()
+                ));
+            }
+            sock.set_read_timeout(Some(left))
+                .map_err(|e| e.to_string())?;
             let n = sock.recv(&mut buf).map_err(|e| match e.kind() {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
                     format!("no answer within {} ms", self.config.timeout.as_millis())

@@ -16,7 +16,7 @@ pub fn zones() -> serde_json::Value {
     serde_json::json!({"servers": {
         "127.0.0.1": {
             "recursive": true,
-            "zones": ["test", "example.test", "good.example.test", "stale.example.test", "acm-validations.aws"],
+            "zones": ["test", "example.test", "good.example.test", "stale.example.test", "hostile.test", "acm-validations.aws"],
             "records": [
                 ["example.test", "NS", "ns.example.test"],
                 ["ns.example.test", "A", "127.0.0.2"],
@@ -28,7 +28,9 @@ pub fn zones() -> serde_json::Value {
                 ["example.test", "CAA", "0 issue letsencrypt.org"],
                 ["good.example.test", "CAA", "0 issue amazon.com"],
                 ["wild.good.example.test", "CAA", "0 issue amazontrust.com"],
-                ["wild.good.example.test", "CAA", "0 issuewild ;"]
+                ["wild.good.example.test", "CAA", "0 issuewild ;"],
+                ["hostile.test", "NS", "ns.hostile.test"],
+                ["ns.hostile.test", "A", "127.0.0.3"]
             ]
         },
         "127.0.0.2": {
@@ -181,4 +183,39 @@ fn no_resolver_skips_with_the_reason_in_bounded_time() {
     let start = Instant::now();
     assert_eq!(r.check_caa("api.example.com").status, Status::Skip);
     assert!(start.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn a_parent_server_sending_garbage_does_not_hold_the_check() {
+    let dns = start_dns(&zones());
+    // The parent of child.hostile.test is served from 127.0.0.3 by a "server" that answers
+    // every query with a stream of garbage datagrams, forever.
+    let hostile = UdpSocket::bind(("127.0.0.3", dns.port)).unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((_, from)) = hostile.recv_from(&mut buf) {
+            for i in 0..200u32 {
+                let junk = [0xffu8, (i % 251) as u8, 0x81, 0x80, 0, 1, 0, 1];
+                if hostile.send_to(&junk, from).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+    let r = Resolver::new(DnsConfig {
+        resolver: Some(format!("127.0.0.1:{}", dns.port).parse().unwrap()),
+        nameserver_port: dns.port,
+        timeout: Duration::from_millis(800),
+    })
+    .unwrap();
+    let start = Instant::now();
+    let c = r.check_delegation("child.hostile.test", &ns(&["ns-1.awsdns-01.org"]));
+    assert_eq!(c.status, Status::Skip, "{c:?}");
+    assert!(c.detail.contains("no answer within"), "{c:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 }
