@@ -122,11 +122,11 @@ fn exit_code(result: Result<u8, Failure>, printer: &Printer) -> u8 {
     }
 }
 
-/// The AWS clients; `deadline`: no call outlives it.
-fn aws_until(
+/// Where and how to reach AWS, from the global flags; `deadline`: no call outlives it.
+fn aws_target(
     g: &Global,
     deadline: Option<std::time::Instant>,
-) -> Result<crate::aws::sdk::Sdk, Failure> {
+) -> Result<crate::aws::AwsTarget, Failure> {
     let attempt_timeout = match g.aws_timeout {
         None => None,
         Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => {
@@ -142,12 +142,28 @@ fn aws_until(
     };
     let target = crate::aws::AwsTarget {
         profile: g.profile.clone(),
-        region: g.region.clone(),
+        region: g.region.first().cloned(),
         endpoint_url: g.endpoint_url.clone(),
         max_attempts: g.max_attempts,
         attempt_timeout,
         deadline,
     };
+    Ok(target)
+}
+
+/// The AWS clients; `deadline`: no call outlives it.
+fn aws_until(
+    g: &Global,
+    deadline: Option<std::time::Instant>,
+) -> Result<crate::aws::sdk::Sdk, Failure> {
+    if g.region.len() > 1 {
+        return Err(Failure::new(
+            anyhow::anyhow!("--region given {} times", g.region.len()),
+            2,
+            Some("only `acm audit` takes several regions".into()),
+        ));
+    }
+    let target = aws_target(g, deadline)?;
     crate::aws::sdk::Sdk::new(&target).map_err(|e| {
         let (code, hint) = (e.exit_code(), e.hint());
         Failure::new(e, code, hint)
@@ -191,7 +207,24 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
         };
         let waiter = acm::RealWaiter(started);
         let progress = crate::output::Waits::new(printer.quiet);
-        let r = acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
+        let mut r =
+            acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
+        // Timed out: say why validation is stuck, where that can be seen. The deadline has
+        // passed, so this look-up gets clients of its own (bounded by --aws-timeout and
+        // --dns-timeout).
+        if let (true, Some(c)) = (
+            r.findings
+                .iter()
+                .any(|f| f.code == "acm-validation-pending"),
+            &r.certificate,
+        ) {
+            let dns = dns_config(&a.dns)?;
+            let late = aws(g)?;
+            if let Ok(d) = crate::aws::Acm::describe_certificate(&late, &c.arn) {
+                let causes = jobs::audit::why_pending(&late, dns.as_ref(), &d, at);
+                r.findings.extend(causes);
+            }
+        }
         printer.report(&r);
         return Ok(r.exit_code());
     }
@@ -204,8 +237,20 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             printer.report(&r);
             Ok(0)
         }
-        AcmCommand::Status { target } => {
+        AcmCommand::Status { target, dns } => {
             let r = acm::status(&sdk, &target, at).map_err(fail)?;
+            if r.certificate.status != "PENDING_VALIDATION" {
+                printer.report(&r);
+                return Ok(r.exit_code());
+            }
+            let dns = dns_config(&dns)?;
+            let d = crate::aws::Acm::describe_certificate(&sdk, &r.certificate.arn)
+                .map_err(|e| fail(acm::AcmError::from(e)))?;
+            let why_pending = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
+            let r = jobs::audit::StatusWithCauses {
+                status: r,
+                why_pending,
+            };
             printer.report(&r);
             Ok(r.exit_code())
         }
@@ -213,6 +258,7 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
             Ok(0)
         }
+        AcmCommand::Audit(a) => audit(a, g, at, printer),
         AcmCommand::Attach {
             arn,
             listener,
@@ -226,8 +272,79 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
     }
 }
 
+/// The DNS look-up settings (None: `--no-dns`).
+fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, Failure> {
+    if a.no_dns {
+        return Ok(None);
+    }
+    let resolver = match &a.resolver {
+        Some(r) => Some(crate::dns::parse_resolver(r).map_err(|e| Failure::new(e, 2, None))?),
+        None => None,
+    };
+    if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
+        return Err(Failure::new(
+            anyhow::anyhow!("bad --dns-timeout {}", a.dns_timeout),
+            2,
+            Some("seconds, more than 0 and at most 60".into()),
+        ));
+    }
+    Ok(Some(crate::dns::DnsConfig {
+        resolver,
+        nameserver_port: a.nameserver_port,
+        timeout: std::time::Duration::from_secs_f64(a.dns_timeout),
+    }))
+}
+
+/// `acm audit`: one SDK client per region, made on the thread that queries the region.
+fn audit(
+    a: crate::cli::AcmAuditArgs,
+    g: &Global,
+    at: i64,
+    printer: &Printer,
+) -> Result<u8, Failure> {
+    use jobs::audit;
+    let stuck_after = crate::policy::rotate::parse_duration(&a.stuck_after)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            Failure::new(
+                anyhow::anyhow!("bad --stuck-after \"{}\"", a.stuck_after),
+                2,
+                Some("e.g. 6h, 2d".into()),
+            )
+        })?;
+    // Without --region or --all-regions: the region of the SDK's usual chain.
+    let configured = if g.region.is_empty() && !a.all_regions {
+        let mut single = g.clone();
+        single.region.clear();
+        Some(crate::aws::Acm::region(&aws(&single)?))
+    } else {
+        None
+    };
+    let regions = audit::regions(&g.region, a.all_regions, configured.as_deref()).map_err(fail)?;
+    let req = audit::AuditRequest {
+        regions,
+        min_days: a.min_days,
+        stuck_after,
+        concurrency: a.concurrency.max(1),
+        metrics: a.metrics,
+        at,
+        dns: dns_config(&a.dns)?,
+    };
+    let target = aws_target(g, None)?;
+    let connect = |region: &str| {
+        crate::aws::sdk::Sdk::new(&crate::aws::AwsTarget {
+            region: Some(region.to_string()),
+            ..target.clone()
+        })
+    };
+    let r = audit::run(&req, &connect).map_err(fail)?;
+    printer.report(&r);
+    Ok(r.exit_code())
+}
+
 fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     match command {
+        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, printer),
         Command::Acm(c) => acm(c, g, at, printer),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -273,6 +390,9 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             };
             let progress = crate::output::Waits::new(printer.quiet);
             let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
+            if let Some(m) = &a.metrics {
+                jobs::doctor_metrics::write(&sdk, &req, &r, m).map_err(fail)?;
+            }
             printer.report(&r);
             Ok(r.exit_code())
         }

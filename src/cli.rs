@@ -53,8 +53,8 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// AWS region (commands that call AWS).
-    #[arg(long, global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
+    pub region: Vec<String>,
     /// One endpoint for every AWS service, e.g. a local emulator.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
@@ -215,6 +215,10 @@ pub struct DoctorArgs {
     /// Connect timeout in seconds for the live hops.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub timeout: f64,
+    /// Write a Prometheus textfile (atomically): a gauge per hop, the API Gateway verdict, and
+    /// the expiry of every certificate on the path.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -259,6 +263,9 @@ pub enum AcmCommand {
         /// Certificate ARN or host name.
         #[arg(value_name = "ARN|HOST")]
         target: String,
+        /// Where to look for why a PENDING_VALIDATION certificate is stuck.
+        #[command(flatten)]
+        dns: DnsArgs,
     },
     /// Every certificate in the region (all key types), with status and expiry.
     #[command(after_help = "EXAMPLES:
@@ -290,6 +297,60 @@ EXIT CODES:
         #[arg(long)]
         dry_run: bool,
     },
+    /// Every certificate of the account in one or more regions (all key types): type, status,
+    /// expiry, use, renewal, and whether each DNS validation CNAME is still in its Route 53
+    /// zone. Findings with fixes; `--metrics` for a textfile collector. Read-only.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm audit --all-regions
+  certctl acm audit --region eu-west-1 --region us-east-1 --json
+  certctl acm audit --all-regions --metrics /var/lib/node_exporter/textfile/certctl-acm.prom -q
+
+", "EXIT CODES:
+  0  no deny-level finding (warnings allowed)
+  1  a deny-level finding (expires-soon, failed, renewal-failed, validation-record-missing, …)
+  2  bad input (region name, flags)
+  3  AWS could not be queried (in every region; or in some, with no deny-level finding elsewhere), or --metrics could not be written"))]
+    Audit(AcmAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AcmAuditArgs {
+    /// Every region enabled by default in an AWS account (17); opt-in regions are added with
+    /// --region.
+    #[arg(long)]
+    pub all_regions: bool,
+    /// Report certificates expiring within N days (imported ones are never renewed by ACM).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub min_days: u32,
+    /// A certificate still PENDING_VALIDATION after this long is stuck (e.g. 6h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    pub stuck_after: String,
+    /// At most N regions are queried at once.
+    #[arg(long, value_name = "N", default_value_t = 17)]
+    pub concurrency: usize,
+    /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    #[command(flatten)]
+    pub dns: DnsArgs,
+}
+
+/// How the DNS causes of a stuck validation are looked up.
+#[derive(Debug, Args, Clone)]
+pub struct DnsArgs {
+    /// The DNS resolver to ask (default: the system's); without one reachable the DNS checks
+    /// are skipped, with the reason.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub resolver: Option<String>,
+    /// The port the parent zone's name servers are asked on, for the delegation check.
+    #[arg(long, value_name = "PORT", default_value_t = 53)]
+    pub nameserver_port: u16,
+    /// Seconds one DNS look-up may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
+    pub dns_timeout: f64,
+    /// No DNS checks (CNAME over DNS, delegation, CAA).
+    #[arg(long)]
+    pub no_dns: bool,
 }
 
 #[derive(Debug, Args)]
@@ -325,6 +386,9 @@ pub struct AcmRequestArgs {
     /// Seconds between the first status polls (grows to 30 s).
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, hide = true)]
     pub poll_interval: f64,
+    /// Where to look for why validation is stuck, when --wait times out.
+    #[command(flatten)]
+    pub dns: DnsArgs,
 }
 
 #[derive(Debug, Subcommand)]

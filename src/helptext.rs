@@ -48,14 +48,69 @@ const NOT_APPLICABLE: &[(&[&str], &[&str])] = &[
             "endpoint_url",
         ],
     ),
-    (&["truststore"], &["profile", "region", "endpoint_url"]),
+    (
+        &["truststore"],
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
     (&["truststore", "update"], &["at"]),
     (&["truststore", "verify"], &["at"]),
-    (&["policy"], &["at", "profile", "region", "endpoint_url"]),
-    (&["ca"], &["profile", "region", "endpoint_url"]),
-    (&["issue"], &["profile", "region", "endpoint_url"]),
-    (&["rotate"], &["profile", "region", "endpoint_url"]),
-    (&["scan"], &["profile", "region", "endpoint_url"]),
+    (
+        &["policy"],
+        &[
+            "at",
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
+    (
+        &["ca"],
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
+    (
+        &["issue"],
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
+    (
+        &["rotate"],
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
+    (
+        &["scan"],
+        &[
+            "profile",
+            "region",
+            "endpoint_url",
+            "aws_timeout",
+            "max_attempts",
+        ],
+    ),
 ];
 
 /// The help `certctl [SUBCOMMAND…] --help` (or `-h`, or `certctl help SUBCOMMAND…`) prints:

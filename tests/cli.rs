@@ -673,7 +673,13 @@ fn global_flags_show_only_where_they_apply() {
         (
             vec!["scan", "--help"],
             vec!["--at", "--json", "--quiet"],
-            vec!["--profile", "--region", "--endpoint-url"],
+            vec![
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--aws-timeout",
+                "--max-attempts",
+            ],
         ),
         (
             vec!["issue", "onprem", "--help"],
@@ -682,7 +688,14 @@ fn global_flags_show_only_where_they_apply() {
         ),
         (
             vec!["acm", "list", "--help"],
-            vec!["--profile", "--region", "--endpoint-url", "--at"],
+            vec![
+                "--profile",
+                "--region",
+                "--endpoint-url",
+                "--at",
+                "--aws-timeout",
+                "--max-attempts",
+            ],
             vec![],
         ),
         (vec!["check", "--help"], vec!["--region", "--at"], vec![]),

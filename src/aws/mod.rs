@@ -534,3 +534,49 @@ mod tests {
         assert_eq!(super::arn_region("nope"), None);
     }
 }
+
+/// What `acm audit` needs beyond [`CertDetail`], from the same DescribeCertificate call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditCert {
+    pub detail: CertDetail,
+    /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
+    pub kind: Option<String>,
+    /// When it was requested (ACM's `CreatedAt`), Unix seconds.
+    pub created_at: Option<i64>,
+    /// When it was imported (ACM's `ImportedAt`), Unix seconds.
+    pub imported_at: Option<i64>,
+    /// The validation method per name (`DNS`, `EMAIL`, `HTTP`), in `detail.validations` order.
+    pub validation_methods: Vec<Option<String>>,
+    /// Why the last managed renewal failed, when it did.
+    pub renewal_failure_reason: Option<String>,
+}
+
+/// The calls `acm audit` makes besides [`Acm`] and [`Dns`]; defaults fall back to those traits,
+/// so an implementation overrides them only to save calls.
+pub trait AuditCalls: Acm + Dns {
+    /// One DescribeCertificate with the fields the audit reports.
+    fn audit_certificate(&self, arn: &str) -> Result<AuditCert, AwsError> {
+        Ok(AuditCert {
+            detail: self.describe_certificate(arn)?,
+            ..AuditCert::default()
+        })
+    }
+    /// The values of one record set (name and type exact), empty when there is none.
+    fn record_values(
+        &self,
+        zone_id: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        let want = name.trim_end_matches('.').to_ascii_lowercase();
+        Ok(self
+            .list_records(zone_id)?
+            .into_iter()
+            .filter(|r| {
+                r.kind.eq_ignore_ascii_case(kind)
+                    && r.name.trim_end_matches('.').eq_ignore_ascii_case(&want)
+            })
+            .map(|r| r.value)
+            .collect())
+    }
+}

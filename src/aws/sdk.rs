@@ -342,37 +342,7 @@ impl Acm for Sdk {
                 message: arn.to_string(),
             });
         };
-        Ok(CertDetail {
-            arn: c.certificate_arn().unwrap_or(arn).to_string(),
-            domain: c.domain_name().unwrap_or_default().to_string(),
-            names: c.subject_alternative_names().to_vec(),
-            status: c
-                .status()
-                .map(|s| super::CertStatus::parse(s.as_str()))
-                .unwrap_or_default(),
-            key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
-            not_after: ts(c.not_after()),
-            in_use_by: c.in_use_by().to_vec(),
-            renewal_eligibility: c.renewal_eligibility().map(|r| r.as_str().to_string()),
-            renewal_status: c
-                .renewal_summary()
-                .map(|r| r.renewal_status().as_str().to_string()),
-            failure_reason: c.failure_reason().map(|f| f.as_str().to_string()),
-            kind: c.r#type().map(|t| t.as_str().to_string()),
-            validations: c
-                .domain_validation_options()
-                .iter()
-                .map(|v| Validation {
-                    domain: v.domain_name().to_string(),
-                    status: v.validation_status().map(|s| s.as_str().to_string()),
-                    record: v.resource_record().map(|r| DnsRecord {
-                        name: r.name().to_string(),
-                        kind: r.r#type().as_str().to_string(),
-                        value: r.value().to_string(),
-                    }),
-                })
-                .collect(),
-        })
+        Ok(cert_detail(c, arn))
     }
 
     fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError> {
@@ -873,5 +843,102 @@ impl super::Topology for Sdk {
             }
         }
         Ok(out)
+    }
+}
+
+impl super::AuditCalls for Sdk {
+    fn audit_certificate(&self, arn: &str) -> Result<super::AuditCert, AwsError> {
+        let resp = self.send(
+            "acm:DescribeCertificate",
+            self.acm.describe_certificate().certificate_arn(arn).send(),
+        )?;
+        let Some(c) = resp.certificate() else {
+            return Err(AwsError::NotFound {
+                what: "certificate".into(),
+                message: arn.to_string(),
+            });
+        };
+        let detail = cert_detail(c, arn);
+        Ok(super::AuditCert {
+            detail,
+            kind: c.r#type().map(|t| t.as_str().to_string()),
+            created_at: ts(c.created_at()),
+            imported_at: ts(c.imported_at()),
+            validation_methods: c
+                .domain_validation_options()
+                .iter()
+                .map(|v| v.validation_method().map(|m| m.as_str().to_string()))
+                .collect(),
+            renewal_failure_reason: c
+                .renewal_summary()
+                .and_then(|r| r.renewal_status_reason())
+                .map(|r| r.as_str().to_string()),
+        })
+    }
+
+    fn record_values(
+        &self,
+        zone_id: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<Vec<String>, AwsError> {
+        use aws_sdk_route53::types::RrType;
+        let want = name.trim_end_matches('.').to_ascii_lowercase();
+        let resp = self
+            .rt
+            .block_on(
+                self.route53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .start_record_name(format!("{want}."))
+                    .start_record_type(RrType::from(kind))
+                    .max_items(1)
+                    .send(),
+            )
+            .map_err(|e| map("route53:ListResourceRecordSets", e))?;
+        Ok(resp
+            .resource_record_sets()
+            .iter()
+            .filter(|s| {
+                s.r#type().as_str().eq_ignore_ascii_case(kind)
+                    && s.name().trim_end_matches('.').eq_ignore_ascii_case(&want)
+            })
+            .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_string()))
+            .collect())
+    }
+}
+
+/// ACM's description of a certificate in certctl's types (DescribeCertificate and the audit).
+fn cert_detail(c: &aws_sdk_acm::types::CertificateDetail, arn: &str) -> CertDetail {
+    CertDetail {
+        arn: c.certificate_arn().unwrap_or(arn).to_string(),
+        domain: c.domain_name().unwrap_or_default().to_string(),
+        names: c.subject_alternative_names().to_vec(),
+        status: c
+            .status()
+            .map(|s| super::CertStatus::parse(s.as_str()))
+            .unwrap_or_default(),
+        key_algorithm: c.key_algorithm().map(|k| k.as_str().to_string()),
+        not_after: ts(c.not_after()),
+        in_use_by: c.in_use_by().to_vec(),
+        renewal_eligibility: c.renewal_eligibility().map(|r| r.as_str().to_string()),
+        renewal_status: c
+            .renewal_summary()
+            .map(|r| r.renewal_status().as_str().to_string()),
+        failure_reason: c.failure_reason().map(|f| f.as_str().to_string()),
+        kind: c.r#type().map(|t| t.as_str().to_string()),
+        validations: c
+            .domain_validation_options()
+            .iter()
+            .map(|v| Validation {
+                domain: v.domain_name().to_string(),
+                status: v.validation_status().map(|s| s.as_str().to_string()),
+                record: v.resource_record().map(|r| DnsRecord {
+                    name: r.name().to_string(),
+                    kind: r.r#type().as_str().to_string(),
+                    value: r.value().to_string(),
+                }),
+            })
+            .collect(),
     }
 }

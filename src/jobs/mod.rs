@@ -1,8 +1,10 @@
 //! One module per command group; each returns a report value and never prints.
 
 pub mod acm;
+pub mod audit;
 pub mod check;
 pub mod doctor;
+pub mod doctor_metrics;
 pub mod input;
 pub mod inspect;
 pub mod man;

@@ -1,6 +1,7 @@
 //! The only code that prints: human tables and JSON documents on stdout, errors on stderr.
 
 mod acm;
+mod audit;
 pub mod human;
 mod onprem;
 mod progress;

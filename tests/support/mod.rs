@@ -2,6 +2,7 @@
 //! runner for the certctl binary.
 #![allow(dead_code)]
 
+pub mod dnsserver;
 pub mod moto;
 
 use std::path::{Path, PathBuf};

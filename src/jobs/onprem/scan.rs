@@ -359,9 +359,7 @@ fn item(path: &Path, index: usize, c: &CertInfo, at: i64, min_days: u32) -> Scan
 
 /// Escapes a Prometheus label value.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    crate::metrics::label(v)
 }
 
 /// The Prometheus textfile: expiry timestamps, days left, counts.

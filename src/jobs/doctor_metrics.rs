@@ -1,0 +1,211 @@
+//! `certctl doctor --metrics FILE`: the doctor report as a Prometheus textfile: a gauge per hop,
+//! the API Gateway verdict, and the expiry of every certificate on the path (the ALB's ACM
+//! certificate, the chain served live for the hostname, the on-prem certificate). The report
+//! names the ACM certificate; the served chains are read again with the same bounded fetch.
+
+use std::path::Path;
+
+use crate::aws::{Acm, AwsError};
+use crate::fsx::FsError;
+use crate::jobs::doctor::{DoctorReport, DoctorRequest};
+use crate::jobs::input;
+use crate::metrics::Textfile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DoctorMetricsError {
+    #[error("--metrics: {0}")]
+    Write(#[from] FsError),
+}
+
+impl crate::jobs::JobError for DoctorMetricsError {
+    fn exit_code(&self) -> u8 {
+        3
+    }
+}
+
+/// A certificate on the path and where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathCertificate {
+    /// `alb-acm`, `live` or `onprem`.
+    pub source: &'static str,
+    /// Position in what was served (0 = leaf); 0 for the ACM certificate.
+    pub index: usize,
+    pub subject: String,
+    pub not_after: i64,
+    /// The ACM ARN, for the ALB's certificate.
+    pub arn: Option<String>,
+}
+
+/// The ACM certificate ARNs a hop's summary names.
+fn acm_arns(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+        .filter(|t| t.starts_with("arn:") && t.contains(":acm:"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The served chain of `url`, bounded by the doctor's timeout; empty when unreachable.
+fn served(
+    host: &str,
+    port: u16,
+    sni: Option<&str>,
+    connect_to: Option<&str>,
+    timeout: f64,
+    source: &'static str,
+) -> Vec<PathCertificate> {
+    match input::fetch(host, port, sni, connect_to, timeout) {
+        Ok(r) => r
+            .certs
+            .iter()
+            .enumerate()
+            .map(|(index, c)| PathCertificate {
+                source,
+                index,
+                subject: c.display_name().to_string(),
+                not_after: c.not_after,
+                arn: None,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Every certificate on the path the report looked at.
+pub fn path_certificates(
+    acm: &dyn Acm,
+    req: &DoctorRequest,
+    report: &DoctorReport,
+) -> Vec<PathCertificate> {
+    let mut out = Vec::new();
+    let hop = |name: &str| report.hops.iter().find(|h| h.hop == name);
+    if let Some(h) = hop("alb") {
+        for arn in acm_arns(&h.summary) {
+            match acm.describe_certificate(&arn) {
+                Ok(d) => {
+                    if let Some(t) = d.not_after {
+                        out.push(PathCertificate {
+                            source: "alb-acm",
+                            index: 0,
+                            subject: d.domain.clone(),
+                            not_after: t,
+                            arn: Some(arn),
+                        });
+                    }
+                }
+                Err(AwsError::NotFound { .. }) => {}
+                Err(_) => {}
+            }
+        }
+    }
+    if hop("live-tls").is_some_and(|h| h.status != "skip") {
+        out.extend(served(
+            &req.hostname,
+            443,
+            Some(&req.hostname),
+            req.connect_to.as_deref(),
+            req.timeout,
+            "live",
+        ));
+    }
+    if let Some(url) = &req.onprem_url {
+        if let Ok(input::Target::Url { host, port }) = input::parse_target(url) {
+            out.extend(served(
+                &host,
+                port,
+                None,
+                req.onprem_connect_to.as_deref(),
+                req.timeout,
+                "onprem",
+            ));
+        }
+    }
+    out
+}
+
+/// The textfile of one doctor run.
+pub fn metrics_text(
+    req: &DoctorRequest,
+    report: &DoctorReport,
+    certs: &[PathCertificate],
+) -> Textfile {
+    let host = req.hostname.as_str();
+    let mut t = Textfile::new();
+    t.gauge(
+        "certctl_doctor_hop_ok",
+        "1 when the hop passed (ok or warn), 0 when it failed; skipped hops are absent.",
+    );
+    for h in report.hops.iter().filter(|h| h.status != "skip") {
+        t.sample(
+            &[("hostname", host), ("hop", h.hop)],
+            f64::from(u8::from(h.status != "fail")),
+        );
+    }
+    t.gauge(
+        "certctl_doctor_hop_status",
+        "1 for the status of each hop (ok, warn, fail, skip).",
+    );
+    for h in &report.hops {
+        t.sample(
+            &[("hostname", host), ("hop", h.hop), ("status", h.status)],
+            1.0,
+        );
+    }
+    t.gauge(
+        "certctl_doctor_apigateway_ok",
+        "1 when no hop gives API Gateway a reason to refuse the backend (doctor exit 0), else 0.",
+    );
+    t.sample(
+        &[("hostname", host)],
+        f64::from(u8::from(report.exit_code() == 0)),
+    );
+    t.gauge(
+        "certctl_doctor_certificate_expiry_timestamp_seconds",
+        "Not-after of each certificate on the path, as a Unix timestamp.",
+    );
+    for c in certs {
+        let index = c.index.to_string();
+        t.sample(
+            &[
+                ("hostname", host),
+                ("source", c.source),
+                ("index", &index),
+                ("subject", &c.subject),
+                ("arn", c.arn.as_deref().unwrap_or("")),
+            ],
+            c.not_after as f64,
+        );
+    }
+    t.gauge(
+        "certctl_doctor_timestamp_seconds",
+        "When the last doctor run evaluated the path (its --at).",
+    );
+    t.sample(&[("hostname", host)], req.at as f64);
+    t
+}
+
+/// Collects the path's certificates and writes the textfile atomically.
+pub fn write(
+    acm: &dyn Acm,
+    req: &DoctorRequest,
+    report: &DoctorReport,
+    path: &Path,
+) -> Result<(), DoctorMetricsError> {
+    let certs = path_certificates(acm, req, report);
+    metrics_text(req, report, &certs).write(path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_in_a_summary() {
+        assert_eq!(
+            acm_arns("alb HTTPS :443 with arn:aws:acm:eu-west-1:1:certificate/abc (ISSUED, 90 days left)"),
+            vec!["arn:aws:acm:eu-west-1:1:certificate/abc"]
+        );
+        assert!(acm_arns("no listener").is_empty());
+        assert!(acm_arns("arn:aws:elasticloadbalancing:eu-west-1:1:listener/x").is_empty());
+    }
+}

@@ -1,0 +1,108 @@
+//! Prometheus text exposition (the node_exporter textfile collector's format): metric families
+//! with HELP and TYPE written once, every sample of a family together, label values escaped.
+
+use std::path::Path;
+
+use crate::fsx::{self, FsError};
+
+/// Escapes a label value (backslash, double quote, newline).
+pub fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Escapes a HELP text (backslash, newline).
+fn help(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+/// A textfile being built: one [`Textfile::gauge`] per family, then its samples.
+#[derive(Debug, Default)]
+pub struct Textfile {
+    out: String,
+    current: Option<&'static str>,
+    seen: Vec<&'static str>,
+}
+
+impl Textfile {
+    pub fn new() -> Textfile {
+        Textfile::default()
+    }
+
+    /// Starts a gauge family; a family started twice only gets its samples appended once more
+    /// when it is still the current one (the format wants a family's samples together).
+    pub fn gauge(&mut self, name: &'static str, help_text: &str) -> &mut Textfile {
+        if self.current == Some(name) {
+            return self;
+        }
+        debug_assert!(!self.seen.contains(&name), "family {name} started twice");
+        self.out.push_str(&format!(
+            "# HELP {name} {}\n# TYPE {name} gauge\n",
+            help(help_text)
+        ));
+        self.current = Some(name);
+        self.seen.push(name);
+        self
+    }
+
+    /// One sample of the current family.
+    pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Textfile {
+        let Some(name) = self.current else {
+            return self;
+        };
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            let body: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
+                .collect();
+            self.out.push_str(&format!("{{{}}}", body.join(",")));
+        }
+        let v = if value.is_finite() {
+            format!("{value}")
+        } else if value.is_nan() {
+            "NaN".into()
+        } else if value > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+        self.out.push_str(&format!(" {v}\n"));
+        self
+    }
+
+    pub fn text(&self) -> &str {
+        &self.out
+    }
+
+    /// Writes the file atomically (temp, fsync, rename): the collector never reads half a file.
+    pub fn write(&self, path: &Path) -> Result<(), FsError> {
+        fsx::write_atomic(path, self.out.as_bytes(), 0o644)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_and_escaping() {
+        let mut t = Textfile::new();
+        t.gauge("a_total", "line\none")
+            .sample(&[("x", "q\"b\\n\nz")], 1.0)
+            .sample(&[], -2.5);
+        t.gauge("b", "b").sample(&[("k", "v")], f64::NAN);
+        assert_eq!(
+            t.text(),
+            "# HELP a_total line\\none\n# TYPE a_total gauge\na_total{x=\"q\\\"b\\\\n\\nz\"} 1\na_total -2.5\n# HELP b b\n# TYPE b gauge\nb{k=\"v\"} NaN\n"
+        );
+    }
+
+    #[test]
+    fn whole_numbers_have_no_fraction() {
+        let mut t = Textfile::new();
+        t.gauge("t", "t").sample(&[], 1_790_000_000.0);
+        assert!(t.text().ends_with("t 1790000000\n"), "{}", t.text());
+    }
+}

@@ -1,0 +1,118 @@
+//! Human rendering of `acm audit`: one table of certificates over every region, then the
+//! findings with their fixes, then the regions that could not be read.
+
+use super::human::{table, Human, Style};
+use crate::findings::Severity;
+use crate::jobs::audit::AuditReport;
+
+impl Human for AuditReport {
+    fn human(&self, style: &Style) -> String {
+        let mut out = String::new();
+        let mut rows = vec![vec![
+            "REGION".to_string(),
+            "DOMAIN".into(),
+            "TYPE".into(),
+            "STATUS".into(),
+            "DAYS".into(),
+            "IN USE".into(),
+            "RENEWAL".into(),
+            "CNAMES".into(),
+        ]];
+        for c in &self.certificates {
+            let with_record: Vec<_> = c
+                .validations
+                .iter()
+                .filter(|v| v.record_in_zone.is_some())
+                .collect();
+            let present = with_record
+                .iter()
+                .filter(|v| v.record_in_zone == Some(true))
+                .count();
+            rows.push(vec![
+                c.region.clone(),
+                c.domain.clone(),
+                c.kind.clone().unwrap_or_else(|| "?".into()),
+                c.status.clone(),
+                c.days_left
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                if c.in_use_by.is_empty() { "no" } else { "yes" }.into(),
+                match (&c.renewal_eligibility, &c.renewal_status) {
+                    (Some(e), Some(s)) => format!("{e} ({s})"),
+                    (Some(e), None) => e.clone(),
+                    _ => "-".into(),
+                },
+                if with_record.is_empty() {
+                    "-".into()
+                } else {
+                    format!("{present}/{} in zone", with_record.len())
+                },
+            ]);
+        }
+        if self.certificates.is_empty() {
+            out.push_str("no certificates\n");
+        } else {
+            out.push_str(&table(&rows));
+        }
+        let findings: Vec<_> = self
+            .certificates
+            .iter()
+            .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
+            .filter(|(_, f)| f.severity != Severity::Info || style.verbose > 0)
+            .collect();
+        if !findings.is_empty() {
+            out.push_str("\nfindings:\n");
+            for (c, f) in findings {
+                let sev = format!("{:<4}", f.severity.as_str());
+                let sev = match f.severity {
+                    Severity::Deny => style.paint("1;31", &sev),
+                    Severity::Warn => style.paint("33", &sev),
+                    Severity::Info => style.paint("2", &sev),
+                };
+                out.push_str(&format!("  {sev} {:<26} {}\n", f.code, f.message));
+                if style.verbose > 0 {
+                    out.push_str(&format!("       {}\n", c.arn));
+                }
+                if let Some(h) = &f.hint {
+                    out.push_str(&format!("       fix: {h}\n"));
+                }
+            }
+        }
+        for r in self.regions.iter().filter(|r| r.error.is_some()) {
+            out.push_str(&format!(
+                "\nregion {} could not be audited: {}\n",
+                r.region,
+                r.error.as_deref().unwrap_or_default()
+            ));
+        }
+        out.push_str(&format!(
+            "\n{} certificate(s) in {} region(s): {} deny, {} warn\n",
+            self.certificates.len(),
+            self.regions.len(),
+            self.deny,
+            self.warn
+        ));
+        if let Some(m) = &self.metrics {
+            out.push_str(&format!("metrics written to {m}\n"));
+        }
+        out
+    }
+}
+
+impl Human for crate::jobs::audit::StatusWithCauses {
+    fn human(&self, style: &Style) -> String {
+        let mut out = self.status.human(style);
+        if self.why_pending.is_empty() {
+            out.push_str("\nwhy pending: no cause found in Route 53 or DNS; ACM may simply not have looked again yet\n");
+            return out;
+        }
+        out.push_str("\nwhy pending:\n");
+        for f in &self.why_pending {
+            out.push_str(&format!("  {:<28} {}\n", f.code, f.message));
+            if let Some(h) = &f.hint {
+                out.push_str(&format!("  {:<28} fix: {h}\n", ""));
+            }
+        }
+        out
+    }
+}

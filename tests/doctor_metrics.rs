@@ -1,0 +1,239 @@
+//! `certctl doctor --metrics FILE` against the AWS emulator: the textfile parses with the
+//! Prometheus client's own parser and holds a gauge per hop, the API Gateway verdict, and the
+//! expiry of the ALB's ACM certificate, of the chain served live and of the on-prem one.
+
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use support::moto::{start_moto, venv_bin, Moto};
+use support::*;
+
+/// Empties the emulator and builds the path with one thing broken.
+fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
+    let reset = Command::new(venv_bin("python"))
+        .args(["-c", &format!("import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/moto-api/reset', method='POST'))", moto.endpoint)])
+        .status()
+        .unwrap();
+    assert!(reset.success());
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
+    let out = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(&moto.endpoint)
+        .args(["doctor", dir.to_str().unwrap(), brk])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {brk}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A TLS server on 127.0.0.1 serving the fixture's certificate (leaf + CA).
+fn serve(dir: &Path, connections: usize) -> u16 {
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let mut chain: Vec<CertificateDer<'static>> =
+        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
+    chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
+    ));
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut tcp) = stream else { continue };
+            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+/// Parses a textfile with prometheus_client's parser: (name, labels, value) per sample.
+fn parse_metrics(path: &Path) -> Vec<(String, serde_json::Value, f64)> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parse_metrics.py");
+    let out = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus_client could not parse {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn value(
+    samples: &[(String, serde_json::Value, f64)],
+    name: &str,
+    want: &[(&str, &str)],
+) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| n == name && want.iter().all(|(k, v)| l[*k] == *v))
+        .map(|(_, _, v)| *v)
+}
+
+fn run_doctor(moto: &Moto, topo: &serde_json::Value, extra: &[&str]) -> i32 {
+    let mut args = vec![
+        "-q",
+        "--endpoint-url",
+        &moto.endpoint,
+        "--region",
+        "eu-west-1",
+        "doctor",
+        "--hostname",
+        "api.example.com",
+        "--rest-api-id",
+        topo["rest_api_id"].as_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = certctl()
+        .args(&args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert_no_panic(&String::from_utf8_lossy(&out.stderr));
+    out.status.code().unwrap()
+}
+
+#[test]
+fn doctor_metrics_hold_every_hop_and_every_certificate_on_the_path() {
+    let moto = start_moto("600");
+    let d = tempdir();
+    let topo = build(&moto, d.path(), "none");
+    // The same certificate is served for the live hop and as the on-prem one: doctor and the
+    // metrics each dial both once.
+    let port = serve(d.path(), 4);
+    let dial = format!("127.0.0.1:{port}");
+    let file = d.path().join("doctor.prom");
+    let ca = d.path().join("ca.pem");
+    let code = run_doctor(
+        &moto,
+        &topo,
+        &[
+            "--trust-store",
+            ca.to_str().unwrap(),
+            "--connect-to",
+            &dial,
+            "--onprem-url",
+            "https://api.example.com",
+            "--onprem-connect-to",
+            &dial,
+            "--metrics",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0);
+    let samples = parse_metrics(&file);
+    for hop in ["route53", "nlb", "alb", "live-tls", "onprem", "apigateway"] {
+        assert_eq!(
+            value(&samples, "certctl_doctor_hop_ok", &[("hop", hop)]),
+            Some(1.0),
+            "{hop}: {samples:?}"
+        );
+    }
+    assert_eq!(
+        value(
+            &samples,
+            "certctl_doctor_hop_status",
+            &[("hop", "alb"), ("status", "warn")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "certctl_doctor_apigateway_ok",
+            &[("hostname", "api.example.com")]
+        ),
+        Some(1.0)
+    );
+    let expiry = "certctl_doctor_certificate_expiry_timestamp_seconds";
+    let acm = value(
+        &samples,
+        expiry,
+        &[
+            ("source", "alb-acm"),
+            ("arn", topo["certificate"].as_str().unwrap()),
+        ],
+    )
+    .unwrap_or_else(|| panic!("no ACM expiry: {samples:?}"));
+    let live = value(&samples, expiry, &[("source", "live"), ("index", "0")]).unwrap();
+    let onprem = value(&samples, expiry, &[("source", "onprem"), ("index", "0")]).unwrap();
+    // One certificate, seen three ways.
+    assert_eq!(acm, live);
+    assert_eq!(acm, onprem);
+    assert!(acm > 1_700_000_000.0);
+    // The CA is served too: the whole chain is there.
+    assert!(value(&samples, expiry, &[("source", "live"), ("index", "1")]).is_some());
+
+    // Judged against API Gateway's own list the ALB hop fails: the verdict says so, and a
+    // skipped live hop has no gauge and no certificates.
+    let code = run_doctor(
+        &moto,
+        &topo,
+        &[
+            "--no-live",
+            "--trust-store",
+            "apigateway",
+            "--metrics",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 1);
+    let samples = parse_metrics(&file);
+    assert_eq!(
+        value(&samples, "certctl_doctor_hop_ok", &[("hop", "alb")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&samples, "certctl_doctor_hop_ok", &[("hop", "live-tls")]),
+        None
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "certctl_doctor_hop_status",
+            &[("hop", "live-tls"), ("status", "skip")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "certctl_doctor_apigateway_ok",
+            &[("hostname", "api.example.com")]
+        ),
+        Some(0.0)
+    );
+    assert!(value(&samples, expiry, &[("source", "live")]).is_none());
+    assert!(value(&samples, expiry, &[("source", "alb-acm")]).is_some());
+}
