@@ -6,6 +6,7 @@ pub mod certset;
 pub mod cli;
 pub mod findings;
 pub mod fsx;
+pub mod input_file;
 pub mod jobs;
 pub mod keys;
 pub mod mint;

@@ -32,6 +32,7 @@ impl crate::jobs::JobError for CheckError {
     fn exit_code(&self) -> u8 {
         match self {
             CheckError::Input(e) => e.exit_code(),
+            CheckError::Store(StoreError::Input(e)) => e.exit_code(),
             CheckError::Store(StoreError::Read { .. }) | CheckError::Write(_) => 3,
             _ => 2,
         }

@@ -21,6 +21,8 @@ pub enum TruststoreError {
         source: std::io::Error,
     },
     #[error(transparent)]
+    Input(crate::input_file::ReadError),
+    #[error(transparent)]
     Write(#[from] FsError),
 }
 
@@ -28,6 +30,7 @@ impl crate::jobs::JobError for TruststoreError {
     fn exit_code(&self) -> u8 {
         match self {
             TruststoreError::Write(_) => 3,
+            TruststoreError::Input(e) => e.exit_code(),
             TruststoreError::Read { source, .. }
                 if source.kind() != std::io::ErrorKind::NotFound =>
             {
@@ -208,13 +211,12 @@ pub struct UpdateReport {
 
 /// Parses a saved AWS page and writes the refreshed list.
 pub fn update(from: &Path, out: &Path, dry_run: bool) -> Result<UpdateReport, TruststoreError> {
-    let text = std::fs::read_to_string(from).map_err(|source| TruststoreError::Read {
-        path: from.to_path_buf(),
-        source,
-    })?;
-    let current = match std::fs::read_to_string(out) {
+    use crate::input_file::{self, ReadError, SAVED_PAGE};
+    let text = input_file::read_text(from, SAVED_PAGE).map_err(TruststoreError::Input)?;
+    let current = match input_file::read_text(out, SAVED_PAGE) {
         Ok(t) => TrustList::parse(&t)?,
-        Err(_) => TrustList::embedded()?,
+        Err(ReadError::NotFound { .. }) => TrustList::embedded()?,
+        Err(e) => return Err(TruststoreError::Input(e)),
     };
     let fresh = current.from_aws_page(&text)?;
     let names =
