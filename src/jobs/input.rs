@@ -74,6 +74,10 @@ impl crate::jobs::JobError for InputError {
                 "check the host, port and security groups; --connect-to dials another address"
                     .into(),
             ),
+            InputError::Fetch(FetchError::TimedOut { .. }) => Some(
+                "--timeout N bounds resolving, connecting, the handshake and reading the chain together"
+                    .into(),
+            ),
             InputError::Fetch(FetchError::Handshake { .. }) => {
                 Some("is the port serving TLS? try `openssl s_client -connect HOST:PORT`".into())
             }
