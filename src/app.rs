@@ -333,6 +333,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                         .unwrap_or(2)
                 }),
                 at,
+                max_file_size: a.max_file_size,
             };
             let r = jobs::onprem::scan::run(&req).map_err(fail)?;
             printer.report(&r);
