@@ -148,3 +148,31 @@ fn rotate_verify_url_stops_at_verify_timeout_while_holding_the_lock() {
     // verify-timeout is 2 s: one attempt may not run on for its own 5 s past it.
     assert!(took < Duration::from_secs(4), "rotate took {took:?}");
 }
+
+#[test]
+fn a_connect_that_never_completes_ends_at_the_timeout() {
+    // A listener that never accepts: once its accept queue is full, the kernel drops further
+    // SYNs, so a connect waits until the client gives up.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    let full = (0..2000).any(|_| {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => {
+                held.push(s);
+                false
+            }
+            Err(_) => true,
+        }
+    });
+    assert!(full, "the accept queue never filled");
+    let url = format!("https://{addr}");
+    let (code, _, err, took) = run_timed(&["check", &url, "--timeout", "1"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("timed out after 1 s (during connect)"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    drop(listener);
+}
