@@ -152,10 +152,10 @@ pub fn is_stdin(path: &Path) -> bool {
 
 /// Reads `path` (or stdin for `-`), at most `limit.max` bytes.
 ///
-/// The file is examined before it is opened, so a device is never opened and a FIFO never
-/// waited on; it is then opened non-blocking and checked again (the same regular file), so
-/// one swapped in between cannot block either. Whatever is read goes through `take(max + 1)`:
-/// a file that grows past the cap is refused, not read to the end.
+/// The file is examined before it is opened, so a device or FIFO named here is refused
+/// without being opened; it is then opened non-blocking and checked again (the same regular
+/// file), so one swapped in between cannot block either. Whatever is read goes through
+/// `take(max + 1)`: a file that grows past the cap is refused, not read to the end.
 pub fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
     let io = |source: std::io::Error| ReadError::Io {
         path: path.to_path_buf(),

@@ -1,6 +1,6 @@
 //! `certctl truststore list|show|export|update|verify`: the bundled API Gateway store.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -15,11 +15,6 @@ pub enum TruststoreError {
     Store(#[from] StoreError),
     #[error("no alias or fingerprint \"{0}\" in API Gateway's list")]
     NoSuchAlias(String),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
     Input(crate::input_file::ReadError),
     #[error(transparent)]
@@ -31,11 +26,6 @@ impl crate::jobs::JobError for TruststoreError {
         match self {
             TruststoreError::Write(_) => 3,
             TruststoreError::Input(e) => e.exit_code(),
-            TruststoreError::Read { source, .. }
-                if source.kind() != std::io::ErrorKind::NotFound =>
-            {
-                3
-            }
             _ => 2,
         }
     }
