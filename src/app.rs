@@ -549,6 +549,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                         .unwrap_or(2)
                 }),
                 at,
+                max_file_size: a.max_file_size,
             };
             let r = jobs::onprem::scan::run(&req).map_err(fail)?;
             printer.report(&r);
@@ -556,11 +557,9 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
         }
         Command::Policy(PolicyCommand::Check { file }) => {
             let r = jobs::policy::check(file.as_deref()).map_err(|e| {
-                Failure::new(
-                    e,
-                    2,
-                    Some("fix every listed line; unknown keys are errors".into()),
-                )
+                let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
+                    .then(|| "fix every listed line; unknown keys are errors".into());
+                Failure::new(e, 2, hint)
             })?;
             printer.report(&r);
             Ok(0)

@@ -511,6 +511,10 @@ pub struct ScanArgs {
     /// Worker threads (default: the number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Files larger than this are not read and are reported as `too-large` problems (exit 1);
+    /// bytes or with a unit: 1048576, 512KiB, 4MiB.
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = crate::input_file::parse_size)]
+    pub max_file_size: u64,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ pub mod dns;
 pub mod findings;
 pub mod fsx;
 pub mod helptext;
+pub mod input_file;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;

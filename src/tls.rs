@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -29,6 +29,84 @@ pub enum FetchError {
     Handshake { addr: String, message: String },
     #[error("{addr} completed the handshake without sending a certificate")]
     NoCertificate { addr: String },
+    #[error("{addr}: timed out after {secs} s (during {phase})")]
+    TimedOut {
+        addr: String,
+        secs: f64,
+        /// `name resolution`, `connect` or `handshake`.
+        phase: &'static str,
+    },
+}
+
+/// A TCP stream whose every read and write may only use the time left before one deadline:
+/// the socket timeout is set to what remains before each call, so a peer that sends one byte
+/// at a time cannot stretch the whole exchange past it.
+struct Deadlined<'a> {
+    tcp: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Deadlined<'_> {
+    fn left(&self) -> std::io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        Ok(left)
+    }
+}
+
+impl Read for Deadlined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_read_timeout(Some(left))?;
+        (&mut &*self.tcp).read(buf)
+    }
+}
+
+impl Write for Deadlined<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        (&mut &*self.tcp).write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        (&mut &*self.tcp).flush()
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// Resolves `dial` within the time left; an IP literal needs no lookup (and no thread).
+fn resolve(dial: &str, host: &str, deadline: Instant) -> Result<Vec<SocketAddr>, FetchError> {
+    if let Ok(a) = dial.parse::<SocketAddr>() {
+        return Ok(vec![a]);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = dial.to_string();
+    // The system resolver cannot be interrupted: it runs on its own thread, and a lookup
+    // that outlives the deadline is abandoned (the thread ends with the lookup).
+    std::thread::spawn(move || {
+        let _ = tx.send(owned.to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(r) => r.map_err(|source| FetchError::Resolve {
+            host: host.to_string(),
+            source,
+        }),
+        Err(_) => Err(FetchError::TimedOut {
+            addr: dial.to_string(),
+            secs: 0.0,
+            phase: "name resolution",
+        }),
+    }
 }
 
 /// What the server sent.
@@ -98,39 +176,48 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
-/// Connects to `dial` (host:port), sends SNI `sni`, and returns the presented chain.
+/// Connects to `dial` (host:port), sends SNI `sni`, and returns the presented chain. One
+/// deadline, `timeout` from now, covers name resolution, connecting (to every resolved
+/// address in turn), the handshake and the close.
 pub fn fetch_chain(
     dial: &str,
     sni: &ServerName<'static>,
     timeout: Duration,
 ) -> Result<Fetched, FetchError> {
+    let deadline = Instant::now() + timeout;
+    let secs = timeout.as_secs_f64();
+    let timed_out = |addr: String, phase: &'static str| FetchError::TimedOut { addr, secs, phase };
     let host = dial
         .rsplit_once(':')
         .map(|(h, _)| h)
         .unwrap_or(dial)
         .to_string();
-    let addrs: Vec<SocketAddr> = dial
-        .to_socket_addrs()
-        .map_err(|source| FetchError::Resolve {
-            host: host.clone(),
-            source,
-        })?
-        .collect();
+    let addrs = resolve(dial, &host, deadline).map_err(|e| match e {
+        FetchError::TimedOut { addr, phase, .. } => timed_out(addr, phase),
+        e => e,
+    })?;
     if addrs.is_empty() {
         return Err(FetchError::NoAddress { host });
     }
     let mut last_err = None;
     let mut stream = None;
     for addr in &addrs {
-        match TcpStream::connect_timeout(addr, timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(timed_out(addr.to_string(), "connect"));
+        }
+        match TcpStream::connect_timeout(addr, left) {
             Ok(s) => {
                 stream = Some((s, *addr));
                 break;
             }
+            Err(e) if is_timeout(&e) && Instant::now() >= deadline => {
+                return Err(timed_out(addr.to_string(), "connect"));
+            }
             Err(e) => last_err = Some((addr, e)),
         }
     }
-    let (mut tcp, address) = match (stream, last_err) {
+    let (tcp, address) = match (stream, last_err) {
         (Some(s), _) => s,
         (None, Some((addr, source))) => {
             return Err(FetchError::Connect {
@@ -141,12 +228,10 @@ pub fn fetch_chain(
         (None, None) => return Err(FetchError::NoAddress { host }),
     };
     let addr_s = address.to_string();
-    let io_err = |source: std::io::Error| FetchError::Connect {
-        addr: addr_s.clone(),
-        source,
+    let mut io = Deadlined {
+        tcp: &tcp,
+        deadline,
     };
-    tcp.set_read_timeout(Some(timeout)).map_err(io_err)?;
-    tcp.set_write_timeout(Some(timeout)).map_err(io_err)?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let recorder = Arc::new(Recorder {
@@ -166,13 +251,11 @@ pub fn fetch_chain(
     let mut conn = rustls::ClientConnection::new(Arc::new(config), sni.clone())
         .map_err(|e| handshake_err(e.to_string()))?;
     while conn.is_handshaking() {
-        match conn.complete_io(&mut tcp) {
+        match conn.complete_io(&mut io) {
             Ok(_) => {}
+            Err(e) if is_timeout(&e) => return Err(timed_out(addr_s, "handshake")),
             Err(e) => {
                 let msg = match e.kind() {
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-                        format!("timed out after {} s", timeout.as_secs_f64())
-                    }
                     std::io::ErrorKind::UnexpectedEof => {
                         "the server closed the connection (is it speaking TLS on this port?)"
                             .to_string()
@@ -189,11 +272,11 @@ pub fn fetch_chain(
         .unwrap_or_default();
     // Close politely; errors here do not matter.
     conn.send_close_notify();
-    let _ = conn.complete_io(&mut tcp);
-    let _ = tcp.flush();
+    let _ = conn.complete_io(&mut io);
+    let _ = io.flush();
     let mut sink = [0u8; 1];
     let _ = tcp.set_read_timeout(Some(Duration::from_millis(1)));
-    let _ = tcp.read(&mut sink);
+    let _ = (&tcp).read(&mut sink);
     let chain = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
     if chain.is_empty() {
         return Err(FetchError::NoCertificate { addr: addr_s });

@@ -32,6 +32,7 @@ impl crate::jobs::JobError for CheckError {
     fn exit_code(&self) -> u8 {
         match self {
             CheckError::Input(e) => e.exit_code(),
+            CheckError::Store(StoreError::Input(e)) => e.exit_code(),
             CheckError::Store(StoreError::Read { .. }) => 3,
             CheckError::Write(e) => e.exit_code(),
             _ => 2,

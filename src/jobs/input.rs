@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use rustls_pki_types::ServerName;
 
-use crate::pem::{PemError, MAX_INPUT_BYTES};
+use crate::input_file::{self, ReadError};
+use crate::pem::PemError;
 use crate::tls::{self, FetchError};
 use crate::x509::{CertInfo, X509Error};
 
@@ -21,6 +22,8 @@ pub enum InputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    File(ReadError),
     #[error("{path}: {source}")]
     Pem { path: PathBuf, source: PemError },
     #[error("{path}: certificate #{index}: {source}")]
@@ -69,6 +72,10 @@ impl crate::jobs::JobError for InputError {
             }
             InputError::Fetch(FetchError::Connect { .. }) => Some(
                 "check the host, port and security groups; --connect-to dials another address"
+                    .into(),
+            ),
+            InputError::Fetch(FetchError::TimedOut { .. }) => Some(
+                "--timeout N bounds resolving, connecting, the handshake and reading the chain together"
                     .into(),
             ),
             InputError::Fetch(FetchError::Handshake { .. }) => {
@@ -143,34 +150,17 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, InputError> {
     })
 }
 
-/// Reads a certificate file: PEM bundle or DER, refusing directories and huge files.
+/// Reads a certificate file (PEM bundle or DER; `-` is stdin), refusing directories, devices,
+/// FIFOs and anything past the certificate-file cap.
 pub fn load_file(path: &Path) -> Result<Vec<CertInfo>, InputError> {
-    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => InputError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => InputError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        },
-    })?;
-    if meta.is_dir() {
-        return Err(InputError::IsDir {
-            path: path.to_path_buf(),
-        });
-    }
-    if meta.len() > MAX_INPUT_BYTES as u64 {
-        return Err(InputError::Pem {
-            path: path.to_path_buf(),
-            source: PemError::TooLarge {
-                size: meta.len() as usize,
-                max: MAX_INPUT_BYTES,
-            },
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| InputError::Unreadable {
-        path: path.to_path_buf(),
-        source,
+    let bytes = input_file::read(path, input_file::CERTIFICATES).map_err(|e| match e {
+        ReadError::NotFound { path } => InputError::NotFound { path },
+        ReadError::NotRegular {
+            path,
+            kind: "a directory",
+        } => InputError::IsDir { path },
+        ReadError::Io { path, source } => InputError::Unreadable { path, source },
+        e => InputError::File(e),
     })?;
     parse_bytes(&bytes, path)
 }

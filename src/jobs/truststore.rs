@@ -1,6 +1,6 @@
 //! `certctl truststore list|show|export|update|verify`: the bundled API Gateway store.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -15,11 +15,8 @@ pub enum TruststoreError {
     Store(#[from] StoreError),
     #[error("no alias or fingerprint \"{0}\" in API Gateway's list")]
     NoSuchAlias(String),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(crate::input_file::ReadError),
     #[error(transparent)]
     Write(#[from] FsError),
     #[error("the page would remove {removed} of the {before} aliases ({percent}%), more than the {MAX_SHRINK_PERCENT}% an update may drop; is the saved page complete?")]
@@ -38,11 +35,7 @@ impl crate::jobs::JobError for TruststoreError {
     fn exit_code(&self) -> u8 {
         match self {
             TruststoreError::Write(e) => e.exit_code(),
-            TruststoreError::Read { source, .. }
-                if source.kind() != std::io::ErrorKind::NotFound =>
-            {
-                3
-            }
+            TruststoreError::Input(e) => e.exit_code(),
             _ => 2,
         }
     }
@@ -228,13 +221,12 @@ pub fn update(
     dry_run: bool,
     allow_shrink: bool,
 ) -> Result<UpdateReport, TruststoreError> {
-    let text = std::fs::read_to_string(from).map_err(|source| TruststoreError::Read {
-        path: from.to_path_buf(),
-        source,
-    })?;
-    let current = match std::fs::read_to_string(out) {
+    use crate::input_file::{self, ReadError, SAVED_PAGE};
+    let text = input_file::read_text(from, SAVED_PAGE).map_err(TruststoreError::Input)?;
+    let current = match input_file::read_text(out, SAVED_PAGE) {
         Ok(t) => TrustList::parse(&t)?,
-        Err(_) => TrustList::embedded()?,
+        Err(ReadError::NotFound { .. }) => TrustList::embedded()?,
+        Err(e) => return Err(TruststoreError::Input(e)),
     };
     let fresh = current.from_aws_page(&text)?;
     let names =

@@ -195,12 +195,19 @@ impl Human for ScanReport {
         }
         let mut out = table(&rows);
         for p in &self.problems {
-            out.push_str(&format!("unreadable: {}: {}\n", p.path, p.error));
+            out.push_str(&format!("{}: {}: {}\n", p.code, p.path, p.error));
         }
         out.push_str(&format!(
-            "\n{} certificates in {} files: {} expired, {} expiring within {} days\n",
+            "\n{} certificates in {} files: {} expired, {} expiring within {} days",
             self.certificates, self.files_scanned, self.expired, self.expiring, self.min_days
         ));
+        match self.problems.len() {
+            0 => out.push('\n'),
+            n => out.push_str(&format!(
+                "; {n} file{} not looked at or not parsed (listed above)\n",
+                if n == 1 { "" } else { "s" }
+            )),
+        }
         if let Some(m) = &self.metrics {
             out.push_str(&format!("wrote metrics to {m}\n"));
         }

@@ -18,11 +18,8 @@ pub const STRICT_POLICY: &str = include_str!("../../policies/strict.toml");
 /// Why a policy could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error("cannot read policy {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read policy: {0}")]
+    Read(crate::input_file::ReadError),
     #[error("invalid policy {path}: {}", render_issues(.issues))]
     Invalid {
         path: PathBuf,
@@ -91,10 +88,8 @@ impl Policy {
 
     /// Reads and validates a policy file.
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::input_file::read_text(path, crate::input_file::CONFIG)
+            .map_err(PolicyError::Read)?;
         Policy::parse(&text).map_err(|issues| PolicyError::Invalid {
             path: path.to_path_buf(),
             issues,

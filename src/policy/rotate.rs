@@ -15,6 +15,8 @@ pub enum RotateConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read config: {0}")]
+    Input(crate::input_file::ReadError),
     #[error("invalid config {path}: {}", crate::policy::render_issues(.issues))]
     Invalid {
         path: PathBuf,
@@ -120,9 +122,14 @@ const SET_KEYS: &[&str] = &[
 
 impl RotateConfig {
     pub fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RotateConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        use crate::input_file::{self, ReadError};
+        let text = input_file::read_text(path, input_file::CONFIG).map_err(|e| match e {
+            ReadError::Io { path, source } => RotateConfigError::Read { path, source },
+            ReadError::NotFound { path } => RotateConfigError::Read {
+                path,
+                source: std::io::ErrorKind::NotFound.into(),
+            },
+            e => RotateConfigError::Input(e),
         })?;
         // Relative paths in the config are relative to the config's own directory, made
         // absolute so hooks and reports see full paths.

@@ -23,6 +23,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("trust store: {0}")]
+    Input(crate::input_file::ReadError),
     #[error("trust store {path}: {message}")]
     Bad { path: PathBuf, message: String },
     #[error("the saved page has no \"Alias name:\" blocks with SHA256 lines; save the AWS page as text and try again")]
@@ -348,13 +350,16 @@ impl TrustStore {
             path: path.to_path_buf(),
             source,
         };
-        let meta = std::fs::metadata(path).map_err(read_err)?;
-        let files: Vec<PathBuf> = if meta.is_dir() {
+        // A directory is listed; anything else (a file, `-`) goes to the bounded reader, which
+        // refuses devices, FIFOs and sockets.
+        let is_dir = !crate::input_file::is_stdin(path)
+            && std::fs::metadata(path).map_err(read_err)?.is_dir();
+        let files: Vec<PathBuf> = if is_dir {
             let mut v: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(read_err)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
-                    p.is_file()
+                    !p.is_dir()
                         && p.extension().is_some_and(|x| {
                             matches!(x.to_str(), Some("pem" | "crt" | "cer" | "der"))
                         })
@@ -367,10 +372,8 @@ impl TrustStore {
         };
         let mut roots = Vec::new();
         for file in &files {
-            let bytes = std::fs::read(file).map_err(|source| StoreError::Read {
-                path: file.clone(),
-                source,
-            })?;
+            let bytes = crate::input_file::read(file, crate::input_file::CERTIFICATES)
+                .map_err(StoreError::Input)?;
             let bad = |message: String| StoreError::Bad {
                 path: file.clone(),
                 message,

@@ -86,8 +86,8 @@ pub fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
 /// Reads the PKCS#12 password from a file (first line) or `CERTCTL_P12_PASSWORD`.
 pub fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| OnpremError::Password(format!("cannot read {}: {e}", f.display())))?;
+        let text = crate::input_file::read_text(f, crate::input_file::PASSWORD)
+            .map_err(|e| OnpremError::Password(e.to_string()))?;
         let pw = text.lines().next().unwrap_or("").to_string();
         if pw.is_empty() {
             return Err(OnpremError::Password(format!("{} is empty", f.display())));

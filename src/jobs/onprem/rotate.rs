@@ -730,7 +730,11 @@ fn verify_served(
             port,
             hostname.as_deref(),
             cfg.verify_connect_to.as_deref(),
-            5.0,
+            // At most 5 s per attempt, and never past verify-timeout (the lock is held).
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64()
+                .clamp(0.05, 5.0),
         ) {
             Ok(remote) => match remote.certs.first() {
                 Some(c) if c.sha256 == cert.sha256 => {

@@ -129,10 +129,14 @@ impl Serialize for ScanItem {
     }
 }
 
-/// A file that looked like a certificate but could not be read.
+/// A file the scan could not look at, or one that looked like a certificate but could not be
+/// parsed. Every problem makes the exit 1: monitoring is never silent about what it skipped.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanProblem {
     pub path: String,
+    /// `unreadable` (cannot be opened or read, a dangling link, not a regular file),
+    /// `too-large` (over `--max-file-size`) or `malformed` (certificate PEM that does not parse).
+    pub code: &'static str,
     pub error: String,
 }
 
@@ -152,9 +156,10 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
-    /// 1 when a certificate is expired or expires within min-days.
+    /// 1 when a certificate is expired or expires within min-days, or a file could not be
+    /// looked at.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.expired + self.expiring > 0)
+        u8::from(self.expired + self.expiring > 0 || !self.problems.is_empty())
     }
 }
 
@@ -166,20 +171,33 @@ pub struct ScanRequest {
     pub hidden: bool,
     pub threads: usize,
     pub at: i64,
+    /// Files larger than this are not read; each is a `too-large` problem.
+    pub max_file_size: u64,
 }
 
-/// Largest file considered (certificate bundles are small).
-const MAX_FILE: u64 = 1024 * 1024;
+/// The default of `--max-file-size` (certificate bundles are small; the Debian CA bundle is
+/// about 220 KB).
+pub const DEFAULT_MAX_FILE: u64 = 1024 * 1024;
 
 pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
-    let mut files = Vec::new();
-    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+    let mut walk = Walk {
+        hidden: req.hidden,
+        max: req.max_file_size,
+        files: Vec::new(),
+        problems: Vec::new(),
+        seen: HashSet::new(),
+    };
     for p in &req.paths {
-        if std::fs::metadata(p).is_err() {
+        if std::fs::symlink_metadata(p).is_err() {
             return Err(ScanError::NotFound(p.clone()));
         }
-        walk(p, req.hidden, true, &mut files, &mut seen);
+        walk.visit(p, true);
     }
+    let Walk {
+        files,
+        problems: walk_problems,
+        ..
+    } = walk;
     let next = AtomicUsize::new(0);
     let found: Mutex<Vec<(usize, ScanItem)>> = Mutex::new(Vec::new());
     let bad: Mutex<Vec<(usize, ScanProblem)>> = Mutex::new(Vec::new());
@@ -190,8 +208,11 @@ pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
                 let mut local: Vec<(usize, ScanItem)> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = files.get(i) else { break };
-                    let (items, problem) = scan_file(path, req.at, req.min_days);
+                    let Some((path, size)) = files.get(i) else {
+                        break;
+                    };
+                    let (items, problem) =
+                        scan_file(path, *size, req.max_file_size, req.at, req.min_days);
                     local.extend(items.into_iter().map(|it| (i, it)));
                     if let Some(p) = problem {
                         if let Ok(mut b) = bad.lock() {
@@ -216,7 +237,9 @@ pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     let items: Vec<ScanItem> = found.into_iter().map(|(_, it)| it).collect();
     let mut bad = bad.into_inner().unwrap_or_default();
     bad.sort_by_key(|(i, _)| *i);
-    let problems: Vec<ScanProblem> = bad.into_iter().map(|(_, p)| p).collect();
+    let mut problems: Vec<ScanProblem> = walk_problems;
+    problems.extend(bad.into_iter().map(|(_, p)| p));
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
     let expired = items.iter().filter(|i| i.days_left < 0).count();
     let expiring = items
         .iter()
@@ -241,42 +264,148 @@ pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
-/// Collects regular files; symlinked files are followed (once per target), symlinked
-/// directories are not; hidden entries are skipped unless asked for.
-fn walk(p: &Path, hidden: bool, top: bool, out: &mut Vec<PathBuf>, seen: &mut HashSet<(u64, u64)>) {
-    let Ok(lmeta) = std::fs::symlink_metadata(p) else {
-        return;
-    };
-    let is_link = lmeta.file_type().is_symlink();
-    let Ok(meta) = std::fs::metadata(p) else {
-        return;
-    };
-    if meta.is_dir() {
-        if is_link && !top {
-            return;
+/// What the walk found: the files to read (with their size) and what it could not look at.
+struct Walk {
+    hidden: bool,
+    max: u64,
+    files: Vec<(PathBuf, u64)>,
+    problems: Vec<ScanProblem>,
+    seen: HashSet<(u64, u64)>,
+}
+
+impl Walk {
+    /// Collects regular files; symlinked files are followed (once per target), symlinked
+    /// directories are not; hidden entries are skipped unless asked for. Whatever cannot be
+    /// looked at (a dangling link, a directory that cannot be listed, a FIFO, a device, a file
+    /// over the size cap) becomes a problem.
+    fn visit(&mut self, p: &Path, top: bool) {
+        let lmeta = match std::fs::symlink_metadata(p) {
+            Ok(m) => m,
+            // Gone between listing and looking: nothing was there to miss.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => return self.problem(p, UNREADABLE, e.to_string()),
+        };
+        let is_link = lmeta.file_type().is_symlink();
+        let meta = if is_link {
+            match std::fs::metadata(p) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let target = std::fs::read_link(p)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default();
+                    return self.problem(
+                        p,
+                        UNREADABLE,
+                        format!("dangling symbolic link (its target {target} does not exist)"),
+                    );
+                }
+                Err(e) => return self.problem(p, UNREADABLE, e.to_string()),
+            }
+        } else {
+            lmeta
+        };
+        if meta.is_dir() {
+            if is_link && !top {
+                return;
+            }
+            let rd = match std::fs::read_dir(p) {
+                Ok(rd) => rd,
+                Err(e) => {
+                    return self.problem(p, UNREADABLE, format!("cannot list the directory: {e}"))
+                }
+            };
+            let mut entries: Vec<PathBuf> = Vec::new();
+            for e in rd {
+                match e {
+                    Ok(e) => {
+                        if self.hidden || !e.file_name().to_string_lossy().starts_with('.') {
+                            entries.push(e.path());
+                        }
+                    }
+                    Err(e) => {
+                        self.problem(p, UNREADABLE, format!("cannot list the directory: {e}"))
+                    }
+                }
+            }
+            entries.sort();
+            for e in entries {
+                self.visit(&e, false);
+            }
+        } else if !meta.is_file() {
+            self.problem(
+                p,
+                UNREADABLE,
+                format!(
+                    "{}, not a regular file",
+                    crate::input_file::kind_name(meta.file_type())
+                ),
+            );
+        } else if meta.len() > 0 {
+            // A file reached twice (through a symlink) is looked at once: (device, inode) names it.
+            use std::os::unix::fs::MetadataExt;
+            if !self.seen.insert((meta.dev(), meta.ino())) {
+                return;
+            }
+            if meta.len() > self.max {
+                let (size, max) = (meta.len(), self.max);
+                self.problem(p, TOO_LARGE, too_large(size, max));
+            } else {
+                self.files.push((p.to_path_buf(), meta.len()));
+            }
         }
-        let Ok(rd) = std::fs::read_dir(p) else { return };
-        let mut entries: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok())
-            .filter(|e| hidden || !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            walk(&e, hidden, false, out, seen);
-        }
-    } else if meta.is_file() && meta.len() <= MAX_FILE && meta.len() > 0 {
-        // A file reached twice (through a symlink) is scanned once: (device, inode) names it.
-        use std::os::unix::fs::MetadataExt;
-        if seen.insert((meta.dev(), meta.ino())) {
-            out.push(p.to_path_buf());
-        }
+    }
+
+    fn problem(&mut self, p: &Path, code: &'static str, error: String) {
+        self.problems.push(ScanProblem {
+            path: p.display().to_string(),
+            code,
+            error,
+        });
     }
 }
 
-fn scan_file(path: &Path, at: i64, min_days: u32) -> (Vec<ScanItem>, Option<ScanProblem>) {
-    let Ok(bytes) = std::fs::read(path) else {
-        return (Vec::new(), None);
+const UNREADABLE: &str = "unreadable";
+const TOO_LARGE: &str = "too-large";
+const MALFORMED: &str = "malformed";
+
+fn too_large(size: u64, max: u64) -> String {
+    format!(
+        "{size} bytes, more than --max-file-size {}: not read",
+        crate::input_file::Size(max)
+    )
+}
+
+/// Reads one file the walk found regular: opened non-blocking (a FIFO swapped in since cannot
+/// block the scan), read through the size cap (nor can a device or a growing file stall it).
+fn read_capped(path: &Path, size: u64, max: u64) -> Result<Vec<u8>, ScanProblem> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unreadable = |e: std::io::Error| problem(path, UNREADABLE, e.to_string());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(unreadable)?;
+    let mut bytes = Vec::with_capacity(size.min(max) as usize);
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > max {
+        return Err(problem(path, TOO_LARGE, too_large(bytes.len() as u64, max)));
+    }
+    Ok(bytes)
+}
+
+fn scan_file(
+    path: &Path,
+    size: u64,
+    max: u64,
+    at: i64,
+    min_days: u32,
+) -> (Vec<ScanItem>, Option<ScanProblem>) {
+    let bytes = match read_capped(path, size, max) {
+        Ok(b) => b,
+        Err(p) => return (Vec::new(), Some(p)),
     };
     let pem = crate::pem::looks_like_pem(&bytes);
     // Only PEM with certificates, or DER that parses, counts; keys and configs are skipped.
@@ -292,7 +421,7 @@ fn scan_file(path: &Path, at: i64, min_days: u32) -> (Vec<ScanItem>, Option<Scan
     }
     let ders = match crate::pem::decode_certificates(&bytes) {
         Ok(d) => d,
-        Err(e) if pem => return (Vec::new(), Some(problem(path, e.to_string()))),
+        Err(e) if pem => return (Vec::new(), Some(problem(path, MALFORMED, e.to_string()))),
         Err(_) => return (Vec::new(), None),
     };
     let mut items = Vec::new();
@@ -302,7 +431,11 @@ fn scan_file(path: &Path, at: i64, min_days: u32) -> (Vec<ScanItem>, Option<Scan
             Err(e) if pem => {
                 return (
                     items,
-                    Some(problem(path, format!("certificate #{}: {e}", index + 1))),
+                    Some(problem(
+                        path,
+                        MALFORMED,
+                        format!("certificate #{}: {e}", index + 1),
+                    )),
                 )
             }
             Err(_) => return (Vec::new(), None),
@@ -311,9 +444,10 @@ fn scan_file(path: &Path, at: i64, min_days: u32) -> (Vec<ScanItem>, Option<Scan
     (items, None)
 }
 
-fn problem(path: &Path, error: String) -> ScanProblem {
+fn problem(path: &Path, code: &'static str, error: String) -> ScanProblem {
     ScanProblem {
         path: path.display().to_string(),
+        code,
         error,
     }
 }
@@ -362,40 +496,55 @@ fn label(v: &str) -> String {
     crate::metrics::label(v)
 }
 
-/// The Prometheus textfile: expiry timestamps, days left, counts.
+/// The Prometheus textfile (text exposition format 0.0.4): expiry timestamps, days left,
+/// counts. Each metric has one HELP and one TYPE line and each series appears once: a bundle
+/// holding the same certificate twice (same path, subject and serial) gives one series, with
+/// the earliest expiry of the duplicates.
 pub fn metrics_text(r: &ScanReport, at: i64) -> String {
-    let mut out = String::new();
-    out.push_str("# HELP certctl_certificate_expiry_timestamp_seconds Certificate not-after as a Unix timestamp.\n");
-    out.push_str("# TYPE certctl_certificate_expiry_timestamp_seconds gauge\n");
-    let labels = |i: &ScanItem| {
-        format!(
+    use std::fmt::Write;
+    // Series in first-seen order, keyed by their label set.
+    let mut index: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(r.items.len());
+    let mut series: Vec<(String, i64, i64)> = Vec::with_capacity(r.items.len());
+    for i in &r.items {
+        let labels = format!(
             "path=\"{}\",subject=\"{}\",serial=\"{}\"",
             label(&i.path),
             label(&i.subject),
             label(&i.serial)
-        )
-    };
-    for i in &r.items {
-        out.push_str(&format!(
-            "certctl_certificate_expiry_timestamp_seconds{{{}}} {}\n",
-            labels(i),
-            i.not_after
-        ));
+        );
+        match index.get(&labels) {
+            Some(&k) => {
+                let s = &mut series[k];
+                if i.not_after < s.1 {
+                    (s.1, s.2) = (i.not_after, i.days_left);
+                }
+            }
+            None => {
+                index.insert(labels.clone(), series.len());
+                series.push((labels, i.not_after, i.days_left));
+            }
+        }
+    }
+    let mut out = String::with_capacity(64 + series.len() * 256);
+    out.push_str("# HELP certctl_certificate_expiry_timestamp_seconds Certificate not-after as a Unix timestamp.\n");
+    out.push_str("# TYPE certctl_certificate_expiry_timestamp_seconds gauge\n");
+    for (labels, not_after, _) in &series {
+        let _ = writeln!(
+            out,
+            "certctl_certificate_expiry_timestamp_seconds{{{labels}}} {not_after}"
+        );
     }
     out.push_str("# HELP certctl_certificate_days_left Whole days until the certificate expires (negative: expired).\n");
     out.push_str("# TYPE certctl_certificate_days_left gauge\n");
-    for i in &r.items {
-        out.push_str(&format!(
-            "certctl_certificate_days_left{{{}}} {}\n",
-            labels(i),
-            i.days_left
-        ));
+    for (labels, _, days_left) in &series {
+        let _ = writeln!(out, "certctl_certificate_days_left{{{labels}}} {days_left}");
     }
     out.push_str("# HELP certctl_scan_certificates Certificates found by the last scan.\n# TYPE certctl_scan_certificates gauge\n");
-    out.push_str(&format!("certctl_scan_certificates {}\n", r.certificates));
-    out.push_str("# HELP certctl_scan_problems Files that looked like certificates but could not be read.\n# TYPE certctl_scan_problems gauge\n");
-    out.push_str(&format!("certctl_scan_problems {}\n", r.problems.len()));
+    let _ = writeln!(out, "certctl_scan_certificates {}", r.certificates);
+    out.push_str("# HELP certctl_scan_problems Files the last scan could not look at (unreadable, too large) or could not parse.\n# TYPE certctl_scan_problems gauge\n");
+    let _ = writeln!(out, "certctl_scan_problems {}", r.problems.len());
     out.push_str("# HELP certctl_scan_timestamp_seconds When the last scan evaluated expiry.\n# TYPE certctl_scan_timestamp_seconds gauge\n");
-    out.push_str(&format!("certctl_scan_timestamp_seconds {at}\n"));
+    let _ = writeln!(out, "certctl_scan_timestamp_seconds {at}");
     out
 }

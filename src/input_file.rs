@@ -1,0 +1,282 @@
+//! Bounded reads of the files a user names (certificates, policies, configs, saved pages,
+//! passwords): regular files, or stdin as an explicit `-`; never a device, FIFO or socket,
+//! never more than a stated cap.
+
+use std::fmt;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// What a file is for and how large it may be; named in the error past the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub what: &'static str,
+    pub max: u64,
+}
+
+/// Certificate files (PEM bundles, DER), trust stores, chains.
+pub const CERTIFICATES: Limit = Limit {
+    what: "a certificate file",
+    max: crate::pem::MAX_INPUT_BYTES as u64,
+};
+/// TOML policies and rotation configs.
+pub const CONFIG: Limit = Limit {
+    what: "a config or policy file",
+    max: 1024 * 1024,
+};
+/// A saved copy of AWS's CA list page.
+pub const SAVED_PAGE: Limit = Limit {
+    what: "a saved trust-list page",
+    max: 16 * 1024 * 1024,
+};
+/// A password file (its first line is the password).
+pub const PASSWORD: Limit = Limit {
+    what: "a password file",
+    max: 64 * 1024,
+};
+
+/// Why a named input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: no such file")]
+    NotFound { path: PathBuf },
+    #[error(
+        "{path}: is {kind}, not a regular file (certctl reads regular files, or stdin as `-`)"
+    )]
+    NotRegular { path: PathBuf, kind: &'static str },
+    #[error("{path}: more than {}, the limit for {}", Size(.limit.max), .limit.what)]
+    TooLarge { path: PathBuf, limit: Limit },
+    #[error("{path}: not UTF-8 text")]
+    NotUtf8 { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl ReadError {
+    /// 3 for an I/O failure of a file that is there, 2 for everything the user can fix.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ReadError::Io { source, .. }
+                if source.kind() != std::io::ErrorKind::PermissionDenied =>
+            {
+                3
+            }
+            _ => 2,
+        }
+    }
+
+    /// The path the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReadError::NotFound { path }
+            | ReadError::NotRegular { path, .. }
+            | ReadError::TooLarge { path, .. }
+            | ReadError::NotUtf8 { path }
+            | ReadError::Io { path, .. } => path,
+        }
+    }
+}
+
+/// A byte count in the largest binary unit that divides it (`16 MiB`, `1500 bytes`).
+#[derive(Debug, Clone, Copy)]
+pub struct Size(pub u64);
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        for (unit, scale) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
+            if n >= scale && n.is_multiple_of(scale) {
+                return write!(f, "{} {unit}", n / scale);
+            }
+        }
+        write!(f, "{n} bytes")
+    }
+}
+
+/// Parses a size: bytes (`1048576`) or with a unit (`512KiB`, `1MiB`, `2 MB`, `1G`); binary
+/// units for KiB/MiB/GiB and K/M/G, decimal for kB/MB/GB.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("\"{s}\": expected a size such as 1048576, 512KiB or 1MiB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => {
+            return Err(format!(
+                "\"{s}\": unknown unit; use bytes, KiB, MiB or GiB (or kB, MB, GB)"
+            ))
+        }
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err(format!("\"{s}\": must be more than 0")),
+        Some(v) => Ok(v),
+        None => Err(format!("\"{s}\": too large")),
+    }
+}
+
+/// What a non-regular file is, for messages.
+pub fn kind_name(ft: std::fs::FileType) -> &'static str {
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// True for the explicit stdin name.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads `path` (or stdin for `-`), at most `limit.max` bytes.
+///
+/// The file is examined before it is opened, so a device or FIFO named here is refused
+/// without being opened; it is then opened non-blocking and checked again (the same regular
+/// file), so one swapped in between cannot block either. Whatever is read goes through
+/// `take(max + 1)`: a file that grows past the cap is refused, not read to the end.
+pub fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    let io = |source: std::io::Error| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if is_stdin(path) {
+        return read_capped(std::io::stdin().lock(), 0, path, limit);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => io(e),
+    })?;
+    check_regular(path, &meta, limit)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io)?;
+    let opened = file.metadata().map_err(io)?;
+    check_regular(path, &opened, limit)?;
+    if (opened.dev(), opened.ino()) != (meta.dev(), meta.ino()) {
+        return Err(io(std::io::Error::other(
+            "the file was replaced while it was opened",
+        )));
+    }
+    read_capped(file, opened.len(), path, limit)
+}
+
+/// `read`, as UTF-8 text.
+pub fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
+    String::from_utf8(read(path, limit)?).map_err(|_| ReadError::NotUtf8 {
+        path: path.to_path_buf(),
+    })
+}
+
+fn check_regular(path: &Path, meta: &std::fs::Metadata, limit: Limit) -> Result<(), ReadError> {
+    if !meta.file_type().is_file() {
+        return Err(ReadError::NotRegular {
+            path: path.to_path_buf(),
+            kind: kind_name(meta.file_type()),
+        });
+    }
+    if meta.len() > limit.max {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Reads at most `limit.max` bytes; one byte more is an error.
+pub fn read_capped(
+    r: impl Read,
+    size_hint: u64,
+    path: &Path,
+    limit: Limit,
+) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::with_capacity(size_hint.min(limit.max) as usize);
+    r.take(limit.max.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if buf.len() as u64 > limit.max {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert_eq!(parse_size("512 KiB").unwrap(), 512 << 10);
+        assert_eq!(parse_size("2MB").unwrap(), 2_000_000);
+        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("1 parsec").is_err());
+        assert!(parse_size("99999999999999999999").is_err());
+        assert_eq!(Size(16 << 20).to_string(), "16 MiB");
+        assert_eq!(Size(1500).to_string(), "1500 bytes");
+    }
+
+    #[test]
+    fn devices_and_fifos_are_refused_without_blocking() {
+        let e = read(Path::new("/dev/zero"), CONFIG).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+        let e = read(&fifo, CONFIG).unwrap_err();
+        assert!(e.to_string().contains("FIFO"), "{e}");
+        let e = read(dir.path(), CONFIG).unwrap_err();
+        assert!(e.to_string().contains("directory"), "{e}");
+    }
+
+    #[test]
+    fn the_cap_is_enforced_on_the_bytes_read() {
+        let small = Limit {
+            what: "a test",
+            max: 4,
+        };
+        let p = Path::new("x");
+        assert_eq!(read_capped(&b"abcd"[..], 0, p, small).unwrap(), b"abcd");
+        let e = read_capped(&b"abcde"[..], 0, p, small).unwrap_err();
+        assert_eq!(e.to_string(), "x: more than 4 bytes, the limit for a test");
+        // An endless reader stops one byte past the cap.
+        assert!(read_capped(std::io::repeat(0), 0, p, small).is_err());
+    }
+}
