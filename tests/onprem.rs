@@ -685,3 +685,37 @@ fn waits_longer_than_a_second_show_progress_unless_quiet() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("deploy hook"), "{err}");
 }
+
+#[test]
+fn messages_read_as_sentences() {
+    let d = tempdir();
+    // A dry run's plan: no "a ecdsa-p256".
+    let cfg = config(d.path(), "deploy-hook = \"true\"\n");
+    let (code, out, err) = run([
+        "rotate",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--at",
+        AT,
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("onprem-lb: would issue a certificate for lb.onprem.example.internal, 10.0.0.5 (ecdsa-p256 key, valid 365 days)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(" a ecdsa") && !out.contains(" a rsa"),
+        "{out}"
+    );
+    // A second `ca init` says what replacing the CA would do.
+    let ca = d.path().join("ca");
+    let init = ["ca", "init", "--dir", ca.to_str().unwrap(), "--at", AT];
+    assert_eq!(run(init).0, 0);
+    let (code, _, err) = run(init);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already holds a CA; pass --force to replace it (certificates signed by the old CA then stop chaining to the new one)"),
+        "{err}"
+    );
+}
