@@ -132,28 +132,22 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
     let sdk = aws(g)?;
     match command {
         AcmCommand::Request(a) => {
-            let timeout = crate::policy::rotate::parse_duration(&a.timeout)
-                .filter(|s| *s > 0)
-                .ok_or_else(|| {
-                    Failure::new(
-                        anyhow::anyhow!("bad --timeout \"{}\"", a.timeout),
-                        2,
-                        Some("e.g. 30m, 90s".into()),
-                    )
-                })?;
             let req = acm::AcmRequest {
                 host: a.host,
                 sans: a.san,
                 key_algorithm: a.key_algorithm,
                 route53_zone: a.route53_zone,
                 wait: a.wait,
-                timeout: std::time::Duration::from_secs(timeout as u64),
+                timeout: a.timeout,
                 tags: a.tag,
                 dry_run: a.dry_run,
                 max_names: a.max_names,
             };
             let polling = acm::Polling {
-                first: std::time::Duration::from_secs_f64(a.poll_interval.clamp(0.05, 60.0)),
+                first: a.poll_interval.clamp(
+                    std::time::Duration::from_millis(50),
+                    std::time::Duration::from_secs(60),
+                ),
                 ..acm::Polling::default()
             };
             let waiter = acm::RealWaiter(std::time::Instant::now());
@@ -233,7 +227,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 trust_store: a.trust_store,
                 connect_to: a.connect_to,
                 live: !a.no_live,
-                timeout: a.timeout,
+                timeout: a.timeout.as_secs_f64(),
                 at,
             };
             let progress = crate::output::Waits::new(printer.quiet);
@@ -262,7 +256,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 trust_store: a.trust_store,
                 hostname: a.fetch.hostname,
                 connect_to: a.fetch.connect_to,
-                timeout: a.fetch.timeout,
+                timeout: a.fetch.timeout.as_secs_f64(),
                 min_days: a.min_days,
                 policy: a.policy,
                 fix_chain: a.fix_chain,
@@ -277,7 +271,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 &a.target,
                 a.fetch.hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
-                a.fetch.timeout,
+                a.fetch.timeout.as_secs_f64(),
                 at,
             )
             .map_err(fail)?;

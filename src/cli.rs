@@ -205,9 +205,9 @@ pub struct DoctorArgs {
     /// Skip the live TLS hop.
     #[arg(long)]
     pub no_live: bool,
-    /// Connect timeout in seconds for the live hops.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
-    pub timeout: f64,
+    /// Connect timeout for the live hops (e.g. 5s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,8 +304,8 @@ pub struct AcmRequestArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits (e.g. 30m, 90s).
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
     /// Tags for a new certificate.
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Vec<String>,
@@ -315,9 +315,9 @@ pub struct AcmRequestArgs {
     /// Most names per certificate (ACM's default quota is 10).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_names: usize,
-    /// Seconds between the first status polls (grows to 30 s).
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, hide = true)]
-    pub poll_interval: f64,
+    /// Time between the first status polls (grows to 30 s).
+    #[arg(long, value_name = "DURATION", default_value = "2s", hide = true, value_parser = crate::duration::parse_positive)]
+    pub poll_interval: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -557,9 +557,9 @@ pub struct FetchArgs {
     /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
     pub connect_to: Option<String>,
-    /// Connect and handshake timeout in seconds, for URLs.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Connect and handshake timeout, for URLs (e.g. 10s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

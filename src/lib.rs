@@ -4,6 +4,7 @@ pub mod app;
 pub mod aws;
 pub mod certset;
 pub mod cli;
+pub mod duration;
 pub mod findings;
 pub mod fsx;
 pub mod helptext;
