@@ -127,6 +127,24 @@ fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
     })
 }
 
+/// For an ACM certificate ARN (`check`, `inspect`): the chain ACM would serve, fetched with
+/// GetCertificate, as PEM (leaf first); `None` for any other target.
+fn acm_chain(g: &Global, target: &str) -> Result<Option<Vec<u8>>, Failure> {
+    if !target.starts_with("arn:") {
+        return Ok(None);
+    }
+    use crate::aws::Acm;
+    let sdk = aws(g)?;
+    let d = jobs::acm::resolve(&sdk, target).map_err(fail)?;
+    let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
+        let hint = e.hint();
+        Failure::new(e, 3, hint)
+    })?;
+    Ok(Some(
+        format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes(),
+    ))
+}
+
 fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     use jobs::acm;
     let sdk = aws(g)?;
@@ -236,19 +254,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             Ok(r.exit_code())
         }
         Command::Check(a) => {
-            // An ACM certificate ARN: the chain ACM would serve, fetched with GetCertificate.
-            let fetched_pem = if a.target.starts_with("arn:") {
-                use crate::aws::Acm;
-                let sdk = aws(g)?;
-                let d = jobs::acm::resolve(&sdk, &a.target).map_err(fail)?;
-                let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
-                    let hint = e.hint();
-                    Failure::new(e, 3, hint)
-                })?;
-                Some(format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes())
-            } else {
-                None
-            };
+            let fetched_pem = acm_chain(g, &a.target)?;
             let req = CheckRequest {
                 fetched_pem,
                 target: a.target,
@@ -267,8 +273,10 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             Ok(report.exit_code())
         }
         Command::Inspect(a) => {
+            let fetched_pem = acm_chain(g, &a.target)?;
             let report = jobs::inspect::run(
                 &a.target,
+                fetched_pem.as_deref(),
                 a.fetch.hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
                 a.fetch.timeout.as_secs_f64(),

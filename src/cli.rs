@@ -80,15 +80,16 @@ pub enum Command {
     /// The bundled API Gateway trust store: list, show, export, update, verify.
     #[command(subcommand)]
     Truststore(TruststoreCommand),
-    /// Print every certificate of a file or a server's chain in detail.
+    /// Print every certificate of a file, a server's chain or an ACM certificate in detail.
     #[command(after_help = concat!("EXAMPLES:
   certctl inspect fullchain.pem
   certctl inspect https://api.example.com --json
+  certctl inspect arn:aws:acm:eu-west-1:123456789012:certificate/…
 
 ", "EXIT CODES:
   0  printed
   2  bad input
-  3  could not look (network)"))]
+  3  could not look (network, AWS)"))]
     Inspect(InspectArgs),
     /// Check policies (`policies/gateway.toml` is the built-in one).
     #[command(subcommand)]
@@ -540,8 +541,8 @@ EXIT CODES:
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A PEM or DER file, or https://host[:port].
-    #[arg(value_name = "FILE|URL")]
+    /// A PEM or DER file, https://host[:port], or an ACM certificate ARN.
+    #[arg(value_name = "FILE|URL|ARN")]
     pub target: String,
     #[command(flatten)]
     pub fetch: FetchArgs,
