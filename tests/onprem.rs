@@ -719,3 +719,50 @@ fn messages_read_as_sentences() {
         "{err}"
     );
 }
+
+#[test]
+fn scan_shows_each_certificate_once_with_all_its_paths() {
+    let d = tempdir();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    assert_eq!(run(["ca", "init", "--dir", &p("ca"), "--at", AT]).0, 0);
+    let issue = [
+        "issue",
+        "onprem",
+        "--dns",
+        "lb.example.internal",
+        "--ca",
+        &p("ca"),
+        "--out-dir",
+        &p("lb"),
+        "--at",
+        AT,
+    ];
+    assert_eq!(run(issue).0, 0);
+    let (code, out, err) = run(["scan", &p(""), "--at", AT]);
+    assert_eq!(code, 0, "{err}");
+    // The leaf is in cert.pem and fullchain.pem, the CA in ca.pem and chain.pem: one row each,
+    // the second path on the line below.
+    assert_eq!(out.matches("CN=lb.example.internal").count(), 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let leaf = lines
+        .iter()
+        .position(|l| l.contains("CN=lb.example.internal"))
+        .unwrap();
+    assert!(lines[leaf].ends_with(&p("lb/cert.pem")), "{out}");
+    assert_eq!(lines[leaf + 1].trim(), p("lb/fullchain.pem"), "{out}");
+    assert!(lines[leaf + 1].starts_with("     "), "{out}");
+    assert!(out.contains("4 certificates (2 distinct)"), "{out}");
+    // JSON keeps one item per file.
+    let (_, doc, _) = run_json(["scan", &p(""), "--at", AT]);
+    assert_eq!(doc["items"].as_array().unwrap().len(), 4, "{doc:#}");
+    // -q: one line per expired certificate, naming its files.
+    let (code, out, err) = run(["-q", "scan", &p(""), "--at", "2032-01-01T00:00:00Z"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("/lb/cert.pem, ")
+            && lines[0].contains("/lb/fullchain.pem: CN=lb.example.internal expired"),
+        "{err}"
+    );
+}
