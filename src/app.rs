@@ -127,19 +127,10 @@ fn aws_target(
     g: &Global,
     deadline: Option<std::time::Instant>,
 ) -> Result<crate::aws::AwsTarget, Failure> {
-    let attempt_timeout = match g.aws_timeout {
-        None => None,
-        Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => {
-            Some(std::time::Duration::from_secs_f64(s))
-        }
-        Some(s) => {
-            return Err(Failure::new(
-                anyhow::anyhow!("bad --aws-timeout {s}"),
-                2,
-                Some("seconds, more than 0, e.g. 15".into()),
-            ))
-        }
-    };
+    // At most an hour: a longer attempt is a hang, not a slow answer.
+    let attempt_timeout = g
+        .aws_timeout
+        .map(|t| t.min(std::time::Duration::from_secs(3600)));
     let target = crate::aws::AwsTarget {
         profile: g.profile.clone(),
         region: g.region.first().cloned(),
@@ -174,21 +165,30 @@ fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
     aws_until(g, None)
 }
 
+/// For an ACM certificate ARN (`check`, `inspect`): the chain ACM would serve, fetched with
+/// GetCertificate, as PEM (leaf first); `None` for any other target.
+fn acm_chain(g: &Global, target: &str) -> Result<Option<Vec<u8>>, Failure> {
+    if !target.starts_with("arn:") {
+        return Ok(None);
+    }
+    use crate::aws::Acm;
+    let sdk = aws(g)?;
+    let d = jobs::acm::resolve(&sdk, target).map_err(fail)?;
+    let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
+        let hint = e.hint();
+        Failure::new(e, 3, hint)
+    })?;
+    Ok(Some(
+        format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes(),
+    ))
+}
+
 fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
     use jobs::acm;
     let started = std::time::Instant::now();
     if let AcmCommand::Request(a) = &command {
         // --timeout is the deadline of the whole command: every AWS call and every wait.
-        let timeout = crate::policy::rotate::parse_duration(&a.timeout)
-            .filter(|s| *s > 0)
-            .ok_or_else(|| {
-                Failure::new(
-                    anyhow::anyhow!("bad --timeout \"{}\"", a.timeout),
-                    2,
-                    Some("e.g. 30m, 90s".into()),
-                )
-            })?;
-        let timeout = std::time::Duration::from_secs(timeout as u64);
+        let timeout = a.timeout;
         let sdk = aws_until(g, Some(started + timeout))?;
         let req = acm::AcmRequest {
             host: a.host.clone(),
@@ -202,7 +202,10 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             max_names: a.max_names,
         };
         let polling = acm::Polling {
-            first: std::time::Duration::from_secs_f64(a.poll_interval.clamp(0.05, 60.0)),
+            first: a.poll_interval.clamp(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_secs(60),
+            ),
             ..acm::Polling::default()
         };
         let waiter = acm::RealWaiter(started);
@@ -303,15 +306,7 @@ fn audit(
     printer: &Printer,
 ) -> Result<u8, Failure> {
     use jobs::audit;
-    let stuck_after = crate::policy::rotate::parse_duration(&a.stuck_after)
-        .filter(|s| *s > 0)
-        .ok_or_else(|| {
-            Failure::new(
-                anyhow::anyhow!("bad --stuck-after \"{}\"", a.stuck_after),
-                2,
-                Some("e.g. 6h, 2d".into()),
-            )
-        })?;
+    let stuck_after = a.stuck_after.as_secs() as i64;
     // Without --region or --all-regions: the region of the SDK's usual chain.
     let configured = if g.region.is_empty() && !a.all_regions {
         let mut single = g.clone();
@@ -385,7 +380,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 trust_store: a.trust_store,
                 connect_to: a.connect_to,
                 live: !a.no_live,
-                timeout: a.timeout,
+                timeout: a.timeout.as_secs_f64(),
                 at,
             };
             let progress = crate::output::Waits::new(printer.quiet);
@@ -397,19 +392,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             Ok(r.exit_code())
         }
         Command::Check(a) => {
-            // An ACM certificate ARN: the chain ACM would serve, fetched with GetCertificate.
-            let fetched_pem = if a.target.starts_with("arn:") {
-                use crate::aws::Acm;
-                let sdk = aws(g)?;
-                let d = jobs::acm::resolve(&sdk, &a.target).map_err(fail)?;
-                let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
-                    let hint = e.hint();
-                    Failure::new(e, 3, hint)
-                })?;
-                Some(format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes())
-            } else {
-                None
-            };
+            let fetched_pem = acm_chain(g, &a.target)?;
             let req = CheckRequest {
                 fetched_pem,
                 target: a.target,
@@ -417,7 +400,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 trust_store: a.trust_store,
                 hostname: a.fetch.hostname,
                 connect_to: a.fetch.connect_to,
-                timeout: a.fetch.timeout,
+                timeout: a.fetch.timeout.as_secs_f64(),
                 min_days: a.min_days,
                 policy: a.policy,
                 fix_chain: a.fix_chain,
@@ -432,11 +415,13 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             Ok(report.exit_code())
         }
         Command::Inspect(a) => {
+            let fetched_pem = acm_chain(g, &a.target)?;
             let report = jobs::inspect::run(
                 &a.target,
+                fetched_pem.as_deref(),
                 a.fetch.hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
-                a.fetch.timeout,
+                a.fetch.timeout.as_secs_f64(),
                 at,
             )
             .map_err(fail)?;

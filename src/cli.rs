@@ -62,9 +62,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", hide_env_values = true,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
-    /// Connect and read timeout of each AWS call attempt, in seconds; default 15.
-    #[arg(long, global = true, value_name = "SECONDS")]
-    pub aws_timeout: Option<f64>,
+    /// Connect and read timeout of each AWS call attempt (e.g. 15s, 1m); default 15s.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::duration::parse_positive)]
+    pub aws_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,15 +87,16 @@ pub enum Command {
     /// The bundled API Gateway trust store: list, show, export, update, verify.
     #[command(subcommand)]
     Truststore(TruststoreCommand),
-    /// Print every certificate of a file or a server's chain in detail.
+    /// Print every certificate of a file, a server's chain or an ACM certificate in detail.
     #[command(after_help = concat!("EXAMPLES:
   certctl inspect fullchain.pem
   certctl inspect https://api.example.com --json
+  certctl inspect arn:aws:acm:eu-west-1:123456789012:certificate/…
 
 ", "EXIT CODES:
   0  printed
   2  bad input
-  3  could not look (network)"))]
+  3  could not look (network, AWS)"))]
     Inspect(InspectArgs),
     /// Check policies (`policies/gateway.toml` is the built-in one).
     #[command(subcommand)]
@@ -212,9 +213,9 @@ pub struct DoctorArgs {
     /// Skip the live TLS hop.
     #[arg(long)]
     pub no_live: bool,
-    /// Connect timeout in seconds for the live hops.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
-    pub timeout: f64,
+    /// Connect timeout for the live hops (e.g. 5s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
     /// Write a Prometheus textfile (atomically): a gauge per hop, the API Gateway verdict, and
     /// the expiry of every certificate on the path.
     #[arg(long, value_name = "FILE")]
@@ -323,8 +324,8 @@ pub struct AcmAuditArgs {
     #[arg(long, value_name = "N", default_value_t = 30)]
     pub min_days: u32,
     /// A certificate still PENDING_VALIDATION after this long is stuck (e.g. 6h, 2d).
-    #[arg(long, value_name = "DURATION", default_value = "24h")]
-    pub stuck_after: String,
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = crate::duration::parse_positive)]
+    pub stuck_after: std::time::Duration,
     /// At most N regions are queried at once.
     #[arg(long, value_name = "N", default_value_t = 17)]
     pub concurrency: usize,
@@ -372,8 +373,8 @@ pub struct AcmRequestArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits (e.g. 30m, 90s).
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub timeout: String,
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
     /// Tags for a new certificate.
     #[arg(long, value_name = "KEY=VALUE")]
     pub tag: Vec<String>,
@@ -383,9 +384,9 @@ pub struct AcmRequestArgs {
     /// Most names per certificate (ACM's default quota is 10).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_names: usize,
-    /// Seconds between the first status polls (grows to 30 s).
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, hide = true)]
-    pub poll_interval: f64,
+    /// Time between the first status polls (grows to 30 s).
+    #[arg(long, value_name = "DURATION", default_value = "2s", hide = true, value_parser = crate::duration::parse_positive)]
+    pub poll_interval: std::time::Duration,
     /// Where to look for why validation is stuck, when --wait times out.
     #[command(flatten)]
     pub dns: DnsArgs,
@@ -620,8 +621,8 @@ EXIT CODES:
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A PEM or DER file, or https://host[:port].
-    #[arg(value_name = "FILE|URL")]
+    /// A PEM or DER file, https://host[:port], or an ACM certificate ARN.
+    #[arg(value_name = "FILE|URL|ARN")]
     pub target: String,
     #[command(flatten)]
     pub fetch: FetchArgs,
@@ -637,9 +638,9 @@ pub struct FetchArgs {
     /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
     pub connect_to: Option<String>,
-    /// Connect and handshake timeout in seconds, for URLs.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    pub timeout: f64,
+    /// Connect and handshake timeout, for URLs (e.g. 10s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_positive)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

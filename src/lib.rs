@@ -5,6 +5,7 @@ pub mod aws;
 pub mod certset;
 pub mod cli;
 pub mod dns;
+pub mod duration;
 pub mod findings;
 pub mod fsx;
 pub mod helptext;

@@ -113,7 +113,7 @@ fn request_validate_wait_attach_against_the_emulator() {
             "--timeout",
             "60s",
             "--poll-interval",
-            "0.5",
+            "500ms",
         ],
     );
     assert_eq!(code, 0, "{doc:#} {err}");

@@ -715,3 +715,129 @@ fn global_flags_show_only_where_they_apply() {
         }
     }
 }
+
+/// The one wording of a bad duration, wherever it is given.
+fn bad_duration(value: &str) -> String {
+    format!(
+        "invalid duration \"{value}\": expected a whole number with an optional unit: 90 (seconds), 500ms, 90s, 30m, 2h, 30d, 2w"
+    )
+}
+
+#[test]
+fn every_duration_flag_takes_one_format_with_one_error() {
+    // Each flag, as a full command line that fails later (nothing listens on port 1) once the
+    // value parsed.
+    let aws = [
+        "--endpoint-url",
+        "http://127.0.0.1:1",
+        "--region",
+        "eu-west-1",
+    ];
+    let flags: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check", "https://127.0.0.1:1"], "--timeout"),
+        (vec!["inspect", "https://127.0.0.1:1"], "--timeout"),
+        (
+            [
+                &aws[..],
+                &["doctor", "--hostname", "api.example.com", "--no-live"],
+            ]
+            .concat(),
+            "--timeout",
+        ),
+        (
+            [&aws[..], &["acm", "request", "api.example.com", "--wait"]].concat(),
+            "--timeout",
+        ),
+        (
+            [&aws[..], &["acm", "request", "api.example.com", "--wait"]].concat(),
+            "--poll-interval",
+        ),
+    ];
+    for (args, flag) in &flags {
+        for good in ["3", "3s", "500ms"] {
+            let mut a = args.clone();
+            a.extend([*flag, good]);
+            let out = certctl()
+                .args(&a)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            // Parsed: the command ran and could not connect.
+            assert_eq!(out.status.code(), Some(3), "{a:?}: {err}");
+        }
+        for bad in ["3x", "1.5", "-3s", "3 sec"] {
+            let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            a.push(format!("{flag}={bad}"));
+            let (code, _, err) = run(&a);
+            assert_eq!(code, 2, "{a:?}: {err}");
+            assert!(err.starts_with("error: "), "{a:?}: {err}");
+            assert!(err.contains(&bad_duration(bad)), "{a:?}: {err}");
+            assert_no_panic(&err);
+        }
+        let mut a = args.clone();
+        a.extend([*flag, "0s"]);
+        let (code, _, err) = run(&a);
+        assert_eq!(code, 2, "{a:?}: {err}");
+        assert!(
+            err.contains("invalid duration \"0s\": it must be more than 0"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn every_duration_in_the_rotate_config_takes_the_same_format_and_error() {
+    let d = tempdir();
+    let cfg = |values: [&str; 5]| {
+        write(
+            d.path(),
+            "onprem.toml",
+            format!(
+                "lock-timeout = \"{}\"\n[[cert]]\nname = \"lb\"\ndns = [\"lb.example.internal\"]\nout-dir = \"lb\"\n\
+                 days = 365\nrenew-before = \"{}\"\ndeploy-hook = \"true\"\nhook-timeout = \"{}\"\nhook-grace = \"{}\"\n\
+                 verify-url = \"https://127.0.0.1:1\"\nverify-timeout = \"{}\"\n",
+                values[0], values[1], values[2], values[3], values[4]
+            ),
+        )
+    };
+    for good in [
+        ["90", "30d", "2h", "5s", "1500ms"],
+        ["0s", "2w", "120", "1m", "30s"],
+    ] {
+        let c = cfg(good);
+        let (code, out, err) = run([
+            "rotate",
+            "--config",
+            c.to_str().unwrap(),
+            "--dry-run",
+            "--at",
+            AT,
+        ]);
+        assert_eq!(code, 0, "{good:?}: {out}{err}");
+    }
+    let keys = [
+        "lock-timeout",
+        "renew-before",
+        "hook-timeout",
+        "hook-grace",
+        "verify-timeout",
+    ];
+    let c = cfg(["3x", "1.5d", "-3s", "3 sec", "1h30m"]);
+    let (code, _, err) = run([
+        "rotate",
+        "--config",
+        c.to_str().unwrap(),
+        "--dry-run",
+        "--at",
+        AT,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    for (key, bad) in keys.iter().zip(["3x", "1.5d", "-3s", "3 sec", "1h30m"]) {
+        assert!(
+            err.contains(&format!("`{key}`: {}", bad_duration(bad))),
+            "{key}: {err}"
+        );
+    }
+}

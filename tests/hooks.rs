@@ -725,3 +725,30 @@ fn quiet_runs_print_one_line_per_failure_and_nothing_when_fine() {
     assert_eq!(out, "");
     assert!(err.contains("cert.pem") && err.contains("expired"), "{err}");
 }
+
+#[test]
+fn a_failed_hook_shows_its_last_lines_redacted_in_the_human_report() {
+    let d = tempdir();
+    // 12 numbered lines, the private key (as a careless `cat` would print it), the error.
+    let hook = "i=1; while [ $i -le 12 ]; do echo \"step $i\"; i=$((i+1)); done; cat \"$CERTCTL_KEY\"; echo 'nginx: [emerg] cannot load certificate' >&2; exit 7";
+    let cfg = config(d.path(), &format!("deploy-hook = {}\n", toml_str(hook)));
+    let (code, out, err) = run(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 1, "{out}{err}");
+    let shown: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("lb: hook| "))
+        .collect();
+    let mut want: Vec<String> = (5..=12).map(|i| format!("step {i}")).collect();
+    want.push("[private key redacted]".into());
+    want.push("nginx: [emerg] cannot load certificate".into());
+    assert_eq!(shown, want, "{out}");
+    let key = std::fs::read_to_string(d.path().join("lb/key.pem")).unwrap();
+    for line in key.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!out.contains(line), "key material printed: {out}");
+    }
+    // A hook that succeeds: its output stays in --json only.
+    let cfg = config(d.path(), "deploy-hook = \"echo all fine\"\n");
+    let (code, out, err) = run(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("hook| "), "{out}");
+}

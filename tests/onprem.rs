@@ -685,3 +685,84 @@ fn waits_longer_than_a_second_show_progress_unless_quiet() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("deploy hook"), "{err}");
 }
+
+#[test]
+fn messages_read_as_sentences() {
+    let d = tempdir();
+    // A dry run's plan: no "a ecdsa-p256".
+    let cfg = config(d.path(), "deploy-hook = \"true\"\n");
+    let (code, out, err) = run([
+        "rotate",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--at",
+        AT,
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("onprem-lb: would issue a certificate for lb.onprem.example.internal, 10.0.0.5 (ecdsa-p256 key, valid 365 days)\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(" a ecdsa") && !out.contains(" a rsa"),
+        "{out}"
+    );
+    // A second `ca init` says what replacing the CA would do.
+    let ca = d.path().join("ca");
+    let init = ["ca", "init", "--dir", ca.to_str().unwrap(), "--at", AT];
+    assert_eq!(run(init).0, 0);
+    let (code, _, err) = run(init);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("already holds a CA; pass --force to replace it (certificates signed by the old CA then stop chaining to the new one)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scan_shows_each_certificate_once_with_all_its_paths() {
+    let d = tempdir();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    assert_eq!(run(["ca", "init", "--dir", &p("ca"), "--at", AT]).0, 0);
+    let issue = [
+        "issue",
+        "onprem",
+        "--dns",
+        "lb.example.internal",
+        "--ca",
+        &p("ca"),
+        "--out-dir",
+        &p("lb"),
+        "--at",
+        AT,
+    ];
+    assert_eq!(run(issue).0, 0);
+    let (code, out, err) = run(["scan", &p(""), "--at", AT]);
+    assert_eq!(code, 0, "{err}");
+    // The leaf is in cert.pem and fullchain.pem, the CA in ca.pem and chain.pem: one row each,
+    // the second path on the line below.
+    assert_eq!(out.matches("CN=lb.example.internal").count(), 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let leaf = lines
+        .iter()
+        .position(|l| l.contains("CN=lb.example.internal"))
+        .unwrap();
+    assert!(lines[leaf].ends_with(&p("lb/cert.pem")), "{out}");
+    assert_eq!(lines[leaf + 1].trim(), p("lb/fullchain.pem"), "{out}");
+    assert!(lines[leaf + 1].starts_with("     "), "{out}");
+    assert!(out.contains("4 certificates (2 distinct)"), "{out}");
+    // JSON keeps one item per file.
+    let (_, doc, _) = run_json(["scan", &p(""), "--at", AT]);
+    assert_eq!(doc["items"].as_array().unwrap().len(), 4, "{doc:#}");
+    // -q: one line per expired certificate, naming its files.
+    let (code, out, err) = run(["-q", "scan", &p(""), "--at", "2032-01-01T00:00:00Z"]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("/lb/cert.pem, ")
+            && lines[0].contains("/lb/fullchain.pem: CN=lb.example.internal expired"),
+        "{err}"
+    );
+}

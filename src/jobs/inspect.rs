@@ -19,19 +19,28 @@ pub struct InspectReport {
     pub at_unix: i64,
 }
 
+/// `fetched_pem`: the chain already fetched for the target (an ACM ARN's GetCertificate).
 pub fn run(
     target: &str,
+    fetched_pem: Option<&[u8]>,
     hostname: Option<&str>,
     connect_to: Option<&str>,
     timeout: f64,
     at: i64,
 ) -> Result<InspectReport, InputError> {
-    let (certificates, address, protocol) = match input::parse_target(target)? {
-        Target::File(path) => (input::load_file(&path)?, None, None),
-        Target::Url { host, port } => {
-            let r = input::fetch(&host, port, hostname, connect_to, timeout)?;
-            (r.certs, Some(r.address), Some(r.protocol))
-        }
+    let (certificates, address, protocol) = match fetched_pem {
+        Some(pem) => (
+            input::parse_bytes(pem, std::path::Path::new(target))?,
+            None,
+            None,
+        ),
+        None => match input::parse_target(target)? {
+            Target::File(path) => (input::load_file(&path)?, None, None),
+            Target::Url { host, port } => {
+                let r = input::fetch(&host, port, hostname, connect_to, timeout)?;
+                (r.certs, Some(r.address), Some(r.protocol))
+            }
+        },
     };
     Ok(InspectReport {
         schema_version: 1,

@@ -4,7 +4,7 @@ use super::human::{table, Human, Style};
 use crate::jobs::onprem::ca::CaInitReport;
 use crate::jobs::onprem::issue::IssueReport;
 use crate::jobs::onprem::rotate::RotateReport;
-use crate::jobs::onprem::scan::ScanReport;
+use crate::jobs::onprem::scan::{ScanItem, ScanReport};
 use crate::jobs::onprem::CertSummary;
 
 fn summary(c: &CertSummary) -> String {
@@ -165,12 +165,14 @@ impl Human for ScanReport {
             "DAYS".to_string(),
             "NOT AFTER".into(),
             "SUBJECT".into(),
-            "PATH".into(),
+            "PATHS".into(),
             "FINDINGS".into(),
         ]];
-        let mut items: Vec<_> = self.items.iter().collect();
-        items.sort_by_key(|i| i.days_left);
-        for i in items {
+        // One row per certificate (by SHA-256), however many files hold it (cert.pem,
+        // chain.pem, fullchain.pem …): its further paths on the lines below.
+        let groups = scan_groups(self);
+        for g in &groups {
+            let i = g[0];
             let codes = i.codes();
             let days = i.days_left.to_string();
             let days = if i.days_left < 0 {
@@ -180,26 +182,34 @@ impl Human for ScanReport {
             } else {
                 days
             };
-            let path = if i.index > 0 {
-                format!("{}#{}", i.path, i.index)
-            } else {
-                i.path.clone()
-            };
             rows.push(vec![
                 days,
                 crate::x509::date(i.not_after),
                 i.subject.clone(),
-                path,
+                scan_path(i),
                 codes.join(","),
             ]);
+            for more in &g[1..] {
+                rows.push(vec![
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    scan_path(more),
+                ]);
+            }
         }
         let mut out = table(&rows);
         for p in &self.problems {
             out.push_str(&format!("{}: {}: {}\n", p.code, p.path, p.error));
         }
         out.push_str(&format!(
-            "\n{} certificates in {} files: {} expired, {} expiring within {} days",
-            self.certificates, self.files_scanned, self.expired, self.expiring, self.min_days
+            "\n{} certificates ({} distinct) in {} files: {} expired, {} expiring within {} days\n",
+            self.certificates,
+            groups.len(),
+            self.files_scanned,
+            self.expired,
+            self.expiring,
+            self.min_days
         ));
         match self.problems.len() {
             0 => out.push('\n'),
@@ -215,24 +225,21 @@ impl Human for ScanReport {
     }
 
     fn failures(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .items
-            .iter()
-            .filter(|i| i.days_left < i64::from(self.min_days))
-            .map(|i| {
+        // One line per certificate, naming every file that holds it.
+        let mut out: Vec<String> = scan_groups(self)
+            .into_iter()
+            .filter(|g| g[0].days_left < i64::from(self.min_days))
+            .map(|g| {
+                let i = g[0];
                 let what = if i.days_left < 0 {
                     "expired"
                 } else {
                     "expires"
                 };
+                let paths: Vec<String> = g.iter().map(|i| scan_path(i)).collect();
                 format!(
-                    "certctl scan: {}{}: {} {what} {} ({} days left)",
-                    i.path,
-                    if i.index > 0 {
-                        format!("#{}", i.index)
-                    } else {
-                        String::new()
-                    },
+                    "certctl scan: {}: {} {what} {} ({} days left)",
+                    paths.join(", "),
                     i.subject,
                     crate::x509::date(i.not_after),
                     i.days_left
@@ -246,4 +253,30 @@ impl Human for ScanReport {
         );
         out
     }
+}
+
+/// A scanned certificate's place: its file, and `#N` when it is not the file's first.
+fn scan_path(i: &ScanItem) -> String {
+    if i.index > 0 {
+        format!("{}#{}", i.path, i.index)
+    } else {
+        i.path.clone()
+    }
+}
+
+/// The scan's items grouped by certificate (SHA-256), paths in order; soonest expiry first.
+fn scan_groups(r: &ScanReport) -> Vec<Vec<&ScanItem>> {
+    let mut by_cert: std::collections::HashMap<[u8; 32], Vec<&ScanItem>> =
+        std::collections::HashMap::new();
+    for i in &r.items {
+        by_cert.entry(i.sha256).or_default().push(i);
+    }
+    let mut groups: Vec<Vec<&ScanItem>> = by_cert.into_values().collect();
+    for g in &mut groups {
+        g.sort_by(|a, b| (&a.path, a.index).cmp(&(&b.path, b.index)));
+    }
+    groups.sort_by(|a, b| {
+        (a[0].days_left, &a[0].path, a[0].index).cmp(&(b[0].days_left, &b[0].path, b[0].index))
+    });
+    groups
 }

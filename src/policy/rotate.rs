@@ -83,22 +83,6 @@ pub struct RotateConfig {
     pub sets: Vec<SetConfig>,
 }
 
-/// `30d`, `12h`, `90m`, `45s`, `2w` → seconds.
-pub fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let unit = s.chars().last()?;
-    let n: i64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
-    let mult = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 7 * 86_400,
-        _ => return None,
-    };
-    (n >= 0).then(|| n.checked_mul(mult)).flatten()
-}
-
 const SET_KEYS: &[&str] = &[
     "name",
     "dns",
@@ -185,9 +169,9 @@ impl RotateConfig {
         r.deny_unknown(top, &["cert", "lock-timeout"], "");
         let mut lock_timeout = Duration::from_secs(300);
         if let Some((s, line)) = r.string(top, "lock-timeout") {
-            match parse_duration(&s) {
-                Some(secs) => lock_timeout = Duration::from_secs(secs as u64),
-                None => r.issues.push(duration_issue(line, "lock-timeout", &s)),
+            match crate::duration::parse(&s) {
+                Ok(d) => lock_timeout = d,
+                Err(e) => r.issues.push(duration_issue(line, "lock-timeout", e)),
             }
         }
         let mut sets: Vec<SetConfig> = Vec::new();
@@ -272,12 +256,10 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-fn duration_issue(line: usize, key: &str, value: &str) -> ConfigIssue {
+fn duration_issue(line: usize, key: &str, e: crate::duration::DurationError) -> ConfigIssue {
     ConfigIssue {
         line,
-        message: format!(
-            "`{key}` must be a duration like \"30d\", \"12h\" or \"90s\", found \"{value}\""
-        ),
+        message: format!("`{key}`: {e}"),
     }
 }
 
@@ -369,13 +351,13 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
                 }),
             }
         } else {
-            match parse_duration(&s) {
-                Some(secs) if secs < i64::from(days) * 86_400 => renew_before = RenewBefore::Duration(secs),
-                Some(_) => r.issues.push(ConfigIssue {
+            match crate::duration::parse(&s).map(|d| d.as_secs() as i64) {
+                Ok(secs) if secs < i64::from(days) * 86_400 => renew_before = RenewBefore::Duration(secs),
+                Ok(_) => r.issues.push(ConfigIssue {
                     line: l,
                     message: format!("`renew-before` \"{s}\" is not shorter than the lifetime ({days} days): every run would renew"),
                 }),
-                None => r.issues.push(duration_issue(l, "renew-before", &s)),
+                Err(e) => r.issues.push(duration_issue(l, "renew-before", e)),
             }
         }
     }
@@ -414,10 +396,10 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
     let deploy_hook = r.string(t, "deploy-hook").map(|(h, _)| h);
     let dur = |r: &mut Reader<'_>, key: &str, default: u64| -> Duration {
         match r.string(t, key) {
-            Some((s, l)) => match parse_duration(&s) {
-                Some(secs) if secs > 0 => Duration::from_secs(secs as u64),
-                _ => {
-                    r.issues.push(duration_issue(l, key, &s));
+            Some((s, l)) => match crate::duration::parse_positive(&s) {
+                Ok(d) => d,
+                Err(e) => {
+                    r.issues.push(duration_issue(l, key, e));
                     Duration::from_secs(default)
                 }
             },
@@ -524,9 +506,6 @@ deploy-hook = "systemctl reload nginx"
 
     #[test]
     fn durations_and_shares() {
-        assert_eq!(parse_duration("30d"), Some(30 * 86_400));
-        assert_eq!(parse_duration("2w"), Some(14 * 86_400));
-        assert_eq!(parse_duration("x"), None);
         assert_eq!(RenewBefore::Percent(33).seconds(300), 99);
     }
 }

@@ -131,7 +131,17 @@ impl HopBuilder {
                 (true, _) => "skip",
                 _ => "ok",
             },
-            summary: self.summary,
+            // A hop that stopped at a finding names it (its first, worst one), never nothing.
+            summary: match (self.summary.is_empty(), worst) {
+                (true, Some(w)) => self
+                    .findings
+                    .iter()
+                    .find(|f| f.severity == w)
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default(),
+                (true, None) => "nothing to report".into(),
+                (false, _) => self.summary,
+            },
             findings: self.findings,
         }
     }
@@ -436,6 +446,24 @@ mod tests {
             "{r:#?}"
         );
         assert_eq!(r.exit_code(), 0);
+    }
+
+    #[test]
+    fn every_hop_has_a_summary_in_plain_words() {
+        let d = tempfile::tempdir().unwrap();
+        let (mut aws, req) = healthy(d.path());
+        let r = doctor(&aws, &req);
+        let onprem = r.hops.iter().find(|h| h.hop == "onprem").unwrap();
+        assert_eq!(onprem.summary, "onprem HTTPS (1 target)");
+        // A hop that stops at its first failure says why instead of nothing.
+        aws.lbs[0].kind = crate::aws::LbKind::Application;
+        let r = doctor(&aws, &req);
+        for h in &r.hops {
+            assert!(!h.summary.is_empty(), "{h:#?}");
+        }
+        let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
+        assert_eq!(nlb.status, "fail");
+        assert!(nlb.summary.contains("not network"), "{}", nlb.summary);
     }
 
     /// One change that breaks a sound path.

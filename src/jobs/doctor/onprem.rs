@@ -35,10 +35,11 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     );
                 }
                 parts.push(format!(
-                    "{} {} ({} targets)",
+                    "{} {} ({} target{})",
                     tg.name,
                     tg.protocol,
-                    health.len()
+                    health.len(),
+                    if health.len() == 1 { "" } else { "s" }
                 ));
             }
             h.summary = parts.join(", ");

@@ -12,7 +12,7 @@ use crate::mint::{self, MintError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaInitError {
-    #[error("{0} already holds a CA; pass --force to replace it (leaves it signed stop chaining to the new one)")]
+    #[error("{0} already holds a CA; pass --force to replace it (certificates signed by the old CA then stop chaining to the new one)")]
     Exists(PathBuf),
     #[error(transparent)]
     Mint(#[from] MintError),

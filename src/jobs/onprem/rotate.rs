@@ -622,9 +622,9 @@ fn fail_and_roll_back(
 fn plan(cfg: &SetConfig) -> Vec<String> {
     let mut p = vec![
         format!(
-            "issue a {} certificate for {} valid {} days",
-            cfg.key,
+            "issue a certificate for {} ({} key, valid {} days)",
             names_of(cfg),
+            cfg.key,
             cfg.days
         ),
         format!(
