@@ -446,7 +446,7 @@ fn why_validation_is_stuck_in_audit_status_and_request() {
         "--timeout",
         "1s",
         "--poll-interval",
-        "0.2",
+        "200ms",
     ];
     args.extend(dns_args);
     let (code, out, err) = certctl_aws(e, &args);

@@ -841,3 +841,55 @@ fn every_duration_in_the_rotate_config_takes_the_same_format_and_error() {
         );
     }
 }
+
+#[test]
+fn levels_are_spelled_as_check_prints_them() {
+    // One vocabulary: what `policy check` lists is what `check` reports (deny, warn, info).
+    for policy in [None, Some("strict")] {
+        let mut args = vec!["policy", "check"];
+        args.extend(policy);
+        let (code, doc, _) = run_json(&args);
+        assert_eq!(code, 0, "{doc:#}");
+        let levels: Vec<&str> = doc["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["level"].as_str().unwrap())
+            .collect();
+        assert!(levels.contains(&"info"), "{levels:?}");
+        assert!(
+            levels.iter().all(|l| ["deny", "warn", "info"].contains(l)),
+            "{levels:?}"
+        );
+    }
+    // A file may say `info` (and the older `allow`); anything else is named in the error.
+    let d = tempdir();
+    let ok = write(
+        d.path(),
+        "ok.toml",
+        "[levels]\nroot-sent = \"info\"\nlong-validity = \"allow\"\n",
+    );
+    assert_eq!(run(["policy", "check", ok.to_str().unwrap()]).0, 0);
+    let bad = write(d.path(), "bad.toml", "[levels]\nroot-sent = \"ignore\"\n");
+    let (code, _, err) = run(["policy", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("\"deny\", \"warn\" or \"info\""), "{err}");
+}
+
+#[test]
+fn a_missing_trust_store_is_bad_input_like_a_missing_target() {
+    let c = chain("api.example.com");
+    let d = tempdir();
+    let leaf = write(d.path(), "leaf.pem", &c.leaf.pem);
+    let missing = d.path().join("no-such-root.pem");
+    let (code, _, err) = run([
+        "check",
+        leaf.to_str().unwrap(),
+        "--trust-store",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no-such-root.pem"), "{err}");
+    let (code, _, _) = run(["check", d.path().join("no-such-leaf.pem").to_str().unwrap()]);
+    assert_eq!(code, 2);
+}

@@ -106,7 +106,7 @@ fn check_and_inspect_end_at_the_timeout_against_a_slow_loris_server() {
         assert!(took >= Duration::from_millis(1900), "{cmd} took {took:?}");
     }
     // The JSON error document says the same.
-    let (code, out, _, _) = run_timed(&["--json", "check", &url, "--timeout", "1.5"]);
+    let (code, out, _, _) = run_timed(&["--json", "check", &url, "--timeout", "1500ms"]);
     assert_eq!(code, 3);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(doc["error"]["message"]

@@ -199,7 +199,7 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
             "--timeout",
             timeout,
             "--poll-interval",
-            "0.2",
+            "200ms",
         ]
     };
 
@@ -335,7 +335,7 @@ fn acm_attach_reports_a_write_it_could_not_verify_and_reruns() {
             "--timeout",
             "60s",
             "--poll-interval",
-            "0.3",
+            "300ms",
         ],
     );
     assert_eq!(r.code, 0, "{:#}", r.doc);
@@ -385,7 +385,7 @@ fn acm_attach_reports_a_write_it_could_not_verify_and_reruns() {
             "--timeout",
             "60s",
             "--poll-interval",
-            "0.3",
+            "300ms",
         ],
     );
     let arn2 = r2.doc["arn"].as_str().unwrap().to_string();

@@ -33,6 +33,12 @@ impl crate::jobs::JobError for CheckError {
         match self {
             CheckError::Input(e) => e.exit_code(),
             CheckError::Store(StoreError::Input(e)) => e.exit_code(),
+            // A --trust-store that is not there is the user's input, like a missing target.
+            CheckError::Store(StoreError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                2
+            }
             CheckError::Store(StoreError::Read { .. }) => 3,
             CheckError::Write(e) => e.exit_code(),
             _ => 2,

@@ -10,7 +10,7 @@ use crate::policy::{Policy, PolicyError};
 #[derive(Debug, Clone, Serialize)]
 pub struct LevelReport {
     pub code: &'static str,
-    /// `deny`, `warn` or `allow`.
+    /// `deny`, `warn` or `info` (the severities `check` prints).
     pub level: &'static str,
     pub meaning: &'static str,
 }
@@ -50,7 +50,7 @@ pub fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
                 level: match sev {
                     crate::findings::Severity::Deny => "deny",
                     crate::findings::Severity::Warn => "warn",
-                    crate::findings::Severity::Info => "allow",
+                    crate::findings::Severity::Info => "info",
                 },
                 meaning: code_info(code).map(|c| c.meaning).unwrap_or(""),
             })

@@ -153,11 +153,12 @@ impl Policy {
                 let level = match value.get_ref().as_str() {
                     Some("deny") => Severity::Deny,
                     Some("warn") => Severity::Warn,
-                    Some("allow") => Severity::Info,
+                    // `allow` is the older spelling of `info`, still read.
+                    Some("info" | "allow") => Severity::Info,
                     _ => {
                         r.issue(
                             value,
-                            format!("level of `{name}` must be \"deny\", \"warn\" or \"allow\""),
+                            format!("level of `{name}` must be \"deny\", \"warn\" or \"info\""),
                         );
                         continue;
                     }
