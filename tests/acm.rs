@@ -5,26 +5,12 @@
 mod support;
 
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::Command;
 
-use support::moto::{start_moto, venv_bin};
+use support::moto::start_moto;
 use support::*;
 
 fn fixture(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
-    let out = Command::new(venv_bin("python"))
-        .arg(script)
-        .arg(endpoint)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fixture {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::moto::run_fixture("moto_topology.py", endpoint, args)
 }
 
 /// certctl with the emulator's endpoint and dummy credentials.

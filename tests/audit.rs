@@ -14,19 +14,7 @@ use support::moto::{start_moto, venv_bin};
 use support::*;
 
 fn fixture(endpoint: &str, args: &[&str]) -> serde_json::Value {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_audit.py");
-    let out = Command::new(venv_bin("python"))
-        .arg(script)
-        .arg(endpoint)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fixture {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::moto::run_fixture("moto_audit.py", endpoint, args)
 }
 
 /// certctl against the emulator with dummy credentials: (exit code, stdout, stderr).

@@ -59,3 +59,23 @@ pub fn start_moto(validation_wait: &str) -> Moto {
         endpoint: format!("http://127.0.0.1:{port}"),
     }
 }
+
+/// Runs a Python fixture of tests/fixtures against the emulator at `endpoint` (boto3 from the
+/// test venv) and returns the JSON it prints; a failing fixture fails the test.
+pub fn run_fixture(script: &str, endpoint: &str, args: &[&str]) -> serde_json::Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(script);
+    let out = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(endpoint)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fixture {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
