@@ -99,6 +99,20 @@ impl Sdk {
     }
 
     /// Runs one SDK call to completion, never past the command's deadline.
+    /// One DescribeCertificate, as the SDK returns it (describe and the audit map it).
+    fn describe_raw(&self, arn: &str) -> Result<aws_sdk_acm::types::CertificateDetail, AwsError> {
+        let resp = self.send(
+            "acm:DescribeCertificate",
+            self.acm.describe_certificate().certificate_arn(arn).send(),
+        )?;
+        resp.certificate()
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "certificate".into(),
+                message: arn.to_string(),
+            })
+    }
+
     fn send<T, E, F>(&self, action: &str, fut: F) -> Result<T, AwsError>
     where
         F: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -332,17 +346,7 @@ impl Acm for Sdk {
     }
 
     fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError> {
-        let resp = self.send(
-            "acm:DescribeCertificate",
-            self.acm.describe_certificate().certificate_arn(arn).send(),
-        )?;
-        let Some(c) = resp.certificate() else {
-            return Err(AwsError::NotFound {
-                what: "certificate".into(),
-                message: arn.to_string(),
-            });
-        };
-        Ok(cert_detail(c, arn))
+        Ok(cert_detail(&self.describe_raw(arn)?, arn))
     }
 
     fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError> {
@@ -848,16 +852,7 @@ impl super::Topology for Sdk {
 
 impl super::AuditCalls for Sdk {
     fn audit_certificate(&self, arn: &str) -> Result<super::AuditCert, AwsError> {
-        let resp = self.send(
-            "acm:DescribeCertificate",
-            self.acm.describe_certificate().certificate_arn(arn).send(),
-        )?;
-        let Some(c) = resp.certificate() else {
-            return Err(AwsError::NotFound {
-                what: "certificate".into(),
-                message: arn.to_string(),
-            });
-        };
+        let c = &self.describe_raw(arn)?;
         let detail = cert_detail(c, arn);
         Ok(super::AuditCert {
             detail,
