@@ -6,36 +6,11 @@
 
 mod support;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::moto::{start_moto, venv_bin, Moto};
+use support::moto::{build_path, start_moto, venv_bin, Moto};
 use support::*;
-
-/// Empties the emulator and builds the path with one thing broken.
-fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
-    let reset = Command::new(venv_bin("python"))
-        .args(["-c", &format!("import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/moto-api/reset', method='POST'))", moto.endpoint)])
-        .status()
-        .unwrap();
-    assert!(reset.success());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
-    let out = Command::new(venv_bin("python"))
-        .arg(script)
-        .arg(&moto.endpoint)
-        .args(["doctor", dir.to_str().unwrap(), brk])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fixture {brk}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn doctor(
     moto: &Moto,
@@ -101,51 +76,14 @@ fn failing(doc: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// A TLS server on 127.0.0.1 serving the fixture's certificate (leaf + CA).
-fn serve(dir: &Path, connections: usize) -> u16 {
-    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
-    let mut chain: Vec<CertificateDer<'static>> =
-        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
-    chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
-    ));
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap(),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(connections) {
-            let Ok(mut tcp) = stream else { continue };
-            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
-                continue;
-            };
-            while conn.is_handshaking() {
-                if conn.complete_io(&mut tcp).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    port
-}
-
 #[test]
 fn a_healthy_path_passes_and_each_break_names_its_hop() {
     let moto = start_moto("600");
     let d = tempdir();
 
     // Healthy, with the live hop against a local TLS server serving the same certificate.
-    let topo = build(&moto, d.path(), "none");
-    let port = serve(d.path(), 2);
+    let topo = build_path(&moto, d.path(), "none");
+    let port = serve_dir(d.path(), 2);
     let dial = format!("127.0.0.1:{port}");
     let (code, doc) = doctor(&moto, &topo, d.path(), &["--connect-to", &dial]);
     assert_eq!(code, 0, "{doc:#}");
@@ -203,7 +141,7 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
         ("cert-other-name", "alb", "alb-cert-name-mismatch"),
         ("cert-pending", "alb", "acm-validation-pending"),
     ] {
-        let topo = build(&moto, d.path(), brk);
+        let topo = build_path(&moto, d.path(), brk);
         let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
         assert_eq!(code, 1, "{brk}: {doc:#}");
         assert!(
@@ -217,7 +155,7 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
         );
     }
     // --nlb given and the alias points elsewhere: the route53 hop says so.
-    let topo = build(&moto, d.path(), "alias-to-alb");
+    let topo = build_path(&moto, d.path(), "alias-to-alb");
     let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live", "--nlb", "path-nlb"]);
     assert_eq!(code, 1);
     assert_eq!(
@@ -227,7 +165,7 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
     );
 
     // An integration URI host from a stage variable: resolved per --stage (GetStage).
-    let topo = build(&moto, d.path(), "stage-variables");
+    let topo = build_path(&moto, d.path(), "stage-variables");
     let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(
@@ -254,7 +192,7 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
     );
 
     // Skip-verification is a warning.
-    let topo = build(&moto, d.path(), "skip-verification");
+    let topo = build_path(&moto, d.path(), "skip-verification");
     let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(hop(&doc, "apigateway")["status"], "warn");

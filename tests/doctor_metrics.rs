@@ -4,73 +4,11 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use support::moto::{start_moto, venv_bin, Moto};
+use support::moto::{build_path, start_moto, venv_bin, Moto};
 use support::*;
-
-/// Empties the emulator and builds the path with one thing broken.
-fn build(moto: &Moto, dir: &Path, brk: &str) -> serde_json::Value {
-    let reset = Command::new(venv_bin("python"))
-        .args(["-c", &format!("import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/moto-api/reset', method='POST'))", moto.endpoint)])
-        .status()
-        .unwrap();
-    assert!(reset.success());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/moto_topology.py");
-    let out = Command::new(venv_bin("python"))
-        .arg(script)
-        .arg(&moto.endpoint)
-        .args(["doctor", dir.to_str().unwrap(), brk])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fixture {brk}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A TLS server on 127.0.0.1 serving the fixture's certificate (leaf + CA).
-fn serve(dir: &Path, connections: usize) -> u16 {
-    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
-    let mut chain: Vec<CertificateDer<'static>> =
-        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
-    chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
-    ));
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap(),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(connections) {
-            let Ok(mut tcp) = stream else { continue };
-            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
-                continue;
-            };
-            while conn.is_handshaking() {
-                if conn.complete_io(&mut tcp).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    port
-}
 
 /// Parses a textfile with prometheus_client's parser: (name, labels, value) per sample.
 fn parse_metrics(path: &Path) -> Vec<(String, serde_json::Value, f64)> {
@@ -128,10 +66,10 @@ fn run_doctor(moto: &Moto, topo: &serde_json::Value, extra: &[&str]) -> i32 {
 fn doctor_metrics_hold_every_hop_and_every_certificate_on_the_path() {
     let moto = start_moto("600");
     let d = tempdir();
-    let topo = build(&moto, d.path(), "none");
+    let topo = build_path(&moto, d.path(), "none");
     // The same certificate is served for the live hop and as the on-prem one: doctor and the
     // metrics each dial both once.
-    let port = serve(d.path(), 4);
+    let port = serve_dir(d.path(), 4);
     let dial = format!("127.0.0.1:{port}");
     let file = d.path().join("doctor.prom");
     let ca = d.path().join("ca.pem");

@@ -298,3 +298,43 @@ pub fn assert_documented(document: &str, doc: &serde_json::Value) {
         );
     }
 }
+
+/// A TLS server on 127.0.0.1 serving the certificate a fixture wrote into `dir` (cert.pem with
+/// ca.pem, key.pem) for `connections` handshakes; returns its port.
+pub fn serve_dir(dir: &Path, connections: usize) -> u16 {
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
+    let mut chain: Vec<CertificateDer<'static>> =
+        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
+    chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
+    ));
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut tcp) = stream else { continue };
+            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}

@@ -79,3 +79,19 @@ pub fn run_fixture(script: &str, endpoint: &str, args: &[&str]) -> serde_json::V
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Empties the emulator and builds the API Gateway → NLB → ALB path (moto_topology.py
+/// `doctor`) with one thing broken (`brk`, `none` for a sound path); writes the certificates
+/// into `dir` and returns what the fixture made.
+pub fn build_path(moto: &Moto, dir: &std::path::Path, brk: &str) -> serde_json::Value {
+    let reset = Command::new(venv_bin("python"))
+        .args(["-c", &format!("import urllib.request; urllib.request.urlopen(urllib.request.Request('{}/moto-api/reset', method='POST'))", moto.endpoint)])
+        .status()
+        .unwrap();
+    assert!(reset.success());
+    run_fixture(
+        "moto_topology.py",
+        &moto.endpoint,
+        &["doctor", dir.to_str().unwrap(), brk],
+    )
+}
