@@ -712,26 +712,7 @@ mod tests {
             verify_read_fails: true,
             ..FakeAws::default()
         };
-        let arn = aws
-            .request_certificate(&RequestSpec {
-                domain: "api.example.com".into(),
-                sans: vec!["api.example.com".into()],
-                key_algorithm: "RSA_2048".into(),
-                idempotency_token: "t".into(),
-                tags: vec![],
-            })
-            .unwrap();
-        let listener = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/alb/1/2";
-        aws.listeners.borrow_mut().push((
-            Listener {
-                arn: listener.into(),
-                protocol: "HTTPS".into(),
-                port: Some(443),
-                load_balancer_arn: "lb".into(),
-                default_certificates: vec![],
-            },
-            vec![],
-        ));
+        let (arn, listener) = certificate_and_listener(&aws, vec![]);
         let e = attach(&aws, &aws, &arn, listener, false, false).unwrap_err();
         assert_eq!(e.changes()[0].kind, "listener-certificate");
         assert!(e.changes()[0].id.contains(&arn));
@@ -838,12 +819,9 @@ mod tests {
         assert!(e.hint().unwrap().contains("acm:ListCertificates"));
     }
 
-    #[test]
-    fn attach_is_idempotent_and_refuses_what_aws_would() {
-        let aws = FakeAws {
-            issue_after: Some(0),
-            ..FakeAws::default()
-        };
+    /// A certificate for api.example.com requested from `aws`, and an HTTPS listener holding
+    /// `defaults` as its default certificates.
+    fn certificate_and_listener(aws: &FakeAws, defaults: Vec<String>) -> (String, &'static str) {
         let arn = aws
             .request_certificate(&RequestSpec {
                 domain: "api.example.com".into(),
@@ -860,10 +838,21 @@ mod tests {
                 protocol: "HTTPS".into(),
                 port: Some(443),
                 load_balancer_arn: "lb".into(),
-                default_certificates: vec!["arn:aws:acm:eu-west-1:1:certificate/old".into()],
+                default_certificates: defaults,
             },
             vec![],
         ));
+        (arn, listener)
+    }
+
+    #[test]
+    fn attach_is_idempotent_and_refuses_what_aws_would() {
+        let aws = FakeAws {
+            issue_after: Some(0),
+            ..FakeAws::default()
+        };
+        let (arn, listener) =
+            certificate_and_listener(&aws, vec!["arn:aws:acm:eu-west-1:1:certificate/old".into()]);
         let r = attach(&aws, &aws, &arn, listener, false, false).unwrap();
         assert_eq!(r.action, "attached");
         assert!(r.listener_certificates.contains(&arn));
