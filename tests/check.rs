@@ -612,3 +612,37 @@ fn the_strict_profile_lints_what_the_gateway_policy_lets_pass() {
     );
     assert_eq!(code, 1);
 }
+
+#[test]
+fn strict_denies_a_cn_that_misspells_a_san_and_warns_on_a_cn_naming_another_host() {
+    let strict = ["--hostname", "api.example.com", "--policy", "strict"];
+    // The CN is one of the names in another form: malformed (CA/B BR 7.1.4.3).
+    for cn in ["API.example.com", "192.168.001.001"] {
+        let c = chain_with("api.example.com", |s| {
+            s.cn = cn.into();
+            s.ips = vec!["192.168.1.1".parse().unwrap()];
+        });
+        let (_d, full, root) = files(&c);
+        let (code, doc) = check(&full, &root, &strict);
+        assert_eq!(code, 1, "{cn}: {doc:#}");
+        assert_eq!(
+            strs(&doc["policy"]["codes"]),
+            vec!["lint-names"],
+            "{cn}: {doc:#}"
+        );
+    }
+    // The CN names another host: a warning, as RFC 5280 allows it.
+    let c = chain_with("api.example.com", |s| s.cn = "legacy.example.com".into());
+    let (_d, full, root) = files(&c);
+    let (code, doc) = check(&full, &root, &strict);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        support::severity(&doc, "cn-not-in-san").as_deref(),
+        Some("warn"),
+        "{doc:#}"
+    );
+    assert!(
+        !support::codes(&doc).contains(&"lint-names".to_string()),
+        "{doc:#}"
+    );
+}

@@ -492,9 +492,10 @@ fn check_never_trusts_what_the_oracle_refuses_and_strict_follows_limbo() {
             strict_agrees += 1;
         } else {
             strict_misses.push(format!(
-                "{} (limbo {}, strict {strict} {why})",
+                "{} (limbo {}, JDK {}, strict {strict} {why})",
                 c.id,
-                c.expected_success == Some(true)
+                c.expected_success == Some(true),
+                answers[&c.id].is_none()
             ));
         }
     }
@@ -510,18 +511,47 @@ fn check_never_trusts_what_the_oracle_refuses_and_strict_follows_limbo() {
         trusted_but_refused.is_empty(),
         "check trusts where API Gateway's client refuses: {trusted_but_refused:?}"
     );
-    // Measured: 169. The rest: 3 cases limbo accepts and API Gateway's client refuses (a CA
-    // certificate as the leaf twice, an alternate path name constraints forbid), so `check`
-    // exits 1 whatever the profile; 2 self-issued intermediates rustls-webpki does not chain;
-    // a DN-only leaf (no SAN); and 9 where limbo's namespaces disagree among themselves (a
-    // leaf without EKU, non-critical name constraints, an anchor without AKI, and 6 leaves whose
-    // CN is not one of their SANs: the strict profile takes the CA/B side, which limbo's webpki
-    // cases share and its rfc5280 cases do not).
+    // Every disagreement, with its reason. A new disagreement fails the test, and so does a
+    // listed one that now agrees (the list cannot rot).
+    let missed: Vec<&str> = strict_misses
+        .iter()
+        .map(|m| m.split(' ').next().unwrap_or_default())
+        .collect();
+    let unexplained: Vec<&&str> = missed
+        .iter()
+        .filter(|id| !STRICT_DISAGREES.iter().any(|(x, _)| x == *id))
+        .collect();
+    let stale: Vec<&str> = STRICT_DISAGREES
+        .iter()
+        .map(|(x, _)| *x)
+        .filter(|x| !missed.contains(x))
+        .collect();
     assert!(
-        strict_agrees >= 169,
+        unexplained.is_empty() && stale.is_empty(),
+        "strict's disagreements with limbo changed: new {unexplained:?}; no longer {stale:?}"
+    );
+    assert!(
+        strict_agrees >= 174,
         "strict agrees with limbo on {strict_agrees}/184 only"
     );
 }
+
+/// The limbo SERVER cases `check --policy strict` decides against limbo's expectation, and why.
+/// Four pairs of limbo cases hold the same certificates with opposite expectations (one side
+/// RFC 5280, the other CA/B or rustls-webpki), so any single profile misses one of each pair;
+/// three are refused by API Gateway's client, which no profile overrules.
+const STRICT_DISAGREES: &[(&str, &str)] = &[
+    ("pathlen::validation-ignores-pathlen-in-leaf", "API Gateway's client refuses: a CA certificate as the leaf, keyUsage without digitalSignature"),
+    ("rfc5280::ca-as-leaf", "API Gateway's client refuses: a CA certificate as the leaf, keyUsage without digitalSignature"),
+    ("rfc5280::nc::nc-forbids-alternate-chain-ica", "API Gateway's client refuses: the JDK's path builder takes the path the name constraints forbid"),
+    ("rfc5280::aki::cross-signed-root-missing-aki", "pair with cve::cve-2024-0567 (a cross-signed anchor without AKI, accepted there)"),
+    ("webpki::eku::ee-without-eku", "pair with rfc5280::eku::ee-without-eku; strict follows RFC 5280: a leaf without EKU is a warning"),
+    ("webpki::nc::permitted-dns-match-noncritical", "pair with rfc5280::nc::permitted-dns-match-noncritical; strict follows RFC 5280: name constraints are critical"),
+    ("webpki::san::public-suffix-private-namespace-wildcard-san", "pair with online::s3.amazonaws.com (Amazon's own *.s3.amazonaws.com, accepted there)"),
+    ("webpki::cn::not-in-san", "a CN naming another host than the SANs is the cn-not-in-san warning; six rfc5280/webpki cases accept such a leaf"),
+    ("webpki::cn::punycode-not-in-san", "a CN naming another host than the SANs is the cn-not-in-san warning; six rfc5280/webpki cases accept such a leaf"),
+    ("rfc5280::nc::permitted-dn-match", "a leaf that names no host (no DNS or IP SAN) is no-san: useless to API Gateway, which always checks a host"),
+];
 
 #[test]
 fn apigw_verdict_agrees_with_the_jdk_oracle_on_generated_chains() {
@@ -549,4 +579,68 @@ fn apigw_verdict_agrees_with_the_jdk_oracle_on_generated_chains() {
         "{line}"
     );
     let _ = PathBuf::new();
+}
+
+/// root → CA (pathLen 0) → the same CA's new key (self-issued, signed by the old key) → leaf.
+/// RFC 5280 leaves the self-issued certificate out of the path length; rustls-webpki does not.
+/// With `renamed`, the middle certificate has its own name and the path length is violated.
+fn rollover_case(id: &str, renamed: bool) -> Case {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let host = "api.example.com";
+    let root = Spec::ca("Rollover Root").self_signed();
+    let ca = |cn: &str| {
+        let mut p = CertificateParams::default();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        p.not_before = support::ts(AT_UNIX - 365 * DAY);
+        p.not_after = support::ts(AT_UNIX + 3650 * DAY);
+        p.use_authority_key_identifier_extension = true;
+        p
+    };
+    let old_key = KeyPair::generate().unwrap();
+    let old_params = ca("Rollover CA");
+    let old = old_params.signed_by(&old_key, &root.issuer()).unwrap();
+    let new_key = KeyPair::generate().unwrap();
+    let new_params = ca(if renamed { "Other CA" } else { "Rollover CA" });
+    let old_issuer = rcgen::Issuer::from_params(&old_params, &old_key);
+    let new = new_params.signed_by(&new_key, &old_issuer).unwrap();
+    let new_made = support::Made {
+        pem: new.pem(),
+        der: new.der().to_vec(),
+        key: new_key,
+        params: new_params,
+    };
+    let leaf = Spec::leaf(host).signed_by(&new_made);
+    Case {
+        id: id.into(),
+        chain: vec![leaf.der, new_made.der, old.der().to_vec()],
+        anchors: vec![root.der],
+        at: AT_UNIX,
+        host: Some(host.into()),
+        expected_success: Some(!renamed),
+    }
+}
+
+#[test]
+fn a_key_rollover_chain_is_trusted_as_the_jdk_trusts_it_and_a_real_path_length_violation_is_not() {
+    let cases = vec![
+        rollover_case("gen::rollover", false),
+        rollover_case("gen::path-length-violated", true),
+    ];
+    let answers = run_oracle(&cases);
+    for c in &cases {
+        let jdk = answers[&c.id].is_none();
+        assert_eq!(
+            Some(jdk),
+            c.expected_success,
+            "the JDK on {}: {:?}",
+            c.id,
+            answers[&c.id]
+        );
+        for policy in [None, Some("strict")] {
+            let (trusted, why) = check_verdict(c, policy);
+            assert_eq!(trusted, jdk, "check {policy:?} on {}: {why}", c.id);
+        }
+    }
 }

@@ -239,15 +239,13 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
         ));
     }
     if role == Role::Leaf {
-        // CA/B BR 7.1.4.3: a CN, when present, is exactly one of the SAN values.
+        // CA/B BR 7.1.4.3: a CN, when present, is a character-for-character copy of a SAN
+        // entry in its standard encoding. A CN spelling one of the leaf's names differently is
+        // malformed; a CN naming something else altogether is `cn-not-in-san` (a warning: RFC
+        // 5280 allows it, and no client reads the CN when there is a SAN).
         if let Some(cn) = &info.common_name {
-            let in_san = info.dns_names.iter().any(|n| n == cn)
-                || info.ip_addresses.iter().any(|ip| ip.to_string() == *cn);
-            if !in_san {
-                out.push((
-                    CheckCode::LintNames,
-                    format!("the leaf's CN \"{cn}\" is not exactly one of its SANs"),
-                ));
+            if let Some(problem) = cn_encoding_problem(cn, &info.dns_names) {
+                out.push((CheckCode::LintNames, problem));
             }
         }
         for n in info.dns_names.iter() {
@@ -282,4 +280,106 @@ pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
         ));
     }
     out
+}
+
+/// Why a leaf's CN is a malformed spelling of a name (CA/B BR 7.1.4.3), if it is: an IP address
+/// not in its standard text form, a domain name in U-labels, or a SAN entry in other letter case.
+fn cn_encoding_problem(cn: &str, dns_names: &[String]) -> Option<String> {
+    if let Some(ip) = lenient_ip(cn) {
+        if ip.to_string() != cn {
+            return Some(format!(
+                "the leaf's CN \"{cn}\" is the IP address {ip} in a non-standard form (dotted quad for IPv4, RFC 5952 for IPv6)"
+            ));
+        }
+        return None;
+    }
+    if !cn.is_ascii() && cn.contains('.') && !cn.contains(char::is_whitespace) {
+        return Some(format!(
+            "the leaf's CN \"{cn}\" is a domain name in Unicode; certificates carry its xn-- (A-label) form"
+        ));
+    }
+    let differs_in_case = dns_names.iter().find(|n| n.eq_ignore_ascii_case(cn))?;
+    if dns_names.iter().any(|n| n == cn) {
+        return None;
+    }
+    Some(format!(
+        "the leaf's CN \"{cn}\" differs from its SAN \"{differs_in_case}\" in letter case (the CN must copy the SAN exactly)"
+    ))
+}
+
+/// An IP address in a spelling a resolver's `inet_aton` or an IPv6 parser accepts: four IPv4
+/// parts each decimal, octal (leading 0) or hex (0x), one hex number, upper case or uncompressed
+/// IPv6. (Fewer decimal parts, as in "1.2", read as version numbers, not addresses.)
+fn lenient_ip(s: &str) -> Option<std::net::IpAddr> {
+    if s.contains(':') {
+        return s
+            .parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(std::net::IpAddr::V6);
+    }
+    let parts: Vec<&str> = s.split('.').collect();
+    let one_hex = parts.len() == 1 && (s.starts_with("0x") || s.starts_with("0X"));
+    if parts.len() != 4 && !one_hex {
+        return None;
+    }
+    let mut addr: u32 = 0;
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        let v = u32::from_str_radix(digits, radix).ok()?;
+        if parts.len() == 4 {
+            if v > 255 {
+                return None;
+            }
+            addr = (addr << 8) | v;
+        } else {
+            addr = v;
+        }
+    }
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(addr)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cn_spelling_a_name_differently_is_malformed_and_a_different_name_is_not() {
+        let san = vec!["example.com".to_string()];
+        for cn in [
+            "0xC0A80101",
+            "192.168.001.001",
+            "2001:DB8::1",
+            "2001:0db8:0:0:0:0:0:1",
+            "test-測試.com",
+            "Example.COM",
+        ] {
+            assert!(cn_encoding_problem(cn, &san).is_some(), "{cn}");
+        }
+        for cn in [
+            "example.com",
+            "other.example.com",
+            "192.168.1.1",
+            "2001:db8::1",
+            "1.2",
+            "12345",
+            "Acme Ünternehmen",
+            "007.example.com",
+        ] {
+            assert_eq!(cn_encoding_problem(cn, &san), None, "{cn}");
+        }
+        assert_eq!(lenient_ip("0xC0A80101"), "192.168.1.1".parse().ok());
+        assert_eq!(lenient_ip("192.168.001.010"), "192.168.1.8".parse().ok());
+        assert_eq!(lenient_ip("192.168.1.256"), None);
+        assert_eq!(lenient_ip("0x"), None);
+    }
 }

@@ -171,6 +171,48 @@ impl Ctx<'_> {
     }
 }
 
+/// The path RFC 5280 allows where rustls-webpki does not: a self-issued intermediate (a CA's key
+/// rollover certificate) counts towards no pathLenConstraint and is exempt from the name
+/// constraints above it (RFC 5280 6.1.4 (l), 4.2.1.10), and webpki applies both to it. When
+/// webpki refuses with one of the errors those rules explain, the RFC 5280 validator that
+/// models API Gateway's client (proved against the JDK in `tests/oracle.rs`) builds the path;
+/// it is taken only if it holds a self-issued intermediate. Node indices (leaf first) and the
+/// anchor's index into `anchor_ders`.
+fn self_issued_path(
+    err: &webpki::Error,
+    nodes: &[Node],
+    leaf_node: usize,
+    anchor_ders: &[(CertificateDer<'_>, Option<usize>, Vec<String>)],
+    at: i64,
+) -> Option<(Vec<usize>, Option<usize>)> {
+    use webpki::Error as E;
+    if !matches!(
+        err,
+        E::PathLenConstraintViolated | E::NameConstraintViolation | E::InvalidSignatureForPublicKey
+    ) {
+        return None;
+    }
+    let mut order = vec![leaf_node];
+    order.extend(
+        (0..nodes.len()).filter(|i| *i != leaf_node && nodes[*i].source != Source::TrustStore),
+    );
+    let same_names = |i: usize| nodes[i].info.subject_raw == nodes[i].info.issuer_raw;
+    if !order[1..].iter().any(|i| same_names(*i)) {
+        return None;
+    }
+    let presented: Vec<Vec<u8>> = order.iter().map(|i| nodes[*i].info.der.clone()).collect();
+    let anchors: Vec<Vec<u8>> = anchor_ders.iter().map(|(d, _, _)| d.to_vec()).collect();
+    let gw = apigw::judge(&presented, &anchors, at, None);
+    if !gw.accepted() || gw.path.len() < 2 {
+        return None;
+    }
+    let rollover = gw.path[1..].iter().any(|p| same_names(order[*p]));
+    if !rollover {
+        return None;
+    }
+    Some((gw.path.iter().map(|p| order[*p]).collect(), gw.anchor))
+}
+
 /// Judges a chain the way API Gateway judges its backend, and more strictly where a careful
 /// client is stricter. Never fails: problems are findings.
 pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
@@ -321,9 +363,9 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
                 None,
                 None,
             );
-            match result {
+            // The path: node indices (leaf first) and the anchor (index into `anchor_ders`).
+            let found: Option<(Vec<usize>, Option<usize>)> = match result {
                 Ok(vp) => {
-                    verified = true;
                     let mut idx = vec![leaf_node];
                     for inter in vp.intermediate_certificates() {
                         if let Some(i) = nodes
@@ -341,60 +383,68 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
                                 && x.subject_public_key_info == a.subject_public_key_info
                         })
                         .map(|(_, k)| *k);
-                    if let Some(k) = k {
-                        let (der, node, aliases) = &anchor_ders[k];
-                        let node_idx = match node {
-                            Some(i) => Some(*i),
-                            None => {
-                                let fp = crate::x509::Fingerprint::sha256(der.as_ref());
-                                match nodes.iter().position(|n| n.info.sha256 == fp) {
-                                    Some(i) => Some(i),
-                                    None => CertInfo::parse(der).ok().map(|info| {
-                                        nodes.push(Node {
-                                            info,
-                                            source: Source::TrustStore,
-                                            listed: aliases.clone(),
-                                            store_root_expired: Some(false),
-                                        });
-                                        nodes.len() - 1
-                                    }),
-                                }
-                            }
-                        };
-                        if let Some(i) = node_idx {
-                            if !idx.contains(&i) {
-                                idx.push(i);
-                            }
-                            let n = &nodes[i];
-                            let by_fp = node.is_some();
-                            anchor_report = Some(AnchorReport {
-                                subject: n.info.subject.clone(),
-                                sha256: n.info.sha256.colon_hex(),
-                                aliases: aliases.clone(),
-                                kind: if by_fp {
-                                    "listed-fingerprint"
-                                } else {
-                                    "trust-store"
-                                },
-                                not_after: Some(crate::x509::rfc3339(n.info.not_after)),
-                            });
-                            if by_fp {
-                                let alias = aliases.first().cloned().unwrap_or_default();
-                                ctx.add(
-                                    CheckCode::AnchoredByFingerprint,
-                                    format!("the path ends at \"{}\", whose SHA-256 is on API Gateway's list (alias {alias})", n.info.display_name()),
-                                    None,
-                                    Some(&n.info),
-                                );
-                            }
-                        }
-                    }
-                    path_idx = idx;
+                    Some((idx, k))
                 }
                 Err(e) => {
-                    diagnose(&mut ctx, &e, &nodes, &name_path, store);
-                    webpki_error = Some(e);
+                    let fallback = self_issued_path(&e, &nodes, leaf_node, &anchor_ders, at);
+                    if fallback.is_none() {
+                        diagnose(&mut ctx, &e, &nodes, &name_path, store);
+                        webpki_error = Some(e);
+                    }
+                    fallback
                 }
+            };
+            if let Some((mut idx, k)) = found {
+                verified = true;
+                if let Some(k) = k {
+                    let (der, node, aliases) = &anchor_ders[k];
+                    let node_idx = match node {
+                        Some(i) => Some(*i),
+                        None => {
+                            let fp = crate::x509::Fingerprint::sha256(der.as_ref());
+                            match nodes.iter().position(|n| n.info.sha256 == fp) {
+                                Some(i) => Some(i),
+                                None => CertInfo::parse(der).ok().map(|info| {
+                                    nodes.push(Node {
+                                        info,
+                                        source: Source::TrustStore,
+                                        listed: aliases.clone(),
+                                        store_root_expired: Some(false),
+                                    });
+                                    nodes.len() - 1
+                                }),
+                            }
+                        }
+                    };
+                    if let Some(i) = node_idx {
+                        if !idx.contains(&i) {
+                            idx.push(i);
+                        }
+                        let n = &nodes[i];
+                        let by_fp = node.is_some();
+                        anchor_report = Some(AnchorReport {
+                            subject: n.info.subject.clone(),
+                            sha256: n.info.sha256.colon_hex(),
+                            aliases: aliases.clone(),
+                            kind: if by_fp {
+                                "listed-fingerprint"
+                            } else {
+                                "trust-store"
+                            },
+                            not_after: Some(crate::x509::rfc3339(n.info.not_after)),
+                        });
+                        if by_fp {
+                            let alias = aliases.first().cloned().unwrap_or_default();
+                            ctx.add(
+                                CheckCode::AnchoredByFingerprint,
+                                format!("the path ends at \"{}\", whose SHA-256 is on API Gateway's list (alias {alias})", n.info.display_name()),
+                                None,
+                                Some(&n.info),
+                            );
+                        }
+                    }
+                }
+                path_idx = idx;
             }
         }
     }

@@ -14,7 +14,7 @@ pub(super) fn lint_hint(code: CheckCode) -> &'static str {
         CheckCode::LintNameConstraints => "put critical, non-empty name constraints on CAs only",
         CheckCode::LintCriticalExtension => "reissue it without the unknown critical extension (policyConstraints must be critical)",
         CheckCode::LintEku => "leaves: a non-critical extendedKeyUsage serverAuth; roots: none",
-        CheckCode::LintNames => "reissue it with well-formed DNS names (letters, digits, hyphens)",
+        CheckCode::LintNames => "reissue it with well-formed names: DNS names of letters, digits and hyphens, a CN copied from one of the SANs",
         _ => "reissue it with a well-formed encoding",
     }
 }
