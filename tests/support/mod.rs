@@ -205,7 +205,8 @@ where
     )
 }
 
-/// Runs certctl with `--json` and parses stdout.
+/// Runs certctl with `--json`, parses stdout, and asserts that the document is what
+/// README.md's JSON schema says (every field, at every depth: [`assert_documented`]).
 pub fn run_json<I, S>(args: I) -> (i32, serde_json::Value, String)
 where
     I: IntoIterator<Item = S>,
@@ -213,9 +214,15 @@ where
 {
     let mut all: Vec<std::ffi::OsString> = vec!["--json".into()];
     all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
-    let (code, out, err) = run(all);
+    let (code, out, err) = run(&all);
     let doc = serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {out}\nstderr: {err}"));
+    let words: Vec<String> = all
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    assert_documented(&document_of(&words, &doc), &doc);
     (code, doc, err)
 }
 
