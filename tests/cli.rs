@@ -404,85 +404,263 @@ fn a_panic_is_one_line_and_exit_3() {
     assert!(out.stdout.is_empty());
 }
 
-/// README.md's JSON schema table is what the commands print (the AWS documents are checked in
-/// tests/acm.rs and tests/doctor.rs against the emulator).
+/// README.md's JSON schema is exhaustive: every field every command prints, at every depth, is
+/// documented, and every document it lists is run here (the AWS documents against the
+/// emulator in tests/acm.rs, tests/audit.rs, tests/doctor.rs and tests/faults.rs). `run_json`
+/// checks every document of every test the same way; these runs reach the optional objects
+/// (an anchor, API Gateway's refusal, a scan problem, a hook result, a dry run's plan, exit 2
+/// and 3).
 #[test]
 fn json_documents_match_the_readme_schema() {
     let d = tempdir();
     let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
     let lb = p("lb");
-    let cases: Vec<(&str, Vec<String>)> = vec![
-        (
-            "issue onprem",
-            vec![
-                "issue".into(),
-                "onprem".into(),
-                "--dns".into(),
-                "lb.example.internal".into(),
-                "--out-dir".into(),
-                lb.clone(),
-            ],
-        ),
-        (
-            "ca init",
-            vec![
-                "ca".into(),
-                "init".into(),
-                "--dir".into(),
-                p("ca"),
-                "--name".into(),
-                "Test CA".into(),
-            ],
-        ),
-        ("check", vec!["check".into(), format!("{lb}/fullchain.pem")]),
-        (
-            "check",
-            vec![
-                "check".into(),
-                format!("{lb}/cert.pem"),
-                "--hostname".into(),
-                "lb.example.internal".into(),
-                "--fix-chain".into(),
-                p("fixed.pem"),
-            ],
-        ),
-        ("inspect", vec!["inspect".into(), format!("{lb}/cert.pem")]),
-        (
-            "policy check",
-            vec![
-                "policy".into(),
-                "check".into(),
-                concat!(env!("CARGO_MANIFEST_DIR"), "/policies/gateway.toml").into(),
-            ],
-        ),
-        ("scan", vec!["scan".into(), lb.clone()]),
-        (
-            "scan",
-            vec!["scan".into(), lb.clone(), "--metrics".into(), p("m.prom")],
-        ),
-        ("truststore list", vec!["truststore".into(), "list".into()]),
-        (
-            "truststore show",
-            vec!["truststore".into(), "show".into(), "amazonrootca1".into()],
-        ),
-        (
-            "truststore verify",
-            vec!["truststore".into(), "verify".into()],
-        ),
-        ("any error", vec!["check".into(), p("missing.pem")]),
-    ];
-    for (document, args) in cases {
-        let (_, doc, err) = run_json(&args);
-        assert_no_panic(&err);
-        assert_documented(document, &doc);
-    }
+    let junk = p("junk");
+    std::fs::create_dir(&junk).unwrap();
+    write(
+        Path::new(&junk),
+        "broken.pem",
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    );
+    let page = write(
+        d.path(),
+        "page.txt",
+        "Alias name: amazonrootca1\n\t SHA1: 8D:A7:F9:65:EC:5E:FC:37:91:0F:1C:6E:59:FD:C1:CC:6A:6E:DE:16\n\t SHA256: 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E\n",
+    );
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
     let cfg = write(
         d.path(),
         "r.toml",
-        "[[cert]]\nname = \"lb\"\ndns = [\"lb.example.internal\"]\nout-dir = \"r\"\n",
+        "[[cert]]\nname = \"lb\"\ndns = [\"lb.example.internal\"]\nout-dir = \"r\"\ndeploy-hook = \"echo deployed\"\n",
     );
-    let (_, doc, _) = run_json(["rotate", "--config", cfg.to_str().unwrap(), "--at", AT]);
-    assert_documented("rotate", &doc);
+    let cfg = cfg.to_str().unwrap().to_string();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<String>>();
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "issue onprem",
+            s(&[
+                "issue",
+                "onprem",
+                "--dns",
+                "lb.example.internal",
+                "--out-dir",
+                &lb,
+            ]),
+        ),
+        (
+            "ca init",
+            s(&["ca", "init", "--dir", &p("ca"), "--name", "Test CA"]),
+        ),
+        // Self-signed: API Gateway refuses, with the line it would log.
+        ("check", s(&["check", &format!("{lb}/fullchain.pem")])),
+        (
+            "check",
+            s(&[
+                "check",
+                &format!("{lb}/cert.pem"),
+                "--hostname",
+                "lb.example.internal",
+                "--fix-chain",
+                &p("fixed.pem"),
+            ]),
+        ),
+        // Anchored in a trust store.
+        (
+            "check",
+            s(&[
+                "check",
+                &format!("{lb}/cert.pem"),
+                "--hostname",
+                "lb.example.internal",
+                "--trust-store",
+                &format!("{lb}/cert.pem"),
+            ]),
+        ),
+        ("inspect", s(&["inspect", &format!("{lb}/cert.pem")])),
+        ("inspect", s(&["inspect", &format!("{}/ca.pem", p("ca"))])),
+        (
+            "policy check",
+            s(&[
+                "policy",
+                "check",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/policies/gateway.toml"),
+            ]),
+        ),
+        ("scan", s(&["scan", &lb])),
+        ("scan", s(&["scan", &lb, &junk, "--metrics", &p("m.prom")])),
+        ("truststore list", s(&["truststore", "list"])),
+        (
+            "truststore show",
+            s(&["truststore", "show", "amazonrootca1"]),
+        ),
+        (
+            "truststore export",
+            s(&["truststore", "export", "--out", &p("apigw.pem")]),
+        ),
+        (
+            "truststore update",
+            s(&[
+                "truststore",
+                "update",
+                "--from",
+                page.to_str().unwrap(),
+                "--out",
+                &p("list.tsv"),
+                "--allow-shrink",
+                "--dry-run",
+            ]),
+        ),
+        ("truststore verify", s(&["truststore", "verify"])),
+        ("man --dir", s(&["man", "--dir", &p("man1")])),
+        // Issued, its hook run; then a dry run's plan.
+        ("rotate", s(&["rotate", "--config", &cfg, "--at", AT])),
+        (
+            "rotate",
+            s(&[
+                "rotate",
+                "--config",
+                &cfg,
+                "--at",
+                AT,
+                "--force",
+                "--dry-run",
+            ]),
+        ),
+        // Exit 2 (bad input) and exit 3 (could not look).
+        ("any error", s(&["check", &p("missing.pem")])),
+        (
+            "any error",
+            s(&[
+                "check",
+                &format!("https://127.0.0.1:{closed}"),
+                "--timeout",
+                "5s",
+            ]),
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (document, args) in cases {
+        let (code, doc, err) = run_json(&args);
+        assert_no_panic(&err);
+        // run_json checked the document against the README; this is the one expected.
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(document_of(&words, &doc), document, "{args:?}: {doc:#}");
+        if document == "any error" {
+            assert_eq!(doc["exit_code"], code, "{doc:#}");
+        }
+        seen.insert(document.to_string());
+    }
+    assert!(seen.contains("any error"));
+    // Where each run reached: an anchor, API Gateway's refusal, a problem, a hook, a plan.
+    let (_, doc, _) = run_json(["scan", &junk]);
+    assert_eq!(doc["problems"][0]["code"], "malformed", "{doc:#}");
+    let (_, doc, _) = run_json(["rotate", "--config", &cfg, "--at", AT, "--force"]);
+    assert_eq!(doc["sets"][0]["hook"]["exit_code"], 0, "{doc:#}");
+    // The AWS documents are run against the emulator.
+    for aws in [
+        "acm request",
+        "acm records",
+        "acm status",
+        "acm list",
+        "acm attach",
+        "acm audit",
+        "doctor",
+    ] {
+        seen.insert(aws.to_string());
+    }
+    let listed: std::collections::BTreeSet<String> = schema().documents.iter().cloned().collect();
+    assert_eq!(seen, listed, "every README document is run");
+}
+
+/// The schema check looks at every depth and names the exact path: a field added to a nested
+/// object, or one the README promises gone missing, fails it.
+#[test]
+fn the_schema_check_names_the_exact_undocumented_path() {
+    let d = tempdir();
+    let c = chain("api.example.com");
+    let full = write(
+        d.path(),
+        "full.pem",
+        format!("{}{}", c.leaf.pem, c.inter.pem),
+    );
+    let (_, doc, _) = run_json(["check", full.to_str().unwrap(), "--at", AT]);
+    assert!(!doc["findings"].as_array().unwrap().is_empty(), "{doc:#}");
+    assert_eq!(schema_problems("check", &doc), Vec::<String>::new());
+
+    let mut bad = doc.clone();
+    bad["findings"][0]["judgement"] = "deny".into();
+    bad["path"][0]["extra"] = serde_json::json!({"a": 1});
+    bad["apigateway"].as_object_mut().unwrap().remove("codes");
+    bad["nested"] = serde_json::json!([{"x": [{"y": 1}]}]);
+    assert_eq!(
+        schema_problems("check", &bad),
+        [
+            "check: apigateway.codes is promised by README \"JSON schema\" but not printed",
+            "check: findings[].judgement is printed but not in README \"JSON schema\"",
+            "check: nested is printed but not in README \"JSON schema\"",
+            "check: path[].extra is printed but not in README \"JSON schema\"",
+        ]
+    );
+    // Inside a documented kind, an object with no kind of its own has no documented fields.
+    let mut bad = doc.clone();
+    bad["policy"]["profile"] = serde_json::json!({"name": "gateway"});
+    assert_eq!(
+        schema_problems("check", &bad),
+        ["check: policy.profile.name is printed but not in README \"JSON schema\""]
+    );
+    // The same kinds inside another document: acm status holds a check as `chain`.
+    let mut status = serde_json::json!({
+        "schema_version": 1, "arn": "arn", "status": "ISSUED", "names": [],
+        "key_algorithm": null, "not_after": null, "days_left": null, "in_use_by": [],
+        "renewal_eligibility": null, "renewal_status": null, "failure_reason": null,
+        "records": [], "validations": [], "chain": doc.clone(),
+    });
+    assert_eq!(schema_problems("acm status", &status), Vec::<String>::new());
+    status["chain"]["findings"][0]["judgement"] = "deny".into();
+    assert_eq!(
+        schema_problems("acm status", &status),
+        ["acm status: chain.findings[].judgement is printed but not in README \"JSON schema\""]
+    );
+    assert_eq!(
+        schema_problems("acm statuz", &status),
+        ["README.md documents no `acm statuz` document"]
+    );
+}
+
+/// The README's schema tables hold together: a reference to a kind nobody documents, or a
+/// kind no field holds, is an error of the README itself.
+#[test]
+fn the_readme_schema_refers_only_to_documented_kinds() {
+    let head = "# x\n\n## JSON schema\n\n| document | fields |\n|---|---|\n";
+    let ok = format!(
+        "{head}| `d` | `a`, `b?` (*thing* list) |\n\n**thing**\n\n| field | meaning |\n|---|---|\n| `c` | `*.example.com`, a value |\n\n## next\n"
+    );
+    let small = parse_schema(&ok);
+    assert_eq!(small.documents, ["d"]);
+    let d: Vec<(&str, bool, Option<&str>)> = small.kinds["d"]
+        .iter()
+        .map(|f| (f.name.as_str(), f.optional, f.kind.as_deref()))
+        .collect();
+    assert_eq!(d, [("a", false, None), ("b", true, Some("thing"))]);
+    assert_eq!(small.kinds["thing"][0].name, "c");
+    for (bad, says) in [
+        (ok.replace("(*thing* list)", "(*thingy* list)"), "*thingy*"),
+        (
+            ok.replace("(*thing* list)", "(list)"),
+            "no field holds a *thing*",
+        ),
+        (ok.replace("`a`, `b?`", "`a`, `a`"), "`a` twice"),
+    ] {
+        let err = std::panic::catch_unwind(|| parse_schema(&bad)).unwrap_err();
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains(says), "{msg}");
+    }
+    // The real README passes the same checks.
+    let real = schema();
+    assert!(real.kinds.len() > real.documents.len() + 20, "{real:#?}");
 }
 
 #[test]

@@ -120,6 +120,8 @@ fn certctl_at(endpoint: &str, args: &[&str]) -> Run {
         docs[0]
     );
     assert_no_panic(&stderr);
+    // Every document, the errors of a failed write included, is what README.md describes.
+    assert_documented(&document_of(args, &docs[0]), &docs[0]);
     Run {
         code,
         doc: docs.into_iter().next().unwrap(),

@@ -205,7 +205,8 @@ where
     )
 }
 
-/// Runs certctl with `--json` and parses stdout.
+/// Runs certctl with `--json`, parses stdout, and asserts that the document is what
+/// README.md's JSON schema says (every field, at every depth: [`assert_documented`]).
 pub fn run_json<I, S>(args: I) -> (i32, serde_json::Value, String)
 where
     I: IntoIterator<Item = S>,
@@ -213,9 +214,15 @@ where
 {
     let mut all: Vec<std::ffi::OsString> = vec!["--json".into()];
     all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
-    let (code, out, err) = run(all);
+    let (code, out, err) = run(&all);
     let doc = serde_json::from_str(&out)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {out}\nstderr: {err}"));
+    let words: Vec<String> = all
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    assert_documented(&document_of(&words, &doc), &doc);
     (code, doc, err)
 }
 
@@ -250,52 +257,298 @@ pub fn assert_no_panic(stderr: &str) {
     );
 }
 
-/// The top-level fields README.md's "JSON schema" table documents for `document` (e.g.
-/// `"acm status"`): (always present, present when it applies).
-pub fn documented_fields(document: &str) -> (Vec<String>, Vec<String>) {
-    let readme = include_str!("../../README.md");
+/// One field of a documented object: its name, whether it may be left out (`name?`), and the
+/// kind of object it holds (a `*kind*` reference), if it holds objects.
+#[derive(Debug, Clone)]
+pub struct SchemaField {
+    pub name: String,
+    pub optional: bool,
+    pub kind: Option<String>,
+}
+
+/// README.md's "JSON schema" section: every document (`check`, `acm status`, `any error`, …)
+/// and every kind of nested object (`finding`, `path element`, …) with its fields.
+#[derive(Debug)]
+pub struct Schema {
+    pub kinds: std::collections::BTreeMap<String, Vec<SchemaField>>,
+    /// The documents, in README order (a subset of `kinds`).
+    pub documents: Vec<String>,
+}
+
+/// The `*kind*` references in a README cell.
+fn kind_refs(text: &str) -> Vec<String> {
+    // Outside backticks: `*.example.com` is a value, not a reference.
+    let prose: String = text.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+    prose
+        .split('*')
+        .skip(1)
+        .step_by(2)
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+/// `name` or `name?` from the first backticked word of a cell.
+fn field_name(cell: &str) -> Option<(String, bool)> {
+    let name = cell.split('`').nth(1)?.trim();
+    Some(match name.strip_suffix('?') {
+        Some(n) => (n.to_string(), true),
+        None => (name.to_string(), false),
+    })
+}
+
+/// Splits a "fields" cell on the commas outside parentheses.
+fn split_entries(cell: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth) = (Vec::new(), String::new(), 0i32);
+    for c in cell.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
+        .collect()
+}
+
+/// Parses `readme`'s "JSON schema" section: first the table of documents (`| document |
+/// fields |`, one row each), then one `**kind**` line per kind of object, each followed by a
+/// `| field | meaning |` table. A field holding objects names their kind as `*kind*`.
+/// Panics on a reference to no kind, a kind nothing refers to, or a field listed twice.
+pub fn parse_schema(readme: &str) -> Schema {
     let section = readme
-        .split("## JSON schema")
+        .split("\n## JSON schema\n")
         .nth(1)
         .and_then(|s| s.split("\n## ").next())
         .expect("README.md has a JSON schema section");
-    let row = section
-        .lines()
-        .find(|l| {
-            l.starts_with(&format!("| `{document}` |")) || l.starts_with(&format!("| {document} |"))
-        })
-        .unwrap_or_else(|| panic!("README.md documents no `{document}` document"));
-    let cells = row.split('|').nth(2).unwrap_or_default();
-    let (mut always, mut optional) = (Vec::new(), Vec::new());
-    for f in cells.split(',').map(|f| f.trim().trim_matches('`')) {
-        match f.strip_suffix('?') {
-            Some(f) => optional.push(f.to_string()),
-            None => always.push(f.to_string()),
+    let mut kinds: std::collections::BTreeMap<String, Vec<SchemaField>> = Default::default();
+    let mut documents = Vec::new();
+    let mut current: Option<String> = None;
+    let mut fence = false;
+    let cells = |line: &str| -> Vec<String> {
+        line.trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    for line in section.lines() {
+        if line.starts_with("```") {
+            fence = !fence;
+        }
+        if fence {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("**") {
+            let name = rest.split("**").next().unwrap_or_default().to_string();
+            assert!(
+                !kinds.contains_key(&name),
+                "README JSON schema: kind *{name}* twice"
+            );
+            kinds.insert(name.clone(), Vec::new());
+            current = Some(name);
+            continue;
+        }
+        if !line.starts_with("| ") {
+            continue;
+        }
+        let row = cells(line);
+        if row.len() < 2 || row[0] == "document" || row[0] == "field" {
+            continue;
+        }
+        let fields: Vec<SchemaField> = match &current {
+            // The documents table.
+            None => split_entries(&row[1])
+                .iter()
+                .map(|e| {
+                    let (name, optional) =
+                        field_name(e).unwrap_or_else(|| panic!("README JSON schema: `{e}`"));
+                    SchemaField {
+                        name,
+                        optional,
+                        kind: kind_refs(e).into_iter().next(),
+                    }
+                })
+                .collect(),
+            // One row of a kind's table.
+            Some(_) => {
+                let (name, optional) = field_name(&row[0])
+                    .unwrap_or_else(|| panic!("README JSON schema: row `{line}`"));
+                vec![SchemaField {
+                    name,
+                    optional,
+                    kind: kind_refs(&row[1]).into_iter().next(),
+                }]
+            }
+        };
+        let owner = match &current {
+            None => {
+                let doc = row[0].trim_matches('`').to_string();
+                assert!(
+                    !kinds.contains_key(&doc),
+                    "README JSON schema: document `{doc}` twice"
+                );
+                documents.push(doc.clone());
+                kinds.insert(doc.clone(), Vec::new());
+                doc
+            }
+            Some(k) => k.clone(),
+        };
+        let list = kinds.get_mut(&owner).unwrap();
+        for f in fields {
+            assert!(
+                !list.iter().any(|g| g.name == f.name),
+                "README JSON schema: {owner}: `{}` twice",
+                f.name
+            );
+            list.push(f);
         }
     }
-    (always, optional)
-}
-
-/// Asserts a document has every field README.md says it always has, and none it does not name.
-pub fn assert_documented(document: &str, doc: &serde_json::Value) {
-    let (always, optional) = documented_fields(document);
-    let keys: Vec<String> = doc
-        .as_object()
-        .unwrap_or_else(|| panic!("{document}: not an object: {doc}"))
-        .keys()
-        .cloned()
+    let referenced: std::collections::BTreeSet<&String> = kinds
+        .values()
+        .flatten()
+        .filter_map(|f| f.kind.as_ref())
         .collect();
-    for f in &always {
+    for (owner, fields) in &kinds {
+        for f in fields {
+            if let Some(k) = &f.kind {
+                assert!(
+                    kinds.contains_key(k),
+                    "README JSON schema: {owner}.{} refers to *{k}*, which is not documented",
+                    f.name
+                );
+            }
+        }
         assert!(
-            keys.contains(f),
-            "{document}: README.md promises `{f}`; got {keys:?}"
+            !fields.is_empty(),
+            "README JSON schema: *{owner}* has no fields"
+        );
+        assert!(
+            documents.contains(owner) || referenced.contains(owner),
+            "README JSON schema: no field holds a *{owner}*"
         );
     }
-    for k in &keys {
-        assert!(
-            always.contains(k) || optional.contains(k),
-            "{document}: prints `{k}`, which README.md does not document"
-        );
+    Schema { kinds, documents }
+}
+
+/// README.md's JSON schema, parsed once.
+pub fn schema() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| parse_schema(include_str!("../../README.md")))
+}
+
+/// The paths of `value` (a `kind` object at `path`) that README.md does not document, and
+/// the documented fields it promises that are missing; recursing into every object and array.
+fn undocumented(
+    schema: &Schema,
+    kind: Option<&str>,
+    value: &serde_json::Value,
+    path: &str,
+    out: &mut std::collections::BTreeSet<String>,
+) {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                undocumented(schema, kind, item, &format!("{path}[]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            let fields = kind.and_then(|k| schema.kinds.get(k));
+            for f in fields.into_iter().flatten().filter(|f| !f.optional) {
+                if !map.contains_key(&f.name) {
+                    out.insert(format!(
+                        "{} is promised by README \"JSON schema\" but not printed",
+                        join(&f.name)
+                    ));
+                }
+            }
+            for (key, v) in map {
+                match fields.and_then(|fs| fs.iter().find(|f| f.name == *key)) {
+                    Some(f) => undocumented(schema, f.kind.as_deref(), v, &join(key), out),
+                    None => {
+                        out.insert(format!(
+                            "{} is printed but not in README \"JSON schema\"",
+                            join(key)
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What README.md's JSON schema says is wrong with `doc` as a `document` (e.g. `"acm
+/// status"`), one line per path: fields printed at any depth (objects in arrays included) that
+/// the README does not document, and fields it says are always there that are missing.
+pub fn schema_problems(document: &str, doc: &serde_json::Value) -> Vec<String> {
+    let schema = schema();
+    if !schema.documents.iter().any(|d| d == document) {
+        return vec![format!("README.md documents no `{document}` document")];
+    }
+    if !doc.is_object() {
+        return vec![format!("{document}: not an object")];
+    }
+    let mut out = std::collections::BTreeSet::new();
+    undocumented(schema, Some(document), doc, "", &mut out);
+    out.into_iter()
+        .map(|l| format!("{document}: {l}"))
+        .collect()
+}
+
+/// Asserts that `doc` is what README.md's JSON schema says a `document` is: [`schema_problems`]
+/// finds nothing.
+pub fn assert_documented(document: &str, doc: &serde_json::Value) {
+    let problems = schema_problems(document, doc);
+    assert!(problems.is_empty(), "{}\n{doc:#}", problems.join("\n"));
+}
+
+/// The README document a certctl run printed: `any error` for an error, else the command
+/// (`check`, `doctor`, …) or command and subcommand (`acm status`, `truststore show`, …).
+pub fn document_of(args: &[&str], doc: &serde_json::Value) -> String {
+    if doc.get("error").is_some() {
+        return "any error".into();
+    }
+    let at = args
+        .iter()
+        .position(|a| {
+            [
+                "check",
+                "inspect",
+                "doctor",
+                "scan",
+                "rotate",
+                "man",
+                "issue",
+                "ca",
+                "acm",
+                "truststore",
+                "policy",
+            ]
+            .contains(a)
+        })
+        .unwrap_or_else(|| panic!("no command in {args:?}"));
+    match args[at] {
+        "man" => "man --dir".into(),
+        "issue" | "ca" | "acm" | "truststore" | "policy" => {
+            format!("{} {}", args[at], args.get(at + 1).unwrap_or(&""))
+        }
+        cmd => cmd.to_string(),
     }
 }
 
