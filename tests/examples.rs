@@ -6,7 +6,7 @@
 //! Each example runs under bash (`-o pipefail`, so `certctl … | jq` fails when certctl does) in
 //! a fresh copy of one fixture world made at test time: certificates around the pinned `--at`
 //! (the `certctl` on the examples' PATH adds `--at`), an on-prem set and a private CA made by
-//! certctl, a rotate config, a saved AWS page, local TLS servers standing in for the hosts the
+//! certctl, README.md's own rotate config, a saved AWS page, local TLS servers standing in for the hosts the
 //! examples name, and the AWS emulator holding the whole path (ALB certificate, listeners, NLB,
 //! Route 53 zone, REST API with a `prod` stage). Absolute paths are moved into the copy;
 //! placeholders, hostnames and ARNs are replaced by what the fixture made through the explicit
@@ -422,6 +422,8 @@ struct Fixture {
     /// Copied for every example: the file system root the absolute paths move into, with
     /// `work/` as the working directory.
     template: PathBuf,
+    /// The rotate config README.md shows, with its absolute paths.
+    rotate_config: String,
     /// Holds the `certctl` the examples call.
     bin: PathBuf,
     runs: PathBuf,
@@ -572,15 +574,27 @@ fn fixture(base: &Path) -> Fixture {
         served,
         certctl::pem::decode_private_key(&std::fs::read(onprem.join("key.pem")).unwrap()).unwrap(),
     );
-    let config = |out_dir: &str| {
-        format!(
-            "[[cert]]\nname = \"onprem-lb\"\ndns = [\"lb.onprem.example.internal\"]\nip = [\"10.0.0.5\"]\n\
-             out-dir = \"{out_dir}\"\ndays = 365\nrenew-before = \"30d\"\n\
-             deploy-hook = \"test -s \\\"$CERTCTL_FULLCHAIN\\\"\"\n"
-        )
-    };
-    write(&t, "etc/certctl/onprem.toml", config("onprem-lb"));
-    write(&w, "onprem.toml", config("../etc/certctl/onprem-lb"));
+    // /etc/certctl/onprem.toml is the config README.md shows (written into each copy, its
+    // out-dir moved there too); ./onprem.toml names the same set with a hook that can run here.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let rotate_config = readme
+        .split("\n```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("README.md shows a rotate config")
+        .to_string();
+    assert!(
+        rotate_config.contains("out-dir = \"/etc/certctl/onprem-lb\""),
+        "{rotate_config}"
+    );
+    write(
+        &w,
+        "onprem.toml",
+        "[[cert]]\nname = \"onprem-lb\"\ndns = [\"lb.onprem.example.internal\"]\n\
+         ip = [\"10.0.0.5\"]\nout-dir = \"../etc/certctl/onprem-lb\"\ndays = 365\n\
+         deploy-hook = \"test -s \\\"$CERTCTL_FULLCHAIN\\\"\"\n",
+    );
 
     // Policies as in the source tree, and one of the operator's own.
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -645,12 +659,20 @@ fn fixture(base: &Path) -> Fixture {
         ),
     );
     set_mode(&wrapper, 0o755);
+    // Should the README's config ever renew here, its hook reloads nothing on this machine.
+    let systemctl = write(
+        &bin,
+        "systemctl",
+        "#!/bin/sh\necho \"systemctl $*\" >> \"$HOME/systemctl.log\"\n",
+    );
+    set_mode(&systemctl, 0o755);
 
     let runs = base.join("runs");
     std::fs::create_dir_all(&runs).unwrap();
     Fixture {
         moto,
         template: t,
+        rotate_config,
         bin,
         runs,
         api_port,
@@ -741,6 +763,9 @@ fn run_example(f: &Fixture, n: usize, command: &str) -> Ran {
         .unwrap();
     assert!(status.success());
     let command = rebase(command, &root);
+    let config = rebase(&f.rotate_config, &root);
+    assert!(config.contains(&format!("out-dir = \"{}/etc/", root.display())));
+    write(&root, "etc/certctl/onprem.toml", config);
     let work = root.join("work");
     if let Some(dir) = created_dir(&command) {
         let _ = std::fs::remove_dir_all(work.join(dir));
