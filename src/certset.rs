@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, DirProblem};
 use crate::x509::CertInfo;
 
@@ -86,10 +87,12 @@ pub enum SetError {
 
 impl SetError {
     /// 2 for what the user can fix in the input, 3 for I/O.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         match self {
-            SetError::Io { .. } | SetError::Locked { .. } | SetError::NoPrevious { .. } => 3,
-            _ => 2,
+            SetError::Io { .. } | SetError::Locked { .. } | SetError::NoPrevious { .. } => {
+                ExitStatus::Operational
+            }
+            _ => ExitStatus::BadInput,
         }
     }
 }
@@ -1199,7 +1202,7 @@ mod tests {
             plant();
             let e = CertSet::open(&out, false).unwrap_err();
             assert!(e.to_string().contains(name), "{name}: {e}");
-            assert_eq!(e.exit_code(), 2, "{name}: {e}");
+            assert_eq!(e.exit_code(), ExitStatus::BadInput, "{name}: {e}");
             fs::remove_dir_all(&out).unwrap();
             fs::rename(&backup, &out).unwrap();
         }

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use crate::exit::ExitStatus;
+
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -29,10 +31,10 @@ pub enum FsError {
 
 impl FsError {
     /// 3 when the write itself failed (I/O), 2 when the target was refused (input).
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         match self {
-            FsError::Write { .. } => 3,
-            _ => 2,
+            FsError::Write { .. } => ExitStatus::Operational,
+            _ => ExitStatus::BadInput,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::exit::ExitStatus;
+
 /// What a file is for and how large it may be; named in the error past the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -57,14 +59,14 @@ pub enum ReadError {
 
 impl ReadError {
     /// 3 for an I/O failure of a file that is there, 2 for everything the user can fix.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         match self {
             ReadError::Io { source, .. }
                 if source.kind() != std::io::ErrorKind::PermissionDenied =>
             {
-                3
+                ExitStatus::Operational
             }
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -255,7 +257,7 @@ mod tests {
     fn devices_and_fifos_are_refused_without_blocking() {
         let e = read(Path::new("/dev/zero"), CONFIG).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("f");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();

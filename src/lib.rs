@@ -6,6 +6,7 @@ pub mod certset;
 pub mod cli;
 pub mod dns;
 pub mod duration;
+pub mod exit;
 pub mod findings;
 pub mod fsx;
 pub mod helptext;

@@ -6,6 +6,8 @@ pub mod sdk;
 #[cfg(test)]
 pub mod fake;
 
+use crate::exit::ExitStatus;
+
 /// Why an AWS call failed. Every message is one line naming the service and operation
 /// (`acm:DescribeCertificate`), never an SDK debug dump.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,10 +110,10 @@ impl AwsError {
     }
 
     /// 2 for what the user must fix in the invocation, 3 for everything AWS or the network did.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         match self {
-            AwsError::NoRegion | AwsError::BadEndpoint(_) => 2,
-            _ => 3,
+            AwsError::NoRegion | AwsError::BadEndpoint(_) => ExitStatus::BadInput,
+            _ => ExitStatus::Operational,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::aws::{AuditCalls, AuditCert, AwsError, DnsRecord, HostedZone};
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::FsError;
 use crate::jobs::acm::{list_query, zone_for, AcmError};
@@ -52,11 +53,13 @@ pub enum AuditError {
 }
 
 impl crate::jobs::JobError for AuditError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            AuditError::BadRegion(_) | AuditError::NoRegion => 2,
-            AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => 2,
-            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => 3,
+            AuditError::BadRegion(_) | AuditError::NoRegion => ExitStatus::BadInput,
+            AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => ExitStatus::BadInput,
+            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => {
+                ExitStatus::Operational
+            }
         }
     }
     fn hint(&self) -> Option<String> {
@@ -208,13 +211,13 @@ pub struct AuditReport {
 impl AuditReport {
     /// 1 when a deny-level finding was made (even if a region could not be read), 3 when no
     /// deny-level finding was made but a region could not be read, else 0.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         if self.deny > 0 {
-            1
+            ExitStatus::CheckFailed
         } else if self.regions.iter().any(|r| r.error.is_some()) {
-            3
+            ExitStatus::Operational
         } else {
-            0
+            ExitStatus::Ok
         }
     }
 }
@@ -831,7 +834,7 @@ pub struct StatusWithCauses {
 
 impl StatusWithCauses {
     /// The status' own exit code; a cause is explanation, not a new failure.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         self.status.exit_code()
     }
 }
@@ -982,7 +985,7 @@ mod tests {
         );
         assert_eq!(r.certificates[0].findings, vec![]);
         assert_eq!(r.certificates[0].validations[0].record_in_zone, Some(true));
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
     }
 
     #[test]
@@ -1046,7 +1049,7 @@ mod tests {
             by("legacy.example.com"),
             vec![("expires-soon", Deny), ("not-in-use", Info)]
         );
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
     }
 
     #[test]
@@ -1086,7 +1089,7 @@ mod tests {
         assert_eq!(r.regions[1].region, "us-east-1");
         assert!(r.regions[1].error.is_some());
         assert_eq!(r.certificates.len(), 1);
-        assert_eq!(r.exit_code(), 3);
+        assert_eq!(r.exit_code(), ExitStatus::Operational);
         let text = metrics_text(&r);
         assert!(text
             .text()

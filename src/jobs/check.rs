@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::findings::Finding;
 use crate::fsx::{self, FsError};
 use crate::jobs::input::{self, InputError, Target};
@@ -29,7 +30,7 @@ pub enum CheckError {
 }
 
 impl crate::jobs::JobError for CheckError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             CheckError::Input(e) => e.exit_code(),
             CheckError::Store(StoreError::Input(e)) => e.exit_code(),
@@ -37,11 +38,11 @@ impl crate::jobs::JobError for CheckError {
             CheckError::Store(StoreError::Read { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                2
+                ExitStatus::BadInput
             }
-            CheckError::Store(StoreError::Read { .. }) => 3,
+            CheckError::Store(StoreError::Read { .. }) => ExitStatus::Operational,
             CheckError::Write(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -112,12 +113,8 @@ pub struct PolicyVerdict {
 
 impl CheckReport {
     /// 0 trusted, 1 not.
-    pub fn exit_code(&self) -> u8 {
-        if self.verdict == "trusted" {
-            0
-        } else {
-            1
-        }
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.verdict != "trusted")
     }
 }
 

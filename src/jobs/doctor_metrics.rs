@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::aws::{Acm, AwsError};
+use crate::exit::ExitStatus;
 use crate::fsx::FsError;
 use crate::jobs::doctor::{DoctorReport, DoctorRequest};
 use crate::jobs::input;
@@ -18,8 +19,8 @@ pub enum DoctorMetricsError {
 }
 
 impl crate::jobs::JobError for DoctorMetricsError {
-    fn exit_code(&self) -> u8 {
-        3
+    fn exit_code(&self) -> ExitStatus {
+        ExitStatus::Operational
     }
 }
 
@@ -156,7 +157,7 @@ pub fn metrics_text(
     );
     t.sample(
         &[("hostname", host)],
-        f64::from(u8::from(report.exit_code() == 0)),
+        f64::from(u8::from(report.exit_code() == ExitStatus::Ok)),
     );
     t.gauge(
         "certctl_doctor_certificate_expiry_timestamp_seconds",

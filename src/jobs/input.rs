@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rustls_pki_types::ServerName;
 
+use crate::exit::ExitStatus;
 use crate::input_file::{self, ReadError};
 use crate::pem::PemError;
 use crate::tls::{self, FetchError};
@@ -52,10 +53,10 @@ pub enum InputError {
 
 impl crate::jobs::JobError for InputError {
     /// 3 for network failures, 2 for everything the user can fix in the input.
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            InputError::Fetch(_) => 3,
-            _ => 2,
+            InputError::Fetch(_) => ExitStatus::Operational,
+            _ => ExitStatus::BadInput,
         }
     }
 

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, FsError};
 
 /// Why the pages could not be written.
@@ -21,11 +22,13 @@ pub enum ManError {
 }
 
 impl crate::jobs::JobError for ManError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            ManError::NotDir { .. } => 2,
-            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => 3,
-            ManError::Write(_) => 2,
+            ManError::NotDir { .. } => ExitStatus::BadInput,
+            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => {
+                ExitStatus::Operational
+            }
+            ManError::Write(_) => ExitStatus::BadInput,
         }
     }
 }

@@ -13,10 +13,12 @@ pub mod policy;
 pub mod skipverify;
 pub mod truststore;
 
+use crate::exit::ExitStatus;
+
 /// What the top level needs from a job's error: the exit code it maps to (2 input, 3
 /// operational) and, when there is one, a hint for the `hint:` line.
 pub trait JobError: std::error::Error + Send + Sync + 'static {
-    fn exit_code(&self) -> u8;
+    fn exit_code(&self) -> ExitStatus;
     fn hint(&self) -> Option<String> {
         None
     }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, FsError};
 use crate::trust::store::{StoreError, TrustList, TrustStore};
 use crate::x509::{CertInfo, Fingerprint};
@@ -32,11 +33,11 @@ pub enum TruststoreError {
 pub const MAX_SHRINK_PERCENT: usize = 10;
 
 impl crate::jobs::JobError for TruststoreError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             TruststoreError::Write(e) => e.exit_code(),
             TruststoreError::Input(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -296,8 +297,8 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.mismatches > 0 || !self.missing_pem.is_empty())
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.mismatches > 0 || !self.missing_pem.is_empty())
     }
 }
 

@@ -10,6 +10,8 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
+
 pub use human::Human;
 pub use progress::Waits;
 
@@ -71,7 +73,13 @@ impl Printer {
 
     /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`
     /// the same as one JSON document on stdout.
-    pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>, exit_code: u8) {
+    pub fn error(
+        &self,
+        message: &str,
+        causes: &[String],
+        hint: Option<&str>,
+        exit_code: ExitStatus,
+    ) {
         self.error_with_changes(message, causes, hint, exit_code, &[]);
     }
 
@@ -82,14 +90,14 @@ impl Printer {
         message: &str,
         causes: &[String],
         hint: Option<&str>,
-        exit_code: u8,
+        exit_code: ExitStatus,
         changes: &[crate::jobs::Change],
     ) {
         if self.json {
             #[derive(Serialize)]
             struct ErrDoc<'a> {
                 schema_version: u32,
-                exit_code: u8,
+                exit_code: ExitStatus,
                 error: ErrBody<'a>,
             }
             #[derive(Serialize)]

@@ -9,6 +9,7 @@ use crate::aws::{
     arn_region, Acm, AwsError, CertDetail, Dns, DnsRecord, Elb, HostedZone, ListQuery, RequestSpec,
     ALL_KEY_TYPES,
 };
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::names::{self, NameError};
 use crate::progress::Progress;
@@ -94,12 +95,12 @@ impl AcmError {
 }
 
 impl crate::jobs::JobError for AcmError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            AcmError::Aws(AwsError::NotFound { .. }) => 2,
+            AcmError::Aws(AwsError::NotFound { .. }) => ExitStatus::BadInput,
             AcmError::Aws(e) => e.exit_code(),
             AcmError::Partial { source, .. } => source.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -268,8 +269,8 @@ pub struct RequestReport {
 }
 
 impl RequestReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.findings.iter().any(|f| f.severity == Severity::Deny))
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.findings.iter().any(|f| f.severity == Severity::Deny))
     }
 }
 
@@ -524,7 +525,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rep.certificate.as_ref().unwrap().status, "ISSUED");
-        assert_eq!(rep.exit_code(), 0);
+        assert_eq!(rep.exit_code(), ExitStatus::Ok);
         // Each wait is bracketed, and the validation wait reports every status it polled.
         let calls = seen.calls();
         assert_eq!(
@@ -556,7 +557,7 @@ mod tests {
         let w = FakeWaiter(Cell::new(0.0));
         r.timeout = Duration::from_secs(120);
         let rep = run(&aws, &r, &w).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-pending");
         assert!(
             w.0.get() >= 120.0 && w.0.get() < 200.0,
@@ -570,7 +571,7 @@ mod tests {
             ..FakeAws::default()
         };
         let rep = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-failed");
         assert!(rep.findings[0].message.contains("CAA_ERROR"));
     }
@@ -629,7 +630,7 @@ mod tests {
             "{e}"
         );
         use crate::jobs::JobError;
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         assert!(e.hint().unwrap().contains("--san"));
         assert!(aws.list_queries.borrow().is_empty(), "refused before AWS");
         // 64 octets exactly is fine as the first name.
@@ -697,7 +698,7 @@ mod tests {
             (changes[1].kind, changes[1].id.as_str()),
             ("route53-records", "ZPUB")
         );
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.exit_code(), ExitStatus::Operational);
         assert!(e.hint().unwrap().contains("again"));
         // The rerun reuses the certificate and writes both zones.
         aws.upsert_fails_in = None;
@@ -777,7 +778,7 @@ mod tests {
             .extend((0..10_000).map(|_| throttled()));
         r.timeout = Duration::from_secs(60);
         let rep = run(&aws, &r, &w).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-pending");
         assert!(
             rep.findings[0].message.contains("throttled"),
@@ -799,7 +800,7 @@ mod tests {
         assert!(
             matches!(&e, AcmError::OtherRegion { arn, client } if arn == "us-east-1" && client == "eu-west-1")
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         assert!(e.hint().unwrap().contains("--region us-east-1"));
         assert!(matches!(
             resolve(&aws, "arn:aws:s3:::bucket"),
@@ -815,7 +816,7 @@ mod tests {
             ..FakeAws::default()
         };
         let e = run(&aws, &req("api.example.com"), &FakeWaiter(Cell::new(0.0))).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.exit_code(), ExitStatus::Operational);
         assert!(e.hint().unwrap().contains("acm:ListCertificates"));
     }
 

@@ -44,11 +44,11 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         match (&self.chain, self.certificate.status.as_str()) {
             (Some(c), _) => c.exit_code(),
-            (None, "ISSUED" | "PENDING_VALIDATION") => 0,
-            _ => 1,
+            (None, "ISSUED" | "PENDING_VALIDATION") => ExitStatus::Ok,
+            _ => ExitStatus::CheckFailed,
         }
     }
 }

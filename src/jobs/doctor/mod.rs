@@ -11,6 +11,7 @@ mod route53;
 use serde::Serialize;
 
 use crate::aws::{Aws, AwsError, LoadBalancer, Topology};
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::jobs::check::{self, CheckRequest};
 use crate::jobs::input;
@@ -27,11 +28,11 @@ pub enum DoctorError {
 }
 
 impl crate::jobs::JobError for DoctorError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             DoctorError::Aws(e) => e.exit_code(),
             DoctorError::Input(e) => crate::jobs::JobError::exit_code(e),
-            DoctorError::NoSuchLoadBalancer(_) => 2,
+            DoctorError::NoSuchLoadBalancer(_) => ExitStatus::BadInput,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -84,8 +85,8 @@ pub struct DoctorReport {
 }
 
 impl DoctorReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.hops.iter().any(|h| h.status == "fail"))
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.hops.iter().any(|h| h.status == "fail"))
     }
 }
 
@@ -445,7 +446,7 @@ mod tests {
             ],
             "{r:#?}"
         );
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
     }
 
     #[test]
@@ -547,7 +548,7 @@ mod tests {
                 "fail",
                 "{code}"
             );
-            assert_eq!(r.exit_code(), 1, "{code}");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
         }
     }
 
@@ -582,7 +583,7 @@ mod tests {
         for hop in ["route53", "alb", "onprem", "apigateway"] {
             assert_eq!(status_of(&r, hop), "ok", "{hop}: {r:#?}");
         }
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
 
         // The v2 link's own state and the integration's target are what count.
         let cases: Vec<(&str, Break)> = vec![
@@ -613,7 +614,7 @@ mod tests {
             breakit(&mut aws);
             let r = doctor(&aws, &req);
             assert!(codes_of(&r, "apigateway").contains(&code), "{code}: {r:#?}");
-            assert_eq!(r.exit_code(), 1, "{code}");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
         }
     }
 
@@ -631,13 +632,13 @@ mod tests {
             "ok",
             "the NLB comes from the VPC link"
         );
-        assert_eq!(r.exit_code(), 0, "{r:#?}");
+        assert_eq!(r.exit_code(), ExitStatus::Ok, "{r:#?}");
         // Only a private zone holds the name: also a warning.
         let (mut aws, req) = healthy(d.path());
         aws.zones[0].private = true;
         let r = doctor(&aws, &req);
         assert_eq!(codes_of(&r, "route53"), vec!["dns-alias-missing"]);
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
         // An alias to another load balancer than the link reaches: the paths disagree.
         let (mut aws, req) = healthy(d.path());
         aws.record_sets[0].1.alias_dns_name = Some("alb.elb.example".into());
@@ -651,7 +652,7 @@ mod tests {
         req.rest_api_id = None;
         let r = doctor(&aws, &req);
         assert_eq!(codes_of(&r, "route53"), vec!["dns-no-record"]);
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
     }
 
     /// A private root and a leaf for api.example.com it issued, as PEM.
@@ -697,7 +698,7 @@ mod tests {
             "{r:#?}"
         );
         assert_eq!(status_of(&r, "alb"), "fail");
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
         // A complete private-CA chain passes (untrusted by the store: the list is skipped).
         let (mut aws, req) = healthy(d.path());
         aws.integrations[0].insecure_skip_verification = true;
@@ -706,7 +707,7 @@ mod tests {
         let r = doctor(&aws, &req);
         assert_eq!(status_of(&r, "alb"), "ok", "{r:#?}");
         assert_eq!(codes_of(&r, "apigateway"), vec!["apigw-skip-verification"]);
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
         // The same chain without the root: no root, no pass.
         let (mut aws, req) = healthy(d.path());
         aws.integrations[0].insecure_skip_verification = true;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet, NewFile, SetError};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::CertSummary;
 use crate::keys::KeyAlg;
 use crate::mint::{self, MintError};
@@ -21,10 +22,10 @@ pub enum CaInitError {
 }
 
 impl crate::jobs::JobError for CaInitError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             CaInitError::Set(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet, SetError};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, CertSummary, OnpremError};
 use crate::keys::KeyAlg;
 use crate::mint::{self, LeafSpec, MintError};
@@ -24,10 +25,10 @@ pub enum IssueError {
 }
 
 impl crate::jobs::JobError for IssueError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             IssueError::Set(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, hook, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
@@ -24,7 +25,7 @@ pub enum RotateError {
 }
 
 impl crate::jobs::JobError for RotateError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             // Not UTF-8 (InvalidData) is bad input like bad TOML; other read errors are I/O.
             RotateError::Config(RotateConfigError::Read { source, .. })
@@ -33,11 +34,11 @@ impl crate::jobs::JobError for RotateError {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
                 ) =>
             {
-                3
+                ExitStatus::Operational
             }
             RotateError::Config(_)
             | RotateError::UnknownSet { .. }
-            | RotateError::TimeRange { .. } => 2,
+            | RotateError::TimeRange { .. } => ExitStatus::BadInput,
         }
     }
 
@@ -94,7 +95,7 @@ pub struct SetReport {
     /// The exit code this set asks for: 0 fine, 1 a failed hook or verification (or expired),
     /// 2 bad input (CA, names, times), 3 I/O.
     #[serde(skip)]
-    pub exit: u8,
+    pub exit: ExitStatus,
 }
 
 pub use super::hook::HookReport;
@@ -112,31 +113,31 @@ impl RotateReport {
     /// 0 when every set is renewed, redeployed or unchanged (and not expired); else the worst
     /// of its sets: 3 when one failed on I/O, 2 on bad input, 1 for a failed hook or
     /// verification or an expired certificate left in place.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         self.sets
             .iter()
             .map(SetReport::exit_code)
             .max()
-            .unwrap_or(0)
+            .unwrap_or(ExitStatus::Ok)
     }
 }
 
 impl SetReport {
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitStatus {
         if self.action == "failed" {
-            return self.exit.max(1);
+            return self.exit.max(ExitStatus::CheckFailed);
         }
         let expired = self.action != "renewed"
             && self.action != "redeployed"
             && self.old.as_ref().is_some_and(|o| o.days_left < 0);
-        u8::from(expired)
+        ExitStatus::check_failed_if(expired)
     }
 }
 
 /// Why a set failed, and the exit code that asks for.
 struct SetFail {
     message: String,
-    code: u8,
+    code: ExitStatus,
 }
 
 impl From<certset::SetError> for SetFail {
@@ -153,7 +154,7 @@ impl From<onprem::OnpremError> for SetFail {
         SetFail {
             code: match &e {
                 onprem::OnpremError::CaDir(set) => set.exit_code(),
-                _ => 2,
+                _ => ExitStatus::BadInput,
             },
             message: e.to_string(),
         }
@@ -163,7 +164,7 @@ impl From<onprem::OnpremError> for SetFail {
 impl From<mint::MintError> for SetFail {
     fn from(e: mint::MintError) -> SetFail {
         SetFail {
-            code: 2,
+            code: ExitStatus::BadInput,
             message: e.to_string(),
         }
     }
@@ -226,7 +227,7 @@ fn blank(cfg: &SetConfig) -> SetReport {
         error: None,
         warnings: Vec::new(),
         plan: Vec::new(),
-        exit: 0,
+        exit: ExitStatus::Ok,
     }
 }
 
@@ -543,7 +544,7 @@ fn fail_and_roll_back(
     progress: &dyn Progress,
 ) {
     rep.action = "failed";
-    rep.exit = 1;
+    rep.exit = ExitStatus::CheckFailed;
     let tried_fp = tried.sha256.colon_hex();
     let stays = format!(
         "certificate {} stays in place but was not deployed (the next run deploys it again)",

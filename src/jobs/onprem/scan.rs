@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::{self, FsError};
 use crate::x509::CertInfo;
@@ -21,9 +22,9 @@ pub enum ScanError {
 }
 
 impl crate::jobs::JobError for ScanError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            ScanError::NotFound(_) => 2,
+            ScanError::NotFound(_) => ExitStatus::BadInput,
             ScanError::Metrics(e) => e.exit_code(),
         }
     }
@@ -158,8 +159,8 @@ pub struct ScanReport {
 impl ScanReport {
     /// 1 when a certificate is expired or expires within min-days, or a file could not be
     /// looked at.
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.expired + self.expiring > 0 || !self.problems.is_empty())
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.expired + self.expiring > 0 || !self.problems.is_empty())
     }
 }
 
