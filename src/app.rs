@@ -5,7 +5,7 @@ use crate::cli::{
 };
 use crate::exit::ExitStatus;
 use crate::jobs::{self, check::CheckRequest, JobError};
-use crate::output::Printer;
+use crate::output::{Printer, PrinterOptions};
 use crate::policy::rotate::Format;
 
 /// A failure that stops a command, with its exit code and an optional hint.
@@ -86,7 +86,12 @@ fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
 /// Runs one command; `now` is the clock read once by `main`.
 pub fn run(cli: Cli, now: i64) -> ExitStatus {
     let g = &cli.global;
-    let printer = Printer::new(g.json, g.quiet, g.verbose, g.no_color);
+    let printer = Printer::new(PrinterOptions {
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color: !g.no_color,
+    });
     let result = (|| -> Result<ExitStatus, Failure> {
         let at = match &g.at {
             Some(s) => parse_at(s)?,
@@ -284,8 +289,8 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<Ex
             default,
             dry_run,
         } => {
-            printer
-                .report(&acm::attach(&sdk, &sdk, &arn, &listener, default, dry_run).map_err(fail)?);
+            let options = acm::AttachOptions { default, dry_run };
+            printer.report(&acm::attach(&sdk, &sdk, &arn, &listener, options).map_err(fail)?);
             Ok(ExitStatus::Ok)
         }
     }
@@ -478,9 +483,13 @@ fn dispatch(
                     out,
                     dry_run,
                     allow_shrink,
-                } => printer.report(
-                    &jobs::truststore::update(&from, &out, dry_run, allow_shrink).map_err(fail)?,
-                ),
+                } => {
+                    let options = jobs::truststore::UpdateOptions {
+                        dry_run,
+                        allow_shrink,
+                    };
+                    printer.report(&jobs::truststore::update(&from, &out, options).map_err(fail)?)
+                }
                 TruststoreCommand::Verify => {
                     let r = jobs::truststore::verify().map_err(fail)?;
                     printer.report(&r);

@@ -32,7 +32,11 @@ fn main() -> std::process::ExitCode {
                     .unwrap_or("")
                     .trim_start_matches("error: ")
                     .to_string();
-                certctl::output::Printer::new(true, true, 0, true).error(
+                let json_only = certctl::output::PrinterOptions {
+                    json: true,
+                    ..Default::default()
+                };
+                certctl::output::Printer::new(json_only).error(
                     &first,
                     &[],
                     Some("certctl --help"),

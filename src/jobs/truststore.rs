@@ -213,15 +213,27 @@ pub struct UpdateReport {
     pub without_pem: Vec<String>,
 }
 
+/// How `update` may change the list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpdateOptions {
+    /// Report what would change; write nothing.
+    pub dry_run: bool,
+    /// Write even when the page drops more than [`MAX_SHRINK_PERCENT`] of the aliases.
+    pub allow_shrink: bool,
+}
+
 /// Parses a saved AWS page and writes the refreshed list to `out` (the list it refreshes: `out`
 /// when it exists, else the embedded one). Refuses to drop more than [`MAX_SHRINK_PERCENT`] of
 /// the aliases unless `allow_shrink`.
 pub fn update(
     from: &Path,
     out: &Path,
-    dry_run: bool,
-    allow_shrink: bool,
+    options: UpdateOptions,
 ) -> Result<UpdateReport, TruststoreError> {
+    let UpdateOptions {
+        dry_run,
+        allow_shrink,
+    } = options;
     use crate::input_file::{self, ReadError, SAVED_PAGE};
     let text = input_file::read_text(from, SAVED_PAGE).map_err(TruststoreError::Input)?;
     let current = match input_file::read_text(out, SAVED_PAGE) {

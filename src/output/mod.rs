@@ -15,6 +15,19 @@ use crate::exit::ExitStatus;
 pub use human::Human;
 pub use progress::Waits;
 
+/// What the global flags ask of the printer (`--json`, `-q`, `-v`, `--no-color`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrinterOptions {
+    /// One JSON document on stdout.
+    pub json: bool,
+    /// Only errors (and with a report, its failures on stderr).
+    pub quiet: bool,
+    /// How many `-v`.
+    pub verbose: u8,
+    /// Colour allowed (no `--no-color`); used only on a terminal and without `NO_COLOR`.
+    pub color: bool,
+}
+
 /// How to print.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -26,14 +39,14 @@ pub struct Printer {
 
 impl Printer {
     /// Colour only on a terminal, never with `--no-color` or `NO_COLOR`.
-    pub fn new(json: bool, quiet: bool, verbose: u8, no_color: bool) -> Printer {
-        let color = !no_color
+    pub fn new(options: PrinterOptions) -> Printer {
+        let color = options.color
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stdout().is_terminal();
         Printer {
-            json,
-            quiet,
-            verbose,
+            json: options.json,
+            quiet: options.quiet,
+            verbose: options.verbose,
             color,
         }
     }

@@ -15,15 +15,24 @@ pub struct AttachReport {
     pub listener_certificates: Vec<String>,
 }
 
+/// How `attach` adds the certificate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttachOptions {
+    /// As the listener's default certificate instead of onto its SNI list.
+    pub default: bool,
+    /// Report the calls it would make; change nothing.
+    pub dry_run: bool,
+}
+
 /// Adds an ISSUED certificate to an HTTPS listener (SNI list, or as default). Idempotent.
 pub fn attach(
     acm: &dyn Acm,
     elb: &dyn Elb,
     arn: &str,
     listener: &str,
-    default: bool,
-    dry_run: bool,
+    options: AttachOptions,
 ) -> Result<AttachReport, AcmError> {
+    let AttachOptions { default, dry_run } = options;
     if !arn.starts_with("arn:") || !arn.contains(":acm:") {
         return Err(AcmError::BadArn(arn.to_string()));
     }

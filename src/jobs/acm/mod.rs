@@ -20,7 +20,7 @@ mod route53;
 mod status;
 mod validate;
 
-pub use attach::{attach, AttachReport};
+pub use attach::{attach, AttachOptions, AttachReport};
 pub use request::request;
 pub use route53::zone_for;
 pub use status::{
@@ -714,7 +714,7 @@ mod tests {
             ..FakeAws::default()
         };
         let (arn, listener) = certificate_and_listener(&aws, vec![]);
-        let e = attach(&aws, &aws, &arn, listener, false, false).unwrap_err();
+        let e = attach(&aws, &aws, &arn, listener, AttachOptions::default()).unwrap_err();
         assert_eq!(e.changes()[0].kind, "listener-certificate");
         assert!(e.changes()[0].id.contains(&arn));
         assert!(
@@ -854,11 +854,11 @@ mod tests {
         };
         let (arn, listener) =
             certificate_and_listener(&aws, vec!["arn:aws:acm:eu-west-1:1:certificate/old".into()]);
-        let r = attach(&aws, &aws, &arn, listener, false, false).unwrap();
+        let r = attach(&aws, &aws, &arn, listener, AttachOptions::default()).unwrap();
         assert_eq!(r.action, "attached");
         assert!(r.listener_certificates.contains(&arn));
         assert_eq!(
-            attach(&aws, &aws, &arn, listener, false, false)
+            attach(&aws, &aws, &arn, listener, AttachOptions::default())
                 .unwrap()
                 .action,
             "already-attached"
@@ -866,7 +866,7 @@ mod tests {
         let other_region =
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2";
         assert!(matches!(
-            attach(&aws, &aws, &arn, other_region, false, false),
+            attach(&aws, &aws, &arn, other_region, AttachOptions::default()),
             Err(AcmError::RegionMismatch { .. })
         ));
         let tcp = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/nlb/1/2";
@@ -881,7 +881,7 @@ mod tests {
             vec![],
         ));
         assert!(matches!(
-            attach(&aws, &aws, &arn, tcp, false, false),
+            attach(&aws, &aws, &arn, tcp, AttachOptions::default()),
             Err(AcmError::NotHttps { .. })
         ));
         let pending = FakeAws::default();
@@ -895,7 +895,7 @@ mod tests {
             })
             .unwrap();
         assert!(matches!(
-            attach(&pending, &aws, &parn, listener, false, false),
+            attach(&pending, &aws, &parn, listener, AttachOptions::default()),
             Err(AcmError::NotIssued { .. })
         ));
     }
