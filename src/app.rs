@@ -1,7 +1,8 @@
 //! The composition root: turns parsed arguments into a job, its report into output and an exit code.
 
 use crate::cli::{
-    AcmCommand, CaCommand, Cli, Command, Global, IssueCommand, PolicyCommand, TruststoreCommand,
+    AcmCommand, CaCommand, Cli, Command, DnsName, Global, Hostname, IssueCommand, PolicyCommand,
+    TruststoreCommand,
 };
 use crate::exit::ExitStatus;
 use crate::jobs::{self, check::CheckRequest, JobError};
@@ -42,31 +43,6 @@ fn fail<E: JobError>(e: E) -> Failure {
     }
 }
 
-/// `--at` as Unix seconds, between 1950-01-01 and 9999-12-31 (what certificates can encode).
-pub fn parse_at(s: &str) -> Result<i64, Failure> {
-    let hint = || Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z".into());
-    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| {
-            Failure::new(
-                anyhow::anyhow!("bad --at \"{s}\": {e}"),
-                ExitStatus::BadInput,
-                hint(),
-            )
-        })?;
-    const Y1950: i64 = -631_152_000;
-    if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
-        return Err(Failure::new(
-            anyhow::anyhow!(
-                "bad --at \"{s}\": must be between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
-            ),
-            ExitStatus::BadInput,
-            hint(),
-        ));
-    }
-    Ok(at)
-}
-
 /// A certificate made at `at` and valid `days` must end by 9999-12-31 (checked before any
 /// key is generated or file touched).
 fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
@@ -92,13 +68,8 @@ pub fn run(cli: Cli, now: i64) -> ExitStatus {
         verbose: g.verbose,
         color: !g.no_color,
     });
-    let result = (|| -> Result<ExitStatus, Failure> {
-        let at = match &g.at {
-            Some(s) => parse_at(s)?,
-            None => now,
-        };
-        dispatch(cli.command, &cli.global, at, &printer)
-    })();
+    let at = g.at.unwrap_or(now);
+    let result = dispatch(cli.command, &cli.global, at, &printer);
     let code = exit_code(result, &printer);
     // A report that did not reach stdout (a full disk, a closed pipe) is an I/O failure.
     match crate::output::stdout_error() {
@@ -212,9 +183,9 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<Ex
         let timeout = a.timeout;
         let sdk = aws_until(g, Some(started + timeout))?;
         let req = acm::AcmRequest {
-            host: a.host.clone(),
-            sans: a.san.clone(),
-            key_algorithm: a.key_algorithm.clone(),
+            host: a.host.clone().into_string(),
+            sans: a.san.iter().cloned().map(DnsName::into_string).collect(),
+            key_algorithm: a.key_algorithm,
             route53_zone: a.route53_zone.clone(),
             wait: a.wait,
             timeout,
@@ -257,8 +228,7 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<Ex
         AcmCommand::Request(_) => Ok(ExitStatus::Ok), // handled above
         AcmCommand::Records { target, format } => {
             let d = acm::resolve(&sdk, &target).map_err(fail)?;
-            let r = acm::records_report(&d, &format, at).map_err(fail)?;
-            printer.report(&r);
+            printer.report(&acm::records_report(&d, format, at));
             Ok(ExitStatus::Ok)
         }
         AcmCommand::Status { target, dns } => {
@@ -399,7 +369,7 @@ fn dispatch(
         Command::Doctor(a) => {
             let sdk = aws(g)?;
             let req = jobs::doctor::DoctorRequest {
-                hostname: a.hostname,
+                hostname: a.hostname.into_string(),
                 rest_api_id: a.rest_api_id,
                 stage: a.stage,
                 nlb: a.nlb,
@@ -428,7 +398,7 @@ fn dispatch(
                 target: a.target,
                 chain: a.chain,
                 trust_store: a.trust_store,
-                hostname: a.fetch.hostname,
+                hostname: a.fetch.hostname.map(Hostname::into_string),
                 connect_to: a.fetch.connect_to,
                 timeout: a.fetch.timeout.as_secs_f64(),
                 min_days: a.min_days,
@@ -446,10 +416,11 @@ fn dispatch(
         }
         Command::Inspect(a) => {
             let fetched_pem = acm_chain(g, &a.target)?;
+            let hostname = a.fetch.hostname.map(Hostname::into_string);
             let report = jobs::inspect::run(
                 &a.target,
                 fetched_pem.as_deref(),
-                a.fetch.hostname.as_deref(),
+                hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
                 a.fetch.timeout.as_secs_f64(),
                 at,
@@ -505,20 +476,12 @@ fn dispatch(
             days,
             force,
         }) => {
-            let key = key
-                .parse()
-                .map_err(|e| Failure::new(e, ExitStatus::BadInput, None))?;
             check_validity(at, days)?;
             let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(fail)?;
             printer.report(&r);
             Ok(ExitStatus::Ok)
         }
         Command::Issue(IssueCommand::Onprem(a)) => {
-            let key = a
-                .key
-                .parse()
-                .map_err(|e| Failure::new(e, ExitStatus::BadInput, None))?;
-            let formats = parse_formats(&a.format)?;
             check_validity(at, a.days)?;
             if a.dns.is_empty() && a.ip.is_empty() {
                 return Err(Failure::new(
@@ -528,13 +491,13 @@ fn dispatch(
                 ));
             }
             let req = jobs::onprem::issue::IssueRequest {
-                dns: a.dns,
-                ip: a.ip,
+                dns: a.dns.into_iter().map(DnsName::into_string).collect(),
+                ip: a.ip.iter().map(ToString::to_string).collect(),
                 ca_dir: a.ca,
-                key,
+                key: a.key,
                 days: a.days,
                 out_dir: a.out_dir,
-                formats,
+                formats: with_pem(a.format),
                 p12_password_file: a.p12_password_file,
                 force: a.force,
                 include_root: a.include_root,
@@ -591,24 +554,12 @@ fn dispatch(
     }
 }
 
-fn parse_formats(raw: &[String]) -> Result<Vec<Format>, Failure> {
+/// The formats to write: PEM always, then the extra ones in the order asked.
+fn with_pem(extra: Vec<Format>) -> Vec<Format> {
     let mut out = vec![Format::Pem];
-    for f in raw.iter().flat_map(|f| f.split(',')) {
-        out.push(match f.trim() {
-            "pem" => continue,
-            "haproxy" => Format::Haproxy,
-            "pkcs12" | "p12" => Format::Pkcs12,
-            other => {
-                return Err(Failure::new(
-                    anyhow::anyhow!("unknown --format \"{other}\""),
-                    ExitStatus::BadInput,
-                    Some("formats: pem, haproxy, pkcs12".into()),
-                ))
-            }
-        });
-    }
+    out.extend(extra.into_iter().filter(|f| *f != Format::Pem));
     out.dedup();
-    Ok(out)
+    out
 }
 
 /// The page of `cmd` and of every subcommand below it, as (file name, roff); a built command's

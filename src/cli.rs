@@ -37,8 +37,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub json: bool,
     /// Evaluate as of this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z); default: now.
-    #[arg(long, global = true, value_name = "RFC3339")]
-    pub at: Option<String>,
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_at)]
+    pub at: Option<i64>,
     /// Print only errors: no report, no progress (waits longer than a second show a spinner
     /// on a terminal and plain lines otherwise).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -180,8 +180,8 @@ EXIT CODES:
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The custom hostname (Route 53 alias to the NLB, ACM certificate, integration URI host).
-    #[arg(long, value_name = "NAME")]
-    pub hostname: String,
+    #[arg(long, value_name = "NAME", value_parser = DnsName::parse_host)]
+    pub hostname: DnsName,
     /// The REST API whose VPC_LINK integration to check.
     #[arg(long, value_name = "ID")]
     pub rest_api_id: Option<String>,
@@ -248,9 +248,9 @@ pub enum AcmCommand {
         /// Certificate ARN or host name.
         #[arg(value_name = "ARN|HOST")]
         target: String,
-        /// `table` (default) or `zone` (zone-file lines).
-        #[arg(long, value_name = "table|zone", default_value = "table")]
-        format: String,
+        /// `table`, or `zone` (zone-file lines).
+        #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = records_format())]
+        format: crate::jobs::acm::RecordsFormat,
     },
     /// Status, names, expiry, in-use-by, renewal, and the chain check of the issued
     /// certificate against API Gateway's CA list.
@@ -357,14 +357,14 @@ pub struct DnsArgs {
 #[derive(Debug, Args)]
 pub struct AcmRequestArgs {
     /// The host name (the NLB alias API Gateway's integration uses).
-    #[arg(value_name = "HOST")]
-    pub host: String,
+    #[arg(value_name = "HOST", value_parser = DnsName::parse_acm)]
+    pub host: DnsName,
     /// More names on the same certificate.
-    #[arg(long, value_name = "NAME")]
-    pub san: Vec<String>,
-    /// rsa-2048, ec-p256 or ec-p384.
-    #[arg(long, value_name = "ALG", default_value = "rsa-2048")]
-    pub key_algorithm: String,
+    #[arg(long, value_name = "NAME", value_parser = DnsName::parse_acm)]
+    pub san: Vec<DnsName>,
+    /// The key ACM makes.
+    #[arg(long, value_name = "ALG", default_value = "rsa-2048", value_parser = acm_key_algorithm())]
+    pub key_algorithm: crate::jobs::acm::AcmKeyAlgorithm,
     /// UPSERT the validation CNAMEs in Route 53: `auto` (the public zone with the longest
     /// matching suffix) or a hosted zone id.
     #[arg(long, value_name = "auto|ZONE_ID")]
@@ -408,9 +408,9 @@ EXIT CODES:
         /// The CA's common name.
         #[arg(long, value_name = "CN", default_value = "certctl on-prem CA")]
         name: String,
-        /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
-        #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
-        key: String,
+        /// Key algorithm.
+        #[arg(long, value_name = "ALG", default_value = "ecdsa-p256", value_parser = key_alg())]
+        key: crate::keys::KeyAlg,
         /// Validity in days.
         #[arg(long, value_name = "N", default_value_t = 3650)]
         days: u32,
@@ -444,26 +444,26 @@ pub enum IssueCommand {
 #[derive(Debug, Args)]
 pub struct IssueOnpremArgs {
     /// DNS names (the first is also the CN).
-    #[arg(long, value_name = "NAME", num_args = 1..)]
-    pub dns: Vec<String>,
+    #[arg(long, value_name = "NAME", num_args = 1.., value_parser = DnsName::parse_san)]
+    pub dns: Vec<DnsName>,
     /// IP address SANs.
-    #[arg(long, value_name = "ADDR", num_args = 1..)]
-    pub ip: Vec<String>,
+    #[arg(long, value_name = "ADDR", num_args = 1.., value_parser = parse_ip)]
+    pub ip: Vec<std::net::IpAddr>,
     /// Sign with this CA (from `certctl ca init`); default: self-signed.
     #[arg(long, value_name = "DIR")]
     pub ca: Option<PathBuf>,
-    /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
-    #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
-    pub key: String,
+    /// Key algorithm.
+    #[arg(long, value_name = "ALG", default_value = "ecdsa-p256", value_parser = key_alg())]
+    pub key: crate::keys::KeyAlg,
     /// Validity in days (capped at the CA's expiry).
     #[arg(long, value_name = "N", default_value_t = 365)]
     pub days: u32,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// Extra formats: haproxy, pkcs12 (pem is always written).
-    #[arg(long, value_name = "pem|haproxy|pkcs12")]
-    pub format: Vec<String>,
+    /// Extra formats, repeated or comma-separated (pem is always written).
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',', value_parser = issue_format())]
+    pub format: Vec<crate::policy::rotate::Format>,
     /// File whose first line is the PKCS#12 password.
     #[arg(long, value_name = "FILE")]
     pub p12_password_file: Option<PathBuf>,
@@ -633,8 +633,8 @@ pub struct InspectArgs {
 pub struct FetchArgs {
     /// The name to check and to send as SNI (DNS name or IP); default: the URL's host. For
     /// files, no name check unless given.
-    #[arg(long, value_name = "NAME")]
-    pub hostname: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = Hostname::parse)]
+    pub hostname: Option<Hostname>,
     /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
     pub connect_to: Option<String>,
@@ -662,4 +662,194 @@ EXIT CODES:
 /// The exit-code table, for the README and `--help` tests.
 pub fn exit_codes() -> &'static str {
     EXIT_CODES
+}
+
+// Values certctl parses itself. Each parser refuses a value with the message and hint the
+// command would give for it (`BadValue`), which the binary prints like any other bad input
+// (`error:` and `hint:` lines, exit 2) instead of clap's "invalid value" text.
+
+/// A flag value certctl refused: the one-line message and, when there is one, a hint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BadValue {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl BadValue {
+    fn new(message: impl ToString, hint: Option<&str>) -> BadValue {
+        BadValue {
+            message: message.to_string(),
+            hint: hint.map(str::to_string),
+        }
+    }
+
+    /// The refusal behind a command-line error, when one of certctl's parsers refused a value.
+    pub fn of(e: &clap::Error) -> Option<&BadValue> {
+        std::error::Error::source(e)?.downcast_ref()
+    }
+}
+
+/// A value parsed by one of the functions below; help and completions list `names`.
+#[derive(Clone)]
+struct Checked<T> {
+    parse: fn(&str) -> Result<T, BadValue>,
+    names: fn() -> Vec<&'static str>,
+}
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.names)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// `--key`: `ecdsa-p256` and the other algorithms `issue onprem` and `ca init` make.
+fn key_alg() -> Checked<crate::keys::KeyAlg> {
+    Checked {
+        parse: |s| s.parse().map_err(|e| BadValue::new(e, None)),
+        names: || crate::keys::KeyAlg::ALL.map(|k| k.name()).to_vec(),
+    }
+}
+
+/// `acm request --key-algorithm`.
+fn acm_key_algorithm() -> Checked<crate::jobs::acm::AcmKeyAlgorithm> {
+    use crate::jobs::acm::AcmKeyAlgorithm;
+    Checked {
+        parse: |s| s.parse().map_err(refused),
+        names: || AcmKeyAlgorithm::ALL.map(|k| k.name()).to_vec(),
+    }
+}
+
+/// `issue onprem --format`: one format (the flag splits a comma list); `p12` is `pkcs12`.
+fn issue_format() -> Checked<crate::policy::rotate::Format> {
+    use crate::policy::rotate::Format;
+    Checked {
+        parse: |s| match s.trim() {
+            "pem" => Ok(Format::Pem),
+            "haproxy" => Ok(Format::Haproxy),
+            "pkcs12" | "p12" => Ok(Format::Pkcs12),
+            other => Err(BadValue::new(
+                format!("unknown --format \"{other}\""),
+                Some("formats: pem, haproxy, pkcs12"),
+            )),
+        },
+        names: || vec!["pem", "haproxy", "pkcs12"],
+    }
+}
+
+/// `acm records --format`.
+fn records_format() -> Checked<crate::jobs::acm::RecordsFormat> {
+    use crate::jobs::acm::RecordsFormat;
+    Checked {
+        parse: |s| {
+            RecordsFormat::ALL
+                .into_iter()
+                .find(|f| f.name() == s)
+                .ok_or_else(|| {
+                    BadValue::new(
+                        format!("unknown --format \"{s}\" (expected table or zone)"),
+                        None,
+                    )
+                })
+        },
+        names: || RecordsFormat::ALL.map(|f| f.name()).to_vec(),
+    }
+}
+
+/// `--at`: an RFC 3339 instant as Unix seconds, between 1950-01-01 and 9999-12-31 (what
+/// certificates can encode).
+pub fn parse_at(s: &str) -> Result<i64, BadValue> {
+    const HINT: Option<&str> = Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z");
+    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| BadValue::new(format!("bad --at \"{s}\": {e}"), HINT))?;
+    const Y1950: i64 = -631_152_000;
+    if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
+        return Err(BadValue::new(
+            format!(
+                "bad --at \"{s}\": must be between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+            ),
+            HINT,
+        ));
+    }
+    Ok(at)
+}
+
+/// A job's refusal of a value, with the job's own message and hint.
+fn refused<E: crate::jobs::JobError>(e: E) -> BadValue {
+    BadValue {
+        message: e.to_string(),
+        hint: e.hint(),
+    }
+}
+
+/// A host name for TLS (`check`/`inspect --hostname`): a DNS name or an IP literal, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hostname(String);
+
+impl Hostname {
+    fn parse(s: &str) -> Result<Hostname, BadValue> {
+        crate::jobs::input::server_name(s).map_err(refused)?;
+        Ok(Hostname(s.to_string()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A DNS name that can go into a certificate, as given (where certctl uses it, it lower-cases
+/// it and writes IDNs in punycode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsName(String);
+
+impl DnsName {
+    /// `doctor --hostname`: refused as `check` refuses a bad hostname.
+    fn parse_host(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::input::InputError;
+        crate::names::dns_name(s)
+            .map_err(|_| refused(InputError::BadHostname { name: s.into() }))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    /// `issue onprem --dns`.
+    fn parse_san(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::onprem::issue::IssueError;
+        crate::names::dns_name(s).map_err(|e| refused(IssueError::Name(e)))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    /// `acm request HOST` and `--san`.
+    fn parse_acm(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::acm::AcmError;
+        crate::names::dns_name(s).map_err(|e| refused(AcmError::Name(e)))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// `issue onprem --ip`: an IPv4 or IPv6 address (brackets allowed).
+fn parse_ip(s: &str) -> Result<std::net::IpAddr, BadValue> {
+    use crate::jobs::onprem::issue::IssueError;
+    crate::names::ip_addr(s).map_err(|e| refused(IssueError::Name(e)))
 }

@@ -51,17 +51,31 @@ impl FromStr for KeyAlg {
 
 impl fmt::Display for KeyAlg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.name())
+    }
+}
+
+impl KeyAlg {
+    /// Every algorithm, in the order help lists them.
+    pub const ALL: [KeyAlg; 5] = [
+        KeyAlg::EcdsaP256,
+        KeyAlg::EcdsaP384,
+        KeyAlg::Rsa2048,
+        KeyAlg::Rsa3072,
+        KeyAlg::Rsa4096,
+    ];
+
+    /// The name flags, configs and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
             KeyAlg::EcdsaP256 => "ecdsa-p256",
             KeyAlg::EcdsaP384 => "ecdsa-p384",
             KeyAlg::Rsa2048 => "rsa-2048",
             KeyAlg::Rsa3072 => "rsa-3072",
             KeyAlg::Rsa4096 => "rsa-4096",
-        })
+        }
     }
-}
 
-impl KeyAlg {
     /// The signature algorithm a key of this type signs with.
     pub fn signature(self) -> &'static SignatureAlgorithm {
         match self {

@@ -23,7 +23,17 @@ fn main() -> std::process::ExitCode {
             let args: Vec<String> = std::env::args().collect();
             certctl::helptext::improve_suggestion(&mut e, &args);
             let usage_error = e.use_stderr();
-            if usage_error && std::env::args().any(|a| a == "--json") {
+            let json = args.iter().any(|a| a == "--json");
+            let printer = certctl::output::Printer::new(certctl::output::PrinterOptions {
+                json,
+                ..Default::default()
+            });
+            // A value certctl refused itself: its own message and hint, like any bad input.
+            if let Some(bad) = certctl::cli::BadValue::of(&e) {
+                printer.error(&bad.message, &[], bad.hint.as_deref(), ExitStatus::BadInput);
+                return ExitStatus::BadInput.into();
+            }
+            if usage_error && json {
                 // --json promises one document on stdout, even for a bad flag.
                 let first = e
                     .to_string()
@@ -32,16 +42,7 @@ fn main() -> std::process::ExitCode {
                     .unwrap_or("")
                     .trim_start_matches("error: ")
                     .to_string();
-                let json_only = certctl::output::PrinterOptions {
-                    json: true,
-                    ..Default::default()
-                };
-                certctl::output::Printer::new(json_only).error(
-                    &first,
-                    &[],
-                    Some("certctl --help"),
-                    ExitStatus::BadInput,
-                );
+                printer.error(&first, &[], Some("certctl --help"), ExitStatus::BadInput);
                 return ExitStatus::BadInput.into();
             }
             // Help, version or a usage error, with examples' no-break spaces made plain.

@@ -24,7 +24,8 @@ pub use attach::{attach, AttachOptions, AttachReport};
 pub use request::request;
 pub use route53::zone_for;
 pub use status::{
-    list, records_report, resolve, status, ListItem, ListReport, RecordsReport, StatusReport,
+    list, records_report, resolve, status, ListItem, ListReport, RecordsFormat, RecordsReport,
+    StatusReport,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +181,7 @@ impl Default for Polling {
 pub struct AcmRequest {
     pub host: String,
     pub sans: Vec<String>,
-    pub key_algorithm: String,
+    pub key_algorithm: AcmKeyAlgorithm,
     pub route53_zone: Option<String>,
     pub wait: bool,
     pub timeout: Duration,
@@ -274,14 +275,53 @@ impl RequestReport {
     }
 }
 
-/// ACM's name for a key algorithm flag.
-pub fn acm_key_algorithm(flag: &str) -> Result<&'static str, AcmError> {
-    Ok(match flag.to_ascii_lowercase().as_str() {
-        "rsa-2048" | "rsa_2048" => "RSA_2048",
-        "ec-p256" | "ecdsa-p256" | "ec_prime256v1" => "EC_prime256v1",
-        "ec-p384" | "ecdsa-p384" | "ec_secp384r1" => "EC_secp384r1",
-        _ => return Err(AcmError::KeyAlgorithm(flag.to_string())),
-    })
+/// A key algorithm `acm request` can ask ACM for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AcmKeyAlgorithm {
+    #[default]
+    Rsa2048,
+    EcP256,
+    EcP384,
+}
+
+impl AcmKeyAlgorithm {
+    /// Every algorithm, in the order help lists them.
+    pub const ALL: [AcmKeyAlgorithm; 3] = [
+        AcmKeyAlgorithm::Rsa2048,
+        AcmKeyAlgorithm::EcP256,
+        AcmKeyAlgorithm::EcP384,
+    ];
+
+    /// The name the flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            AcmKeyAlgorithm::Rsa2048 => "rsa-2048",
+            AcmKeyAlgorithm::EcP256 => "ec-p256",
+            AcmKeyAlgorithm::EcP384 => "ec-p384",
+        }
+    }
+
+    /// ACM's name (`KeyAlgorithm` of RequestCertificate).
+    pub fn acm_name(self) -> &'static str {
+        match self {
+            AcmKeyAlgorithm::Rsa2048 => "RSA_2048",
+            AcmKeyAlgorithm::EcP256 => "EC_prime256v1",
+            AcmKeyAlgorithm::EcP384 => "EC_secp384r1",
+        }
+    }
+}
+
+/// The flag's names, ACM's own spellings, and the `ecdsa-` names `issue onprem` uses; any case.
+impl std::str::FromStr for AcmKeyAlgorithm {
+    type Err = AcmError;
+    fn from_str(flag: &str) -> Result<Self, AcmError> {
+        Ok(match flag.to_ascii_lowercase().as_str() {
+            "rsa-2048" | "rsa_2048" => AcmKeyAlgorithm::Rsa2048,
+            "ec-p256" | "ecdsa-p256" | "ec_prime256v1" => AcmKeyAlgorithm::EcP256,
+            "ec-p384" | "ecdsa-p384" | "ec_secp384r1" => AcmKeyAlgorithm::EcP384,
+            _ => return Err(AcmError::KeyAlgorithm(flag.to_string())),
+        })
+    }
 }
 
 /// Validated, deduplicated names: the host first.
@@ -382,7 +422,7 @@ mod tests {
         AcmRequest {
             host: host.into(),
             sans: vec![],
-            key_algorithm: "ec-p256".into(),
+            key_algorithm: AcmKeyAlgorithm::EcP256,
             route53_zone: None,
             wait: false,
             timeout: Duration::from_secs(600),

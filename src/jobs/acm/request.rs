@@ -36,7 +36,7 @@ fn request_inner(
 ) -> Result<RequestReport, AcmError> {
     let deadline = req.timeout.as_secs_f64();
     let names = name_set(&req.host, &req.sans, req.max_names)?;
-    let key = acm_key_algorithm(&req.key_algorithm)?;
+    let key = req.key_algorithm.acm_name();
     let tags = req
         .tags
         .iter()

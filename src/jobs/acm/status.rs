@@ -117,24 +117,41 @@ pub struct RecordsReport {
     pub status: String,
     pub names: Vec<String>,
     pub records: Vec<DnsRecord>,
-    /// `table` or `zone`.
     #[serde(skip)]
-    pub format: String,
+    pub format: RecordsFormat,
 }
 
-pub fn records_report(d: &CertDetail, format: &str, at: i64) -> Result<RecordsReport, AcmError> {
-    if format != "table" && format != "zone" {
-        return Err(AcmError::BadTag(format!(
-            "--format {format} (expected table or zone)"
-        )));
+/// How `acm records` prints the records (JSON is the same for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecordsFormat {
+    /// A table under the certificate's ARN and status.
+    #[default]
+    Table,
+    /// Zone-file lines (`NAME 300 IN CNAME VALUE`).
+    Zone,
+}
+
+impl RecordsFormat {
+    /// Every format, in the order help lists them.
+    pub const ALL: [RecordsFormat; 2] = [RecordsFormat::Table, RecordsFormat::Zone];
+
+    /// The name the flag takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordsFormat::Table => "table",
+            RecordsFormat::Zone => "zone",
+        }
     }
+}
+
+pub fn records_report(d: &CertDetail, format: RecordsFormat, at: i64) -> RecordsReport {
     let c = cert_report(d, at);
-    Ok(RecordsReport {
+    RecordsReport {
         schema_version: 1,
         arn: c.arn,
         status: c.status,
         names: c.names,
         records: c.records,
-        format: format.to_string(),
-    })
+        format,
+    }
 }
