@@ -11,12 +11,12 @@ use crate::policy::rotate::Format;
 
 /// A failure that stops a command, with its exit code and an optional hint.
 #[derive(Debug)]
-pub struct Failure {
-    pub error: anyhow::Error,
-    pub exit_code: ExitStatus,
-    pub hint: Option<String>,
+pub(crate) struct Failure {
+    pub(crate) error: anyhow::Error,
+    pub(crate) exit_code: ExitStatus,
+    pub(crate) hint: Option<String>,
     /// What was already changed when the command failed.
-    pub changes: Vec<jobs::Change>,
+    pub(crate) changes: Vec<jobs::Change>,
 }
 
 impl Failure {

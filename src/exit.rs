@@ -19,7 +19,7 @@ pub enum ExitStatus {
 
 impl ExitStatus {
     /// `CheckFailed` when a check failed, else `Ok`.
-    pub fn check_failed_if(failed: bool) -> ExitStatus {
+    pub(crate) fn check_failed_if(failed: bool) -> ExitStatus {
         if failed {
             ExitStatus::CheckFailed
         } else {

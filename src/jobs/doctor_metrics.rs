@@ -13,7 +13,7 @@ use crate::jobs::input;
 use crate::metrics::Textfile;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DoctorMetricsError {
+pub(crate) enum DoctorMetricsError {
     #[error("--metrics: {0}")]
     Write(#[from] FsError),
 }
@@ -26,15 +26,15 @@ impl crate::jobs::JobError for DoctorMetricsError {
 
 /// A certificate on the path and where it was seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathCertificate {
+pub(crate) struct PathCertificate {
     /// `alb-acm`, `live` or `onprem`.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// Position in what was served (0 = leaf); 0 for the ACM certificate.
-    pub index: usize,
-    pub subject: String,
-    pub not_after: i64,
+    pub(crate) index: usize,
+    pub(crate) subject: String,
+    pub(crate) not_after: i64,
     /// The ACM ARN, for the ALB's certificate.
-    pub arn: Option<String>,
+    pub(crate) arn: Option<String>,
 }
 
 /// The ACM certificate ARNs a hop's summary names.
@@ -72,7 +72,7 @@ fn served(
 }
 
 /// Every certificate on the path the report looked at.
-pub fn path_certificates(
+pub(crate) fn path_certificates(
     acm: &dyn Acm,
     req: &DoctorRequest,
     report: &DoctorReport,
@@ -124,7 +124,7 @@ pub fn path_certificates(
 }
 
 /// The textfile of one doctor run.
-pub fn metrics_text(
+pub(crate) fn metrics_text(
     req: &DoctorRequest,
     report: &DoctorReport,
     certs: &[PathCertificate],
@@ -185,7 +185,7 @@ pub fn metrics_text(
 }
 
 /// Collects the path's certificates and writes the textfile atomically.
-pub fn write(
+pub(crate) fn write(
     acm: &dyn Acm,
     req: &DoctorRequest,
     report: &DoctorReport,

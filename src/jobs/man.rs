@@ -9,7 +9,7 @@ use crate::fsx::{self, FsError};
 
 /// Why the pages could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum ManError {
+pub(crate) enum ManError {
     #[error("cannot create {path}: {source}")]
     Dir {
         path: PathBuf,
@@ -35,14 +35,14 @@ impl crate::jobs::JobError for ManError {
 
 /// The pages written.
 #[derive(Debug, Clone, Serialize)]
-pub struct ManReport {
-    pub schema_version: u32,
-    pub dir: String,
-    pub pages: Vec<String>,
+pub(crate) struct ManReport {
+    pub(crate) schema_version: u32,
+    pub(crate) dir: String,
+    pub(crate) pages: Vec<String>,
 }
 
 /// Writes each `(file name, roff)` page into `dir` (created when missing), atomically.
-pub fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
+pub(crate) fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if !m.is_dir() => {
             return Err(ManError::NotDir {

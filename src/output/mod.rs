@@ -2,7 +2,7 @@
 
 mod acm;
 mod audit;
-pub mod human;
+pub(crate) mod human;
 mod onprem;
 mod progress;
 
@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::exit::ExitStatus;
 
-pub use human::Human;
-pub use progress::Waits;
+pub(crate) use human::Human;
+pub(crate) use progress::Waits;
 
 /// What the global flags ask of the printer (`--json`, `-q`, `-v`, `--no-color`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,10 +31,10 @@ pub struct PrinterOptions {
 /// How to print.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
-    pub json: bool,
-    pub quiet: bool,
-    pub verbose: u8,
-    pub color: bool,
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+    pub(crate) verbose: u8,
+    pub(crate) color: bool,
 }
 
 impl Printer {
@@ -53,7 +53,7 @@ impl Printer {
 
     /// Prints a report: one JSON document, or the human form. With `-q` (and no `--json`)
     /// only its failures, one line each on stderr, so that cron mails exactly those.
-    pub fn report<R: Serialize + Human>(&self, r: &R) {
+    pub(crate) fn report<R: Serialize + Human>(&self, r: &R) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let written = (|| -> std::io::Result<()> {
             if self.json {
@@ -79,7 +79,7 @@ impl Printer {
     }
 
     /// Raw bytes for stdout (e.g. an exported PEM bundle).
-    pub fn raw(&self, text: &str) {
+    pub(crate) fn raw(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         note_stdout(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
     }
@@ -98,7 +98,7 @@ impl Printer {
 
     /// [`Printer::error`], listing what the command had already changed (`changes`, and a
     /// `changed:` line each), so that a failure after a write is never mistaken for none.
-    pub fn error_with_changes(
+    pub(crate) fn error_with_changes(
         &self,
         message: &str,
         causes: &[String],
@@ -162,13 +162,13 @@ fn note_stdout(r: std::io::Result<()>) {
 
 /// Whether something printed to stdout was lost, and why: the command then exits 3, since
 /// its report did not reach the reader.
-pub fn stdout_error() -> Option<(std::io::ErrorKind, String)> {
+pub(crate) fn stdout_error() -> Option<(std::io::ErrorKind, String)> {
     STDOUT_ERROR.get().cloned()
 }
 
 /// The one line a panic prints instead of a backtrace: `error: internal error: MESSAGE at
 /// FILE:LINE, please report`.
-pub fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
+pub(crate) fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
     let msg = info
         .payload()
         .downcast_ref::<&str>()

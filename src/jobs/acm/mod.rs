@@ -20,16 +20,15 @@ mod route53;
 mod status;
 mod validate;
 
-pub use attach::{attach, AttachOptions, AttachReport};
-pub use request::request;
-pub use route53::zone_for;
-pub use status::{
-    list, records_report, resolve, status, ListItem, ListReport, RecordsFormat, RecordsReport,
-    StatusReport,
+pub(crate) use attach::{attach, AttachOptions, AttachReport};
+pub(crate) use request::request;
+pub(crate) use route53::zone_for;
+pub(crate) use status::{
+    list, records_report, resolve, status, ListReport, RecordsFormat, RecordsReport, StatusReport,
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum AcmError {
+pub(crate) enum AcmError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -139,14 +138,14 @@ impl crate::jobs::JobError for AcmError {
 }
 
 /// A clock and a sleep, injected so the wait loops are testable.
-pub trait Waiter {
+pub(crate) trait Waiter {
     /// Seconds since an arbitrary start.
     fn elapsed(&self) -> f64;
     fn sleep(&self, d: Duration);
 }
 
 /// The real clock.
-pub struct RealWaiter(pub std::time::Instant);
+pub(crate) struct RealWaiter(pub(crate) std::time::Instant);
 
 impl Waiter for RealWaiter {
     fn elapsed(&self) -> f64 {
@@ -159,11 +158,11 @@ impl Waiter for RealWaiter {
 
 /// How to poll.
 #[derive(Debug, Clone)]
-pub struct Polling {
-    pub first: Duration,
-    pub max: Duration,
+pub(crate) struct Polling {
+    pub(crate) first: Duration,
+    pub(crate) max: Duration,
     /// How long to wait for the validation records to appear after a request.
-    pub records_timeout: Duration,
+    pub(crate) records_timeout: Duration,
 }
 
 impl Default for Polling {
@@ -178,34 +177,34 @@ impl Default for Polling {
 
 /// What `acm request` should do.
 #[derive(Debug, Clone)]
-pub struct AcmRequest {
-    pub host: String,
-    pub sans: Vec<String>,
-    pub key_algorithm: AcmKeyAlgorithm,
-    pub route53_zone: Option<String>,
-    pub wait: bool,
-    pub timeout: Duration,
-    pub tags: Vec<String>,
-    pub dry_run: bool,
-    pub max_names: usize,
+pub(crate) struct AcmRequest {
+    pub(crate) host: String,
+    pub(crate) sans: Vec<String>,
+    pub(crate) key_algorithm: AcmKeyAlgorithm,
+    pub(crate) route53_zone: Option<String>,
+    pub(crate) wait: bool,
+    pub(crate) timeout: Duration,
+    pub(crate) tags: Vec<String>,
+    pub(crate) dry_run: bool,
+    pub(crate) max_names: usize,
 }
 
 /// The ACM certificate as reports show it.
 #[derive(Debug, Clone, Serialize)]
-pub struct CertReport {
-    pub arn: String,
+pub(crate) struct CertReport {
+    pub(crate) arn: String,
     /// ACM's own value: `ISSUED`, `PENDING_VALIDATION`, `FAILED`, …
-    pub status: String,
-    pub names: Vec<String>,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub in_use_by: Vec<String>,
-    pub renewal_eligibility: Option<String>,
-    pub renewal_status: Option<String>,
-    pub failure_reason: Option<String>,
-    pub records: Vec<DnsRecord>,
-    pub validations: Vec<crate::aws::Validation>,
+    pub(crate) status: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<String>,
+    pub(crate) days_left: Option<i64>,
+    pub(crate) in_use_by: Vec<String>,
+    pub(crate) renewal_eligibility: Option<String>,
+    pub(crate) renewal_status: Option<String>,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) records: Vec<DnsRecord>,
+    pub(crate) validations: Vec<crate::aws::Validation>,
 }
 
 /// The names of a certificate, its domain first.
@@ -244,40 +243,40 @@ fn records_of(d: &CertDetail) -> Vec<DnsRecord> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ZoneChange {
-    pub zone_id: String,
-    pub zone_name: String,
-    pub records: Vec<DnsRecord>,
-    pub change_id: Option<String>,
+pub(crate) struct ZoneChange {
+    pub(crate) zone_id: String,
+    pub(crate) zone_name: String,
+    pub(crate) records: Vec<DnsRecord>,
+    pub(crate) change_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RequestReport {
-    pub schema_version: u32,
-    pub region: String,
+pub(crate) struct RequestReport {
+    pub(crate) schema_version: u32,
+    pub(crate) region: String,
     /// `reused` (same name set already in ACM), `requested`, or `would-request` (dry run).
-    pub action: &'static str,
-    pub dry_run: bool,
+    pub(crate) action: &'static str,
+    pub(crate) dry_run: bool,
     /// The certificate's `arn`, `status`, `names`, `records`, `not_after`, … at the top level.
     #[serde(flatten)]
-    pub certificate: Option<CertReport>,
+    pub(crate) certificate: Option<CertReport>,
     /// The validated names asked for, host first.
-    pub requested_names: Vec<String>,
-    pub route53: Vec<ZoneChange>,
-    pub calls: Vec<String>,
-    pub findings: Vec<Finding>,
-    pub waited_secs: Option<u64>,
+    pub(crate) requested_names: Vec<String>,
+    pub(crate) route53: Vec<ZoneChange>,
+    pub(crate) calls: Vec<String>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) waited_secs: Option<u64>,
 }
 
 impl RequestReport {
-    pub fn exit_code(&self) -> ExitStatus {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         ExitStatus::check_failed_if(self.findings.iter().any(|f| f.severity == Severity::Deny))
     }
 }
 
 /// A key algorithm `acm request` can ask ACM for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AcmKeyAlgorithm {
+pub(crate) enum AcmKeyAlgorithm {
     #[default]
     Rsa2048,
     EcP256,
@@ -286,14 +285,14 @@ pub enum AcmKeyAlgorithm {
 
 impl AcmKeyAlgorithm {
     /// Every algorithm, in the order help lists them.
-    pub const ALL: [AcmKeyAlgorithm; 3] = [
+    pub(crate) const ALL: [AcmKeyAlgorithm; 3] = [
         AcmKeyAlgorithm::Rsa2048,
         AcmKeyAlgorithm::EcP256,
         AcmKeyAlgorithm::EcP384,
     ];
 
     /// The name the flag takes.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AcmKeyAlgorithm::Rsa2048 => "rsa-2048",
             AcmKeyAlgorithm::EcP256 => "ec-p256",
@@ -302,7 +301,7 @@ impl AcmKeyAlgorithm {
     }
 
     /// ACM's name (`KeyAlgorithm` of RequestCertificate).
-    pub fn acm_name(self) -> &'static str {
+    pub(crate) fn acm_name(self) -> &'static str {
         match self {
             AcmKeyAlgorithm::Rsa2048 => "RSA_2048",
             AcmKeyAlgorithm::EcP256 => "EC_prime256v1",
@@ -325,7 +324,7 @@ impl std::str::FromStr for AcmKeyAlgorithm {
 }
 
 /// Validated, deduplicated names: the host first.
-pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, AcmError> {
+pub(crate) fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, AcmError> {
     let mut names = Vec::new();
     for n in std::iter::once(host).chain(sans.iter().map(String::as_str)) {
         let n = names::dns_name(n)?;
@@ -356,7 +355,7 @@ pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, 
 }
 
 /// ACM's limit on the first name of a request (the subject CN), in octets.
-pub const MAX_FIRST_NAME: usize = 64;
+pub(crate) const MAX_FIRST_NAME: usize = 64;
 
 fn sorted(v: &[String]) -> Vec<String> {
     let mut s: Vec<String> = v.iter().map(|n| n.to_ascii_lowercase()).collect();
@@ -366,7 +365,7 @@ fn sorted(v: &[String]) -> Vec<String> {
 }
 
 /// The ListCertificates query: every key type (ACM lists only RSA without it).
-pub fn list_query(statuses: &[&'static str]) -> ListQuery {
+pub(crate) fn list_query(statuses: &[&'static str]) -> ListQuery {
     ListQuery {
         key_types: ALL_KEY_TYPES.to_vec(),
         statuses: statuses.to_vec(),
@@ -374,7 +373,10 @@ pub fn list_query(statuses: &[&'static str]) -> ListQuery {
 }
 
 /// An existing certificate (ISSUED or PENDING_VALIDATION) for exactly this name set.
-pub fn find_existing(acm: &dyn Acm, names: &[String]) -> Result<Option<CertDetail>, AcmError> {
+pub(crate) fn find_existing(
+    acm: &dyn Acm,
+    names: &[String],
+) -> Result<Option<CertDetail>, AcmError> {
     let want = sorted(names);
     let list = acm.list_certificates(&list_query(&["ISSUED", "PENDING_VALIDATION"]))?;
     for c in list
@@ -392,7 +394,7 @@ pub fn find_existing(acm: &dyn Acm, names: &[String]) -> Result<Option<CertDetai
 }
 
 /// A token that makes the same request idempotent (ACM keeps it for an hour).
-pub fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
+pub(crate) fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
     let text = format!("{}|{key_algorithm}", sorted(names).join(","));
     crate::x509::Fingerprint::sha256(text.as_bytes()).0[..16]
         .iter()

@@ -9,7 +9,7 @@ use super::{
 /// Find-or-request, records, Route 53 UPSERT, wait. `req.timeout` is the deadline of the
 /// whole request, measured on `waiter` from its start: every call and every wait ends by then.
 #[allow(clippy::too_many_arguments)]
-pub fn request(
+pub(crate) fn request(
     acm: &dyn Acm,
     dns: &dyn Dns,
     req: &AcmRequest,

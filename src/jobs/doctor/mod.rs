@@ -18,7 +18,7 @@ use crate::jobs::input;
 use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DoctorError {
+pub(crate) enum DoctorError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -48,44 +48,44 @@ impl crate::jobs::JobError for DoctorError {
 
 /// What to look at; what is not given is discovered.
 #[derive(Debug, Clone)]
-pub struct DoctorRequest {
-    pub hostname: String,
-    pub rest_api_id: Option<String>,
+pub(crate) struct DoctorRequest {
+    pub(crate) hostname: String,
+    pub(crate) rest_api_id: Option<String>,
     /// Resolves `${stageVariables.NAME}` in integrations.
-    pub stage: Option<String>,
-    pub nlb: Option<String>,
-    pub alb: Option<String>,
-    pub onprem_url: Option<String>,
-    pub onprem_connect_to: Option<String>,
-    pub min_days: u32,
-    pub trust_store: String,
+    pub(crate) stage: Option<String>,
+    pub(crate) nlb: Option<String>,
+    pub(crate) alb: Option<String>,
+    pub(crate) onprem_url: Option<String>,
+    pub(crate) onprem_connect_to: Option<String>,
+    pub(crate) min_days: u32,
+    pub(crate) trust_store: String,
     /// Dial here for the live TLS hop (default: the hostname on 443).
-    pub connect_to: Option<String>,
-    pub live: bool,
-    pub timeout: f64,
-    pub at: i64,
+    pub(crate) connect_to: Option<String>,
+    pub(crate) live: bool,
+    pub(crate) timeout: f64,
+    pub(crate) at: i64,
 }
 
 /// One hop's verdict.
 #[derive(Debug, Clone, Serialize)]
-pub struct Hop {
-    pub hop: &'static str,
+pub(crate) struct Hop {
+    pub(crate) hop: &'static str,
     /// `ok`, `warn`, `fail` or `skip`.
-    pub status: &'static str,
-    pub summary: String,
-    pub findings: Vec<Finding>,
+    pub(crate) status: &'static str,
+    pub(crate) summary: String,
+    pub(crate) findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DoctorReport {
-    pub schema_version: u32,
-    pub hostname: String,
-    pub at: String,
-    pub hops: Vec<Hop>,
+pub(crate) struct DoctorReport {
+    pub(crate) schema_version: u32,
+    pub(crate) hostname: String,
+    pub(crate) at: String,
+    pub(crate) hops: Vec<Hop>,
 }
 
 impl DoctorReport {
-    pub fn exit_code(&self) -> ExitStatus {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         ExitStatus::check_failed_if(self.hops.iter().any(|h| h.status == "fail"))
     }
 }
@@ -192,25 +192,25 @@ fn covers(name: &str, host: &str) -> bool {
 
 /// The state of a walk: what the hops found so far, for the hops after them.
 pub(super) struct Walk<'a> {
-    pub aws: Aws<'a>,
-    pub req: &'a DoctorRequest,
-    pub progress: &'a dyn Progress,
-    pub host: String,
-    pub lbs: Vec<LoadBalancer>,
+    pub(crate) aws: Aws<'a>,
+    pub(crate) req: &'a DoctorRequest,
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) host: String,
+    pub(crate) lbs: Vec<LoadBalancer>,
     /// The load balancer API Gateway's VPC link reaches (with --rest-api-id).
-    pub derived: Option<LoadBalancer>,
+    pub(crate) derived: Option<LoadBalancer>,
     /// An integration sets tlsConfig.insecureSkipVerification.
-    pub skip_verification: bool,
-    pub nlb: Option<LoadBalancer>,
-    pub alb: Option<LoadBalancer>,
+    pub(crate) skip_verification: bool,
+    pub(crate) nlb: Option<LoadBalancer>,
+    pub(crate) alb: Option<LoadBalancer>,
     /// The port the NLB's `alb` target group forwards to (the ALB listener's).
-    pub alb_port: Option<i32>,
-    pub https_listener: Option<crate::aws::ListenerInfo>,
+    pub(crate) alb_port: Option<i32>,
+    pub(crate) https_listener: Option<crate::aws::ListenerInfo>,
 }
 
 /// Walks every hop. AWS errors stop the walk (exit 3); everything else is a finding. The hop
 /// being checked is reported to `progress` (live TLS to a dead endpoint waits for a timeout).
-pub fn run(
+pub(crate) fn run(
     aws: Aws<'_>,
     req: &DoctorRequest,
     progress: &dyn Progress,

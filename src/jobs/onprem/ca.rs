@@ -12,7 +12,7 @@ use crate::keys::KeyAlg;
 use crate::mint::{self, MintError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CaInitError {
+pub(crate) enum CaInitError {
     #[error("{0} already holds a CA; pass --force to replace it (certificates signed by the old CA then stop chaining to the new one)")]
     Exists(PathBuf),
     #[error(transparent)]
@@ -31,19 +31,19 @@ impl crate::jobs::JobError for CaInitError {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CaInitReport {
-    pub schema_version: u32,
-    pub dir: String,
-    pub cert: String,
-    pub key: String,
-    pub certificate: CertSummary,
-    pub replaced: bool,
+pub(crate) struct CaInitReport {
+    pub(crate) schema_version: u32,
+    pub(crate) dir: String,
+    pub(crate) cert: String,
+    pub(crate) key: String,
+    pub(crate) certificate: CertSummary,
+    pub(crate) replaced: bool,
 }
 
 /// How many CA versions stay on disk: the one in place and the previous pair.
 const KEEP: usize = 2;
 
-pub fn init(
+pub(crate) fn init(
     dir: &Path,
     name: &str,
     key: KeyAlg,

@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RotateError {
+pub(crate) enum RotateError {
     #[error(transparent)]
     Config(#[from] RotateConfigError),
     #[error("--only {name}: the config has no set of that name (sets: {known})")]
@@ -54,66 +54,66 @@ impl crate::jobs::JobError for RotateError {
 
 /// Options of one run.
 #[derive(Debug, Clone)]
-pub struct RotateRequest {
-    pub config: PathBuf,
-    pub force: bool,
-    pub dry_run: bool,
-    pub only: Vec<String>,
-    pub at: i64,
+pub(crate) struct RotateRequest {
+    pub(crate) config: PathBuf,
+    pub(crate) force: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) only: Vec<String>,
+    pub(crate) at: i64,
 }
 
 /// What happened to one set.
 #[derive(Debug, Clone, Serialize)]
-pub struct SetReport {
-    pub name: String,
-    pub out_dir: String,
+pub(crate) struct SetReport {
+    pub(crate) name: String,
+    pub(crate) out_dir: String,
     /// `renewed`, `redeployed` (an interrupted deploy of the pair in place was finished: hook
     /// and verification ran again, nothing re-issued), `unchanged`, `would-renew` (dry run) or
     /// `failed`.
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// Why it was (or would be) renewed: `missing`, `expired`, `renew-window`, `names-changed`,
     /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `formats-changed` (a wanted file
     /// such as haproxy.pem or cert.p12 is not in place), `interrupted-deploy` (a previous run
     /// died between the switch and a successful deploy hook and verification), `forced`.
-    pub reasons: Vec<&'static str>,
-    pub old: Option<CertSummary>,
-    pub new: Option<CertSummary>,
+    pub(crate) reasons: Vec<&'static str>,
+    pub(crate) old: Option<CertSummary>,
+    pub(crate) new: Option<CertSummary>,
     /// When a renewal is next due (unchanged sets).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub renew_at: Option<String>,
+    pub(crate) renew_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook: Option<HookReport>,
+    pub(crate) hook: Option<HookReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verified: Option<bool>,
-    pub rolled_back: bool,
+    pub(crate) verified: Option<bool>,
+    pub(crate) rolled_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub warnings: Vec<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) warnings: Vec<String>,
     /// A dry run's plan, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub plan: Vec<String>,
+    pub(crate) plan: Vec<String>,
     /// The exit code this set asks for: 0 fine, 1 a failed hook or verification (or expired),
     /// 2 bad input (CA, names, times), 3 I/O.
     #[serde(skip)]
-    pub exit: ExitStatus,
+    pub(crate) exit: ExitStatus,
 }
 
-pub use super::hook::HookReport;
+pub(crate) use super::hook::HookReport;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RotateReport {
-    pub schema_version: u32,
-    pub config: String,
-    pub at: String,
-    pub dry_run: bool,
-    pub sets: Vec<SetReport>,
+pub(crate) struct RotateReport {
+    pub(crate) schema_version: u32,
+    pub(crate) config: String,
+    pub(crate) at: String,
+    pub(crate) dry_run: bool,
+    pub(crate) sets: Vec<SetReport>,
 }
 
 impl RotateReport {
     /// 0 when every set is renewed, redeployed or unchanged (and not expired); else the worst
     /// of its sets: 3 when one failed on I/O, 2 on bad input, 1 for a failed hook or
     /// verification or an expired certificate left in place.
-    pub fn exit_code(&self) -> ExitStatus {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         self.sets
             .iter()
             .map(SetReport::exit_code)
@@ -123,7 +123,7 @@ impl RotateReport {
 }
 
 impl SetReport {
-    pub fn exit_code(&self) -> ExitStatus {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         if self.action == "failed" {
             return self.exit.max(ExitStatus::CheckFailed);
         }
@@ -172,7 +172,10 @@ impl From<mint::MintError> for SetFail {
 
 /// Rotates every set (or the `only` ones) in turn; waits (lock, hook, verify) report to
 /// `progress`.
-pub fn run(req: &RotateRequest, progress: &dyn Progress) -> Result<RotateReport, RotateError> {
+pub(crate) fn run(
+    req: &RotateRequest,
+    progress: &dyn Progress,
+) -> Result<RotateReport, RotateError> {
     let config = RotateConfig::load(&req.config)?;
     for name in &req.only {
         if !config.sets.iter().any(|s| &s.name == name) {
