@@ -1,4 +1,5 @@
-//! Command-line types (clap derive). Doc comments are the help text; nothing here runs.
+//! Command-line types (clap derive) and the parsers of their values. Doc comments are the help
+//! text; nothing here runs a command.
 
 use std::path::PathBuf;
 
