@@ -1,24 +1,30 @@
 //! The composition root: turns parsed arguments into a job, its report into output and an exit code.
 
 use crate::cli::{
-    AcmCommand, CaCommand, Cli, Command, Global, IssueCommand, PolicyCommand, TruststoreCommand,
+    AcmCommand, CaCommand, Cli, Command, DnsName, Global, Hostname, IssueCommand, PolicyCommand,
+    TruststoreCommand,
 };
+use crate::exit::ExitStatus;
 use crate::jobs::{self, check::CheckRequest, JobError};
-use crate::output::Printer;
+use crate::output::{Printer, PrinterOptions};
 use crate::policy::rotate::Format;
 
 /// A failure that stops a command, with its exit code and an optional hint.
 #[derive(Debug)]
-pub struct Failure {
-    pub error: anyhow::Error,
-    pub exit_code: u8,
-    pub hint: Option<String>,
+pub(crate) struct Failure {
+    pub(crate) error: anyhow::Error,
+    pub(crate) exit_code: ExitStatus,
+    pub(crate) hint: Option<String>,
     /// What was already changed when the command failed.
-    pub changes: Vec<jobs::Change>,
+    pub(crate) changes: Vec<jobs::Change>,
 }
 
 impl Failure {
-    fn new(error: impl Into<anyhow::Error>, exit_code: u8, hint: Option<String>) -> Failure {
+    fn new(
+        error: impl Into<anyhow::Error>,
+        exit_code: ExitStatus,
+        hint: Option<String>,
+    ) -> Failure {
         Failure {
             error: error.into(),
             exit_code,
@@ -37,25 +43,6 @@ fn fail<E: JobError>(e: E) -> Failure {
     }
 }
 
-/// `--at` as Unix seconds, between 1950-01-01 and 9999-12-31 (what certificates can encode).
-pub fn parse_at(s: &str) -> Result<i64, Failure> {
-    let hint = || Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z".into());
-    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| Failure::new(anyhow::anyhow!("bad --at \"{s}\": {e}"), 2, hint()))?;
-    const Y1950: i64 = -631_152_000;
-    if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
-        return Err(Failure::new(
-            anyhow::anyhow!(
-                "bad --at \"{s}\": must be between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
-            ),
-            2,
-            hint(),
-        ));
-    }
-    Ok(at)
-}
-
 /// A certificate made at `at` and valid `days` must end by 9999-12-31 (checked before any
 /// key is generated or file touched).
 fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
@@ -67,36 +54,41 @@ fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
             "a certificate valid {days} days from {} would end after 9999-12-31T23:59:59Z, which X.509 cannot encode",
             crate::x509::rfc3339(at)
         ),
-        2,
+        ExitStatus::BadInput,
         Some("use an earlier --at or fewer --days".into()),
     ))
 }
 
 /// Runs one command; `now` is the clock read once by `main`.
-pub fn run(cli: Cli, now: i64) -> u8 {
+pub fn run(cli: Cli, now: i64) -> ExitStatus {
     let g = &cli.global;
-    let printer = Printer::new(g.json, g.quiet, g.verbose, g.no_color);
-    let result = (|| -> Result<u8, Failure> {
-        let at = match &g.at {
-            Some(s) => parse_at(s)?,
-            None => now,
-        };
-        dispatch(cli.command, &cli.global, at, &printer)
-    })();
+    let printer = Printer::new(PrinterOptions {
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        color: !g.no_color,
+    });
+    let at = g.at.unwrap_or(now);
+    let result = dispatch(cli.command, &cli.global, at, &printer);
     let code = exit_code(result, &printer);
     // A report that did not reach stdout (a full disk, a closed pipe) is an I/O failure.
     match crate::output::stdout_error() {
         Some((kind, message)) => {
             if kind != std::io::ErrorKind::BrokenPipe {
-                printer.error(&format!("cannot write to stdout: {message}"), &[], None, 3);
+                printer.error(
+                    &format!("cannot write to stdout: {message}"),
+                    &[],
+                    None,
+                    ExitStatus::Operational,
+                );
             }
-            3
+            ExitStatus::Operational
         }
         None => code,
     }
 }
 
-fn exit_code(result: Result<u8, Failure>, printer: &Printer) -> u8 {
+fn exit_code(result: Result<ExitStatus, Failure>, printer: &Printer) -> ExitStatus {
     match result {
         Ok(code) => code,
         Err(f) => {
@@ -150,7 +142,7 @@ fn aws_until(
     if g.region.len() > 1 {
         return Err(Failure::new(
             anyhow::anyhow!("--region given {} times", g.region.len()),
-            2,
+            ExitStatus::BadInput,
             Some("only `acm audit` takes several regions".into()),
         ));
     }
@@ -176,14 +168,14 @@ fn acm_chain(g: &Global, target: &str) -> Result<Option<Vec<u8>>, Failure> {
     let d = jobs::acm::resolve(&sdk, target).map_err(fail)?;
     let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
         let hint = e.hint();
-        Failure::new(e, 3, hint)
+        Failure::new(e, ExitStatus::Operational, hint)
     })?;
     Ok(Some(
         format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes(),
     ))
 }
 
-fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
+fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<ExitStatus, Failure> {
     use jobs::acm;
     let started = std::time::Instant::now();
     if let AcmCommand::Request(a) = &command {
@@ -191,9 +183,9 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
         let timeout = a.timeout;
         let sdk = aws_until(g, Some(started + timeout))?;
         let req = acm::AcmRequest {
-            host: a.host.clone(),
-            sans: a.san.clone(),
-            key_algorithm: a.key_algorithm.clone(),
+            host: a.host.clone().into_string(),
+            sans: a.san.iter().cloned().map(DnsName::into_string).collect(),
+            key_algorithm: a.key_algorithm,
             route53_zone: a.route53_zone.clone(),
             wait: a.wait,
             timeout,
@@ -233,12 +225,11 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
     }
     let sdk = aws(g)?;
     match command {
-        AcmCommand::Request(_) => Ok(0), // handled above
+        AcmCommand::Request(_) => Ok(ExitStatus::Ok), // handled above
         AcmCommand::Records { target, format } => {
             let d = acm::resolve(&sdk, &target).map_err(fail)?;
-            let r = acm::records_report(&d, &format, at).map_err(fail)?;
-            printer.report(&r);
-            Ok(0)
+            printer.report(&acm::records_report(&d, format, at));
+            Ok(ExitStatus::Ok)
         }
         AcmCommand::Status { target, dns } => {
             let r = acm::status(&sdk, &target, at).map_err(fail)?;
@@ -259,7 +250,7 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
         }
         AcmCommand::List => {
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         AcmCommand::Audit(a) => audit(a, g, at, printer),
         AcmCommand::Attach {
@@ -268,9 +259,9 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<u8
             default,
             dry_run,
         } => {
-            printer
-                .report(&acm::attach(&sdk, &sdk, &arn, &listener, default, dry_run).map_err(fail)?);
-            Ok(0)
+            let options = acm::AttachOptions { default, dry_run };
+            printer.report(&acm::attach(&sdk, &sdk, &arn, &listener, options).map_err(fail)?);
+            Ok(ExitStatus::Ok)
         }
     }
 }
@@ -281,13 +272,16 @@ fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, 
         return Ok(None);
     }
     let resolver = match &a.resolver {
-        Some(r) => Some(crate::dns::parse_resolver(r).map_err(|e| Failure::new(e, 2, None))?),
+        Some(r) => Some(
+            crate::dns::parse_resolver(r)
+                .map_err(|e| Failure::new(e, ExitStatus::BadInput, None))?,
+        ),
         None => None,
     };
     if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
         return Err(Failure::new(
             anyhow::anyhow!("bad --dns-timeout {}", a.dns_timeout),
-            2,
+            ExitStatus::BadInput,
             Some("seconds, more than 0 and at most 60".into()),
         ));
     }
@@ -304,7 +298,7 @@ fn audit(
     g: &Global,
     at: i64,
     printer: &Printer,
-) -> Result<u8, Failure> {
+) -> Result<ExitStatus, Failure> {
     use jobs::audit;
     let stuck_after = a.stuck_after.as_secs() as i64;
     // Without --region or --all-regions: the region of the SDK's usual chain.
@@ -337,7 +331,12 @@ fn audit(
     Ok(r.exit_code())
 }
 
-fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<u8, Failure> {
+fn dispatch(
+    command: Command,
+    g: &Global,
+    at: i64,
+    printer: &Printer,
+) -> Result<ExitStatus, Failure> {
     match command {
         Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, printer),
         Command::Acm(c) => acm(c, g, at, printer),
@@ -346,30 +345,31 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "certctl", &mut buf);
             printer.raw(&String::from_utf8_lossy(&buf));
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Man { dir: None } => {
             use clap::CommandFactory;
             let mut buf = Vec::new();
             clap_mangen::Man::new(Cli::command())
                 .render(&mut buf)
-                .map_err(|e| Failure::new(e, 3, None))?;
+                .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
             printer.raw(&String::from_utf8_lossy(&buf));
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Man { dir: Some(dir) } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command().disable_help_subcommand(true);
             cmd.build();
             let mut pages = Vec::new();
-            man_pages(&cmd, &mut pages).map_err(|e| Failure::new(e, 3, None))?;
+            man_pages(&cmd, &mut pages)
+                .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
             printer.report(&jobs::man::write_pages(&dir, &pages).map_err(fail)?);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Doctor(a) => {
             let sdk = aws(g)?;
             let req = jobs::doctor::DoctorRequest {
-                hostname: a.hostname,
+                hostname: a.hostname.into_string(),
                 rest_api_id: a.rest_api_id,
                 stage: a.stage,
                 nlb: a.nlb,
@@ -398,7 +398,7 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                 target: a.target,
                 chain: a.chain,
                 trust_store: a.trust_store,
-                hostname: a.fetch.hostname,
+                hostname: a.fetch.hostname.map(Hostname::into_string),
                 connect_to: a.fetch.connect_to,
                 timeout: a.fetch.timeout.as_secs_f64(),
                 min_days: a.min_days,
@@ -416,17 +416,18 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
         }
         Command::Inspect(a) => {
             let fetched_pem = acm_chain(g, &a.target)?;
+            let hostname = a.fetch.hostname.map(Hostname::into_string);
             let report = jobs::inspect::run(
                 &a.target,
                 fetched_pem.as_deref(),
-                a.fetch.hostname.as_deref(),
+                hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
                 a.fetch.timeout.as_secs_f64(),
                 at,
             )
             .map_err(fail)?;
             printer.report(&report);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Truststore(t) => {
             match t {
@@ -453,16 +454,20 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
                     out,
                     dry_run,
                     allow_shrink,
-                } => printer.report(
-                    &jobs::truststore::update(&from, &out, dry_run, allow_shrink).map_err(fail)?,
-                ),
+                } => {
+                    let options = jobs::truststore::UpdateOptions {
+                        dry_run,
+                        allow_shrink,
+                    };
+                    printer.report(&jobs::truststore::update(&from, &out, options).map_err(fail)?)
+                }
                 TruststoreCommand::Verify => {
                     let r = jobs::truststore::verify().map_err(fail)?;
                     printer.report(&r);
                     return Ok(r.exit_code());
                 }
             }
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Ca(CaCommand::Init {
             dir,
@@ -471,31 +476,28 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             days,
             force,
         }) => {
-            let key = key.parse().map_err(|e| Failure::new(e, 2, None))?;
             check_validity(at, days)?;
             let r = jobs::onprem::ca::init(&dir, &name, key, days, force, at).map_err(fail)?;
             printer.report(&r);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Issue(IssueCommand::Onprem(a)) => {
-            let key = a.key.parse().map_err(|e| Failure::new(e, 2, None))?;
-            let formats = parse_formats(&a.format)?;
             check_validity(at, a.days)?;
             if a.dns.is_empty() && a.ip.is_empty() {
                 return Err(Failure::new(
                     anyhow::anyhow!("give at least one --dns NAME or --ip ADDR"),
-                    2,
+                    ExitStatus::BadInput,
                     Some("certctl issue onprem --dns lb.example.internal --out-dir DIR".into()),
                 ));
             }
             let req = jobs::onprem::issue::IssueRequest {
-                dns: a.dns,
-                ip: a.ip,
+                dns: a.dns.into_iter().map(DnsName::into_string).collect(),
+                ip: a.ip.iter().map(ToString::to_string).collect(),
                 ca_dir: a.ca,
-                key,
+                key: a.key,
                 days: a.days,
                 out_dir: a.out_dir,
-                formats,
+                formats: with_pem(a.format),
                 p12_password_file: a.p12_password_file,
                 force: a.force,
                 include_root: a.include_root,
@@ -503,11 +505,11 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             };
             let r = jobs::onprem::issue::run(&req).map_err(fail)?;
             printer.report(&r);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Rotate(a) if a.example_config => {
             printer.raw(jobs::onprem::EXAMPLE_CONFIG);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
         Command::Rotate(a) => {
             let req = jobs::onprem::rotate::RotateRequest {
@@ -544,32 +546,20 @@ fn dispatch(command: Command, g: &Global, at: i64, printer: &Printer) -> Result<
             let r = jobs::policy::check(file.as_deref()).map_err(|e| {
                 let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
                     .then(|| "fix every listed line; unknown keys are errors".into());
-                Failure::new(e, 2, hint)
+                Failure::new(e, ExitStatus::BadInput, hint)
             })?;
             printer.report(&r);
-            Ok(0)
+            Ok(ExitStatus::Ok)
         }
     }
 }
 
-fn parse_formats(raw: &[String]) -> Result<Vec<Format>, Failure> {
+/// The formats to write: PEM always, then the extra ones in the order asked.
+fn with_pem(extra: Vec<Format>) -> Vec<Format> {
     let mut out = vec![Format::Pem];
-    for f in raw.iter().flat_map(|f| f.split(',')) {
-        out.push(match f.trim() {
-            "pem" => continue,
-            "haproxy" => Format::Haproxy,
-            "pkcs12" | "p12" => Format::Pkcs12,
-            other => {
-                return Err(Failure::new(
-                    anyhow::anyhow!("unknown --format \"{other}\""),
-                    2,
-                    Some("formats: pem, haproxy, pkcs12".into()),
-                ))
-            }
-        });
-    }
+    out.extend(extra.into_iter().filter(|f| *f != Format::Pem));
     out.dedup();
-    Ok(out)
+    out
 }
 
 /// The page of `cmd` and of every subcommand below it, as (file name, roff); a built command's

@@ -29,11 +29,12 @@ use std::time::{Duration, Instant};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, DirProblem};
 use crate::x509::CertInfo;
 
 /// File names an output set may hold, in the order they are written.
-pub const FILES: &[&str] = &[
+pub(crate) const FILES: &[&str] = &[
     "cert.pem",
     "chain.pem",
     "fullchain.pem",
@@ -43,17 +44,17 @@ pub const FILES: &[&str] = &[
 ];
 
 /// File names a CA directory holds.
-pub const CA_FILES: &[&str] = &["ca.pem", "ca.key"];
+pub(crate) const CA_FILES: &[&str] = &["ca.pem", "ca.key"];
 
 /// The id of a version made from plain files found in place (the first; later ones get `-N`).
-pub const ADOPTED: &str = "0-adopted";
+pub(crate) const ADOPTED: &str = "0-adopted";
 
 /// Largest file certctl reads back from a set.
 const MAX_FILE: u64 = 1 << 20;
 
 /// Why a set could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum SetError {
+pub(crate) enum SetError {
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -86,23 +87,25 @@ pub enum SetError {
 
 impl SetError {
     /// 2 for what the user can fix in the input, 3 for I/O.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
-            SetError::Io { .. } | SetError::Locked { .. } | SetError::NoPrevious { .. } => 3,
-            _ => 2,
+            SetError::Io { .. } | SetError::Locked { .. } | SetError::NoPrevious { .. } => {
+                ExitStatus::Operational
+            }
+            _ => ExitStatus::BadInput,
         }
     }
 }
 
 /// One file of a new version.
-pub struct NewFile {
-    pub name: &'static str,
-    pub bytes: Vec<u8>,
-    pub mode: u32,
+pub(crate) struct NewFile {
+    pub(crate) name: &'static str,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) mode: u32,
 }
 
 /// A held lock; released on drop.
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
@@ -118,9 +121,9 @@ enum Top {
 
 /// An output (or CA) directory holding one certificate set, by handle.
 #[derive(Debug, Clone)]
-pub struct CertSet {
+pub(crate) struct CertSet {
     /// The directory as the user named it (for messages and hook paths only).
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     fd: Arc<OwnedFd>,
     files: &'static [&'static str],
     dir_mode: u32,
@@ -128,7 +131,7 @@ pub struct CertSet {
 
 /// Whether `s` is a version id certctl makes: [`version_id`]'s `<14 digits>-<16 hex>`, or
 /// `0-adopted` / `0-adopted-<n>`.
-pub fn is_version_id(s: &str) -> bool {
+pub(crate) fn is_version_id(s: &str) -> bool {
     if s == ADOPTED {
         return true;
     }
@@ -201,7 +204,7 @@ fn read_capped(mut f: File, path: &Path) -> Result<Vec<u8>, SetError> {
 
 /// A consistent view of the live set: `.current` resolved once, so every file read through it
 /// comes from the same version even when another process switches meanwhile.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     set: &'a CertSet,
     version: Option<(String, OwnedFd)>,
 }
@@ -209,7 +212,7 @@ pub struct Reader<'a> {
 impl Reader<'_> {
     /// Opens one file of the live set (a plain file in place, or the version's through
     /// certctl's link); `None` when missing.
-    pub fn open(&self, name: &str) -> Result<Option<File>, SetError> {
+    pub(crate) fn open(&self, name: &str) -> Result<Option<File>, SetError> {
         let (dir, path) = match self.set.top_entry(name)? {
             Top::Missing => return Ok(None),
             Top::Plain => (self.set.top(), self.set.dir.join(name)),
@@ -240,28 +243,23 @@ impl Reader<'_> {
     }
 
     /// Reads one file of the live set; `None` when missing.
-    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, SetError> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, SetError> {
         match self.open(name)? {
             Some(f) => Ok(Some(read_capped(f, &self.set.dir.join(name))?)),
             None => Ok(None),
         }
-    }
-
-    /// The id of the version read through `.current`, if any.
-    pub fn version(&self) -> Option<&str> {
-        self.version.as_ref().map(|(id, _)| id.as_str())
     }
 }
 
 impl CertSet {
     /// Opens (creating when missing) an output directory; refuses a symlinked, foreign-owned or
     /// group/world-writable directory and anything planted at a name certctl uses.
-    pub fn open(dir: &Path, create: bool) -> Result<CertSet, SetError> {
+    pub(crate) fn open(dir: &Path, create: bool) -> Result<CertSet, SetError> {
         CertSet::open_kind(dir, create, FILES, 0o755)
     }
 
     /// Opens (creating when missing, mode 0700) a CA directory: `ca.pem` and `ca.key` as a set.
-    pub fn open_ca(dir: &Path, create: bool) -> Result<CertSet, SetError> {
+    pub(crate) fn open_ca(dir: &Path, create: bool) -> Result<CertSet, SetError> {
         CertSet::open_kind(dir, create, CA_FILES, 0o700)
     }
 
@@ -325,13 +323,8 @@ impl CertSet {
         self.fd.as_fd()
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
-    }
-
-    /// The file names this kind of set holds.
-    pub fn files(&self) -> &'static [&'static str] {
-        self.files
     }
 
     /// Checks every name certctl will create, read or remove, before anything is written.
@@ -511,7 +504,7 @@ impl CertSet {
     }
 
     /// Takes the directory's lock, waiting up to `timeout`.
-    pub fn lock(&self, timeout: Duration) -> Result<Lock, SetError> {
+    pub(crate) fn lock(&self, timeout: Duration) -> Result<Lock, SetError> {
         let path = self.path(".lock");
         let fd = rustix::fs::openat(
             self.top(),
@@ -578,7 +571,7 @@ impl CertSet {
     }
 
     /// A consistent reader of the live set.
-    pub fn reader(&self) -> Result<Reader<'_>, SetError> {
+    pub(crate) fn reader(&self) -> Result<Reader<'_>, SetError> {
         let version = match self.link_id(".current")? {
             Some(id) => match self.sets_fd(false)? {
                 Some(sets) => self.version_fd(&sets, &id)?.map(|v| (id, v)),
@@ -590,7 +583,7 @@ impl CertSet {
     }
 
     /// Whether any file of the set is in place (a plain file or certctl's link to one).
-    pub fn has_pair(&self) -> bool {
+    pub(crate) fn has_pair(&self) -> bool {
         let Ok(r) = self.reader() else {
             return true;
         };
@@ -598,7 +591,7 @@ impl CertSet {
     }
 
     /// Reads one file of the live set; `None` when missing.
-    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, SetError> {
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, SetError> {
         self.reader()?.read(name)
     }
 
@@ -609,7 +602,7 @@ impl CertSet {
     /// Writes a complete new version and switches to it with one rename. Returns the rollback
     /// target: the id of the version that was in place (after adopting plain files, the adopted
     /// pair), now `.previous`; `None` when nothing was in place (and `.previous` is removed).
-    pub fn install(&self, id: &str, files: &[NewFile]) -> Result<Option<String>, SetError> {
+    pub(crate) fn install(&self, id: &str, files: &[NewFile]) -> Result<Option<String>, SetError> {
         if !is_version_id(id) {
             return Err(SetError::Io {
                 path: self.dir.join(".sets").join(id),
@@ -720,7 +713,7 @@ impl CertSet {
     /// Points `.current` back at `.previous` (one rename) and returns the id now in place;
     /// the top-level links then match that version's files exactly, and `.previous` is gone
     /// (there is no second step back).
-    pub fn rollback(&self) -> Result<String, SetError> {
+    pub(crate) fn rollback(&self) -> Result<String, SetError> {
         let no_prev = || SetError::NoPrevious {
             path: self.dir.clone(),
         };
@@ -736,19 +729,19 @@ impl CertSet {
     /// the directory handle, directory fsynced): written before the switch and cleared after
     /// the deploy hook and verification succeed, so a run killed in between leaves the mark and
     /// the next run redeploys instead of trusting a pair that was never loaded.
-    pub fn mark_pending(&self, id: &str) -> Result<(), SetError> {
+    pub(crate) fn mark_pending(&self, id: &str) -> Result<(), SetError> {
         self.plain_or_missing(".pending")?;
         fsx::write_atomic_at(self.top(), ".pending", id.as_bytes(), 0o600)
             .map_err(io_err(self.path(".pending")))
     }
 
     /// Whether a previous deployment was interrupted.
-    pub fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         self.pending_id().is_ok_and(|p| p.is_some())
     }
 
     /// The id of the version whose deployment was interrupted, if any.
-    pub fn pending_id(&self) -> Result<Option<String>, SetError> {
+    pub(crate) fn pending_id(&self) -> Result<Option<String>, SetError> {
         if !self.plain_or_missing(".pending")? {
             return Ok(None);
         }
@@ -769,7 +762,7 @@ impl CertSet {
     }
 
     /// Removes the deployment mark (durably).
-    pub fn clear_pending(&self) -> Result<(), SetError> {
+    pub(crate) fn clear_pending(&self) -> Result<(), SetError> {
         self.plain_or_missing(".pending")?;
         match rustix::fs::unlinkat(self.top(), ".pending", AtFlags::empty()) {
             Ok(()) => self.sync_top(),
@@ -778,13 +771,9 @@ impl CertSet {
         }
     }
 
-    /// The version `.current` points at (`None` when none, or when it is not certctl's link).
-    pub fn current_id(&self) -> Option<String> {
-        self.link_id(".current").ok().flatten()
-    }
-
     /// The rollback target `.previous` points at.
-    pub fn previous_id(&self) -> Option<String> {
+    #[cfg(test)]
+    fn previous_id(&self) -> Option<String> {
         self.link_id(".previous").ok().flatten()
     }
 
@@ -792,7 +781,7 @@ impl CertSet {
     /// versions left behind by an interrupted run. Only entries certctl provably made are
     /// touched: a version id of certctl's format, a real directory owned by the effective user
     /// holding only regular files with the set's names. Returns the removed ids.
-    pub fn prune(&self, keep: usize) -> Result<Vec<String>, SetError> {
+    pub(crate) fn prune(&self, keep: usize) -> Result<Vec<String>, SetError> {
         let Some(sets) = self.sets_fd(false)? else {
             return Ok(Vec::new());
         };
@@ -954,7 +943,7 @@ fn sync_batch(files: &[(PathBuf, File)]) -> Result<(), SetError> {
 }
 
 /// A version id: sortable UTC timestamp plus the certificate's short fingerprint.
-pub fn version_id(at: i64, cert: &CertInfo) -> String {
+pub(crate) fn version_id(at: i64, cert: &CertInfo) -> String {
     let stamp: String = crate::x509::rfc3339(at)
         .chars()
         .filter(|c| c.is_ascii_digit())
@@ -1199,7 +1188,7 @@ mod tests {
             plant();
             let e = CertSet::open(&out, false).unwrap_err();
             assert!(e.to_string().contains(name), "{name}: {e}");
-            assert_eq!(e.exit_code(), 2, "{name}: {e}");
+            assert_eq!(e.exit_code(), ExitStatus::BadInput, "{name}: {e}");
             fs::remove_dir_all(&out).unwrap();
             fs::rename(&backup, &out).unwrap();
         }

@@ -1,14 +1,9 @@
-//! Command-line types (clap derive). Doc comments are the help text; nothing here runs.
+//! Command-line types (clap derive) and the parsers of their values. Doc comments are the help
+//! text; nothing here runs a command.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-
-const EXIT_CODES: &str = "EXIT CODES:
-  0  done; every check passed (warnings allowed)
-  1  a check failed (a deny-level finding)
-  2  usage or input error (bad flag, bad file, bad certificate)
-  3  operational error (network, I/O, AWS): the check could not be made";
 
 /// Certificates for the API Gateway → NLB → ALB → on-prem path: issue and rotate the on-prem
 /// certificate, request and attach the ALB's ACM certificate, and check chains against API
@@ -25,50 +20,50 @@ EXIT CODES:
   0 ok, 1 a check failed, 2 bad input, 3 could not look (network, I/O, AWS)")]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub(crate) global: Global,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Flags every command takes.
 #[derive(Debug, Args, Clone)]
-pub struct Global {
+pub(crate) struct Global {
     /// Print exactly one JSON document on stdout (also on failure).
     #[arg(long, global = true)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Evaluate as of this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z); default: now.
-    #[arg(long, global = true, value_name = "RFC3339")]
-    pub at: Option<String>,
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_at)]
+    pub(crate) at: Option<i64>,
     /// Print only errors: no report, no progress (waits longer than a second show a spinner
     /// on a terminal and plain lines otherwise).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Print more detail (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
     /// Never colour the output (also: the NO_COLOR environment variable).
     #[arg(long, global = true)]
-    pub no_color: bool,
+    pub(crate) no_color: bool,
     /// AWS profile (commands that call AWS).
     #[arg(long, global = true, value_name = "NAME")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// AWS region (commands that call AWS).
     #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
-    pub region: Vec<String>,
+    pub(crate) region: Vec<String>,
     /// One endpoint for every AWS service, e.g. a local emulator.
     #[arg(long, global = true, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// Attempts per AWS call (standard retry mode, backoff between attempts); default 3.
     #[arg(long, global = true, value_name = "N", env = "AWS_MAX_ATTEMPTS", hide_env_values = true,
           value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: Option<u32>,
+    pub(crate) max_attempts: Option<u32>,
     /// Connect and read timeout of each AWS call attempt (e.g. 15s, 1m); default 15s.
     #[arg(long, global = true, value_name = "DURATION", value_parser = crate::duration::parse_positive)]
-    pub aws_timeout: Option<std::time::Duration>,
+    pub(crate) aws_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Would API Gateway accept this backend certificate? Build and judge the chain.
     #[command(after_help = concat!("EXAMPLES:
   certctl check fullchain.pem --hostname api.example.com
@@ -178,52 +173,52 @@ EXIT CODES:
 }
 
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The custom hostname (Route 53 alias to the NLB, ACM certificate, integration URI host).
-    #[arg(long, value_name = "NAME")]
-    pub hostname: String,
+    #[arg(long, value_name = "NAME", value_parser = DnsName::parse_host)]
+    pub(crate) hostname: DnsName,
     /// The REST API whose VPC_LINK integration to check.
     #[arg(long, value_name = "ID")]
-    pub rest_api_id: Option<String>,
+    pub(crate) rest_api_id: Option<String>,
     /// The stage whose variables fill `${stageVariables.NAME}` in integration URIs and VPC link
     /// ids (without it, such integrations are reported, not guessed).
     #[arg(long, value_name = "STAGE")]
-    pub stage: Option<String>,
+    pub(crate) stage: Option<String>,
     /// The NLB (name or ARN); default: the alias target.
     #[arg(long, value_name = "NAME|ARN")]
-    pub nlb: Option<String>,
+    pub(crate) nlb: Option<String>,
     /// The ALB (name or ARN); default: the target registered in the NLB's alb target group.
     #[arg(long, value_name = "NAME|ARN")]
-    pub alb: Option<String>,
+    pub(crate) alb: Option<String>,
     /// The on-prem load balancer's URL, to check its certificate's expiry.
     #[arg(long, value_name = "URL")]
-    pub onprem_url: Option<String>,
+    pub(crate) onprem_url: Option<String>,
     /// Dial HOST:PORT for --onprem-url.
     #[arg(long, value_name = "HOST:PORT")]
-    pub onprem_connect_to: Option<String>,
+    pub(crate) onprem_connect_to: Option<String>,
     /// Days of validity below which a certificate fails.
     #[arg(long, value_name = "N", default_value_t = 30)]
-    pub min_days: u32,
+    pub(crate) min_days: u32,
     /// The store the ALB's chain is judged against (`apigateway`, a PEM bundle or a directory).
     #[arg(long, value_name = "apigateway|FILE|DIR", default_value = "apigateway")]
-    pub trust_store: String,
+    pub(crate) trust_store: String,
     /// Dial HOST:PORT for the live TLS hop (SNI stays the hostname).
     #[arg(long, value_name = "HOST:PORT")]
-    pub connect_to: Option<String>,
+    pub(crate) connect_to: Option<String>,
     /// Skip the live TLS hop.
     #[arg(long)]
-    pub no_live: bool,
+    pub(crate) no_live: bool,
     /// Connect timeout for the live hops (e.g. 5s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_positive)]
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
     /// Write a Prometheus textfile (atomically): a gauge per hop, the API Gateway verdict, and
     /// the expiry of every certificate on the path.
     #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
+    pub(crate) metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AcmCommand {
+pub(crate) enum AcmCommand {
     /// Find or request a DNS-validated certificate for HOST; optionally UPSERT the validation
     /// records in Route 53 and wait until it is issued.
     #[command(after_help = concat!("EXAMPLES:
@@ -248,9 +243,9 @@ pub enum AcmCommand {
         /// Certificate ARN or host name.
         #[arg(value_name = "ARN|HOST")]
         target: String,
-        /// `table` (default) or `zone` (zone-file lines).
-        #[arg(long, value_name = "table|zone", default_value = "table")]
-        format: String,
+        /// `table`, or `zone` (zone-file lines).
+        #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = records_format())]
+        format: crate::jobs::acm::RecordsFormat,
     },
     /// Status, names, expiry, in-use-by, renewal, and the chain check of the issued
     /// certificate against API Gateway's CA list.
@@ -315,85 +310,85 @@ EXIT CODES:
 }
 
 #[derive(Debug, Args)]
-pub struct AcmAuditArgs {
+pub(crate) struct AcmAuditArgs {
     /// Every region enabled by default in an AWS account (17); opt-in regions are added with
     /// --region.
     #[arg(long)]
-    pub all_regions: bool,
+    pub(crate) all_regions: bool,
     /// Report certificates expiring within N days (imported ones are never renewed by ACM).
     #[arg(long, value_name = "N", default_value_t = 30)]
-    pub min_days: u32,
+    pub(crate) min_days: u32,
     /// A certificate still PENDING_VALIDATION after this long is stuck (e.g. 6h, 2d).
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = crate::duration::parse_positive)]
-    pub stuck_after: std::time::Duration,
+    pub(crate) stuck_after: std::time::Duration,
     /// At most N regions are queried at once.
     #[arg(long, value_name = "N", default_value_t = 17)]
-    pub concurrency: usize,
+    pub(crate) concurrency: usize,
     /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
+    pub(crate) metrics: Option<PathBuf>,
     #[command(flatten)]
-    pub dns: DnsArgs,
+    pub(crate) dns: DnsArgs,
 }
 
 /// How the DNS causes of a stuck validation are looked up.
 #[derive(Debug, Args, Clone)]
-pub struct DnsArgs {
+pub(crate) struct DnsArgs {
     /// The DNS resolver to ask (default: the system's); without one reachable the DNS checks
     /// are skipped, with the reason.
     #[arg(long, value_name = "IP[:PORT]")]
-    pub resolver: Option<String>,
+    pub(crate) resolver: Option<String>,
     /// The port the parent zone's name servers are asked on, for the delegation check.
     #[arg(long, value_name = "PORT", default_value_t = 53)]
-    pub nameserver_port: u16,
+    pub(crate) nameserver_port: u16,
     /// Seconds one DNS look-up may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
-    pub dns_timeout: f64,
+    pub(crate) dns_timeout: f64,
     /// No DNS checks (CNAME over DNS, delegation, CAA).
     #[arg(long)]
-    pub no_dns: bool,
+    pub(crate) no_dns: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct AcmRequestArgs {
+pub(crate) struct AcmRequestArgs {
     /// The host name (the NLB alias API Gateway's integration uses).
-    #[arg(value_name = "HOST")]
-    pub host: String,
+    #[arg(value_name = "HOST", value_parser = DnsName::parse_acm)]
+    pub(crate) host: DnsName,
     /// More names on the same certificate.
-    #[arg(long, value_name = "NAME")]
-    pub san: Vec<String>,
-    /// rsa-2048, ec-p256 or ec-p384.
-    #[arg(long, value_name = "ALG", default_value = "rsa-2048")]
-    pub key_algorithm: String,
+    #[arg(long, value_name = "NAME", value_parser = DnsName::parse_acm)]
+    pub(crate) san: Vec<DnsName>,
+    /// The key ACM makes.
+    #[arg(long, value_name = "ALG", default_value = "rsa-2048", value_parser = acm_key_algorithm())]
+    pub(crate) key_algorithm: crate::jobs::acm::AcmKeyAlgorithm,
     /// UPSERT the validation CNAMEs in Route 53: `auto` (the public zone with the longest
     /// matching suffix) or a hosted zone id.
     #[arg(long, value_name = "auto|ZONE_ID")]
-    pub route53_zone: Option<String>,
+    pub(crate) route53_zone: Option<String>,
     /// Wait until ISSUED (progress on stderr).
     #[arg(long)]
-    pub wait: bool,
+    pub(crate) wait: bool,
     /// How long --wait waits (e.g. 30m, 90s).
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse_positive)]
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
     /// Tags for a new certificate.
     #[arg(long, value_name = "KEY=VALUE")]
-    pub tag: Vec<String>,
+    pub(crate) tag: Vec<String>,
     /// Print the AWS calls and Route 53 changes it would make; change nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Most names per certificate (ACM's default quota is 10).
     #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_names: usize,
+    pub(crate) max_names: usize,
     /// Time between the first status polls (grows to 30 s).
     #[arg(long, value_name = "DURATION", default_value = "2s", hide = true, value_parser = crate::duration::parse_positive)]
-    pub poll_interval: std::time::Duration,
+    pub(crate) poll_interval: std::time::Duration,
     /// Where to look for why validation is stuck, when --wait times out.
     #[command(flatten)]
-    pub dns: DnsArgs,
+    pub(crate) dns: DnsArgs,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CaCommand {
+pub(crate) enum CaCommand {
     /// Create a private root CA (ca.pem, ca.key at 0600); never overwrites without --force.
     #[command(after_help = "EXAMPLES:
   certctl ca init --dir /etc/certctl/ca --name \"Example On-Prem CA\"
@@ -408,9 +403,9 @@ EXIT CODES:
         /// The CA's common name.
         #[arg(long, value_name = "CN", default_value = "certctl on-prem CA")]
         name: String,
-        /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
-        #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
-        key: String,
+        /// Key algorithm.
+        #[arg(long, value_name = "ALG", default_value = "ecdsa-p256", value_parser = key_alg())]
+        key: crate::keys::KeyAlg,
         /// Validity in days.
         #[arg(long, value_name = "N", default_value_t = 3650)]
         days: u32,
@@ -421,7 +416,7 @@ EXIT CODES:
 }
 
 #[derive(Debug, Subcommand)]
-pub enum IssueCommand {
+pub(crate) enum IssueCommand {
     /// A leaf for the on-prem load balancer: self-signed, or from `--ca DIR`.
     #[command(after_help = concat!("EXAMPLES:
   certctl issue onprem --dns lb.onprem.example.internal --ip 10.0.0.5 --out-dir /etc/certctl/onprem-lb
@@ -442,115 +437,115 @@ pub enum IssueCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct IssueOnpremArgs {
+pub(crate) struct IssueOnpremArgs {
     /// DNS names (the first is also the CN).
-    #[arg(long, value_name = "NAME", num_args = 1..)]
-    pub dns: Vec<String>,
+    #[arg(long, value_name = "NAME", num_args = 1.., value_parser = DnsName::parse_san)]
+    pub(crate) dns: Vec<DnsName>,
     /// IP address SANs.
-    #[arg(long, value_name = "ADDR", num_args = 1..)]
-    pub ip: Vec<String>,
+    #[arg(long, value_name = "ADDR", num_args = 1.., value_parser = parse_ip)]
+    pub(crate) ip: Vec<std::net::IpAddr>,
     /// Sign with this CA (from `certctl ca init`); default: self-signed.
     #[arg(long, value_name = "DIR")]
-    pub ca: Option<PathBuf>,
-    /// Key algorithm: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096.
-    #[arg(long, value_name = "ALG", default_value = "ecdsa-p256")]
-    pub key: String,
+    pub(crate) ca: Option<PathBuf>,
+    /// Key algorithm.
+    #[arg(long, value_name = "ALG", default_value = "ecdsa-p256", value_parser = key_alg())]
+    pub(crate) key: crate::keys::KeyAlg,
     /// Validity in days (capped at the CA's expiry).
     #[arg(long, value_name = "N", default_value_t = 365)]
-    pub days: u32,
+    pub(crate) days: u32,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
-    pub out_dir: PathBuf,
-    /// Extra formats: haproxy, pkcs12 (pem is always written).
-    #[arg(long, value_name = "pem|haproxy|pkcs12")]
-    pub format: Vec<String>,
+    pub(crate) out_dir: PathBuf,
+    /// Extra formats, repeated or comma-separated (pem is always written).
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',', value_parser = issue_format())]
+    pub(crate) format: Vec<crate::policy::rotate::Format>,
     /// File whose first line is the PKCS#12 password.
     #[arg(long, value_name = "FILE")]
-    pub p12_password_file: Option<PathBuf>,
+    pub(crate) p12_password_file: Option<PathBuf>,
     /// Replace an existing pair (the old one is kept for rollback).
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Also put the root CA into fullchain.pem (and haproxy.pem); by default a server sends
     /// only the leaf and intermediates, since clients must hold the root already.
     #[arg(long, requires = "ca")]
-    pub include_root: bool,
+    pub(crate) include_root: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RotateArgs {
+pub(crate) struct RotateArgs {
     /// The rotation config (`certctl rotate --example-config` prints a documented one).
     #[arg(long, value_name = "FILE", default_value = "/etc/certctl/onprem.toml")]
-    pub config: PathBuf,
+    pub(crate) config: PathBuf,
     /// Print a documented example config (every key, with its default) and exit.
     #[arg(long, conflicts_with_all = ["force", "dry_run", "only"])]
-    pub example_config: bool,
+    pub(crate) example_config: bool,
     /// Renew every set now.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Print what would change; write and run nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Only these sets (by name).
     #[arg(long, value_name = "NAME")]
-    pub only: Vec<String>,
+    pub(crate) only: Vec<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Files and directories (recursive).
     #[arg(value_name = "PATH", required = true)]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Report certificates expiring within N days.
     #[arg(long, value_name = "N", default_value_t = 30)]
-    pub min_days: u32,
+    pub(crate) min_days: u32,
     /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
+    pub(crate) metrics: Option<PathBuf>,
     /// Also look into hidden files and directories (certctl's kept versions live in .sets/).
     #[arg(long)]
-    pub hidden: bool,
+    pub(crate) hidden: bool,
     /// Worker threads (default: the number of CPUs).
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     /// Files larger than this are not read and are reported as `too-large` problems (exit 1);
     /// bytes or with a unit: 1048576, 512KiB, 4MiB.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = crate::input_file::parse_size)]
-    pub max_file_size: u64,
+    pub(crate) max_file_size: u64,
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// A PEM or DER file (leaf and intermediates in any order), https://host[:port], or an ACM
     /// certificate ARN (the chain ACM serves, via GetCertificate).
     #[arg(value_name = "TARGET")]
-    pub target: String,
+    pub(crate) target: String,
     /// More candidate intermediates (PEM bundle or DER).
     #[arg(long, value_name = "FILE")]
-    pub chain: Vec<PathBuf>,
+    pub(crate) chain: Vec<PathBuf>,
     /// `apigateway` (the bundled list, default), or a PEM bundle / directory of PEM roots.
     #[arg(long, value_name = "apigateway|FILE|DIR", default_value = "apigateway")]
-    pub trust_store: String,
+    pub(crate) trust_store: String,
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub(crate) fetch: FetchArgs,
     /// Report `expires-soon` when a certificate of the path expires within N days
     /// (default: the policy's min-days, 30).
     #[arg(long, value_name = "N")]
-    pub min_days: Option<u32>,
+    pub(crate) min_days: Option<u32>,
     /// The policy: `gateway` (built in, default), `strict` (built in: gateway plus the
     /// RFC 5280 / CA/B structural lints), or a policy file.
     #[arg(long, value_name = "gateway|strict|FILE")]
-    pub policy: Option<PathBuf>,
+    pub(crate) policy: Option<PathBuf>,
     /// Write the corrected chain (leaf, intermediates in order, no root) to OUT.
     #[arg(long, value_name = "OUT")]
-    pub fix_chain: Option<PathBuf>,
+    pub(crate) fix_chain: Option<PathBuf>,
     /// Judge as API Gateway does for an integration with tlsConfig.insecureSkipVerification:
     /// no CA list, but expiry, the hostname and a root with CA:TRUE and keyCertSign still count.
     #[arg(long, conflicts_with_all = ["trust_store", "fix_chain"])]
-    pub skip_verification: bool,
+    pub(crate) skip_verification: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TruststoreCommand {
+pub(crate) enum TruststoreCommand {
     /// Every alias of API Gateway's list; marks expired and fingerprint-only entries.
     #[command(after_help = "EXAMPLES:
   certctl truststore list
@@ -620,31 +615,31 @@ EXIT CODES:
 }
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// A PEM or DER file, https://host[:port], or an ACM certificate ARN.
     #[arg(value_name = "FILE|URL|ARN")]
-    pub target: String,
+    pub(crate) target: String,
     #[command(flatten)]
-    pub fetch: FetchArgs,
+    pub(crate) fetch: FetchArgs,
 }
 
 /// How to reach and name a server (targets that are https:// URLs).
 #[derive(Debug, Args, Clone)]
-pub struct FetchArgs {
+pub(crate) struct FetchArgs {
     /// The name to check and to send as SNI (DNS name or IP); default: the URL's host. For
     /// files, no name check unless given.
-    #[arg(long, value_name = "NAME")]
-    pub hostname: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = Hostname::parse)]
+    pub(crate) hostname: Option<Hostname>,
     /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
-    pub connect_to: Option<String>,
+    pub(crate) connect_to: Option<String>,
     /// Connect and handshake timeout, for URLs (e.g. 10s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_positive)]
-    pub timeout: std::time::Duration,
+    pub(crate) timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// Validate a policy file and print every finding code with its level under it.
     #[command(after_help = "EXAMPLES:
   certctl policy check policies/gateway.toml
@@ -659,7 +654,192 @@ EXIT CODES:
     },
 }
 
-/// The exit-code table, for the README and `--help` tests.
-pub fn exit_codes() -> &'static str {
-    EXIT_CODES
+// Values certctl parses itself. Each parser refuses a value with the message and hint the
+// command would give for it (`BadValue`), which the binary prints like any other bad input
+// (`error:` and `hint:` lines, exit 2) instead of clap's "invalid value" text.
+
+/// A flag value certctl refused: the one-line message and, when there is one, a hint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BadValue {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl BadValue {
+    fn new(message: impl ToString, hint: Option<&str>) -> BadValue {
+        BadValue {
+            message: message.to_string(),
+            hint: hint.map(str::to_string),
+        }
+    }
+
+    /// The refusal behind a command-line error, when one of certctl's parsers refused a value.
+    pub fn of(e: &clap::Error) -> Option<&BadValue> {
+        std::error::Error::source(e)?.downcast_ref()
+    }
+}
+
+/// A value parsed by one of the functions below; help and completions list `names`.
+#[derive(Clone)]
+struct Checked<T> {
+    parse: fn(&str) -> Result<T, BadValue>,
+    names: fn() -> Vec<&'static str>,
+}
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        self.parse.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.names)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+/// `--key`: `ecdsa-p256` and the other algorithms `issue onprem` and `ca init` make.
+fn key_alg() -> Checked<crate::keys::KeyAlg> {
+    Checked {
+        parse: |s| s.parse().map_err(|e| BadValue::new(e, None)),
+        names: || crate::keys::KeyAlg::ALL.map(|k| k.name()).to_vec(),
+    }
+}
+
+/// `acm request --key-algorithm`.
+fn acm_key_algorithm() -> Checked<crate::jobs::acm::AcmKeyAlgorithm> {
+    use crate::jobs::acm::AcmKeyAlgorithm;
+    Checked {
+        parse: |s| s.parse().map_err(refused),
+        names: || AcmKeyAlgorithm::ALL.map(|k| k.name()).to_vec(),
+    }
+}
+
+/// `issue onprem --format`: one format (the flag splits a comma list); `p12` is `pkcs12`.
+fn issue_format() -> Checked<crate::policy::rotate::Format> {
+    use crate::policy::rotate::Format;
+    Checked {
+        parse: |s| match s.trim() {
+            "pem" => Ok(Format::Pem),
+            "haproxy" => Ok(Format::Haproxy),
+            "pkcs12" | "p12" => Ok(Format::Pkcs12),
+            other => Err(BadValue::new(
+                format!("unknown --format \"{other}\""),
+                Some("formats: pem, haproxy, pkcs12"),
+            )),
+        },
+        names: || vec!["pem", "haproxy", "pkcs12"],
+    }
+}
+
+/// `acm records --format`.
+fn records_format() -> Checked<crate::jobs::acm::RecordsFormat> {
+    use crate::jobs::acm::RecordsFormat;
+    Checked {
+        parse: |s| {
+            RecordsFormat::ALL
+                .into_iter()
+                .find(|f| f.name() == s)
+                .ok_or_else(|| {
+                    BadValue::new(
+                        format!("unknown --format \"{s}\" (expected table or zone)"),
+                        None,
+                    )
+                })
+        },
+        names: || RecordsFormat::ALL.map(|f| f.name()).to_vec(),
+    }
+}
+
+/// `--at`: an RFC 3339 instant as Unix seconds, between 1950-01-01 and 9999-12-31 (what
+/// certificates can encode).
+pub(crate) fn parse_at(s: &str) -> Result<i64, BadValue> {
+    const HINT: Option<&str> = Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z");
+    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| BadValue::new(format!("bad --at \"{s}\": {e}"), HINT))?;
+    const Y1950: i64 = -631_152_000;
+    if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
+        return Err(BadValue::new(
+            format!(
+                "bad --at \"{s}\": must be between 1950-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+            ),
+            HINT,
+        ));
+    }
+    Ok(at)
+}
+
+/// A job's refusal of a value, with the job's own message and hint.
+fn refused<E: crate::jobs::JobError>(e: E) -> BadValue {
+    BadValue {
+        message: e.to_string(),
+        hint: e.hint(),
+    }
+}
+
+/// A host name for TLS (`check`/`inspect --hostname`): a DNS name or an IP literal, as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hostname(String);
+
+impl Hostname {
+    fn parse(s: &str) -> Result<Hostname, BadValue> {
+        crate::jobs::input::server_name(s).map_err(refused)?;
+        Ok(Hostname(s.to_string()))
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A DNS name that can go into a certificate, as given (where certctl uses it, it lower-cases
+/// it and writes IDNs in punycode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DnsName(String);
+
+impl DnsName {
+    /// `doctor --hostname`: refused as `check` refuses a bad hostname.
+    fn parse_host(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::input::InputError;
+        crate::names::dns_name(s)
+            .map_err(|_| refused(InputError::BadHostname { name: s.into() }))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    /// `issue onprem --dns`.
+    fn parse_san(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::onprem::issue::IssueError;
+        crate::names::dns_name(s).map_err(|e| refused(IssueError::Name(e)))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    /// `acm request HOST` and `--san`.
+    fn parse_acm(s: &str) -> Result<DnsName, BadValue> {
+        use crate::jobs::acm::AcmError;
+        crate::names::dns_name(s).map_err(|e| refused(AcmError::Name(e)))?;
+        Ok(DnsName(s.to_string()))
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// `issue onprem --ip`: an IPv4 or IPv6 address (brackets allowed).
+fn parse_ip(s: &str) -> Result<std::net::IpAddr, BadValue> {
+    use crate::jobs::onprem::issue::IssueError;
+    crate::names::ip_addr(s).map_err(|e| refused(IssueError::Name(e)))
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::findings::{Finding, Severity};
 
 /// The CA domains ACM issues under; a CAA `issue` set must name one of them.
-pub const AMAZON_CAA: &[&str] = &[
+pub(crate) const AMAZON_CAA: &[&str] = &[
     "amazon.com",
     "amazontrust.com",
     "awstrust.com",
@@ -55,7 +55,7 @@ impl Default for DnsConfig {
 }
 
 /// `IP` or `IP:PORT` (IPv6 as `[::1]:53`).
-pub fn parse_resolver(s: &str) -> Result<SocketAddr, DnsError> {
+pub(crate) fn parse_resolver(s: &str) -> Result<SocketAddr, DnsError> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
     }
@@ -76,8 +76,8 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DnsCheck {
     /// `cname`, `delegation` or `caa`.
-    pub check: &'static str,
-    pub name: String,
+    pub(crate) check: &'static str,
+    pub(crate) name: String,
     pub status: Status,
     pub detail: String,
 }
@@ -145,7 +145,7 @@ impl Resolver {
     }
 
     /// Why checks skip, once a look-up found no resolver.
-    pub fn offline(&self) -> Option<String> {
+    pub(crate) fn offline(&self) -> Option<String> {
         self.offline.lock().ok().and_then(|o| o.clone())
     }
 

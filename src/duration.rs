@@ -5,15 +5,15 @@ use std::time::Duration;
 
 /// The longest duration accepted (36600 days, about a century): a deadline computed from it
 /// (`Instant::now() + d`) never overflows.
-pub const MAX_SECS: u64 = 36_600 * 86_400;
+pub(crate) const MAX_SECS: u64 = 36_600 * 86_400;
 
 /// What every duration value may look like (the tail of the one error message).
-pub const FORMS: &str =
+pub(crate) const FORMS: &str =
     "a whole number with an optional unit: 90 (seconds), 500ms, 90s, 30m, 2h, 30d, 2w";
 
 /// Why a text is not a duration; every variant starts `invalid duration "TEXT": `.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     #[error("invalid duration \"{0}\": expected {FORMS}")]
     Invalid(String),
     #[error("invalid duration \"{0}\": it must be more than 0")]
@@ -24,7 +24,7 @@ pub enum DurationError {
 
 /// Parses `90`, `500ms`, `90s`, `30m`, `2h`, `30d` or `2w` (surrounding spaces ignored);
 /// zero is allowed.
-pub fn parse(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse(text: &str) -> Result<Duration, DurationError> {
     let invalid = || DurationError::Invalid(text.to_string());
     let s = text.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -52,7 +52,7 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
 }
 
 /// [`parse`], refusing zero: for timeouts and intervals.
-pub fn parse_positive(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse_positive(text: &str) -> Result<Duration, DurationError> {
     match parse(text)? {
         d if d.is_zero() => Err(DurationError::Zero(text.to_string())),
         d => Ok(d),

@@ -12,7 +12,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Warn => "warn",
@@ -28,16 +28,16 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub(crate) hint: Option<String>,
     /// SHA-256 of the certificate the finding is about, when it is about one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<String>,
+    pub(crate) certificate: Option<String>,
 }
 
 /// Every finding code `check` can report: the one place they are spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CheckCode {
+pub(crate) enum CheckCode {
     ApigatewayRefuses,
     UntrustedRoot,
     SelfSigned,
@@ -77,7 +77,7 @@ pub enum CheckCode {
 
 impl CheckCode {
     /// The stable kebab-case code, as serialized.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             CheckCode::ApigatewayRefuses => "apigateway-refuses",
             CheckCode::UntrustedRoot => "untrusted-root",
@@ -119,14 +119,14 @@ impl CheckCode {
 }
 
 /// A finding code and what it means; the policy may change its level.
-pub struct CodeInfo {
-    pub code: &'static str,
-    pub default: Severity,
-    pub meaning: &'static str,
+pub(crate) struct CodeInfo {
+    pub(crate) code: &'static str,
+    pub(crate) default: Severity,
+    pub(crate) meaning: &'static str,
 }
 
 /// Every finding code `check` can report, with its default level.
-pub const CHECK_CODES: &[CodeInfo] = &[
+pub(crate) const CHECK_CODES: &[CodeInfo] = &[
     code(
         CheckCode::ApigatewayRefuses,
         Severity::Deny,
@@ -310,7 +310,7 @@ const fn code(code: CheckCode, default: Severity, meaning: &'static str) -> Code
 }
 
 /// The catalogue entry of a code.
-pub fn code_info(code: &str) -> Option<&'static CodeInfo> {
+pub(crate) fn code_info(code: &str) -> Option<&'static CodeInfo> {
     CHECK_CODES.iter().find(|c| c.code == code)
 }
 

@@ -6,6 +6,8 @@ use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use crate::exit::ExitStatus;
+
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -29,10 +31,10 @@ pub enum FsError {
 
 impl FsError {
     /// 3 when the write itself failed (I/O), 2 when the target was refused (input).
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
-            FsError::Write { .. } => 3,
-            _ => 2,
+            FsError::Write { .. } => ExitStatus::Operational,
+            _ => ExitStatus::BadInput,
         }
     }
 }
@@ -48,7 +50,7 @@ pub enum DirProblem {
 
 impl DirProblem {
     /// The message with the directory spelled out in the hint.
-    pub fn for_dir(&self, dir: &Path) -> String {
+    pub(crate) fn for_dir(&self, dir: &Path) -> String {
         self.to_string().replace("DIR", &dir.display().to_string())
     }
 }
@@ -61,14 +63,14 @@ fn parent_of(path: &Path) -> PathBuf {
 }
 
 /// The effective user id.
-pub fn euid() -> u32 {
+pub(crate) fn euid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
 /// Whether a directory (by its handle) is safe: owned by the effective user or root, and not
 /// writable by group or others (the sticky bit does not make a shared directory safe: another
 /// user can still plant names certctl has not created yet).
-pub fn check_dir(fd: BorrowedFd<'_>) -> std::io::Result<Option<DirProblem>> {
+pub(crate) fn check_dir(fd: BorrowedFd<'_>) -> std::io::Result<Option<DirProblem>> {
     let st = rustix::fs::fstat(fd)?;
     let euid = euid();
     if st.st_uid != euid && st.st_uid != 0 {
@@ -85,7 +87,7 @@ pub fn check_dir(fd: BorrowedFd<'_>) -> std::io::Result<Option<DirProblem>> {
 }
 
 /// Opens a directory as a handle without following a symbolic link at its last component.
-pub fn open_dir_nofollow(dir: &Path) -> rustix::io::Result<OwnedFd> {
+pub(crate) fn open_dir_nofollow(dir: &Path) -> rustix::io::Result<OwnedFd> {
     rustix::fs::open(
         dir,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
@@ -94,7 +96,7 @@ pub fn open_dir_nofollow(dir: &Path) -> rustix::io::Result<OwnedFd> {
 }
 
 /// Opens `name` inside `dir` as a directory handle, never following a symbolic link.
-pub fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
+pub(crate) fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedFd> {
     rustix::fs::openat(
         dir,
         name,
@@ -104,7 +106,10 @@ pub fn open_dir_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<OwnedF
 }
 
 /// What is at `name` inside `dir` (the entry itself, never a link's target); `None` when missing.
-pub fn kind_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<Option<(FileType, u32)>> {
+pub(crate) fn kind_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+) -> rustix::io::Result<Option<(FileType, u32)>> {
     match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => Ok(Some((FileType::from_raw_mode(st.st_mode), st.st_uid))),
         Err(Errno::NOENT) => Ok(None),
@@ -113,13 +118,13 @@ pub fn kind_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<Option<(Fi
 }
 
 /// The target of the symbolic link `name` inside `dir`.
-pub fn read_link_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<String> {
+pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &str) -> rustix::io::Result<String> {
     let t = rustix::fs::readlinkat(dir, name, Vec::new())?;
     Ok(t.to_string_lossy().into_owned())
 }
 
 /// The names in a directory (without `.` and `..`).
-pub fn list_at(dir: BorrowedFd<'_>) -> rustix::io::Result<Vec<String>> {
+pub(crate) fn list_at(dir: BorrowedFd<'_>) -> rustix::io::Result<Vec<String>> {
     let mut names = Vec::new();
     for e in rustix::fs::Dir::read_from(dir)? {
         let e = e?;
@@ -132,15 +137,15 @@ pub fn list_at(dir: BorrowedFd<'_>) -> rustix::io::Result<Vec<String>> {
 }
 
 /// Prefix of every temporary name certctl creates.
-pub const TMP_PREFIX: &str = ".certctl-tmp.";
+pub(crate) const TMP_PREFIX: &str = ".certctl-tmp.";
 
 /// The temp name for `name` in this process, attempt `n`: `.certctl-tmp.<name>.<pid>.<n>`.
-pub fn temp_name(name: &str, n: u32) -> String {
+pub(crate) fn temp_name(name: &str, n: u32) -> String {
     format!("{TMP_PREFIX}{name}.{}.{n}", std::process::id())
 }
 
 /// Parses a name made by [`temp_name`] into (name, pid, attempt).
-pub fn parse_temp_name(s: &str) -> Option<(&str, u32, u32)> {
+pub(crate) fn parse_temp_name(s: &str) -> Option<(&str, u32, u32)> {
     let rest = s.strip_prefix(TMP_PREFIX)?;
     let mut parts = rest.rsplitn(3, '.');
     let n = parts.next()?;
@@ -154,7 +159,7 @@ pub fn parse_temp_name(s: &str) -> Option<(&str, u32, u32)> {
 }
 
 /// Whether a process with this id exists (a pid we may not signal still exists).
-pub fn pid_alive(pid: u32) -> bool {
+pub(crate) fn pid_alive(pid: u32) -> bool {
     let Some(p) = i32::try_from(pid)
         .ok()
         .and_then(rustix::process::Pid::from_raw)
@@ -165,14 +170,14 @@ pub fn pid_alive(pid: u32) -> bool {
 }
 
 /// fsyncs a directory: its entries (files created, renamed or removed in it) become durable.
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
 /// Creates `dir` and any missing parents with `mode`, then fsyncs the parent of every directory
 /// it created: a new directory's entry is durable before anything is reported written in it
 /// (otherwise a power cut can take the whole directory, files and all).
-pub fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
+pub(crate) fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     let missing: Vec<&Path> = dir
         .ancestors()
@@ -190,7 +195,7 @@ pub fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
 
 /// Creates a new temp file next to `name` in `dir` (O_EXCL, never following a link), with
 /// exactly `mode`. Returns its name and handle.
-pub fn create_temp_at(
+pub(crate) fn create_temp_at(
     dir: BorrowedFd<'_>,
     name: &str,
     mode: u32,
@@ -220,7 +225,7 @@ pub fn create_temp_at(
 
 /// Writes `bytes` as `name` inside the directory `dir` atomically (temp + fsync + renameat +
 /// directory fsync), never following a link. The caller has checked what is at `name`.
-pub fn write_atomic_at(
+pub(crate) fn write_atomic_at(
     dir: BorrowedFd<'_>,
     name: &str,
     bytes: &[u8],
@@ -244,7 +249,7 @@ pub fn write_atomic_at(
 /// mix. The parent directory is opened once as a handle and must be owned by the effective user
 /// (or root) and not writable by group or others; the temp file is created there with O_EXCL
 /// and `mode`, fsynced, renamed over `path` through the handle, and the directory is fsynced.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError> {
     let err = |source: std::io::Error| FsError::Write {
         path: path.to_path_buf(),
         source,

@@ -178,7 +178,7 @@ fn is_example(line: &str) -> bool {
 
 /// Reshapes one `after_help` text: section headings (`EXAMPLES:`) and table rows
 /// (`  0  issued`) stay lines, examples get no-break spaces, prose paragraphs become one line.
-pub fn reflow(text: &str) -> String {
+pub(crate) fn reflow(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut in_prose = false;
     // The line after an example ending in `\` continues that example.

@@ -7,30 +7,32 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::exit::ExitStatus;
+
 /// What a file is for and how large it may be; named in the error past the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
-    pub what: &'static str,
-    pub max: u64,
+    pub(crate) what: &'static str,
+    pub(crate) max: u64,
 }
 
 /// Certificate files (PEM bundles, DER), trust stores, chains.
-pub const CERTIFICATES: Limit = Limit {
+pub(crate) const CERTIFICATES: Limit = Limit {
     what: "a certificate file",
     max: crate::pem::MAX_INPUT_BYTES as u64,
 };
 /// TOML policies and rotation configs.
-pub const CONFIG: Limit = Limit {
+pub(crate) const CONFIG: Limit = Limit {
     what: "a config or policy file",
     max: 1024 * 1024,
 };
 /// A saved copy of AWS's CA list page.
-pub const SAVED_PAGE: Limit = Limit {
+pub(crate) const SAVED_PAGE: Limit = Limit {
     what: "a saved trust-list page",
     max: 16 * 1024 * 1024,
 };
 /// A password file (its first line is the password).
-pub const PASSWORD: Limit = Limit {
+pub(crate) const PASSWORD: Limit = Limit {
     what: "a password file",
     max: 64 * 1024,
 };
@@ -57,32 +59,21 @@ pub enum ReadError {
 
 impl ReadError {
     /// 3 for an I/O failure of a file that is there, 2 for everything the user can fix.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
             ReadError::Io { source, .. }
                 if source.kind() != std::io::ErrorKind::PermissionDenied =>
             {
-                3
+                ExitStatus::Operational
             }
-            _ => 2,
-        }
-    }
-
-    /// The path the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            ReadError::NotFound { path }
-            | ReadError::NotRegular { path, .. }
-            | ReadError::TooLarge { path, .. }
-            | ReadError::NotUtf8 { path }
-            | ReadError::Io { path, .. } => path,
+            _ => ExitStatus::BadInput,
         }
     }
 }
 
 /// A byte count in the largest binary unit that divides it (`16 MiB`, `1500 bytes`).
 #[derive(Debug, Clone, Copy)]
-pub struct Size(pub u64);
+pub(crate) struct Size(pub(crate) u64);
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,7 +89,7 @@ impl fmt::Display for Size {
 
 /// Parses a size: bytes (`1048576`) or with a unit (`512KiB`, `1MiB`, `2 MB`, `1G`); binary
 /// units for KiB/MiB/GiB and K/M/G, decimal for kB/MB/GB.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -127,7 +118,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// What a non-regular file is, for messages.
-pub fn kind_name(ft: std::fs::FileType) -> &'static str {
+pub(crate) fn kind_name(ft: std::fs::FileType) -> &'static str {
     if ft.is_dir() {
         "a directory"
     } else if ft.is_fifo() {
@@ -146,7 +137,7 @@ pub fn kind_name(ft: std::fs::FileType) -> &'static str {
 }
 
 /// True for the explicit stdin name.
-pub fn is_stdin(path: &Path) -> bool {
+pub(crate) fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
@@ -156,7 +147,7 @@ pub fn is_stdin(path: &Path) -> bool {
 /// without being opened; it is then opened non-blocking and checked again (the same regular
 /// file), so one swapped in between cannot block either. Whatever is read goes through
 /// `take(max + 1)`: a file that grows past the cap is refused, not read to the end.
-pub fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+pub(crate) fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
     let io = |source: std::io::Error| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -187,7 +178,7 @@ pub fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
 }
 
 /// `read`, as UTF-8 text.
-pub fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
+pub(crate) fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
     String::from_utf8(read(path, limit)?).map_err(|_| ReadError::NotUtf8 {
         path: path.to_path_buf(),
     })
@@ -210,7 +201,7 @@ fn check_regular(path: &Path, meta: &std::fs::Metadata, limit: Limit) -> Result<
 }
 
 /// Reads at most `limit.max` bytes; one byte more is an error.
-pub fn read_capped(
+pub(crate) fn read_capped(
     r: impl Read,
     size_hint: u64,
     path: &Path,
@@ -255,7 +246,7 @@ mod tests {
     fn devices_and_fifos_are_refused_without_blocking() {
         let e = read(Path::new("/dev/zero"), CONFIG).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("f");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();

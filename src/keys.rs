@@ -51,19 +51,33 @@ impl FromStr for KeyAlg {
 
 impl fmt::Display for KeyAlg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.write_str(self.name())
+    }
+}
+
+impl KeyAlg {
+    /// Every algorithm, in the order help lists them.
+    pub(crate) const ALL: [KeyAlg; 5] = [
+        KeyAlg::EcdsaP256,
+        KeyAlg::EcdsaP384,
+        KeyAlg::Rsa2048,
+        KeyAlg::Rsa3072,
+        KeyAlg::Rsa4096,
+    ];
+
+    /// The name flags, configs and reports use.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
             KeyAlg::EcdsaP256 => "ecdsa-p256",
             KeyAlg::EcdsaP384 => "ecdsa-p384",
             KeyAlg::Rsa2048 => "rsa-2048",
             KeyAlg::Rsa3072 => "rsa-3072",
             KeyAlg::Rsa4096 => "rsa-4096",
-        })
+        }
     }
-}
 
-impl KeyAlg {
     /// The signature algorithm a key of this type signs with.
-    pub fn signature(self) -> &'static SignatureAlgorithm {
+    pub(crate) fn signature(self) -> &'static SignatureAlgorithm {
         match self {
             KeyAlg::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
             KeyAlg::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
@@ -71,12 +85,12 @@ impl KeyAlg {
         }
     }
 
-    pub fn is_rsa(self) -> bool {
+    pub(crate) fn is_rsa(self) -> bool {
         matches!(self, KeyAlg::Rsa2048 | KeyAlg::Rsa3072 | KeyAlg::Rsa4096)
     }
 
     /// The algorithm of a certificate's public key, when it is one certctl issues.
-    pub fn of_cert(info: &CertInfo) -> Option<KeyAlg> {
+    pub(crate) fn of_cert(info: &CertInfo) -> Option<KeyAlg> {
         match &info.key {
             KeyInfo::Ec { curve, .. } if curve == "P-256" => Some(KeyAlg::EcdsaP256),
             KeyInfo::Ec { curve, .. } if curve == "P-384" => Some(KeyAlg::EcdsaP384),

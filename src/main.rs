@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use certctl::exit::ExitStatus;
 use clap::FromArgMatches;
 
 fn main() -> std::process::ExitCode {
@@ -9,8 +10,9 @@ fn main() -> std::process::ExitCode {
     // Debug builds only: a way for the tests to prove what a panic looks like to a user.
     #[cfg(debug_assertions)]
     if std::env::var_os("CERTCTL_DEBUG_PANIC").is_some() {
-        let code = std::panic::catch_unwind(|| -> u8 { panic!("deliberate panic\nsecond line") });
-        return std::process::ExitCode::from(code.unwrap_or(3));
+        let status =
+            std::panic::catch_unwind(|| -> ExitStatus { panic!("deliberate panic\nsecond line") });
+        return status.unwrap_or(ExitStatus::Operational).into();
     }
     let parsed = certctl::helptext::command()
         .try_get_matches()
@@ -21,7 +23,17 @@ fn main() -> std::process::ExitCode {
             let args: Vec<String> = std::env::args().collect();
             certctl::helptext::improve_suggestion(&mut e, &args);
             let usage_error = e.use_stderr();
-            if usage_error && std::env::args().any(|a| a == "--json") {
+            let json = args.iter().any(|a| a == "--json");
+            let printer = certctl::output::Printer::new(certctl::output::PrinterOptions {
+                json,
+                ..Default::default()
+            });
+            // A value certctl refused itself: its own message and hint, like any bad input.
+            if let Some(bad) = certctl::cli::BadValue::of(&e) {
+                printer.error(&bad.message, &[], bad.hint.as_deref(), ExitStatus::BadInput);
+                return ExitStatus::BadInput.into();
+            }
+            if usage_error && json {
                 // --json promises one document on stdout, even for a bad flag.
                 let first = e
                     .to_string()
@@ -30,13 +42,8 @@ fn main() -> std::process::ExitCode {
                     .unwrap_or("")
                     .trim_start_matches("error: ")
                     .to_string();
-                certctl::output::Printer::new(true, true, 0, true).error(
-                    &first,
-                    &[],
-                    Some("certctl --help"),
-                    2,
-                );
-                return std::process::ExitCode::from(2);
+                printer.error(&first, &[], Some("certctl --help"), ExitStatus::BadInput);
+                return ExitStatus::BadInput.into();
             }
             // Help, version or a usage error, with examples' no-break spaces made plain.
             let text = if e.kind() == clap::error::ErrorKind::DisplayHelp {
@@ -50,13 +57,19 @@ fn main() -> std::process::ExitCode {
             } else {
                 std::io::stdout().lock().write_all(text.as_bytes())
             };
-            return std::process::ExitCode::from(if usage_error { 2 } else { 0 });
+            return if usage_error {
+                ExitStatus::BadInput
+            } else {
+                ExitStatus::Ok
+            }
+            .into();
         }
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let code = std::panic::catch_unwind(|| certctl::app::run(cli, now)).unwrap_or(3);
-    std::process::ExitCode::from(code)
+    std::panic::catch_unwind(|| certctl::app::run(cli, now))
+        .unwrap_or(ExitStatus::Operational)
+        .into()
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::fsx::{self, FsError};
 
 /// Escapes a label value (backslash, double quote, newline).
-pub fn label(v: &str) -> String {
+pub(crate) fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
@@ -19,20 +19,20 @@ fn help(v: &str) -> String {
 
 /// A textfile being built: one [`Textfile::gauge`] per family, then its samples.
 #[derive(Debug, Default)]
-pub struct Textfile {
+pub(crate) struct Textfile {
     out: String,
     current: Option<&'static str>,
     seen: Vec<&'static str>,
 }
 
 impl Textfile {
-    pub fn new() -> Textfile {
+    pub(crate) fn new() -> Textfile {
         Textfile::default()
     }
 
     /// Starts a gauge family; a family started twice only gets its samples appended once more
     /// when it is still the current one (the format wants a family's samples together).
-    pub fn gauge(&mut self, name: &'static str, help_text: &str) -> &mut Textfile {
+    pub(crate) fn gauge(&mut self, name: &'static str, help_text: &str) -> &mut Textfile {
         if self.current == Some(name) {
             return self;
         }
@@ -47,7 +47,7 @@ impl Textfile {
     }
 
     /// One sample of the current family.
-    pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Textfile {
+    pub(crate) fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Textfile {
         let Some(name) = self.current else {
             return self;
         };
@@ -72,12 +72,13 @@ impl Textfile {
         self
     }
 
-    pub fn text(&self) -> &str {
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
         &self.out
     }
 
     /// Writes the file atomically (temp, fsync, rename): the collector never reads half a file.
-    pub fn write(&self, path: &Path) -> Result<(), FsError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), FsError> {
         fsx::write_atomic(path, self.out.as_bytes(), 0o644)
     }
 }

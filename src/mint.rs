@@ -13,7 +13,7 @@ use crate::x509::CertInfo;
 
 /// Why a certificate could not be built.
 #[derive(Debug, thiserror::Error)]
-pub enum MintError {
+pub(crate) enum MintError {
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("cannot build the certificate: {0}")]
@@ -29,14 +29,14 @@ pub enum MintError {
 }
 
 /// The last instant X.509 can encode: 9999-12-31T23:59:59Z (GeneralizedTime).
-pub const MAX_TIME: i64 = 253_402_300_799;
+pub(crate) const MAX_TIME: i64 = 253_402_300_799;
 /// The first instant certctl encodes: 0001-01-01T00:00:00Z (year 0 and before cannot be
 /// written as GeneralizedTime).
-pub const MIN_TIME: i64 = -62_135_596_800;
+pub(crate) const MIN_TIME: i64 = -62_135_596_800;
 
 /// Whether a certificate made at `at` (back-dated as every certificate is) and valid `days`
 /// days can be encoded.
-pub fn validity_encodable(at: i64, days: u32) -> bool {
+pub(crate) fn validity_encodable(at: i64, days: u32) -> bool {
     at.checked_sub(BACKDATE).is_some_and(|t| t >= MIN_TIME)
         && at
             .checked_add(i64::from(days) * 86_400)
@@ -47,18 +47,18 @@ pub fn validity_encodable(at: i64, days: u32) -> bool {
 const BACKDATE: i64 = 300;
 
 /// A certificate and its new key.
-pub struct Minted {
-    pub cert: CertInfo,
-    pub key: KeyPair,
+pub(crate) struct Minted {
+    pub(crate) cert: CertInfo,
+    pub(crate) key: KeyPair,
     /// Issuer certificates (the CA), leaf excluded; empty for self-signed.
-    pub chain: Vec<Vec<u8>>,
-    pub warnings: Vec<String>,
+    pub(crate) chain: Vec<Vec<u8>>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// A loaded CA able to sign.
-pub struct Ca {
-    pub cert: CertInfo,
-    pub key: KeyPair,
+pub(crate) struct Ca {
+    pub(crate) cert: CertInfo,
+    pub(crate) key: KeyPair,
 }
 
 fn ts(t: i64) -> Result<time::OffsetDateTime, MintError> {
@@ -87,7 +87,7 @@ fn parse(der: &[u8]) -> Result<CertInfo, MintError> {
 }
 
 /// A self-signed root CA for on-prem use (pathlen 0: it issues leaves only).
-pub fn ca(name: &str, alg: KeyAlg, days: u32, at: i64) -> Result<Minted, MintError> {
+pub(crate) fn ca(name: &str, alg: KeyAlg, days: u32, at: i64) -> Result<Minted, MintError> {
     if days == 0 || days > 36_500 {
         return Err(MintError::Days { days, max: 36_500 });
     }
@@ -118,16 +118,16 @@ pub fn ca(name: &str, alg: KeyAlg, days: u32, at: i64) -> Result<Minted, MintErr
 
 /// What an on-prem leaf should hold.
 #[derive(Debug, Clone)]
-pub struct LeafSpec {
-    pub dns: Vec<String>,
-    pub ips: Vec<IpAddr>,
-    pub key: KeyAlg,
-    pub days: u32,
-    pub at: i64,
+pub(crate) struct LeafSpec {
+    pub(crate) dns: Vec<String>,
+    pub(crate) ips: Vec<IpAddr>,
+    pub(crate) key: KeyAlg,
+    pub(crate) days: u32,
+    pub(crate) at: i64,
 }
 
 /// A server leaf: self-signed without a CA, else signed by it (validity capped at the CA's).
-pub fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError> {
+pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError> {
     if spec.days == 0 || spec.days > 3650 {
         return Err(MintError::Days {
             days: spec.days,

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// Why a name cannot go into a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
+pub(crate) enum NameError {
     #[error("\"{name}\" is not a valid DNS name: {why}")]
     Dns { name: String, why: &'static str },
     #[error("\"{0}\" is not an IP address")]
@@ -17,7 +17,7 @@ pub enum NameError {
 /// Validates and normalises a DNS name: lower-case, trailing dot stripped, at most 253
 /// characters, labels of 1-63 letters, digits and hyphens (not at either end), a wildcard
 /// only as the whole leftmost label, and never a wildcard alone or over a single label.
-pub fn dns_name(raw: &str) -> Result<String, NameError> {
+pub(crate) fn dns_name(raw: &str) -> Result<String, NameError> {
     let bad = |why| NameError::Dns {
         name: raw.to_string(),
         why,
@@ -151,23 +151,23 @@ fn punycode(label: &str) -> Option<String> {
 
 /// The names of a certificate a TLS client matches a host against.
 #[derive(Debug, Clone, Copy)]
-pub struct CertNames<'a> {
+pub(crate) struct CertNames<'a> {
     /// `None` when the certificate has no subjectAltName a Java client can decode.
-    pub dns: Option<&'a [String]>,
-    pub ip: Option<&'a [IpAddr]>,
+    pub(crate) dns: Option<&'a [String]>,
+    pub(crate) ip: Option<&'a [IpAddr]>,
     /// The most specific common name of the subject.
-    pub cn: Option<&'a str>,
+    pub(crate) cn: Option<&'a str>,
 }
 
 /// Why a host does not match (HttpClient's own reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostMismatch(pub String);
+pub(crate) struct HostMismatch(pub(crate) String);
 
 /// Matches `host` the way Apache HttpClient 4.5's `DefaultHostnameVerifier` (with its default
 /// public suffix list) does: an IP host against IP SANs, a DNS host against DNS SANs, and the
 /// common name only when there is no SAN of the host's kind; a wildcard matches within one
 /// label, and never across a public suffix (`*.co.uk`).
-pub fn host_matches(host: &str, names: &CertNames<'_>) -> Result<(), HostMismatch> {
+pub(crate) fn host_matches(host: &str, names: &CertNames<'_>) -> Result<(), HostMismatch> {
     let v6 = {
         let s = host
             .strip_prefix('[')
@@ -217,7 +217,7 @@ pub fn host_matches(host: &str, names: &CertNames<'_>) -> Result<(), HostMismatc
 }
 
 /// Whether one certificate DNS name (a wildcard allowed) covers `host`, by the same rules.
-pub fn name_covers(name: &str, host: &str) -> bool {
+pub(crate) fn name_covers(name: &str, host: &str) -> bool {
     let dns = [name.to_string()];
     host_matches(
         host,
@@ -340,7 +340,7 @@ fn domain_root(name: &str) -> Option<String> {
 }
 
 /// Parses an IP address SAN.
-pub fn ip_addr(raw: &str) -> Result<IpAddr, NameError> {
+pub(crate) fn ip_addr(raw: &str) -> Result<IpAddr, NameError> {
     raw.trim_start_matches('[')
         .trim_end_matches(']')
         .parse()

@@ -4,7 +4,7 @@ use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use rustls_pki_types::CertificateDer;
 
 /// Largest certificate input certctl reads; anything bigger is refused before decoding.
-pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Why bytes could not be read as certificates.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ fn kind_name(kind: SectionKind) -> &'static str {
 }
 
 /// True when `bytes` look like PEM text rather than binary DER.
-pub fn looks_like_pem(bytes: &[u8]) -> bool {
+pub(crate) fn looks_like_pem(bytes: &[u8]) -> bool {
     bytes
         .windows(11)
         .take(64 * 1024)
@@ -146,7 +146,7 @@ pub fn decode_private_key(bytes: &[u8]) -> Result<Vec<u8>, PemError> {
 }
 
 /// Encodes DER as one PEM block with the given label (`CERTIFICATE`, `PRIVATE KEY`, ...).
-pub fn encode(label: &str, der: &[u8]) -> String {
+pub(crate) fn encode(label: &str, der: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut b64 = String::with_capacity(der.len() * 4 / 3 + 4);
     for chunk in der.chunks(3) {

@@ -6,7 +6,7 @@
 /// `update` whenever the status it waits on changes, and `end` when the wait is over. Whether
 /// anything is shown, and how, is the implementation's business: the terminal one shows only
 /// waits that last longer than a second.
-pub trait Progress {
+pub(crate) trait Progress {
     /// A wait starts; `what` says what for ("waiting for ACM to validate api.example.com").
     fn begin(&self, what: &str);
     /// The status being waited on, e.g. `PENDING_VALIDATION api.example.com=PENDING`.
@@ -16,11 +16,11 @@ pub trait Progress {
 }
 
 /// A wait that ends when dropped, however the code waiting returns (`?` included).
-pub struct Span<'a>(&'a dyn Progress);
+pub(crate) struct Span<'a>(&'a dyn Progress);
 
 impl<'a> Span<'a> {
     /// Begins a wait on `progress`; it ends, as "done", when the span is dropped.
-    pub fn begin(progress: &'a dyn Progress, what: &str) -> Span<'a> {
+    pub(crate) fn begin(progress: &'a dyn Progress, what: &str) -> Span<'a> {
         progress.begin(what);
         Span(progress)
     }
@@ -32,10 +32,12 @@ impl Drop for Span<'_> {
     }
 }
 
-/// Shows nothing (library use, tests, `-q`).
+/// Shows nothing (tests).
+#[cfg(test)]
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Silent;
+pub(crate) struct Silent;
 
+#[cfg(test)]
 impl Progress for Silent {
     fn begin(&self, _: &str) {}
     fn update(&self, _: &str) {}
@@ -43,12 +45,14 @@ impl Progress for Silent {
 }
 
 /// Records every call, for tests of the jobs that report progress.
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct Recorder(pub std::sync::Mutex<Vec<String>>);
+pub(crate) struct Recorder(pub(crate) std::sync::Mutex<Vec<String>>);
 
+#[cfg(test)]
 impl Recorder {
     /// The calls so far, as `begin: …`, `update: …`, `end: …`.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
     fn push(&self, s: String) {
@@ -58,6 +62,7 @@ impl Recorder {
     }
 }
 
+#[cfg(test)]
 impl Progress for Recorder {
     fn begin(&self, what: &str) {
         self.push(format!("begin: {what}"));

@@ -111,10 +111,10 @@ fn resolve(dial: &str, host: &str, deadline: Instant) -> Result<Vec<SocketAddr>,
 
 /// What the server sent.
 #[derive(Debug, Clone)]
-pub struct Fetched {
-    pub chain: Vec<CertificateDer<'static>>,
-    pub address: SocketAddr,
-    pub protocol: String,
+pub(crate) struct Fetched {
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) address: SocketAddr,
+    pub(crate) protocol: String,
 }
 
 /// Records the presented chain and accepts it: judging happens afterwards, offline.
@@ -179,7 +179,7 @@ impl ServerCertVerifier for Recorder {
 /// Connects to `dial` (host:port), sends SNI `sni`, and returns the presented chain. One
 /// deadline, `timeout` from now, covers name resolution, connecting (to every resolved
 /// address in turn), the handshake and the close.
-pub fn fetch_chain(
+pub(crate) fn fetch_chain(
     dial: &str,
     sni: &ServerName<'static>,
     timeout: Duration,

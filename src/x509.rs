@@ -20,7 +20,7 @@ pub enum X509Error {
 
 /// A SHA-256 or SHA-1 digest of a certificate's DER.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fingerprint(pub Vec<u8>);
+pub struct Fingerprint(pub(crate) Vec<u8>);
 
 impl Fingerprint {
     pub fn sha256(der: &[u8]) -> Self {
@@ -31,7 +31,7 @@ impl Fingerprint {
         )
     }
 
-    pub fn sha1(der: &[u8]) -> Self {
+    pub(crate) fn sha1(der: &[u8]) -> Self {
         Fingerprint(
             ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der)
                 .as_ref()
@@ -59,7 +59,7 @@ impl Fingerprint {
     }
 
     /// The first 8 bytes, lower-case, for tables.
-    pub fn short(&self) -> String {
+    pub(crate) fn short(&self) -> String {
         hex_join(&self.0[..self.0.len().min(8)], "", false)
     }
 }
@@ -83,7 +83,7 @@ impl Serialize for Fingerprint {
 }
 
 /// Hex of `bytes` joined by `sep`.
-pub fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
+pub(crate) fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
     bytes
         .iter()
         .map(|b| {
@@ -100,7 +100,7 @@ pub fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
 /// The public key of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-pub enum KeyInfo {
+pub(crate) enum KeyInfo {
     Rsa { bits: u32 },
     Ec { curve: String, bits: u32 },
     Ed25519,
@@ -109,7 +109,7 @@ pub enum KeyInfo {
 
 impl KeyInfo {
     /// Short display form: `RSA 2048`, `EC P-256`, `Ed25519`.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             KeyInfo::Rsa { bits } => format!("RSA {bits}"),
             KeyInfo::Ec { curve, .. } => format!("EC {curve}"),
@@ -122,37 +122,37 @@ impl KeyInfo {
 /// An owned summary of one certificate: everything certctl's checks and reports need.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertInfo {
-    pub subject: String,
-    pub issuer: String,
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
     #[serde(skip)]
-    pub subject_raw: Vec<u8>,
+    pub(crate) subject_raw: Vec<u8>,
     #[serde(skip)]
-    pub issuer_raw: Vec<u8>,
-    pub serial: String,
+    pub(crate) issuer_raw: Vec<u8>,
+    pub(crate) serial: String,
     pub not_before: i64,
     pub not_after: i64,
-    pub common_name: Option<String>,
+    pub(crate) common_name: Option<String>,
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<IpAddr>,
-    pub key: KeyInfo,
-    pub signature_algorithm: String,
-    pub sha1: Fingerprint,
+    pub(crate) key: KeyInfo,
+    pub(crate) signature_algorithm: String,
+    pub(crate) sha1: Fingerprint,
     pub sha256: Fingerprint,
-    pub subject_key_id: Option<String>,
-    pub authority_key_id: Option<String>,
+    pub(crate) subject_key_id: Option<String>,
+    pub(crate) authority_key_id: Option<String>,
     /// `Some(ca)` when the basicConstraints extension is present.
-    pub basic_constraints_ca: Option<bool>,
-    pub path_len: Option<u32>,
+    pub(crate) basic_constraints_ca: Option<bool>,
+    pub(crate) path_len: Option<u32>,
     /// Key usage bits by name; `None` when the extension is absent.
-    pub key_usage: Option<Vec<String>>,
+    pub(crate) key_usage: Option<Vec<String>>,
     /// Extended key usages by name; `None` when the extension is absent.
-    pub extended_key_usage: Option<Vec<String>>,
-    pub ca_issuers: Vec<String>,
+    pub(crate) extended_key_usage: Option<Vec<String>>,
+    pub(crate) ca_issuers: Vec<String>,
     #[serde(skip)]
-    pub der: Vec<u8>,
+    pub(crate) der: Vec<u8>,
     /// The subjectPublicKey bits (RSAPublicKey DER or EC point), to match a private key.
     #[serde(skip)]
-    pub public_key: Vec<u8>,
+    pub(crate) public_key: Vec<u8>,
 }
 
 impl CertInfo {
@@ -282,7 +282,7 @@ impl CertInfo {
     }
 
     /// basicConstraints says CA.
-    pub fn is_ca(&self) -> bool {
+    pub(crate) fn is_ca(&self) -> bool {
         self.basic_constraints_ca == Some(true)
     }
 
@@ -296,17 +296,17 @@ impl CertInfo {
     }
 
     /// Days from `at` to not-after, rounded down (negative when expired).
-    pub fn days_left(&self, at: i64) -> i64 {
+    pub(crate) fn days_left(&self, at: i64) -> i64 {
         days_until(self.not_after, at)
     }
 
     /// A short display name: the CN, else the whole subject.
-    pub fn display_name(&self) -> &str {
+    pub(crate) fn display_name(&self) -> &str {
         self.common_name.as_deref().unwrap_or(&self.subject)
     }
 
     /// Signature uses SHA-1 (or MD5), which API Gateway's and modern clients reject.
-    pub fn has_weak_signature_hash(&self) -> bool {
+    pub(crate) fn has_weak_signature_hash(&self) -> bool {
         let s = self.signature_algorithm.to_ascii_lowercase();
         s.contains("sha1") || s.contains("md5") || s.contains("md2")
     }
@@ -363,7 +363,7 @@ fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
 }
 
 /// Common name of a signature algorithm OID; the dotted OID when unknown.
-pub fn sig_alg_name(oid: &str) -> String {
+pub(crate) fn sig_alg_name(oid: &str) -> String {
     match oid {
         "1.2.840.113549.1.1.4" => "md5WithRSAEncryption",
         "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption",
@@ -383,7 +383,7 @@ pub fn sig_alg_name(oid: &str) -> String {
 }
 
 /// Whole days from `at` to `t`, rounded down (negative once `t` has passed).
-pub fn days_until(t: i64, at: i64) -> i64 {
+pub(crate) fn days_until(t: i64, at: i64) -> i64 {
     (t - at).div_euclid(86_400)
 }
 
@@ -399,13 +399,13 @@ pub fn rfc3339(ts: i64) -> String {
 }
 
 /// The date part of a timestamp (`2026-01-02`).
-pub fn date(ts: i64) -> String {
+pub(crate) fn date(ts: i64) -> String {
     rfc3339(ts).chars().take(10).collect()
 }
 
 /// One name of a subjectAltName or a name-constraints subtree, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AltName {
+pub(crate) enum AltName {
     Dns(String),
     /// 4 or 16 bytes for a SAN; 8 or 32 (address and mask) for a name constraint.
     Ip(Vec<u8>),
@@ -419,54 +419,53 @@ pub enum AltName {
 }
 
 /// Name constraints: (permitted, excluded) subtrees, each `None` when absent.
-pub type NameConstraintsInfo = (Option<Vec<AltName>>, Option<Vec<AltName>>);
+pub(crate) type NameConstraintsInfo = (Option<Vec<AltName>>, Option<Vec<AltName>>);
 
 /// One extension: OID (dotted), criticality and whether x509-parser could decode it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtensionInfo {
-    pub oid: String,
-    pub critical: bool,
-    pub parsed: bool,
+pub(crate) struct ExtensionInfo {
+    pub(crate) oid: String,
+    pub(crate) critical: bool,
+    pub(crate) parsed: bool,
 }
 
 /// The structural details path validation and linting need beyond `CertInfo`: raw signed bytes,
 /// algorithms, every extension, names and name constraints. Owned, so no x509-parser type leaves
 /// this module.
 #[derive(Debug, Clone)]
-pub struct CertDetail {
+pub(crate) struct CertDetail {
     /// 1, 2 or 3.
-    pub version: u32,
-    pub tbs: Vec<u8>,
-    pub signature: Vec<u8>,
+    pub(crate) version: u32,
+    pub(crate) tbs: Vec<u8>,
+    pub(crate) signature: Vec<u8>,
     /// The outer signatureAlgorithm OID and its parameters' DER (empty when absent).
-    pub sig_alg_oid: String,
-    pub sig_alg_params: Vec<u8>,
+    pub(crate) sig_alg_oid: String,
     /// The signature algorithm inside the TBS equals the outer one (OID and parameters).
-    pub sig_alg_consistent: bool,
-    pub spki_alg_oid: String,
+    pub(crate) sig_alg_consistent: bool,
+    pub(crate) spki_alg_oid: String,
     /// The SPKI algorithm parameters' DER (empty when absent): the named curve OID for EC.
-    pub spki_params: Vec<u8>,
-    pub raw_serial: Vec<u8>,
-    pub subject_empty: bool,
-    pub issuer_empty: bool,
+    pub(crate) spki_params: Vec<u8>,
+    pub(crate) raw_serial: Vec<u8>,
+    pub(crate) subject_empty: bool,
+    pub(crate) issuer_empty: bool,
     /// The subject's common names in DER order.
-    pub subject_cns: Vec<String>,
+    pub(crate) subject_cns: Vec<String>,
     /// The subject as Java's `X500Principal.toString()` prints it (most specific RDN first).
-    pub subject_java: String,
-    pub extensions: Vec<ExtensionInfo>,
+    pub(crate) subject_java: String,
+    pub(crate) extensions: Vec<ExtensionInfo>,
     /// `None` when there is no subjectAltName or it did not decode.
-    pub san: Option<Vec<AltName>>,
-    pub san_critical: bool,
+    pub(crate) san: Option<Vec<AltName>>,
+    pub(crate) san_critical: bool,
     /// Name constraints, when the extension is present.
-    pub name_constraints: Option<NameConstraintsInfo>,
-    pub has_duplicate_extensions: bool,
+    pub(crate) name_constraints: Option<NameConstraintsInfo>,
+    pub(crate) has_duplicate_extensions: bool,
     /// The RSA modulus length in bits, when RSA.
-    pub rsa_bits: Option<u32>,
+    pub(crate) rsa_bits: Option<u32>,
     /// The DSA key's prime length in bits, when DSA.
-    pub dsa_bits: Option<u32>,
+    pub(crate) dsa_bits: Option<u32>,
     /// authorityKeyIdentifier: (keyIdentifier, has authorityCertIssuer, has serial).
-    pub aki: Option<(Option<Vec<u8>>, bool, bool)>,
-    pub ski: Option<Vec<u8>>,
+    pub(crate) aki: Option<(Option<Vec<u8>>, bool, bool)>,
+    pub(crate) ski: Option<Vec<u8>>,
 }
 
 fn owned_name(name: &GeneralName<'_>) -> AltName {
@@ -483,7 +482,7 @@ fn owned_name(name: &GeneralName<'_>) -> AltName {
 
 impl CertDetail {
     /// Parses the details of one DER certificate. Never panics on hostile input.
-    pub fn parse(der: &[u8]) -> Result<CertDetail, X509Error> {
+    pub(crate) fn parse(der: &[u8]) -> Result<CertDetail, X509Error> {
         let (rest, cert) = X509Certificate::from_der(der)
             .map_err(|e| X509Error::Malformed(short_nom_error(&e.to_string())))?;
         if !rest.is_empty() {
@@ -505,7 +504,6 @@ impl CertDetail {
             tbs: cert.tbs_certificate.as_ref().to_vec(),
             signature: cert.signature_value.data.to_vec(),
             sig_alg_oid: outer.algorithm.to_id_string(),
-            sig_alg_params: params_der(outer.parameters.as_ref()),
             sig_alg_consistent: outer.algorithm == inner.algorithm
                 && params_der(outer.parameters.as_ref()) == params_der(inner.parameters.as_ref()),
             spki_alg_oid: spki.algorithm.algorithm.to_id_string(),
@@ -588,7 +586,7 @@ impl CertDetail {
     }
 
     /// The extension with this dotted OID.
-    pub fn extension(&self, oid: &str) -> Option<&ExtensionInfo> {
+    pub(crate) fn extension(&self, oid: &str) -> Option<&ExtensionInfo> {
         self.extensions.iter().find(|e| e.oid == oid)
     }
 }

@@ -1080,3 +1080,90 @@ fn a_missing_trust_store_is_bad_input_like_a_missing_target() {
     let (code, _, _) = run(["check", d.path().join("no-such-leaf.pem").to_str().unwrap()]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn flag_values_are_refused_while_parsing_with_the_commands_own_message_and_hint() {
+    // Nothing listens on port 1: a value refused only after an AWS call would exit 3.
+    let aws = [
+        "--endpoint-url",
+        "http://127.0.0.1:1",
+        "--region",
+        "eu-west-1",
+    ];
+    let arn = "arn:aws:acm:eu-west-1:123456789012:certificate/x";
+    for (args, message, hint) in [
+        (
+            vec!["acm", "records", arn, "--format", "csv"],
+            "unknown --format \"csv\" (expected table or zone)",
+            None,
+        ),
+        (
+            vec!["acm", "request", "api..example.com"],
+            "\"api..example.com\" is not a valid DNS name: it has an empty label",
+            Some("names: letters, digits, hyphens"),
+        ),
+        (
+            vec![
+                "acm",
+                "request",
+                "api.example.com",
+                "--key-algorithm",
+                "dsa",
+            ],
+            "unknown key algorithm \"dsa\" (expected rsa-2048, ec-p256 or ec-p384)",
+            None,
+        ),
+        (
+            vec!["doctor", "--hostname", "bad_host!", "--no-live"],
+            "bad hostname \"bad_host!\": not a DNS name or IP address",
+            None,
+        ),
+        (
+            vec![
+                "issue",
+                "onprem",
+                "--dns",
+                "lb.example",
+                "--format",
+                "haproxy,jks",
+            ],
+            "unknown --format \"jks\"",
+            Some("formats: pem, haproxy, pkcs12"),
+        ),
+    ] {
+        let a = [&aws[..], &args].concat();
+        let out = certctl()
+            .args(&a)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{a:?}: {err}");
+        assert_eq!(
+            err.lines().next(),
+            Some(&*format!("error: {message}")),
+            "{a:?}"
+        );
+        match hint {
+            Some(h) => assert!(err.contains(&format!("\nhint: {h}")), "{a:?}: {err}"),
+            None => assert!(!err.contains("hint:"), "{a:?}: {err}"),
+        }
+        assert!(!err.contains("For more information"), "{a:?}: {err}");
+        // The same as one JSON document.
+        let (code, doc, _) = run_json(&a);
+        assert_eq!(code, 2);
+        assert_eq!(doc["exit_code"], 2);
+        assert_eq!(doc["error"]["message"], message, "{doc:#}");
+        assert_eq!(doc["error"]["hint"].is_string(), hint.is_some(), "{doc:#}");
+    }
+    // Help and completions list the values a flag takes.
+    let help = help_at(&["ca".to_string(), "init".to_string()], "200");
+    assert!(
+        help.contains("[possible values: ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096]"),
+        "{help}"
+    );
+    let (_, zsh, _) = run(["completions", "zsh"]);
+    assert!(zsh.contains(":FORMAT:(table zone)"), "{zsh}");
+    assert!(zsh.contains(":FORMAT:(pem haproxy pkcs12)"), "{zsh}");
+}

@@ -464,7 +464,7 @@ fn check_verdict(c: &Case, policy: Option<&str>) -> (bool, String) {
     };
     match certctl::jobs::check::run(&req) {
         Ok(r) => (
-            r.exit_code() == 0,
+            r.exit_code() == certctl::exit::ExitStatus::Ok,
             r.findings
                 .iter()
                 .filter(|f| f.severity == certctl::findings::Severity::Deny)

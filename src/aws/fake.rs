@@ -6,46 +6,46 @@ use std::cell::RefCell;
 use super::*;
 
 /// A listener and its certificates (arn, is_default).
-pub type ListenerState = (Listener, Vec<(String, bool)>);
+pub(crate) type ListenerState = (Listener, Vec<(String, bool)>);
 
 #[derive(Default)]
-pub struct FakeAws {
-    pub certs: RefCell<Vec<CertDetail>>,
+pub(crate) struct FakeAws {
+    pub(crate) certs: RefCell<Vec<CertDetail>>,
     /// Describes left before a new certificate's records appear.
-    pub records_after: usize,
+    pub(crate) records_after: usize,
     /// Describes left before a pending certificate is issued (None: never).
-    pub issue_after: Option<usize>,
-    pub fail_with: Option<String>,
-    pub describes: RefCell<usize>,
-    pub requests: RefCell<Vec<RequestSpec>>,
-    pub list_queries: RefCell<Vec<ListQuery>>,
-    pub zones: Vec<HostedZone>,
-    pub upserts: RefCell<Vec<(String, Vec<DnsRecord>)>>,
-    pub listeners: RefCell<Vec<ListenerState>>,
-    pub deny: Option<&'static str>,
+    pub(crate) issue_after: Option<usize>,
+    pub(crate) fail_with: Option<String>,
+    pub(crate) describes: RefCell<usize>,
+    pub(crate) requests: RefCell<Vec<RequestSpec>>,
+    pub(crate) list_queries: RefCell<Vec<ListQuery>>,
+    pub(crate) zones: Vec<HostedZone>,
+    pub(crate) upserts: RefCell<Vec<(String, Vec<DnsRecord>)>>,
+    pub(crate) listeners: RefCell<Vec<ListenerState>>,
+    pub(crate) deny: Option<&'static str>,
     /// GetCertificate's answer (certificate PEM, chain PEM).
-    pub pem: Option<(String, Option<String>)>,
-    pub lbs: Vec<LoadBalancer>,
+    pub(crate) pem: Option<(String, Option<String>)>,
+    pub(crate) lbs: Vec<LoadBalancer>,
     /// (load balancer ARN, listener).
-    pub lb_listeners: Vec<(String, ListenerInfo)>,
-    pub tgs: Vec<TargetGroup>,
+    pub(crate) lb_listeners: Vec<(String, ListenerInfo)>,
+    pub(crate) tgs: Vec<TargetGroup>,
     /// (target group ARN, target).
-    pub health: Vec<(String, TargetHealth)>,
+    pub(crate) health: Vec<(String, TargetHealth)>,
     /// (zone id, record set).
-    pub record_sets: Vec<(String, RecordSet)>,
-    pub links: Vec<VpcLink>,
-    pub integrations: Vec<Integration>,
+    pub(crate) record_sets: Vec<(String, RecordSet)>,
+    pub(crate) links: Vec<VpcLink>,
+    pub(crate) integrations: Vec<Integration>,
     /// Errors the next DescribeCertificate calls return, first to last.
-    pub describe_errors: RefCell<Vec<AwsError>>,
+    pub(crate) describe_errors: RefCell<Vec<AwsError>>,
     /// Describes that succeed before `describe_errors` apply (counted since the last request).
-    pub errors_after: RefCell<usize>,
+    pub(crate) errors_after: RefCell<usize>,
     /// UPSERTs into this zone fail.
-    pub upsert_fails_in: Option<String>,
+    pub(crate) upsert_fails_in: Option<String>,
     /// DescribeListenerCertificates fails once a certificate was added or made default.
-    pub verify_read_fails: bool,
-    pub listener_writes: RefCell<usize>,
+    pub(crate) verify_read_fails: bool,
+    pub(crate) listener_writes: RefCell<usize>,
     /// (stage, variables); a stage not listed is not found.
-    pub stages: Vec<(String, std::collections::BTreeMap<String, String>)>,
+    pub(crate) stages: Vec<(String, std::collections::BTreeMap<String, String>)>,
 }
 
 impl FakeAws {

@@ -4,7 +4,9 @@
 pub mod sdk;
 
 #[cfg(test)]
-pub mod fake;
+pub(crate) mod fake;
+
+use crate::exit::ExitStatus;
 
 /// Why an AWS call failed. Every message is one line naming the service and operation
 /// (`acm:DescribeCertificate`), never an SDK debug dump.
@@ -80,7 +82,7 @@ fn msg_suffix(m: &str) -> String {
 }
 
 impl AwsError {
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(match self {
             AwsError::NoCredentials(_) => "configure credentials (AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or an instance role); README lists the IAM policy".into(),
             AwsError::BadCredentials { code, .. } if code.contains("Expired") => "the session token has expired: renew it (`aws sso login`, a new STS session) and run again".into(),
@@ -97,7 +99,7 @@ impl AwsError {
     }
 
     /// Worth polling again: throttling, 5xx, timeouts and dropped connections.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(
             self,
             AwsError::Throttled { .. }
@@ -108,10 +110,10 @@ impl AwsError {
     }
 
     /// 2 for what the user must fix in the invocation, 3 for everything AWS or the network did.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
-            AwsError::NoRegion | AwsError::BadEndpoint(_) => 2,
-            _ => 3,
+            AwsError::NoRegion | AwsError::BadEndpoint(_) => ExitStatus::BadInput,
+            _ => ExitStatus::Operational,
         }
     }
 }
@@ -130,7 +132,7 @@ macro_rules! aws_enum {
         }
         impl $name {
             /// AWS's string as the enum.
-            pub fn parse(s: &str) -> Self {
+            pub(crate) fn parse(s: &str) -> Self {
                 match s {
                     $($s => $name::$var,)*
                     other => $name::Other(other.to_string()),
@@ -246,62 +248,62 @@ pub struct AwsTarget {
 
 /// A DNS record ACM asks for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DnsRecord {
-    pub name: String,
+pub(crate) struct DnsRecord {
+    pub(crate) name: String,
     #[serde(rename = "type")]
-    pub kind: String,
-    pub value: String,
+    pub(crate) kind: String,
+    pub(crate) value: String,
 }
 
 /// One name's validation state.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Validation {
-    pub domain: String,
+pub(crate) struct Validation {
+    pub(crate) domain: String,
     /// ACM's value: `PENDING_VALIDATION`, `SUCCESS`, `FAILED`.
-    pub status: Option<String>,
-    pub record: Option<DnsRecord>,
+    pub(crate) status: Option<String>,
+    pub(crate) record: Option<DnsRecord>,
 }
 
 /// A certificate as ListCertificates shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertListItem {
-    pub arn: String,
-    pub domain: String,
-    pub names: Vec<String>,
-    pub status: CertStatus,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<i64>,
-    pub in_use: bool,
+pub(crate) struct CertListItem {
+    pub(crate) arn: String,
+    pub(crate) domain: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) status: CertStatus,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<i64>,
+    pub(crate) in_use: bool,
 }
 
 /// A certificate as DescribeCertificate shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CertDetail {
-    pub arn: String,
-    pub domain: String,
-    pub names: Vec<String>,
-    pub status: CertStatus,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<i64>,
-    pub in_use_by: Vec<String>,
-    pub renewal_eligibility: Option<String>,
-    pub renewal_status: Option<String>,
-    pub failure_reason: Option<String>,
-    pub validations: Vec<Validation>,
+pub(crate) struct CertDetail {
+    pub(crate) arn: String,
+    pub(crate) domain: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) status: CertStatus,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<i64>,
+    pub(crate) in_use_by: Vec<String>,
+    pub(crate) renewal_eligibility: Option<String>,
+    pub(crate) renewal_status: Option<String>,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) validations: Vec<Validation>,
     /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
 }
 
 /// What ListCertificates is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// ACM returns only RSA-2048 certificates unless `Includes.keyTypes` names the others.
-    pub key_types: Vec<&'static str>,
-    pub statuses: Vec<&'static str>,
+    pub(crate) key_types: Vec<&'static str>,
+    pub(crate) statuses: Vec<&'static str>,
 }
 
 /// Every key type ACM knows, so that listing never misses an EC certificate.
-pub const ALL_KEY_TYPES: &[&str] = &[
+pub(crate) const ALL_KEY_TYPES: &[&str] = &[
     "RSA_1024",
     "RSA_2048",
     "RSA_3072",
@@ -313,34 +315,34 @@ pub const ALL_KEY_TYPES: &[&str] = &[
 
 /// A RequestCertificate call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestSpec {
-    pub domain: String,
-    pub sans: Vec<String>,
-    pub key_algorithm: String,
-    pub idempotency_token: String,
-    pub tags: Vec<(String, String)>,
+pub(crate) struct RequestSpec {
+    pub(crate) domain: String,
+    pub(crate) sans: Vec<String>,
+    pub(crate) key_algorithm: String,
+    pub(crate) idempotency_token: String,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// A Route 53 hosted zone.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct HostedZone {
-    pub id: String,
-    pub name: String,
-    pub private: bool,
+pub(crate) struct HostedZone {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) private: bool,
 }
 
 /// An ELBv2 listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listener {
-    pub arn: String,
-    pub protocol: Protocol,
-    pub port: Option<i32>,
-    pub load_balancer_arn: String,
-    pub default_certificates: Vec<String>,
+pub(crate) struct Listener {
+    pub(crate) arn: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) port: Option<i32>,
+    pub(crate) load_balancer_arn: String,
+    pub(crate) default_certificates: Vec<String>,
 }
 
 /// ACM operations certctl uses.
-pub trait Acm {
+pub(crate) trait Acm {
     fn list_certificates(&self, q: &ListQuery) -> Result<Vec<CertListItem>, AwsError>;
     fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError>;
     fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError>;
@@ -351,7 +353,7 @@ pub trait Acm {
 }
 
 /// Route 53 operations certctl uses.
-pub trait Dns {
+pub(crate) trait Dns {
     fn list_hosted_zones(&self) -> Result<Vec<HostedZone>, AwsError>;
     /// UPSERTs the records in one change batch; returns the change id.
     fn upsert(&self, zone_id: &str, records: &[DnsRecord]) -> Result<String, AwsError>;
@@ -360,7 +362,7 @@ pub trait Dns {
 }
 
 /// ELBv2 operations certctl uses.
-pub trait Elb {
+pub(crate) trait Elb {
     fn describe_listener(&self, arn: &str) -> Result<Listener, AwsError>;
     /// Certificates of a listener: (arn, is_default).
     fn listener_certificates(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError>;
@@ -371,60 +373,60 @@ pub trait Elb {
 /// A load balancer (read its `kind`, never infer it from the ARN).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LoadBalancer {
-    pub arn: String,
-    pub name: String,
-    pub dns_name: String,
-    pub zone_id: String,
-    pub kind: LbKind,
-    pub vpc_id: String,
+    pub(crate) arn: String,
+    pub(crate) name: String,
+    pub(crate) dns_name: String,
+    pub(crate) zone_id: String,
+    pub(crate) kind: LbKind,
+    pub(crate) vpc_id: String,
 }
 
 /// A listener with where it forwards.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ListenerInfo {
-    pub arn: String,
-    pub protocol: Protocol,
-    pub port: Option<i32>,
-    pub target_groups: Vec<String>,
-    pub default_certificates: Vec<String>,
+    pub(crate) arn: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) port: Option<i32>,
+    pub(crate) target_groups: Vec<String>,
+    pub(crate) default_certificates: Vec<String>,
 }
 
 /// A target group.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TargetGroup {
-    pub arn: String,
-    pub name: String,
+    pub(crate) arn: String,
+    pub(crate) name: String,
     /// `instance`, `ip`, `lambda` or `alb`.
-    pub target_type: String,
-    pub protocol: Protocol,
-    pub port: Option<i32>,
-    pub vpc_id: String,
+    pub(crate) target_type: String,
+    pub(crate) protocol: Protocol,
+    pub(crate) port: Option<i32>,
+    pub(crate) vpc_id: String,
 }
 
 /// One target's health.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TargetHealth {
-    pub id: String,
-    pub port: Option<i32>,
-    pub state: HealthState,
-    pub reason: Option<String>,
+    pub(crate) id: String,
+    pub(crate) port: Option<i32>,
+    pub(crate) state: HealthState,
+    pub(crate) reason: Option<String>,
 }
 
 /// A Route 53 record set, alias target included.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RecordSet {
-    pub name: String,
-    pub kind: String,
-    pub values: Vec<String>,
-    pub alias_dns_name: Option<String>,
-    pub alias_zone_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) kind: String,
+    pub(crate) values: Vec<String>,
+    pub(crate) alias_dns_name: Option<String>,
+    pub(crate) alias_zone_id: Option<String>,
 }
 
 /// An API Gateway VPC link: v1 (`apigateway`, `targetArns` holds one NLB) or v2
 /// (`apigatewayv2`, no target: the integration's `integrationTarget` names the load balancer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VpcLink {
-    pub id: String,
+    pub(crate) id: String,
     pub name: String,
     pub status: LinkStatus,
     pub target_arns: Vec<String>,
@@ -435,15 +437,15 @@ pub struct VpcLink {
 /// A REST API method's integration.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Integration {
-    pub path: String,
-    pub method: String,
-    pub kind: String,
-    pub uri: Option<String>,
-    pub connection_type: Option<String>,
-    pub connection_id: Option<String>,
+    pub(crate) path: String,
+    pub(crate) method: String,
+    pub(crate) kind: String,
+    pub(crate) uri: Option<String>,
+    pub(crate) connection_type: Option<String>,
+    pub(crate) connection_id: Option<String>,
     /// The load balancer a VPC link v2 integration targets (ALB or NLB ARN).
-    pub integration_target: Option<String>,
-    pub insecure_skip_verification: bool,
+    pub(crate) integration_target: Option<String>,
+    pub(crate) insecure_skip_verification: bool,
 }
 
 /// The read-only calls `doctor` makes to walk the topology.
@@ -467,16 +469,16 @@ pub trait Topology {
 
 /// The AWS clients a job uses, as one value (the SDK implements every trait; tests pass a fake).
 #[derive(Clone, Copy)]
-pub struct Aws<'a> {
-    pub acm: &'a dyn Acm,
-    pub dns: &'a dyn Dns,
-    pub elb: &'a dyn Elb,
-    pub topo: &'a dyn Topology,
+pub(crate) struct Aws<'a> {
+    pub(crate) acm: &'a dyn Acm,
+    pub(crate) dns: &'a dyn Dns,
+    pub(crate) elb: &'a dyn Elb,
+    pub(crate) topo: &'a dyn Topology,
 }
 
 impl<'a> Aws<'a> {
     /// Every client from one value that implements them all.
-    pub fn of<T: Acm + Dns + Elb + Topology>(t: &'a T) -> Aws<'a> {
+    pub(crate) fn of<T: Acm + Dns + Elb + Topology>(t: &'a T) -> Aws<'a> {
         Aws {
             acm: t,
             dns: t,
@@ -488,7 +490,10 @@ impl<'a> Aws<'a> {
 
 /// Every certificate of a listener, once: its default certificates first, then the
 /// DescribeListenerCertificates list (arn, is_default).
-pub fn listener_certificate_arns(defaults: &[String], listed: &[(String, bool)]) -> Vec<String> {
+pub(crate) fn listener_certificate_arns(
+    defaults: &[String],
+    listed: &[(String, bool)],
+) -> Vec<String> {
     let mut out: Vec<String> = defaults.to_vec();
     for (c, _) in listed {
         if !out.contains(c) {
@@ -499,7 +504,7 @@ pub fn listener_certificate_arns(defaults: &[String], listed: &[(String, bool)])
 }
 
 /// The region part of an ARN (`arn:aws:acm:REGION:…`).
-pub fn arn_region(arn: &str) -> Option<&str> {
+pub(crate) fn arn_region(arn: &str) -> Option<&str> {
     let mut parts = arn.split(':');
     (parts.next()? == "arn").then_some(())?;
     parts.nth(2).filter(|r| !r.is_empty())
@@ -537,23 +542,23 @@ mod tests {
 
 /// What `acm audit` needs beyond [`CertDetail`], from the same DescribeCertificate call.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AuditCert {
-    pub detail: CertDetail,
+pub(crate) struct AuditCert {
+    pub(crate) detail: CertDetail,
     /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// When it was requested (ACM's `CreatedAt`), Unix seconds.
-    pub created_at: Option<i64>,
+    pub(crate) created_at: Option<i64>,
     /// When it was imported (ACM's `ImportedAt`), Unix seconds.
-    pub imported_at: Option<i64>,
+    pub(crate) imported_at: Option<i64>,
     /// The validation method per name (`DNS`, `EMAIL`, `HTTP`), in `detail.validations` order.
-    pub validation_methods: Vec<Option<String>>,
+    pub(crate) validation_methods: Vec<Option<String>>,
     /// Why the last managed renewal failed, when it did.
-    pub renewal_failure_reason: Option<String>,
+    pub(crate) renewal_failure_reason: Option<String>,
 }
 
 /// The calls `acm audit` makes besides [`Acm`] and [`Dns`]; defaults fall back to those traits,
 /// so an implementation overrides them only to save calls.
-pub trait AuditCalls: Acm + Dns {
+pub(crate) trait AuditCalls: Acm + Dns {
     /// One DescribeCertificate with the fields the audit reports.
     fn audit_certificate(&self, arn: &str) -> Result<AuditCert, AwsError> {
         Ok(AuditCert {

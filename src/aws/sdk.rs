@@ -27,9 +27,9 @@ pub struct Sdk {
 }
 
 /// The per-attempt timeout when none is given: connect and read, each.
-pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Attempts per call when neither --max-attempts nor AWS_MAX_ATTEMPTS says otherwise.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 /// `http(s)://host[:port][/…]`, nothing else.
 fn endpoint_ok(url: &str) -> bool {

@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::aws::{AuditCalls, AuditCert, AwsError, DnsRecord, HostedZone};
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::FsError;
 use crate::jobs::acm::{list_query, zone_for, AcmError};
@@ -17,7 +18,7 @@ use crate::metrics::Textfile;
 
 /// The regions every AWS account has enabled by default (opt-in regions are named with
 /// `--region`).
-pub const DEFAULT_REGIONS: &[&str] = &[
+pub(crate) const DEFAULT_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
     "us-west-1",
@@ -38,7 +39,7 @@ pub const DEFAULT_REGIONS: &[&str] = &[
 ];
 
 #[derive(Debug, thiserror::Error)]
-pub enum AuditError {
+pub(crate) enum AuditError {
     #[error("bad region \"{0}\": expected a region name such as eu-west-1")]
     BadRegion(String),
     #[error("no region: pass --region R (repeatable), --all-regions, or set AWS_REGION")]
@@ -52,11 +53,13 @@ pub enum AuditError {
 }
 
 impl crate::jobs::JobError for AuditError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            AuditError::BadRegion(_) | AuditError::NoRegion => 2,
-            AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => 2,
-            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => 3,
+            AuditError::BadRegion(_) | AuditError::NoRegion => ExitStatus::BadInput,
+            AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => ExitStatus::BadInput,
+            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => {
+                ExitStatus::Operational
+            }
         }
     }
     fn hint(&self) -> Option<String> {
@@ -69,23 +72,23 @@ impl crate::jobs::JobError for AuditError {
 
 /// What to audit.
 #[derive(Debug, Clone)]
-pub struct AuditRequest {
-    pub regions: Vec<String>,
+pub(crate) struct AuditRequest {
+    pub(crate) regions: Vec<String>,
     /// Certificates expiring within this many days are reported (`expires-soon`).
-    pub min_days: u32,
+    pub(crate) min_days: u32,
     /// A certificate PENDING_VALIDATION longer than this (seconds) is stuck.
-    pub stuck_after: i64,
+    pub(crate) stuck_after: i64,
     /// At most this many regions are queried at once.
-    pub concurrency: usize,
-    pub metrics: Option<PathBuf>,
-    pub at: i64,
+    pub(crate) concurrency: usize,
+    pub(crate) metrics: Option<PathBuf>,
+    pub(crate) at: i64,
     /// DNS checks of the validation path (None: `--no-dns`).
-    pub dns: Option<crate::dns::DnsConfig>,
+    pub(crate) dns: Option<crate::dns::DnsConfig>,
 }
 
 /// The regions to audit: `--region` (repeatable, comma lists allowed), `--all-regions`, or the
 /// configured region.
-pub fn regions(
+pub(crate) fn regions(
     explicit: &[String],
     all: bool,
     configured: Option<&str>,
@@ -127,94 +130,88 @@ pub fn regions(
 
 /// One validation name of a certificate and where its CNAME lives.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditValidation {
-    pub domain: String,
+pub(crate) struct AuditValidation {
+    pub(crate) domain: String,
     /// `DNS`, `EMAIL` or `HTTP`, when ACM says.
-    pub method: Option<String>,
+    pub(crate) method: Option<String>,
     /// ACM's validation status for this name.
-    pub status: Option<String>,
-    pub record: Option<DnsRecord>,
+    pub(crate) status: Option<String>,
+    pub(crate) record: Option<DnsRecord>,
     /// The hosted zone that holds (or should hold) the record: the public zone with the
     /// longest matching suffix, else a private one.
-    pub zone_id: Option<String>,
-    pub zone_name: Option<String>,
-    pub zone_public: Option<bool>,
+    pub(crate) zone_id: Option<String>,
+    pub(crate) zone_name: Option<String>,
+    pub(crate) zone_public: Option<bool>,
     /// Whether the zone holds the CNAME with ACM's value (None: not looked up).
-    pub record_in_zone: Option<bool>,
+    pub(crate) record_in_zone: Option<bool>,
     /// What public DNS says: the CNAME, the zone's delegation, CAA (empty: not checked).
-    pub dns: Vec<crate::dns::DnsCheck>,
+    pub(crate) dns: Vec<crate::dns::DnsCheck>,
 }
 
 /// One certificate and what the audit found about it.
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditCertificate {
-    pub region: String,
-    pub arn: String,
-    pub domain: String,
-    pub names: Vec<String>,
+pub(crate) struct AuditCertificate {
+    pub(crate) region: String,
+    pub(crate) arn: String,
+    pub(crate) domain: String,
+    pub(crate) names: Vec<String>,
     /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
     #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub status: String,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub created_at: Option<String>,
-    pub imported_at: Option<String>,
-    pub in_use_by: Vec<String>,
-    pub renewal_eligibility: Option<String>,
-    pub renewal_status: Option<String>,
-    pub renewal_failure_reason: Option<String>,
-    pub failure_reason: Option<String>,
-    pub validations: Vec<AuditValidation>,
-    pub findings: Vec<Finding>,
+    pub(crate) kind: Option<String>,
+    pub(crate) status: String,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<String>,
+    pub(crate) days_left: Option<i64>,
+    pub(crate) created_at: Option<String>,
+    pub(crate) imported_at: Option<String>,
+    pub(crate) in_use_by: Vec<String>,
+    pub(crate) renewal_eligibility: Option<String>,
+    pub(crate) renewal_status: Option<String>,
+    pub(crate) renewal_failure_reason: Option<String>,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) validations: Vec<AuditValidation>,
+    pub(crate) findings: Vec<Finding>,
     #[serde(skip)]
-    pub not_after_unix: Option<i64>,
-}
-
-impl AuditCertificate {
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
+    pub(crate) not_after_unix: Option<i64>,
 }
 
 /// How one region went.
 #[derive(Debug, Clone, Serialize)]
-pub struct RegionResult {
-    pub region: String,
-    pub certificates: usize,
+pub(crate) struct RegionResult {
+    pub(crate) region: String,
+    pub(crate) certificates: usize,
     /// Why the region could not be audited (its certificates are then missing).
-    pub error: Option<String>,
-    pub duration_ms: u64,
+    pub(crate) error: Option<String>,
+    pub(crate) duration_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AuditReport {
-    pub schema_version: u32,
-    pub at: String,
-    pub min_days: u32,
-    pub stuck_after_hours: f64,
-    pub regions: Vec<RegionResult>,
-    pub certificates: Vec<AuditCertificate>,
+pub(crate) struct AuditReport {
+    pub(crate) schema_version: u32,
+    pub(crate) at: String,
+    pub(crate) min_days: u32,
+    pub(crate) stuck_after_hours: f64,
+    pub(crate) regions: Vec<RegionResult>,
+    pub(crate) certificates: Vec<AuditCertificate>,
     /// Findings by severity over every certificate.
-    pub deny: usize,
-    pub warn: usize,
+    pub(crate) deny: usize,
+    pub(crate) warn: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<String>,
+    pub(crate) metrics: Option<String>,
     #[serde(skip)]
-    pub at_unix: i64,
+    pub(crate) at_unix: i64,
 }
 
 impl AuditReport {
     /// 1 when a deny-level finding was made (even if a region could not be read), 3 when no
     /// deny-level finding was made but a region could not be read, else 0.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         if self.deny > 0 {
-            1
+            ExitStatus::CheckFailed
         } else if self.regions.iter().any(|r| r.error.is_some()) {
-            3
+            ExitStatus::Operational
         } else {
-            0
+            ExitStatus::Ok
         }
     }
 }
@@ -476,7 +473,7 @@ fn wants_dns(c: &AuditCertificate) -> bool {
 
 /// The DNS checks of one certificate's validation names; their causes join its findings.
 /// Route 53 NS sets are read once per zone per call.
-pub fn check_dns<C: AuditCalls>(
+pub(crate) fn check_dns<C: AuditCalls>(
     resolver: &crate::dns::Resolver,
     client: &C,
     c: &mut AuditCertificate,
@@ -543,7 +540,7 @@ fn audit_region<C: AuditCalls>(
 
 /// Audits every region in `req.regions`; `connect` makes a client for a region (called once
 /// per region, on the thread that queries it). Route 53 is global: its zones are listed once.
-pub fn run<C, F>(req: &AuditRequest, connect: &F) -> Result<AuditReport, AuditError>
+pub(crate) fn run<C, F>(req: &AuditRequest, connect: &F) -> Result<AuditReport, AuditError>
 where
     C: AuditCalls,
     F: Fn(&str) -> Result<C, AwsError> + Sync,
@@ -643,7 +640,7 @@ where
 }
 
 /// The Prometheus textfile of an audit.
-pub fn metrics_text(r: &AuditReport) -> Textfile {
+pub(crate) fn metrics_text(r: &AuditReport) -> Textfile {
     let mut t = Textfile::new();
     fn base(c: &AuditCertificate) -> Vec<(&'static str, String)> {
         vec![
@@ -766,7 +763,7 @@ pub fn metrics_text(r: &AuditReport) -> Textfile {
 /// Why a certificate is still PENDING_VALIDATION: the Route 53 causes (record missing, zone
 /// private) and, with a resolver, the DNS ones (CNAME not in public DNS, delegation, CAA).
 /// Causes that could not be looked up become one info finding; this never fails the command.
-pub fn why_pending<C: AuditCalls>(
+pub(crate) fn why_pending<C: AuditCalls>(
     client: &C,
     dns: Option<&crate::dns::DnsConfig>,
     d: &crate::aws::CertDetail,
@@ -811,7 +808,7 @@ pub fn why_pending<C: AuditCalls>(
 }
 
 /// The finding codes that explain a validation that does not complete.
-pub const CAUSES: &[&str] = &[
+pub(crate) const CAUSES: &[&str] = &[
     "validation-record-missing",
     "validation-zone-private",
     "validation-cname-not-in-dns",
@@ -822,16 +819,16 @@ pub const CAUSES: &[&str] = &[
 
 /// `acm status` of a pending certificate, with why it is still pending.
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusWithCauses {
+pub(crate) struct StatusWithCauses {
     #[serde(flatten)]
-    pub status: crate::jobs::acm::StatusReport,
+    pub(crate) status: crate::jobs::acm::StatusReport,
     /// The causes found (empty: none found, or not pending).
-    pub why_pending: Vec<Finding>,
+    pub(crate) why_pending: Vec<Finding>,
 }
 
 impl StatusWithCauses {
     /// The status' own exit code; a cause is explanation, not a new failure.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         self.status.exit_code()
     }
 }
@@ -982,7 +979,7 @@ mod tests {
         );
         assert_eq!(r.certificates[0].findings, vec![]);
         assert_eq!(r.certificates[0].validations[0].record_in_zone, Some(true));
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
     }
 
     #[test]
@@ -1046,7 +1043,7 @@ mod tests {
             by("legacy.example.com"),
             vec![("expires-soon", Deny), ("not-in-use", Info)]
         );
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
     }
 
     #[test]
@@ -1086,7 +1083,7 @@ mod tests {
         assert_eq!(r.regions[1].region, "us-east-1");
         assert!(r.regions[1].error.is_some());
         assert_eq!(r.certificates.len(), 1);
-        assert_eq!(r.exit_code(), 3);
+        assert_eq!(r.exit_code(), ExitStatus::Operational);
         let text = metrics_text(&r);
         assert!(text
             .text()

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::findings::Finding;
 use crate::fsx::{self, FsError};
 use crate::jobs::input::{self, InputError, Target};
@@ -29,7 +30,7 @@ pub enum CheckError {
 }
 
 impl crate::jobs::JobError for CheckError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             CheckError::Input(e) => e.exit_code(),
             CheckError::Store(StoreError::Input(e)) => e.exit_code(),
@@ -37,11 +38,11 @@ impl crate::jobs::JobError for CheckError {
             CheckError::Store(StoreError::Read { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                2
+                ExitStatus::BadInput
             }
-            CheckError::Store(StoreError::Read { .. }) => 3,
+            CheckError::Store(StoreError::Read { .. }) => ExitStatus::Operational,
             CheckError::Write(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -75,54 +76,50 @@ pub struct CheckRequest {
 /// The report `check` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
-    pub schema_version: u32,
-    pub target: String,
+    pub(crate) schema_version: u32,
+    pub(crate) target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    pub at: String,
-    pub trust_store: String,
+    pub(crate) hostname: Option<String>,
+    pub(crate) at: String,
+    pub(crate) trust_store: String,
     /// `trusted` or `untrusted`: untrusted when either judgement denies.
-    pub verdict: &'static str,
+    pub(crate) verdict: &'static str,
     /// Which judgements deny: `apigateway`, `policy` (empty when trusted).
-    pub denied_by: Vec<&'static str>,
+    pub(crate) denied_by: Vec<&'static str>,
     /// API Gateway's own verdict, with the line it would log and the fix.
-    pub apigateway: ApigwReport,
+    pub(crate) apigateway: ApigwReport,
     /// certctl's policy on top: the profile and the codes it alone denies.
-    pub policy: PolicyVerdict,
-    pub presented: usize,
-    pub path: Vec<PathCert>,
-    pub anchor: Option<AnchorReport>,
+    pub(crate) policy: PolicyVerdict,
+    pub(crate) presented: usize,
+    pub(crate) path: Vec<PathCert>,
+    pub(crate) anchor: Option<AnchorReport>,
     pub findings: Vec<Finding>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fixed_chain_written: Option<String>,
+    pub(crate) fixed_chain_written: Option<String>,
 }
 
 /// The policy judgement of a check.
 #[derive(Debug, Clone, Serialize)]
-pub struct PolicyVerdict {
+pub(crate) struct PolicyVerdict {
     /// `gateway` (built in), `strict` (built in) or the policy file.
-    pub profile: String,
+    pub(crate) profile: String,
     /// `pass` or `deny`.
-    pub verdict: &'static str,
+    pub(crate) verdict: &'static str,
     /// The deny codes that are policy, not API Gateway's reasons.
-    pub codes: Vec<&'static str>,
+    pub(crate) codes: Vec<&'static str>,
 }
 
 impl CheckReport {
     /// 0 trusted, 1 not.
-    pub fn exit_code(&self) -> u8 {
-        if self.verdict == "trusted" {
-            0
-        } else {
-            1
-        }
+    pub fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.verdict != "trusted")
     }
 }
 
 /// Loads a trust store by name: `apigateway` or a path.
-pub fn load_store(spec: &str) -> Result<TrustStore, StoreError> {
+pub(crate) fn load_store(spec: &str) -> Result<TrustStore, StoreError> {
     if spec.eq_ignore_ascii_case("apigateway") {
         TrustStore::apigateway()
     } else {
@@ -249,7 +246,7 @@ fn report(
 
 /// Judges PEM bytes (e.g. what ACM's GetCertificate returns) against the API Gateway store
 /// with the built-in policy.
-pub fn check_pem(
+pub(crate) fn check_pem(
     pem: &[u8],
     label: &str,
     hostname: Option<&str>,

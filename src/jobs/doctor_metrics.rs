@@ -6,34 +6,35 @@
 use std::path::Path;
 
 use crate::aws::{Acm, AwsError};
+use crate::exit::ExitStatus;
 use crate::fsx::FsError;
 use crate::jobs::doctor::{DoctorReport, DoctorRequest};
 use crate::jobs::input;
 use crate::metrics::Textfile;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DoctorMetricsError {
+pub(crate) enum DoctorMetricsError {
     #[error("--metrics: {0}")]
     Write(#[from] FsError),
 }
 
 impl crate::jobs::JobError for DoctorMetricsError {
-    fn exit_code(&self) -> u8 {
-        3
+    fn exit_code(&self) -> ExitStatus {
+        ExitStatus::Operational
     }
 }
 
 /// A certificate on the path and where it was seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathCertificate {
+pub(crate) struct PathCertificate {
     /// `alb-acm`, `live` or `onprem`.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
     /// Position in what was served (0 = leaf); 0 for the ACM certificate.
-    pub index: usize,
-    pub subject: String,
-    pub not_after: i64,
+    pub(crate) index: usize,
+    pub(crate) subject: String,
+    pub(crate) not_after: i64,
     /// The ACM ARN, for the ALB's certificate.
-    pub arn: Option<String>,
+    pub(crate) arn: Option<String>,
 }
 
 /// The ACM certificate ARNs a hop's summary names.
@@ -71,7 +72,7 @@ fn served(
 }
 
 /// Every certificate on the path the report looked at.
-pub fn path_certificates(
+pub(crate) fn path_certificates(
     acm: &dyn Acm,
     req: &DoctorRequest,
     report: &DoctorReport,
@@ -123,7 +124,7 @@ pub fn path_certificates(
 }
 
 /// The textfile of one doctor run.
-pub fn metrics_text(
+pub(crate) fn metrics_text(
     req: &DoctorRequest,
     report: &DoctorReport,
     certs: &[PathCertificate],
@@ -156,7 +157,7 @@ pub fn metrics_text(
     );
     t.sample(
         &[("hostname", host)],
-        f64::from(u8::from(report.exit_code() == 0)),
+        f64::from(u8::from(report.exit_code() == ExitStatus::Ok)),
     );
     t.gauge(
         "certctl_doctor_certificate_expiry_timestamp_seconds",
@@ -184,7 +185,7 @@ pub fn metrics_text(
 }
 
 /// Collects the path's certificates and writes the textfile atomically.
-pub fn write(
+pub(crate) fn write(
     acm: &dyn Acm,
     req: &DoctorRequest,
     report: &DoctorReport,

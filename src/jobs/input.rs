@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rustls_pki_types::ServerName;
 
+use crate::exit::ExitStatus;
 use crate::input_file::{self, ReadError};
 use crate::pem::PemError;
 use crate::tls::{self, FetchError};
@@ -52,10 +53,10 @@ pub enum InputError {
 
 impl crate::jobs::JobError for InputError {
     /// 3 for network failures, 2 for everything the user can fix in the input.
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            InputError::Fetch(_) => 3,
-            _ => 2,
+            InputError::Fetch(_) => ExitStatus::Operational,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -88,13 +89,13 @@ impl crate::jobs::JobError for InputError {
 
 /// What a command looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     File(PathBuf),
     Url { host: String, port: u16 },
 }
 
 /// `https://host[:port][/...]` or a file path.
-pub fn parse_target(s: &str) -> Result<Target, InputError> {
+pub(crate) fn parse_target(s: &str) -> Result<Target, InputError> {
     let bad = |message: &str| InputError::BadUrl {
         url: s.to_string(),
         message: message.to_string(),
@@ -124,7 +125,7 @@ pub fn parse_target(s: &str) -> Result<Target, InputError> {
 }
 
 /// `host:port`, `[v6]:port` or `host` (then `default`).
-pub fn split_host_port(s: &str, default: u16) -> Option<(String, u16)> {
+pub(crate) fn split_host_port(s: &str, default: u16) -> Option<(String, u16)> {
     if let Some(rest) = s.strip_prefix('[') {
         let (h, after) = rest.split_once(']')?;
         let port = match after.strip_prefix(':') {
@@ -142,7 +143,7 @@ pub fn split_host_port(s: &str, default: u16) -> Option<(String, u16)> {
 }
 
 /// A DNS name or IP literal as a TLS server name.
-pub fn server_name(name: &str) -> Result<ServerName<'static>, InputError> {
+pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, InputError> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     let trimmed = trimmed.trim_start_matches('[').trim_end_matches(']');
     ServerName::try_from(trimmed.to_string()).map_err(|_| InputError::BadHostname {
@@ -152,7 +153,7 @@ pub fn server_name(name: &str) -> Result<ServerName<'static>, InputError> {
 
 /// Reads a certificate file (PEM bundle or DER; `-` is stdin), refusing directories, devices,
 /// FIFOs and anything past the certificate-file cap.
-pub fn load_file(path: &Path) -> Result<Vec<CertInfo>, InputError> {
+pub(crate) fn load_file(path: &Path) -> Result<Vec<CertInfo>, InputError> {
     let bytes = input_file::read(path, input_file::CERTIFICATES).map_err(|e| match e {
         ReadError::NotFound { path } => InputError::NotFound { path },
         ReadError::NotRegular {
@@ -166,7 +167,7 @@ pub fn load_file(path: &Path) -> Result<Vec<CertInfo>, InputError> {
 }
 
 /// Decodes and parses every certificate of a file's bytes.
-pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Vec<CertInfo>, InputError> {
+pub(crate) fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Vec<CertInfo>, InputError> {
     let ders = crate::pem::decode_certificates(bytes).map_err(|source| InputError::Pem {
         path: path.to_path_buf(),
         source,
@@ -184,15 +185,15 @@ pub fn parse_bytes(bytes: &[u8], path: &Path) -> Result<Vec<CertInfo>, InputErro
 }
 
 /// A chain fetched from a server.
-pub struct Remote {
-    pub certs: Vec<CertInfo>,
-    pub address: String,
-    pub protocol: String,
-    pub sni: ServerName<'static>,
+pub(crate) struct Remote {
+    pub(crate) certs: Vec<CertInfo>,
+    pub(crate) address: String,
+    pub(crate) protocol: String,
+    pub(crate) sni: ServerName<'static>,
 }
 
 /// Connects (to `connect_to` when given) with SNI `hostname` (default: the URL host).
-pub fn fetch(
+pub(crate) fn fetch(
     host: &str,
     port: u16,
     hostname: Option<&str>,

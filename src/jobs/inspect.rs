@@ -6,21 +6,21 @@ use crate::jobs::input::{self, InputError, Target};
 use crate::x509::CertInfo;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct InspectReport {
-    pub schema_version: u32,
-    pub target: String,
+pub(crate) struct InspectReport {
+    pub(crate) schema_version: u32,
+    pub(crate) target: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub(crate) address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
-    pub at: String,
-    pub certificates: Vec<CertInfo>,
+    pub(crate) protocol: Option<String>,
+    pub(crate) at: String,
+    pub(crate) certificates: Vec<CertInfo>,
     #[serde(skip)]
-    pub at_unix: i64,
+    pub(crate) at_unix: i64,
 }
 
 /// `fetched_pem`: the chain already fetched for the target (an ACM ARN's GetCertificate).
-pub fn run(
+pub(crate) fn run(
     target: &str,
     fetched_pem: Option<&[u8]>,
     hostname: Option<&str>,

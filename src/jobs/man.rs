@@ -4,11 +4,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, FsError};
 
 /// Why the pages could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum ManError {
+pub(crate) enum ManError {
     #[error("cannot create {path}: {source}")]
     Dir {
         path: PathBuf,
@@ -21,25 +22,27 @@ pub enum ManError {
 }
 
 impl crate::jobs::JobError for ManError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            ManError::NotDir { .. } => 2,
-            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => 3,
-            ManError::Write(_) => 2,
+            ManError::NotDir { .. } => ExitStatus::BadInput,
+            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => {
+                ExitStatus::Operational
+            }
+            ManError::Write(_) => ExitStatus::BadInput,
         }
     }
 }
 
 /// The pages written.
 #[derive(Debug, Clone, Serialize)]
-pub struct ManReport {
-    pub schema_version: u32,
-    pub dir: String,
-    pub pages: Vec<String>,
+pub(crate) struct ManReport {
+    pub(crate) schema_version: u32,
+    pub(crate) dir: String,
+    pub(crate) pages: Vec<String>,
 }
 
 /// Writes each `(file name, roff)` page into `dir` (created when missing), atomically.
-pub fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
+pub(crate) fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if !m.is_dir() => {
             return Err(ManError::NotDir {

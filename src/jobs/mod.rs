@@ -1,22 +1,24 @@
 //! One module per command group; each returns a report value and never prints.
 
-pub mod acm;
-pub mod audit;
+pub(crate) mod acm;
+pub(crate) mod audit;
 pub mod check;
-pub mod doctor;
-pub mod doctor_metrics;
-pub mod input;
-pub mod inspect;
-pub mod man;
-pub mod onprem;
-pub mod policy;
-pub mod skipverify;
-pub mod truststore;
+pub(crate) mod doctor;
+pub(crate) mod doctor_metrics;
+pub(crate) mod input;
+pub(crate) mod inspect;
+pub(crate) mod man;
+pub(crate) mod onprem;
+pub(crate) mod policy;
+pub(crate) mod skipverify;
+pub(crate) mod truststore;
+
+use crate::exit::ExitStatus;
 
 /// What the top level needs from a job's error: the exit code it maps to (2 input, 3
 /// operational) and, when there is one, a hint for the `hint:` line.
-pub trait JobError: std::error::Error + Send + Sync + 'static {
-    fn exit_code(&self) -> u8;
+pub(crate) trait JobError: std::error::Error + Send + Sync + 'static {
+    fn exit_code(&self) -> ExitStatus;
     fn hint(&self) -> Option<String> {
         None
     }
@@ -29,7 +31,7 @@ pub trait JobError: std::error::Error + Send + Sync + 'static {
 /// One change a job made before it failed: its kind (`acm-certificate`,
 /// `route53-records`, `listener-certificate`, …) and the id of what was changed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Change {
-    pub kind: &'static str,
-    pub id: String,
+pub(crate) struct Change {
+    pub(crate) kind: &'static str,
+    pub(crate) id: String,
 }

@@ -8,27 +8,27 @@ use crate::findings::code_info;
 use crate::policy::{Policy, PolicyError};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct LevelReport {
-    pub code: &'static str,
+pub(crate) struct LevelReport {
+    pub(crate) code: &'static str,
     /// `deny`, `warn` or `info` (the severities `check` prints).
-    pub level: &'static str,
-    pub meaning: &'static str,
+    pub(crate) level: &'static str,
+    pub(crate) meaning: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PolicyReport {
-    pub schema_version: u32,
-    pub file: String,
-    pub valid: bool,
-    pub min_days: u32,
-    pub min_rsa_bits: u32,
-    pub min_ec_bits: u32,
-    pub allowed_signature_algorithms: Vec<String>,
-    pub levels: Vec<LevelReport>,
+pub(crate) struct PolicyReport {
+    pub(crate) schema_version: u32,
+    pub(crate) file: String,
+    pub(crate) valid: bool,
+    pub(crate) min_days: u32,
+    pub(crate) min_rsa_bits: u32,
+    pub(crate) min_ec_bits: u32,
+    pub(crate) allowed_signature_algorithms: Vec<String>,
+    pub(crate) levels: Vec<LevelReport>,
 }
 
 /// Validates `file` (or the built-in policy).
-pub fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
+pub(crate) fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
     let policy = match file {
         Some(f) => Policy::by_name_or_file(f)?,
         None => Policy::builtin(),

@@ -14,11 +14,11 @@ use crate::x509::CertInfo;
 
 /// The verdict under the skip-verification rules.
 #[derive(Debug, Clone)]
-pub struct SkipVerdict {
-    pub passes: bool,
+pub(crate) struct SkipVerdict {
+    pub(crate) passes: bool,
     /// The chain as built, leaf first (root last when there is one).
-    pub path: Vec<CertInfo>,
-    pub findings: Vec<Finding>,
+    pub(crate) path: Vec<CertInfo>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 fn finding(
@@ -46,7 +46,7 @@ fn has_key_cert_sign(c: &CertInfo) -> bool {
 /// Judges `presented` (leaf first when `leaf_is_first`, else any order) plus `extra`
 /// candidates for `hostname` at `at`. `store_root_for`: when the chain ends below a root that
 /// is not presented, the root of a known store that issued it (e.g. Amazon's chain from ACM).
-pub fn judge(
+pub(crate) fn judge(
     presented: &[CertInfo],
     extra: &[CertInfo],
     leaf_is_first: bool,
@@ -232,7 +232,7 @@ pub fn judge(
 
 /// `certctl check --skip-verification`: the target judged under these rules instead of a
 /// trust store (files and URLs; an ACM ARN's chain arrives in `fetched_pem`).
-pub fn check(
+pub(crate) fn check(
     req: &crate::jobs::check::CheckRequest,
 ) -> Result<crate::jobs::check::CheckReport, crate::jobs::check::CheckError> {
     use crate::jobs::input::{self, Target};

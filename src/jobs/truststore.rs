@@ -4,13 +4,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::fsx::{self, FsError};
 use crate::trust::store::{StoreError, TrustList, TrustStore};
 use crate::x509::{CertInfo, Fingerprint};
 
 /// Why a truststore command could not run.
 #[derive(Debug, thiserror::Error)]
-pub enum TruststoreError {
+pub(crate) enum TruststoreError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("no alias or fingerprint \"{0}\" in API Gateway's list")]
@@ -29,14 +30,14 @@ pub enum TruststoreError {
 
 /// The share of aliases (percent) an update may remove without `--allow-shrink`: AWS retires
 /// a few roots at a time, while a truncated save of the page loses most of them.
-pub const MAX_SHRINK_PERCENT: usize = 10;
+pub(crate) const MAX_SHRINK_PERCENT: usize = 10;
 
 impl crate::jobs::JobError for TruststoreError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             TruststoreError::Write(e) => e.exit_code(),
             TruststoreError::Input(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -56,16 +57,16 @@ impl crate::jobs::JobError for TruststoreError {
 
 /// One alias, as `list` and `show` print it.
 #[derive(Debug, Clone, Serialize)]
-pub struct EntryReport {
-    pub alias: String,
-    pub subject: String,
-    pub sha1: String,
-    pub sha256: String,
-    pub not_after: Option<String>,
+pub(crate) struct EntryReport {
+    pub(crate) alias: String,
+    pub(crate) subject: String,
+    pub(crate) sha1: String,
+    pub(crate) sha256: String,
+    pub(crate) not_after: Option<String>,
     /// `valid`, `expired` (listed by AWS but unusable) or `fingerprint-only` (no PEM shipped:
     /// accepted only when a server presents a certificate with this SHA-256).
-    pub status: &'static str,
-    pub shipped: bool,
+    pub(crate) status: &'static str,
+    pub(crate) shipped: bool,
 }
 
 fn entry_report(e: &crate::trust::store::ListEntry, at: i64) -> EntryReport {
@@ -87,18 +88,18 @@ fn entry_report(e: &crate::trust::store::ListEntry, at: i64) -> EntryReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ListReport {
-    pub schema_version: u32,
-    pub at: String,
-    pub aliases: usize,
-    pub distinct_certificates: usize,
-    pub shipped_roots: usize,
-    pub expired: usize,
-    pub fingerprint_only: usize,
-    pub entries: Vec<EntryReport>,
+pub(crate) struct ListReport {
+    pub(crate) schema_version: u32,
+    pub(crate) at: String,
+    pub(crate) aliases: usize,
+    pub(crate) distinct_certificates: usize,
+    pub(crate) shipped_roots: usize,
+    pub(crate) expired: usize,
+    pub(crate) fingerprint_only: usize,
+    pub(crate) entries: Vec<EntryReport>,
 }
 
-pub fn list(at: i64) -> Result<ListReport, TruststoreError> {
+pub(crate) fn list(at: i64) -> Result<ListReport, TruststoreError> {
     let store = TrustStore::apigateway()?;
     let list = store.list.clone().unwrap_or_default();
     let entries: Vec<EntryReport> = list.entries.iter().map(|e| entry_report(e, at)).collect();
@@ -118,17 +119,17 @@ pub fn list(at: i64) -> Result<ListReport, TruststoreError> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ShowReport {
-    pub schema_version: u32,
-    pub entry: EntryReport,
+pub(crate) struct ShowReport {
+    pub(crate) schema_version: u32,
+    pub(crate) entry: EntryReport,
     /// Other aliases for the same certificate.
-    pub same_certificate: Vec<String>,
-    pub certificate: Option<CertInfo>,
+    pub(crate) same_certificate: Vec<String>,
+    pub(crate) certificate: Option<CertInfo>,
     #[serde(skip)]
-    pub pem: Option<String>,
+    pub(crate) pem: Option<String>,
 }
 
-pub fn show(alias: &str, at: i64) -> Result<ShowReport, TruststoreError> {
+pub(crate) fn show(alias: &str, at: i64) -> Result<ShowReport, TruststoreError> {
     let store = TrustStore::apigateway()?;
     let list = store.list.clone().unwrap_or_default();
     let entry = list
@@ -154,17 +155,17 @@ pub fn show(alias: &str, at: i64) -> Result<ShowReport, TruststoreError> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ExportReport {
-    pub schema_version: u32,
-    pub out: Option<String>,
-    pub exported: usize,
-    pub skipped_expired: usize,
+pub(crate) struct ExportReport {
+    pub(crate) schema_version: u32,
+    pub(crate) out: Option<String>,
+    pub(crate) exported: usize,
+    pub(crate) skipped_expired: usize,
     #[serde(skip)]
-    pub bundle: String,
+    pub(crate) bundle: String,
 }
 
 /// The shipped roots as one PEM bundle (written to `out`, or returned for stdout).
-pub fn export(
+pub(crate) fn export(
     out: Option<&Path>,
     include_expired: bool,
     at: i64,
@@ -198,29 +199,41 @@ pub fn export(
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct UpdateReport {
-    pub schema_version: u32,
-    pub from: String,
-    pub out: String,
-    pub written: bool,
-    pub aliases: usize,
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
+pub(crate) struct UpdateReport {
+    pub(crate) schema_version: u32,
+    pub(crate) from: String,
+    pub(crate) out: String,
+    pub(crate) written: bool,
+    pub(crate) aliases: usize,
+    pub(crate) added: Vec<String>,
+    pub(crate) removed: Vec<String>,
     /// Aliases whose fingerprint changed.
-    pub changed: Vec<String>,
+    pub(crate) changed: Vec<String>,
     /// New fingerprints with no PEM shipped yet (run the refresh example to add them).
-    pub without_pem: Vec<String>,
+    pub(crate) without_pem: Vec<String>,
+}
+
+/// How `update` may change the list.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UpdateOptions {
+    /// Report what would change; write nothing.
+    pub(crate) dry_run: bool,
+    /// Write even when the page drops more than [`MAX_SHRINK_PERCENT`] of the aliases.
+    pub(crate) allow_shrink: bool,
 }
 
 /// Parses a saved AWS page and writes the refreshed list to `out` (the list it refreshes: `out`
 /// when it exists, else the embedded one). Refuses to drop more than [`MAX_SHRINK_PERCENT`] of
 /// the aliases unless `allow_shrink`.
-pub fn update(
+pub(crate) fn update(
     from: &Path,
     out: &Path,
-    dry_run: bool,
-    allow_shrink: bool,
+    options: UpdateOptions,
 ) -> Result<UpdateReport, TruststoreError> {
+    let UpdateOptions {
+        dry_run,
+        allow_shrink,
+    } = options;
     use crate::input_file::{self, ReadError, SAVED_PAGE};
     let text = input_file::read_text(from, SAVED_PAGE).map_err(TruststoreError::Input)?;
     let current = match input_file::read_text(out, SAVED_PAGE) {
@@ -277,32 +290,32 @@ pub fn update(
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct VerifyItem {
-    pub sha256: String,
-    pub subject: String,
-    pub aliases: Vec<String>,
+pub(crate) struct VerifyItem {
+    pub(crate) sha256: String,
+    pub(crate) subject: String,
+    pub(crate) aliases: Vec<String>,
     /// `ok`, `not-listed` (a PEM with no alias), `sha1-mismatch`, or `unparseable`.
-    pub status: &'static str,
+    pub(crate) status: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct VerifyReport {
-    pub schema_version: u32,
-    pub roots: usize,
-    pub mismatches: usize,
+pub(crate) struct VerifyReport {
+    pub(crate) schema_version: u32,
+    pub(crate) roots: usize,
+    pub(crate) mismatches: usize,
     /// Aliases marked shipped whose PEM is missing from the bundle.
-    pub missing_pem: Vec<String>,
-    pub items: Vec<VerifyItem>,
+    pub(crate) missing_pem: Vec<String>,
+    pub(crate) items: Vec<VerifyItem>,
 }
 
 impl VerifyReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.mismatches > 0 || !self.missing_pem.is_empty())
+    pub(crate) fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.mismatches > 0 || !self.missing_pem.is_empty())
     }
 }
 
 /// Recomputes every shipped root's SHA-256 and SHA-1 against the list.
-pub fn verify() -> Result<VerifyReport, TruststoreError> {
+pub(crate) fn verify() -> Result<VerifyReport, TruststoreError> {
     let store = TrustStore::apigateway()?;
     let list = store.list.clone().unwrap_or_default();
     let mut items = Vec::new();

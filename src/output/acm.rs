@@ -3,7 +3,7 @@
 use super::human::{table, Human, Style};
 use crate::aws::DnsRecord;
 use crate::jobs::acm::{
-    AttachReport, CertReport, ListReport, RecordsReport, RequestReport, StatusReport,
+    AttachReport, CertReport, ListReport, RecordsFormat, RecordsReport, RequestReport, StatusReport,
 };
 use crate::jobs::doctor::DoctorReport;
 
@@ -100,7 +100,7 @@ impl Human for RequestReport {
 
 impl Human for RecordsReport {
     fn human(&self, _style: &Style) -> String {
-        if self.format == "zone" {
+        if self.format == RecordsFormat::Zone {
             return self
                 .records
                 .iter()

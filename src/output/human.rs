@@ -8,9 +8,9 @@ use crate::jobs::truststore::{ExportReport, ListReport, ShowReport, UpdateReport
 use crate::x509::CertInfo;
 
 /// Rendering options.
-pub struct Style {
-    pub color: bool,
-    pub verbose: u8,
+pub(crate) struct Style {
+    pub(crate) color: bool,
+    pub(crate) verbose: u8,
 }
 
 impl Style {
@@ -33,7 +33,7 @@ impl Style {
 }
 
 /// A report's human form.
-pub trait Human {
+pub(crate) trait Human {
     fn human(&self, style: &Style) -> String;
 
     /// One line per reason the command exits non-zero; with `-q` these alone are printed (on

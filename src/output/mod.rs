@@ -2,7 +2,7 @@
 
 mod acm;
 mod audit;
-pub mod human;
+pub(crate) mod human;
 mod onprem;
 mod progress;
 
@@ -10,35 +10,50 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-pub use human::Human;
-pub use progress::Waits;
+use crate::exit::ExitStatus;
+
+pub(crate) use human::Human;
+pub(crate) use progress::Waits;
+
+/// What the global flags ask of the printer (`--json`, `-q`, `-v`, `--no-color`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PrinterOptions {
+    /// One JSON document on stdout.
+    pub json: bool,
+    /// Only errors (and with a report, its failures on stderr).
+    pub quiet: bool,
+    /// How many `-v`.
+    pub verbose: u8,
+    /// Colour allowed (no `--no-color`); used only on a terminal and without `NO_COLOR`.
+    pub color: bool,
+}
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
-    pub json: bool,
-    pub quiet: bool,
-    pub verbose: u8,
-    pub color: bool,
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+    pub(crate) verbose: u8,
+    pub(crate) color: bool,
 }
 
 impl Printer {
     /// Colour only on a terminal, never with `--no-color` or `NO_COLOR`.
-    pub fn new(json: bool, quiet: bool, verbose: u8, no_color: bool) -> Printer {
-        let color = !no_color
+    pub fn new(options: PrinterOptions) -> Printer {
+        let color = options.color
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stdout().is_terminal();
         Printer {
-            json,
-            quiet,
-            verbose,
+            json: options.json,
+            quiet: options.quiet,
+            verbose: options.verbose,
             color,
         }
     }
 
     /// Prints a report: one JSON document, or the human form. With `-q` (and no `--json`)
     /// only its failures, one line each on stderr, so that cron mails exactly those.
-    pub fn report<R: Serialize + Human>(&self, r: &R) {
+    pub(crate) fn report<R: Serialize + Human>(&self, r: &R) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let written = (|| -> std::io::Result<()> {
             if self.json {
@@ -64,32 +79,38 @@ impl Printer {
     }
 
     /// Raw bytes for stdout (e.g. an exported PEM bundle).
-    pub fn raw(&self, text: &str) {
+    pub(crate) fn raw(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         note_stdout(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
     }
 
     /// Prints an error: `error:` / `caused by:` / `hint:` lines on stderr, and with `--json`
     /// the same as one JSON document on stdout.
-    pub fn error(&self, message: &str, causes: &[String], hint: Option<&str>, exit_code: u8) {
+    pub fn error(
+        &self,
+        message: &str,
+        causes: &[String],
+        hint: Option<&str>,
+        exit_code: ExitStatus,
+    ) {
         self.error_with_changes(message, causes, hint, exit_code, &[]);
     }
 
     /// [`Printer::error`], listing what the command had already changed (`changes`, and a
     /// `changed:` line each), so that a failure after a write is never mistaken for none.
-    pub fn error_with_changes(
+    pub(crate) fn error_with_changes(
         &self,
         message: &str,
         causes: &[String],
         hint: Option<&str>,
-        exit_code: u8,
+        exit_code: ExitStatus,
         changes: &[crate::jobs::Change],
     ) {
         if self.json {
             #[derive(Serialize)]
             struct ErrDoc<'a> {
                 schema_version: u32,
-                exit_code: u8,
+                exit_code: ExitStatus,
                 error: ErrBody<'a>,
             }
             #[derive(Serialize)]
@@ -141,13 +162,13 @@ fn note_stdout(r: std::io::Result<()>) {
 
 /// Whether something printed to stdout was lost, and why: the command then exits 3, since
 /// its report did not reach the reader.
-pub fn stdout_error() -> Option<(std::io::ErrorKind, String)> {
+pub(crate) fn stdout_error() -> Option<(std::io::ErrorKind, String)> {
     STDOUT_ERROR.get().cloned()
 }
 
 /// The one line a panic prints instead of a backtrace: `error: internal error: MESSAGE at
 /// FILE:LINE, please report`.
-pub fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
+pub(crate) fn panic_line(info: &std::panic::PanicHookInfo<'_>) -> String {
     let msg = info
         .payload()
         .downcast_ref::<&str>()

@@ -1,6 +1,7 @@
 //! Human renderings of the on-prem reports: ca init, issue, rotate, scan.
 
 use super::human::{table, Human, Style};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::ca::CaInitReport;
 use crate::jobs::onprem::issue::IssueReport;
 use crate::jobs::onprem::rotate::RotateReport;
@@ -146,7 +147,7 @@ impl Human for RotateReport {
     fn failures(&self) -> Vec<String> {
         self.sets
             .iter()
-            .filter(|s| s.exit_code() != 0)
+            .filter(|s| s.exit_code() != ExitStatus::Ok)
             .map(|s| match (&s.error, &s.old) {
                 (Some(e), _) => format!("certctl rotate: set {}: failed: {e}", s.name),
                 (None, Some(old)) => format!(

@@ -29,14 +29,14 @@ enum Msg {
 
 /// The terminal's [`Progress`]: one drawing thread per wait, joined when the wait ends so
 /// nothing it prints lands after the report.
-pub struct Waits {
+pub(crate) struct Waits {
     mode: Mode,
     active: Mutex<Option<(Sender<Msg>, JoinHandle<()>)>>,
 }
 
 impl Waits {
     /// Off with `quiet`; a spinner when stderr is a terminal; plain lines otherwise.
-    pub fn new(quiet: bool) -> Waits {
+    pub(crate) fn new(quiet: bool) -> Waits {
         let term =
             std::io::stderr().is_terminal() && std::env::var("TERM").map_or(true, |t| t != "dumb");
         Waits::with_mode(match (quiet, term) {

@@ -1,6 +1,6 @@
 //! Check policies: TOML (raw, spanned) → a validated `Policy`; every problem reported at once.
 
-pub mod raw;
+pub(crate) mod raw;
 pub mod rotate;
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use raw::{ConfigIssue, Reader};
 pub const DEFAULT_GATEWAY_POLICY: &str = include_str!("../../policies/gateway.toml");
 
 /// The built-in strict lint profile, `policies/strict.toml` (`--policy strict`).
-pub const STRICT_POLICY: &str = include_str!("../../policies/strict.toml");
+pub(crate) const STRICT_POLICY: &str = include_str!("../../policies/strict.toml");
 
 /// Why a policy could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum PolicyError {
 }
 
 /// `N problem(s): line a: …; line b: …` on one line.
-pub fn render_issues(issues: &[ConfigIssue]) -> String {
+pub(crate) fn render_issues(issues: &[ConfigIssue]) -> String {
     let n = issues.len();
     let list: Vec<String> = issues.iter().map(ToString::to_string).collect();
     format!(
@@ -41,12 +41,12 @@ pub fn render_issues(issues: &[ConfigIssue]) -> String {
 /// A validated check policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    pub min_days: u32,
-    pub min_rsa_bits: u32,
-    pub min_ec_bits: u32,
-    pub allowed_signature_algorithms: Vec<String>,
+    pub(crate) min_days: u32,
+    pub(crate) min_rsa_bits: u32,
+    pub(crate) min_ec_bits: u32,
+    pub(crate) allowed_signature_algorithms: Vec<String>,
     /// Run the RFC 5280 / CA/B structural lints (the strict profile).
-    pub lint: bool,
+    pub(crate) lint: bool,
     levels: BTreeMap<&'static str, Severity>,
 }
 
@@ -69,7 +69,7 @@ impl Policy {
     }
 
     /// The built-in strict profile: the gateway policy plus the structural lints, all deny.
-    pub fn strict() -> Policy {
+    pub(crate) fn strict() -> Policy {
         Policy::parse(STRICT_POLICY).unwrap_or_else(|_| {
             let mut p = Policy::code_defaults();
             p.lint = true;
@@ -78,7 +78,7 @@ impl Policy {
     }
 
     /// `gateway` and `strict` name the built-in profiles; anything else is a policy file.
-    pub fn by_name_or_file(spec: &Path) -> Result<Policy, PolicyError> {
+    pub(crate) fn by_name_or_file(spec: &Path) -> Result<Policy, PolicyError> {
         match spec.to_str() {
             Some("gateway") => Ok(Policy::builtin()),
             Some("strict") => Ok(Policy::strict()),
@@ -87,7 +87,7 @@ impl Policy {
     }
 
     /// Reads and validates a policy file.
-    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+    pub(crate) fn load(path: &Path) -> Result<Policy, PolicyError> {
         let text = crate::input_file::read_text(path, crate::input_file::CONFIG)
             .map_err(PolicyError::Read)?;
         Policy::parse(&text).map_err(|issues| PolicyError::Invalid {
@@ -175,7 +175,7 @@ impl Policy {
     }
 
     /// The severity this policy gives a finding code.
-    pub fn severity(&self, code: &str) -> Severity {
+    pub(crate) fn severity(&self, code: &str) -> Severity {
         self.levels
             .get(code)
             .copied()
@@ -184,12 +184,12 @@ impl Policy {
     }
 
     /// Every code with its level under this policy, for `policy check`.
-    pub fn levels(&self) -> impl Iterator<Item = (&'static str, Severity)> + '_ {
+    pub(crate) fn levels(&self) -> impl Iterator<Item = (&'static str, Severity)> + '_ {
         CHECK_CODES.iter().map(|c| (c.code, self.severity(c.code)))
     }
 
     /// Whether a signature algorithm is allowed (an empty list allows all).
-    pub fn allows_signature(&self, alg: &str) -> bool {
+    pub(crate) fn allows_signature(&self, alg: &str) -> bool {
         self.allowed_signature_algorithms.is_empty()
             || self.allowed_signature_algorithms.iter().any(|a| a == alg)
     }

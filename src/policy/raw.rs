@@ -1,13 +1,13 @@
 //! Reads TOML with spans so every config problem is reported at once, with its line number.
 
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 use toml::Spanned;
 
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigIssue {
-    pub line: usize,
-    pub message: String,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for ConfigIssue {
@@ -17,16 +17,15 @@ impl std::fmt::Display for ConfigIssue {
 }
 
 /// Walks a parsed document, collecting issues instead of stopping at the first.
-pub struct Reader<'s> {
+pub(crate) struct Reader<'s> {
     src: &'s str,
-    pub issues: Vec<ConfigIssue>,
+    pub(crate) issues: Vec<ConfigIssue>,
 }
 
-pub type Table<'i> = DeTable<'i>;
-pub type Value<'i> = Spanned<DeValue<'i>>;
+pub(crate) type Table<'i> = DeTable<'i>;
 
 /// Parses `src`; syntax errors come back as issues (all the parser could recover).
-pub fn parse(src: &str) -> Result<Spanned<DeTable<'_>>, Vec<ConfigIssue>> {
+pub(crate) fn parse(src: &str) -> Result<Spanned<DeTable<'_>>, Vec<ConfigIssue>> {
     let (doc, errors) = DeTable::parse_recoverable(src);
     if errors.is_empty() {
         return Ok(doc);
@@ -49,18 +48,18 @@ fn line_of(src: &str, offset: usize) -> usize {
 }
 
 impl<'s> Reader<'s> {
-    pub fn new(src: &'s str) -> Self {
+    pub(crate) fn new(src: &'s str) -> Self {
         Reader {
             src,
             issues: Vec::new(),
         }
     }
 
-    pub fn line<T>(&self, v: &Spanned<T>) -> usize {
+    pub(crate) fn line<T>(&self, v: &Spanned<T>) -> usize {
         line_of(self.src, v.span().start)
     }
 
-    pub fn issue<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
+    pub(crate) fn issue<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         let line = self.line(at);
         self.issues.push(ConfigIssue {
             line,
@@ -69,7 +68,7 @@ impl<'s> Reader<'s> {
     }
 
     /// Records every key of `table` not in `allowed` (with a suggestion when one is close).
-    pub fn deny_unknown(&mut self, table: &Table<'_>, allowed: &[&str], within: &str) {
+    pub(crate) fn deny_unknown(&mut self, table: &Table<'_>, allowed: &[&str], within: &str) {
         for key in table.keys() {
             let name: &str = key.get_ref();
             if !allowed.contains(&name) {
@@ -88,11 +87,7 @@ impl<'s> Reader<'s> {
         }
     }
 
-    pub fn get<'t, 'i>(&self, table: &'t Table<'i>, key: &str) -> Option<&'t Value<'i>> {
-        table.get(key)
-    }
-
-    pub fn string(&mut self, table: &Table<'_>, key: &str) -> Option<(String, usize)> {
+    pub(crate) fn string(&mut self, table: &Table<'_>, key: &str) -> Option<(String, usize)> {
         let v = table.get(key)?;
         match v.get_ref().as_str() {
             Some(s) => Some((s.to_string(), self.line(v))),
@@ -104,7 +99,7 @@ impl<'s> Reader<'s> {
         }
     }
 
-    pub fn integer(&mut self, table: &Table<'_>, key: &str) -> Option<(i64, usize)> {
+    pub(crate) fn integer(&mut self, table: &Table<'_>, key: &str) -> Option<(i64, usize)> {
         let v = table.get(key)?;
         let parsed = v.get_ref().as_integer().and_then(|i| {
             let digits: String = i.as_str().chars().filter(|c| *c != '_').collect();
@@ -124,7 +119,7 @@ impl<'s> Reader<'s> {
         }
     }
 
-    pub fn boolean(&mut self, table: &Table<'_>, key: &str) -> Option<(bool, usize)> {
+    pub(crate) fn boolean(&mut self, table: &Table<'_>, key: &str) -> Option<(bool, usize)> {
         let v = table.get(key)?;
         match v.get_ref().as_bool() {
             Some(b) => Some((b, self.line(v))),
@@ -137,7 +132,7 @@ impl<'s> Reader<'s> {
     }
 
     /// An array of strings; each element's line is returned with it.
-    pub fn strings(&mut self, table: &Table<'_>, key: &str) -> Option<Vec<(String, usize)>> {
+    pub(crate) fn strings(&mut self, table: &Table<'_>, key: &str) -> Option<Vec<(String, usize)>> {
         let v = table.get(key)?;
         let Some(items) = v.get_ref().as_array() else {
             let t = v.get_ref().type_str();
@@ -157,7 +152,11 @@ impl<'s> Reader<'s> {
         Some(out)
     }
 
-    pub fn table<'t, 'i>(&mut self, table: &'t Table<'i>, key: &str) -> Option<&'t Table<'i>> {
+    pub(crate) fn table<'t, 'i>(
+        &mut self,
+        table: &'t Table<'i>,
+        key: &str,
+    ) -> Option<&'t Table<'i>> {
         let v = table.get(key)?;
         match v.get_ref().as_table() {
             Some(t) => Some(t),
@@ -170,7 +169,7 @@ impl<'s> Reader<'s> {
     }
 
     /// `[[key]]` entries, each with its line.
-    pub fn tables<'t, 'i>(
+    pub(crate) fn tables<'t, 'i>(
         &mut self,
         table: &'t Table<'i>,
         key: &str,

@@ -9,7 +9,7 @@ use crate::policy::raw::{self, ConfigIssue, Reader, Table};
 
 /// Why a rotation config could not be used.
 #[derive(Debug, thiserror::Error)]
-pub enum RotateConfigError {
+pub(crate) enum RotateConfigError {
     #[error("cannot read config {path}: {source}")]
     Read {
         path: PathBuf,
@@ -26,7 +26,7 @@ pub enum RotateConfigError {
 
 /// When to renew.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RenewBefore {
+pub(crate) enum RenewBefore {
     /// This long before not-after.
     Duration(i64),
     /// When less than this share (percent) of the lifetime is left.
@@ -35,7 +35,7 @@ pub enum RenewBefore {
 
 impl RenewBefore {
     /// Seconds before not-after at which a certificate of this lifetime is renewed.
-    pub fn seconds(self, lifetime: i64) -> i64 {
+    pub(crate) fn seconds(self, lifetime: i64) -> i64 {
         match self {
             RenewBefore::Duration(s) => s,
             RenewBefore::Percent(p) => lifetime * i64::from(p) / 100,
@@ -45,7 +45,7 @@ impl RenewBefore {
 
 /// Output formats beyond the PEM files every set has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Pem,
     Haproxy,
     Pkcs12,
@@ -53,34 +53,34 @@ pub enum Format {
 
 /// One validated `[[cert]]`.
 #[derive(Debug, Clone)]
-pub struct SetConfig {
-    pub name: String,
-    pub line: usize,
-    pub dns: Vec<String>,
-    pub ip: Vec<IpAddr>,
-    pub out_dir: PathBuf,
-    pub days: u32,
-    pub renew_before: RenewBefore,
-    pub key: KeyAlg,
-    pub ca_dir: Option<PathBuf>,
-    pub formats: Vec<Format>,
-    pub p12_password_file: Option<PathBuf>,
-    pub deploy_hook: Option<String>,
-    pub hook_timeout: Duration,
+pub(crate) struct SetConfig {
+    pub(crate) name: String,
+    pub(crate) line: usize,
+    pub(crate) dns: Vec<String>,
+    pub(crate) ip: Vec<IpAddr>,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) days: u32,
+    pub(crate) renew_before: RenewBefore,
+    pub(crate) key: KeyAlg,
+    pub(crate) ca_dir: Option<PathBuf>,
+    pub(crate) formats: Vec<Format>,
+    pub(crate) p12_password_file: Option<PathBuf>,
+    pub(crate) deploy_hook: Option<String>,
+    pub(crate) hook_timeout: Duration,
     /// After the timeout's SIGTERM, how long until SIGKILL.
-    pub hook_grace: Duration,
-    pub verify_url: Option<String>,
-    pub verify_connect_to: Option<String>,
-    pub verify_hostname: Option<String>,
-    pub verify_timeout: Duration,
-    pub keep: usize,
+    pub(crate) hook_grace: Duration,
+    pub(crate) verify_url: Option<String>,
+    pub(crate) verify_connect_to: Option<String>,
+    pub(crate) verify_hostname: Option<String>,
+    pub(crate) verify_timeout: Duration,
+    pub(crate) keep: usize,
 }
 
 /// The whole config.
 #[derive(Debug, Clone)]
 pub struct RotateConfig {
-    pub lock_timeout: Duration,
-    pub sets: Vec<SetConfig>,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) sets: Vec<SetConfig>,
 }
 
 const SET_KEYS: &[&str] = &[
@@ -105,7 +105,7 @@ const SET_KEYS: &[&str] = &[
 ];
 
 impl RotateConfig {
-    pub fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
         use crate::input_file::{self, ReadError};
         let text = input_file::read_text(path, input_file::CONFIG).map_err(|e| match e {
             ReadError::Io { path, source } => RotateConfigError::Read { path, source },

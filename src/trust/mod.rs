@@ -3,5 +3,5 @@
 pub mod store;
 pub mod verify;
 
-pub use store::{StoreError, StoreKind, TrustList, TrustStore};
-pub use verify::{verify, ChainInput, CheckParams, Verification};
+pub use store::{TrustList, TrustStore};
+pub use verify::{verify, ChainInput, CheckParams};

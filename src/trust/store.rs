@@ -7,9 +7,9 @@ use rustls_pki_types::CertificateDer;
 use crate::x509::{CertInfo, Fingerprint};
 
 /// The list as shipped: one line per alias.
-pub const EMBEDDED_LIST: &str = include_str!("../../ca/apigateway-cas.tsv");
+pub(crate) const EMBEDDED_LIST: &str = include_str!("../../ca/apigateway-cas.tsv");
 /// The root certificates shipped for the list's entries.
-pub const EMBEDDED_ROOTS: &str = include_str!("../../ca/roots.pem");
+pub(crate) const EMBEDDED_ROOTS: &str = include_str!("../../ca/roots.pem");
 
 const LIST_HEADER: &str = "alias\tsha1\tsha256\tnot_after\tsubject\tshipped";
 
@@ -47,7 +47,7 @@ pub struct ListEntry {
 
 impl ListEntry {
     /// Expired at `at`, judged from the listed date (whole days; the exact instant is in the PEM).
-    pub fn expired_at(&self, at: i64) -> bool {
+    pub(crate) fn expired_at(&self, at: i64) -> bool {
         self.not_after.is_some_and(|t| t + 86_400 <= at)
     }
 }
@@ -67,7 +67,7 @@ fn parse_date(s: &str) -> Option<i64> {
 
 impl TrustList {
     /// The list compiled into the binary.
-    pub fn embedded() -> Result<TrustList, StoreError> {
+    pub(crate) fn embedded() -> Result<TrustList, StoreError> {
         TrustList::parse(EMBEDDED_LIST)
     }
 
@@ -132,14 +132,14 @@ impl TrustList {
     }
 
     /// Every alias whose SHA-256 is `fp`.
-    pub fn by_sha256<'a>(
+    pub(crate) fn by_sha256<'a>(
         &'a self,
         fp: &'a Fingerprint,
     ) -> impl Iterator<Item = &'a ListEntry> + 'a {
         self.entries.iter().filter(move |e| &e.sha256 == fp)
     }
 
-    pub fn by_alias(&self, alias: &str) -> Option<&ListEntry> {
+    pub(crate) fn by_alias(&self, alias: &str) -> Option<&ListEntry> {
         self.entries
             .iter()
             .find(|e| e.alias.eq_ignore_ascii_case(alias))
@@ -258,15 +258,15 @@ impl TrustList {
 
 /// A root certificate of a store, decoded but not yet parsed in full.
 #[derive(Debug, Clone)]
-pub struct Root {
-    pub der: CertificateDer<'static>,
-    pub sha256: Fingerprint,
+pub(crate) struct Root {
+    pub(crate) der: CertificateDer<'static>,
+    pub(crate) sha256: Fingerprint,
     /// The DER value of the subject name (without its SEQUENCE header), for issuer lookups.
-    pub subject_value: Vec<u8>,
+    pub(crate) subject_value: Vec<u8>,
     /// Aliases of the list naming this root (empty for custom stores).
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// Known expiry from the list (API Gateway store) or the certificate (custom stores).
-    pub not_after: Option<i64>,
+    pub(crate) not_after: Option<i64>,
     /// The list's entry is expired at this date (whole days).
     list_expired_day: Option<i64>,
 }
@@ -274,7 +274,7 @@ pub struct Root {
 impl Root {
     /// Whether this root is expired at `at`: the exact not-after is read when the list's date
     /// is the same day.
-    pub fn expired_at(&self, at: i64) -> bool {
+    pub(crate) fn expired_at(&self, at: i64) -> bool {
         match (self.list_expired_day, self.not_after) {
             (Some(day), _) if day + 86_400 <= at => true,
             (Some(day), _) if day > at => false,
@@ -288,7 +288,7 @@ impl Root {
 
 /// Which store a check runs against.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     ApiGateway,
     Custom(PathBuf),
 }
@@ -296,9 +296,9 @@ pub enum StoreKind {
 /// Roots to validate against, plus (for API Gateway) the list of fingerprints.
 #[derive(Debug, Clone)]
 pub struct TrustStore {
-    pub kind: StoreKind,
-    pub list: Option<TrustList>,
-    pub roots: Vec<Root>,
+    pub(crate) kind: StoreKind,
+    pub(crate) list: Option<TrustList>,
+    pub(crate) roots: Vec<Root>,
 }
 
 impl TrustStore {
@@ -345,7 +345,7 @@ impl TrustStore {
     }
 
     /// A custom store: one PEM/DER file or a directory of them (not recursive).
-    pub fn load_custom(path: &Path) -> Result<TrustStore, StoreError> {
+    pub(crate) fn load_custom(path: &Path) -> Result<TrustStore, StoreError> {
         let read_err = |source| StoreError::Read {
             path: path.to_path_buf(),
             source,
@@ -406,7 +406,7 @@ impl TrustStore {
     }
 
     /// How reports name this store.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.kind {
             StoreKind::ApiGateway => "apigateway".to_string(),
             StoreKind::Custom(p) => p.display().to_string(),
@@ -414,7 +414,7 @@ impl TrustStore {
     }
 
     /// List entries naming a certificate (API Gateway store only).
-    pub fn listed<'a>(&'a self, fp: &'a Fingerprint) -> Vec<&'a ListEntry> {
+    pub(crate) fn listed<'a>(&'a self, fp: &'a Fingerprint) -> Vec<&'a ListEntry> {
         match &self.list {
             Some(list) => list.by_sha256(fp).collect(),
             None => Vec::new(),
@@ -422,7 +422,10 @@ impl TrustStore {
     }
 
     /// Roots whose subject is the issuer named by `issuer_raw` (a full DER Name).
-    pub fn roots_named<'a>(&'a self, issuer_raw: &'a [u8]) -> impl Iterator<Item = &'a Root> + 'a {
+    pub(crate) fn roots_named<'a>(
+        &'a self,
+        issuer_raw: &'a [u8],
+    ) -> impl Iterator<Item = &'a Root> + 'a {
         let value = name_value(issuer_raw);
         self.roots.iter().filter(move |r| r.subject_value == value)
     }
@@ -435,7 +438,7 @@ fn anchor_subject(der: &CertificateDer<'_>) -> Option<Vec<u8>> {
 }
 
 /// The contents of a DER SEQUENCE (drops the tag and length), as webpki stores names.
-pub fn name_value(raw: &[u8]) -> &[u8] {
+pub(crate) fn name_value(raw: &[u8]) -> &[u8] {
     let Some(&len0) = raw.get(1) else {
         return raw;
     };

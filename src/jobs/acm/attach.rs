@@ -3,27 +3,36 @@
 use super::*;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct AttachReport {
-    pub schema_version: u32,
-    pub arn: String,
-    pub listener: String,
+pub(crate) struct AttachReport {
+    pub(crate) schema_version: u32,
+    pub(crate) arn: String,
+    pub(crate) listener: String,
     /// `attached`, `already-attached`, `set-default`, `already-default`, or `would-attach`.
-    pub action: &'static str,
-    pub default: bool,
-    pub dry_run: bool,
-    pub calls: Vec<String>,
-    pub listener_certificates: Vec<String>,
+    pub(crate) action: &'static str,
+    pub(crate) default: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) calls: Vec<String>,
+    pub(crate) listener_certificates: Vec<String>,
+}
+
+/// How `attach` adds the certificate.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AttachOptions {
+    /// As the listener's default certificate instead of onto its SNI list.
+    pub(crate) default: bool,
+    /// Report the calls it would make; change nothing.
+    pub(crate) dry_run: bool,
 }
 
 /// Adds an ISSUED certificate to an HTTPS listener (SNI list, or as default). Idempotent.
-pub fn attach(
+pub(crate) fn attach(
     acm: &dyn Acm,
     elb: &dyn Elb,
     arn: &str,
     listener: &str,
-    default: bool,
-    dry_run: bool,
+    options: AttachOptions,
 ) -> Result<AttachReport, AcmError> {
+    let AttachOptions { default, dry_run } = options;
     if !arn.starts_with("arn:") || !arn.contains(":acm:") {
         return Err(AcmError::BadArn(arn.to_string()));
     }

@@ -9,6 +9,7 @@ use crate::aws::{
     arn_region, Acm, AwsError, CertDetail, Dns, DnsRecord, Elb, HostedZone, ListQuery, RequestSpec,
     ALL_KEY_TYPES,
 };
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::names::{self, NameError};
 use crate::progress::Progress;
@@ -19,15 +20,15 @@ mod route53;
 mod status;
 mod validate;
 
-pub use attach::{attach, AttachReport};
-pub use request::request;
-pub use route53::zone_for;
-pub use status::{
-    list, records_report, resolve, status, ListItem, ListReport, RecordsReport, StatusReport,
+pub(crate) use attach::{attach, AttachOptions, AttachReport};
+pub(crate) use request::request;
+pub(crate) use route53::zone_for;
+pub(crate) use status::{
+    list, records_report, resolve, status, ListReport, RecordsFormat, RecordsReport, StatusReport,
 };
 
 #[derive(Debug, thiserror::Error)]
-pub enum AcmError {
+pub(crate) enum AcmError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -94,12 +95,12 @@ impl AcmError {
 }
 
 impl crate::jobs::JobError for AcmError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            AcmError::Aws(AwsError::NotFound { .. }) => 2,
+            AcmError::Aws(AwsError::NotFound { .. }) => ExitStatus::BadInput,
             AcmError::Aws(e) => e.exit_code(),
             AcmError::Partial { source, .. } => source.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -137,14 +138,14 @@ impl crate::jobs::JobError for AcmError {
 }
 
 /// A clock and a sleep, injected so the wait loops are testable.
-pub trait Waiter {
+pub(crate) trait Waiter {
     /// Seconds since an arbitrary start.
     fn elapsed(&self) -> f64;
     fn sleep(&self, d: Duration);
 }
 
 /// The real clock.
-pub struct RealWaiter(pub std::time::Instant);
+pub(crate) struct RealWaiter(pub(crate) std::time::Instant);
 
 impl Waiter for RealWaiter {
     fn elapsed(&self) -> f64 {
@@ -157,11 +158,11 @@ impl Waiter for RealWaiter {
 
 /// How to poll.
 #[derive(Debug, Clone)]
-pub struct Polling {
-    pub first: Duration,
-    pub max: Duration,
+pub(crate) struct Polling {
+    pub(crate) first: Duration,
+    pub(crate) max: Duration,
     /// How long to wait for the validation records to appear after a request.
-    pub records_timeout: Duration,
+    pub(crate) records_timeout: Duration,
 }
 
 impl Default for Polling {
@@ -176,34 +177,34 @@ impl Default for Polling {
 
 /// What `acm request` should do.
 #[derive(Debug, Clone)]
-pub struct AcmRequest {
-    pub host: String,
-    pub sans: Vec<String>,
-    pub key_algorithm: String,
-    pub route53_zone: Option<String>,
-    pub wait: bool,
-    pub timeout: Duration,
-    pub tags: Vec<String>,
-    pub dry_run: bool,
-    pub max_names: usize,
+pub(crate) struct AcmRequest {
+    pub(crate) host: String,
+    pub(crate) sans: Vec<String>,
+    pub(crate) key_algorithm: AcmKeyAlgorithm,
+    pub(crate) route53_zone: Option<String>,
+    pub(crate) wait: bool,
+    pub(crate) timeout: Duration,
+    pub(crate) tags: Vec<String>,
+    pub(crate) dry_run: bool,
+    pub(crate) max_names: usize,
 }
 
 /// The ACM certificate as reports show it.
 #[derive(Debug, Clone, Serialize)]
-pub struct CertReport {
-    pub arn: String,
+pub(crate) struct CertReport {
+    pub(crate) arn: String,
     /// ACM's own value: `ISSUED`, `PENDING_VALIDATION`, `FAILED`, …
-    pub status: String,
-    pub names: Vec<String>,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub in_use_by: Vec<String>,
-    pub renewal_eligibility: Option<String>,
-    pub renewal_status: Option<String>,
-    pub failure_reason: Option<String>,
-    pub records: Vec<DnsRecord>,
-    pub validations: Vec<crate::aws::Validation>,
+    pub(crate) status: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<String>,
+    pub(crate) days_left: Option<i64>,
+    pub(crate) in_use_by: Vec<String>,
+    pub(crate) renewal_eligibility: Option<String>,
+    pub(crate) renewal_status: Option<String>,
+    pub(crate) failure_reason: Option<String>,
+    pub(crate) records: Vec<DnsRecord>,
+    pub(crate) validations: Vec<crate::aws::Validation>,
 }
 
 /// The names of a certificate, its domain first.
@@ -242,49 +243,88 @@ fn records_of(d: &CertDetail) -> Vec<DnsRecord> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ZoneChange {
-    pub zone_id: String,
-    pub zone_name: String,
-    pub records: Vec<DnsRecord>,
-    pub change_id: Option<String>,
+pub(crate) struct ZoneChange {
+    pub(crate) zone_id: String,
+    pub(crate) zone_name: String,
+    pub(crate) records: Vec<DnsRecord>,
+    pub(crate) change_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RequestReport {
-    pub schema_version: u32,
-    pub region: String,
+pub(crate) struct RequestReport {
+    pub(crate) schema_version: u32,
+    pub(crate) region: String,
     /// `reused` (same name set already in ACM), `requested`, or `would-request` (dry run).
-    pub action: &'static str,
-    pub dry_run: bool,
+    pub(crate) action: &'static str,
+    pub(crate) dry_run: bool,
     /// The certificate's `arn`, `status`, `names`, `records`, `not_after`, … at the top level.
     #[serde(flatten)]
-    pub certificate: Option<CertReport>,
+    pub(crate) certificate: Option<CertReport>,
     /// The validated names asked for, host first.
-    pub requested_names: Vec<String>,
-    pub route53: Vec<ZoneChange>,
-    pub calls: Vec<String>,
-    pub findings: Vec<Finding>,
-    pub waited_secs: Option<u64>,
+    pub(crate) requested_names: Vec<String>,
+    pub(crate) route53: Vec<ZoneChange>,
+    pub(crate) calls: Vec<String>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) waited_secs: Option<u64>,
 }
 
 impl RequestReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.findings.iter().any(|f| f.severity == Severity::Deny))
+    pub(crate) fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.findings.iter().any(|f| f.severity == Severity::Deny))
     }
 }
 
-/// ACM's name for a key algorithm flag.
-pub fn acm_key_algorithm(flag: &str) -> Result<&'static str, AcmError> {
-    Ok(match flag.to_ascii_lowercase().as_str() {
-        "rsa-2048" | "rsa_2048" => "RSA_2048",
-        "ec-p256" | "ecdsa-p256" | "ec_prime256v1" => "EC_prime256v1",
-        "ec-p384" | "ecdsa-p384" | "ec_secp384r1" => "EC_secp384r1",
-        _ => return Err(AcmError::KeyAlgorithm(flag.to_string())),
-    })
+/// A key algorithm `acm request` can ask ACM for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum AcmKeyAlgorithm {
+    #[default]
+    Rsa2048,
+    EcP256,
+    EcP384,
+}
+
+impl AcmKeyAlgorithm {
+    /// Every algorithm, in the order help lists them.
+    pub(crate) const ALL: [AcmKeyAlgorithm; 3] = [
+        AcmKeyAlgorithm::Rsa2048,
+        AcmKeyAlgorithm::EcP256,
+        AcmKeyAlgorithm::EcP384,
+    ];
+
+    /// The name the flag takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AcmKeyAlgorithm::Rsa2048 => "rsa-2048",
+            AcmKeyAlgorithm::EcP256 => "ec-p256",
+            AcmKeyAlgorithm::EcP384 => "ec-p384",
+        }
+    }
+
+    /// ACM's name (`KeyAlgorithm` of RequestCertificate).
+    pub(crate) fn acm_name(self) -> &'static str {
+        match self {
+            AcmKeyAlgorithm::Rsa2048 => "RSA_2048",
+            AcmKeyAlgorithm::EcP256 => "EC_prime256v1",
+            AcmKeyAlgorithm::EcP384 => "EC_secp384r1",
+        }
+    }
+}
+
+/// The flag's names, ACM's own spellings, and the `ecdsa-` names `issue onprem` uses; any case.
+impl std::str::FromStr for AcmKeyAlgorithm {
+    type Err = AcmError;
+    fn from_str(flag: &str) -> Result<Self, AcmError> {
+        Ok(match flag.to_ascii_lowercase().as_str() {
+            "rsa-2048" | "rsa_2048" => AcmKeyAlgorithm::Rsa2048,
+            "ec-p256" | "ecdsa-p256" | "ec_prime256v1" => AcmKeyAlgorithm::EcP256,
+            "ec-p384" | "ecdsa-p384" | "ec_secp384r1" => AcmKeyAlgorithm::EcP384,
+            _ => return Err(AcmError::KeyAlgorithm(flag.to_string())),
+        })
+    }
 }
 
 /// Validated, deduplicated names: the host first.
-pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, AcmError> {
+pub(crate) fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, AcmError> {
     let mut names = Vec::new();
     for n in std::iter::once(host).chain(sans.iter().map(String::as_str)) {
         let n = names::dns_name(n)?;
@@ -315,7 +355,7 @@ pub fn name_set(host: &str, sans: &[String], max: usize) -> Result<Vec<String>, 
 }
 
 /// ACM's limit on the first name of a request (the subject CN), in octets.
-pub const MAX_FIRST_NAME: usize = 64;
+pub(crate) const MAX_FIRST_NAME: usize = 64;
 
 fn sorted(v: &[String]) -> Vec<String> {
     let mut s: Vec<String> = v.iter().map(|n| n.to_ascii_lowercase()).collect();
@@ -325,7 +365,7 @@ fn sorted(v: &[String]) -> Vec<String> {
 }
 
 /// The ListCertificates query: every key type (ACM lists only RSA without it).
-pub fn list_query(statuses: &[&'static str]) -> ListQuery {
+pub(crate) fn list_query(statuses: &[&'static str]) -> ListQuery {
     ListQuery {
         key_types: ALL_KEY_TYPES.to_vec(),
         statuses: statuses.to_vec(),
@@ -333,7 +373,10 @@ pub fn list_query(statuses: &[&'static str]) -> ListQuery {
 }
 
 /// An existing certificate (ISSUED or PENDING_VALIDATION) for exactly this name set.
-pub fn find_existing(acm: &dyn Acm, names: &[String]) -> Result<Option<CertDetail>, AcmError> {
+pub(crate) fn find_existing(
+    acm: &dyn Acm,
+    names: &[String],
+) -> Result<Option<CertDetail>, AcmError> {
     let want = sorted(names);
     let list = acm.list_certificates(&list_query(&["ISSUED", "PENDING_VALIDATION"]))?;
     for c in list
@@ -351,7 +394,7 @@ pub fn find_existing(acm: &dyn Acm, names: &[String]) -> Result<Option<CertDetai
 }
 
 /// A token that makes the same request idempotent (ACM keeps it for an hour).
-pub fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
+pub(crate) fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
     let text = format!("{}|{key_algorithm}", sorted(names).join(","));
     crate::x509::Fingerprint::sha256(text.as_bytes()).0[..16]
         .iter()
@@ -381,7 +424,7 @@ mod tests {
         AcmRequest {
             host: host.into(),
             sans: vec![],
-            key_algorithm: "ec-p256".into(),
+            key_algorithm: AcmKeyAlgorithm::EcP256,
             route53_zone: None,
             wait: false,
             timeout: Duration::from_secs(600),
@@ -524,7 +567,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rep.certificate.as_ref().unwrap().status, "ISSUED");
-        assert_eq!(rep.exit_code(), 0);
+        assert_eq!(rep.exit_code(), ExitStatus::Ok);
         // Each wait is bracketed, and the validation wait reports every status it polled.
         let calls = seen.calls();
         assert_eq!(
@@ -556,7 +599,7 @@ mod tests {
         let w = FakeWaiter(Cell::new(0.0));
         r.timeout = Duration::from_secs(120);
         let rep = run(&aws, &r, &w).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-pending");
         assert!(
             w.0.get() >= 120.0 && w.0.get() < 200.0,
@@ -570,7 +613,7 @@ mod tests {
             ..FakeAws::default()
         };
         let rep = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-failed");
         assert!(rep.findings[0].message.contains("CAA_ERROR"));
     }
@@ -629,7 +672,7 @@ mod tests {
             "{e}"
         );
         use crate::jobs::JobError;
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         assert!(e.hint().unwrap().contains("--san"));
         assert!(aws.list_queries.borrow().is_empty(), "refused before AWS");
         // 64 octets exactly is fine as the first name.
@@ -697,7 +740,7 @@ mod tests {
             (changes[1].kind, changes[1].id.as_str()),
             ("route53-records", "ZPUB")
         );
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.exit_code(), ExitStatus::Operational);
         assert!(e.hint().unwrap().contains("again"));
         // The rerun reuses the certificate and writes both zones.
         aws.upsert_fails_in = None;
@@ -713,7 +756,7 @@ mod tests {
             ..FakeAws::default()
         };
         let (arn, listener) = certificate_and_listener(&aws, vec![]);
-        let e = attach(&aws, &aws, &arn, listener, false, false).unwrap_err();
+        let e = attach(&aws, &aws, &arn, listener, AttachOptions::default()).unwrap_err();
         assert_eq!(e.changes()[0].kind, "listener-certificate");
         assert!(e.changes()[0].id.contains(&arn));
         assert!(
@@ -777,7 +820,7 @@ mod tests {
             .extend((0..10_000).map(|_| throttled()));
         r.timeout = Duration::from_secs(60);
         let rep = run(&aws, &r, &w).unwrap();
-        assert_eq!(rep.exit_code(), 1);
+        assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
         assert_eq!(rep.findings[0].code, "acm-validation-pending");
         assert!(
             rep.findings[0].message.contains("throttled"),
@@ -799,7 +842,7 @@ mod tests {
         assert!(
             matches!(&e, AcmError::OtherRegion { arn, client } if arn == "us-east-1" && client == "eu-west-1")
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.exit_code(), ExitStatus::BadInput);
         assert!(e.hint().unwrap().contains("--region us-east-1"));
         assert!(matches!(
             resolve(&aws, "arn:aws:s3:::bucket"),
@@ -815,7 +858,7 @@ mod tests {
             ..FakeAws::default()
         };
         let e = run(&aws, &req("api.example.com"), &FakeWaiter(Cell::new(0.0))).unwrap_err();
-        assert_eq!(e.exit_code(), 3);
+        assert_eq!(e.exit_code(), ExitStatus::Operational);
         assert!(e.hint().unwrap().contains("acm:ListCertificates"));
     }
 
@@ -853,11 +896,11 @@ mod tests {
         };
         let (arn, listener) =
             certificate_and_listener(&aws, vec!["arn:aws:acm:eu-west-1:1:certificate/old".into()]);
-        let r = attach(&aws, &aws, &arn, listener, false, false).unwrap();
+        let r = attach(&aws, &aws, &arn, listener, AttachOptions::default()).unwrap();
         assert_eq!(r.action, "attached");
         assert!(r.listener_certificates.contains(&arn));
         assert_eq!(
-            attach(&aws, &aws, &arn, listener, false, false)
+            attach(&aws, &aws, &arn, listener, AttachOptions::default())
                 .unwrap()
                 .action,
             "already-attached"
@@ -865,7 +908,7 @@ mod tests {
         let other_region =
             "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/2";
         assert!(matches!(
-            attach(&aws, &aws, &arn, other_region, false, false),
+            attach(&aws, &aws, &arn, other_region, AttachOptions::default()),
             Err(AcmError::RegionMismatch { .. })
         ));
         let tcp = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/net/nlb/1/2";
@@ -880,7 +923,7 @@ mod tests {
             vec![],
         ));
         assert!(matches!(
-            attach(&aws, &aws, &arn, tcp, false, false),
+            attach(&aws, &aws, &arn, tcp, AttachOptions::default()),
             Err(AcmError::NotHttps { .. })
         ));
         let pending = FakeAws::default();
@@ -894,7 +937,7 @@ mod tests {
             })
             .unwrap();
         assert!(matches!(
-            attach(&pending, &aws, &parn, listener, false, false),
+            attach(&pending, &aws, &parn, listener, AttachOptions::default()),
             Err(AcmError::NotIssued { .. })
         ));
     }

@@ -9,7 +9,7 @@ use super::{
 /// Find-or-request, records, Route 53 UPSERT, wait. `req.timeout` is the deadline of the
 /// whole request, measured on `waiter` from its start: every call and every wait ends by then.
 #[allow(clippy::too_many_arguments)]
-pub fn request(
+pub(crate) fn request(
     acm: &dyn Acm,
     dns: &dyn Dns,
     req: &AcmRequest,
@@ -36,7 +36,7 @@ fn request_inner(
 ) -> Result<RequestReport, AcmError> {
     let deadline = req.timeout.as_secs_f64();
     let names = name_set(&req.host, &req.sans, req.max_names)?;
-    let key = acm_key_algorithm(&req.key_algorithm)?;
+    let key = req.key_algorithm.acm_name();
     let tags = req
         .tags
         .iter()

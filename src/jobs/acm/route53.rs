@@ -3,7 +3,10 @@
 use super::*;
 
 /// The public zone with the longest suffix match for `name`.
-pub fn zone_for<'z>(zones: &'z [HostedZone], name: &str) -> Result<&'z HostedZone, AcmError> {
+pub(crate) fn zone_for<'z>(
+    zones: &'z [HostedZone],
+    name: &str,
+) -> Result<&'z HostedZone, AcmError> {
     let name = name
         .trim_start_matches("*.")
         .trim_end_matches('.')

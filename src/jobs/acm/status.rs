@@ -3,7 +3,7 @@
 use super::*;
 
 /// A certificate by ARN, or the newest for a host name.
-pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError> {
+pub(crate) fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError> {
     if arn_or_host.starts_with("arn:") {
         let Some(region) = arn_region(arn_or_host).filter(|_| arn_or_host.contains(":acm:")) else {
             return Err(AcmError::BadArn(arn_or_host.to_string()));
@@ -35,26 +35,26 @@ pub fn resolve(acm: &dyn Acm, arn_or_host: &str) -> Result<CertDetail, AcmError>
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StatusReport {
-    pub schema_version: u32,
+pub(crate) struct StatusReport {
+    pub(crate) schema_version: u32,
     #[serde(flatten)]
-    pub certificate: CertReport,
+    pub(crate) certificate: CertReport,
     /// The chain check of the issued certificate against the API Gateway store.
-    pub chain: Option<crate::jobs::check::CheckReport>,
+    pub(crate) chain: Option<crate::jobs::check::CheckReport>,
 }
 
 impl StatusReport {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         match (&self.chain, self.certificate.status.as_str()) {
             (Some(c), _) => c.exit_code(),
-            (None, "ISSUED" | "PENDING_VALIDATION") => 0,
-            _ => 1,
+            (None, "ISSUED" | "PENDING_VALIDATION") => ExitStatus::Ok,
+            _ => ExitStatus::CheckFailed,
         }
     }
 }
 
 /// Status plus, when issued, the `check` verdict of the chain ACM serves.
-pub fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
+pub(crate) fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
     let d = resolve(acm, arn_or_host)?;
     let chain = if d.status == "ISSUED" {
         let (cert, chain) = acm.get_certificate(&d.arn)?;
@@ -71,24 +71,24 @@ pub fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ListItem {
-    pub arn: String,
-    pub status: String,
-    pub names: Vec<String>,
-    pub key_algorithm: Option<String>,
-    pub not_after: Option<String>,
-    pub days_left: Option<i64>,
-    pub in_use: bool,
+pub(crate) struct ListItem {
+    pub(crate) arn: String,
+    pub(crate) status: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) key_algorithm: Option<String>,
+    pub(crate) not_after: Option<String>,
+    pub(crate) days_left: Option<i64>,
+    pub(crate) in_use: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ListReport {
-    pub schema_version: u32,
-    pub region: String,
-    pub certificates: Vec<ListItem>,
+pub(crate) struct ListReport {
+    pub(crate) schema_version: u32,
+    pub(crate) region: String,
+    pub(crate) certificates: Vec<ListItem>,
 }
 
-pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
+pub(crate) fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
     let mut certificates: Vec<ListItem> = acm
         .list_certificates(&list_query(&[]))?
         .into_iter()
@@ -111,30 +111,47 @@ pub fn list(acm: &dyn Acm, at: i64) -> Result<ListReport, AcmError> {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RecordsReport {
-    pub schema_version: u32,
-    pub arn: String,
-    pub status: String,
-    pub names: Vec<String>,
-    pub records: Vec<DnsRecord>,
-    /// `table` or `zone`.
+pub(crate) struct RecordsReport {
+    pub(crate) schema_version: u32,
+    pub(crate) arn: String,
+    pub(crate) status: String,
+    pub(crate) names: Vec<String>,
+    pub(crate) records: Vec<DnsRecord>,
     #[serde(skip)]
-    pub format: String,
+    pub(crate) format: RecordsFormat,
 }
 
-pub fn records_report(d: &CertDetail, format: &str, at: i64) -> Result<RecordsReport, AcmError> {
-    if format != "table" && format != "zone" {
-        return Err(AcmError::BadTag(format!(
-            "--format {format} (expected table or zone)"
-        )));
+/// How `acm records` prints the records (JSON is the same for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum RecordsFormat {
+    /// A table under the certificate's ARN and status.
+    #[default]
+    Table,
+    /// Zone-file lines (`NAME 300 IN CNAME VALUE`).
+    Zone,
+}
+
+impl RecordsFormat {
+    /// Every format, in the order help lists them.
+    pub(crate) const ALL: [RecordsFormat; 2] = [RecordsFormat::Table, RecordsFormat::Zone];
+
+    /// The name the flag takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            RecordsFormat::Table => "table",
+            RecordsFormat::Zone => "zone",
+        }
     }
+}
+
+pub(crate) fn records_report(d: &CertDetail, format: RecordsFormat, at: i64) -> RecordsReport {
     let c = cert_report(d, at);
-    Ok(RecordsReport {
+    RecordsReport {
         schema_version: 1,
         arn: c.arn,
         status: c.status,
         names: c.names,
         records: c.records,
-        format: format.to_string(),
-    })
+        format,
+    }
 }

@@ -40,7 +40,9 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     h.findings.push(f);
                 }
             }
-            Err(e) if crate::jobs::JobError::exit_code(&e) == 3 => {
+            Err(e)
+                if crate::jobs::JobError::exit_code(&e) == crate::exit::ExitStatus::Operational =>
+            {
                 h.skipped = true;
                 h.summary = format!("not reachable from here ({e})");
             }

@@ -11,13 +11,14 @@ mod route53;
 use serde::Serialize;
 
 use crate::aws::{Aws, AwsError, LoadBalancer, Topology};
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::jobs::check::{self, CheckRequest};
 use crate::jobs::input;
 use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
-pub enum DoctorError {
+pub(crate) enum DoctorError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
@@ -27,11 +28,11 @@ pub enum DoctorError {
 }
 
 impl crate::jobs::JobError for DoctorError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             DoctorError::Aws(e) => e.exit_code(),
             DoctorError::Input(e) => crate::jobs::JobError::exit_code(e),
-            DoctorError::NoSuchLoadBalancer(_) => 2,
+            DoctorError::NoSuchLoadBalancer(_) => ExitStatus::BadInput,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -47,45 +48,45 @@ impl crate::jobs::JobError for DoctorError {
 
 /// What to look at; what is not given is discovered.
 #[derive(Debug, Clone)]
-pub struct DoctorRequest {
-    pub hostname: String,
-    pub rest_api_id: Option<String>,
+pub(crate) struct DoctorRequest {
+    pub(crate) hostname: String,
+    pub(crate) rest_api_id: Option<String>,
     /// Resolves `${stageVariables.NAME}` in integrations.
-    pub stage: Option<String>,
-    pub nlb: Option<String>,
-    pub alb: Option<String>,
-    pub onprem_url: Option<String>,
-    pub onprem_connect_to: Option<String>,
-    pub min_days: u32,
-    pub trust_store: String,
+    pub(crate) stage: Option<String>,
+    pub(crate) nlb: Option<String>,
+    pub(crate) alb: Option<String>,
+    pub(crate) onprem_url: Option<String>,
+    pub(crate) onprem_connect_to: Option<String>,
+    pub(crate) min_days: u32,
+    pub(crate) trust_store: String,
     /// Dial here for the live TLS hop (default: the hostname on 443).
-    pub connect_to: Option<String>,
-    pub live: bool,
-    pub timeout: f64,
-    pub at: i64,
+    pub(crate) connect_to: Option<String>,
+    pub(crate) live: bool,
+    pub(crate) timeout: f64,
+    pub(crate) at: i64,
 }
 
 /// One hop's verdict.
 #[derive(Debug, Clone, Serialize)]
-pub struct Hop {
-    pub hop: &'static str,
+pub(crate) struct Hop {
+    pub(crate) hop: &'static str,
     /// `ok`, `warn`, `fail` or `skip`.
-    pub status: &'static str,
-    pub summary: String,
-    pub findings: Vec<Finding>,
+    pub(crate) status: &'static str,
+    pub(crate) summary: String,
+    pub(crate) findings: Vec<Finding>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DoctorReport {
-    pub schema_version: u32,
-    pub hostname: String,
-    pub at: String,
-    pub hops: Vec<Hop>,
+pub(crate) struct DoctorReport {
+    pub(crate) schema_version: u32,
+    pub(crate) hostname: String,
+    pub(crate) at: String,
+    pub(crate) hops: Vec<Hop>,
 }
 
 impl DoctorReport {
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.hops.iter().any(|h| h.status == "fail"))
+    pub(crate) fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.hops.iter().any(|h| h.status == "fail"))
     }
 }
 
@@ -191,25 +192,25 @@ fn covers(name: &str, host: &str) -> bool {
 
 /// The state of a walk: what the hops found so far, for the hops after them.
 pub(super) struct Walk<'a> {
-    pub aws: Aws<'a>,
-    pub req: &'a DoctorRequest,
-    pub progress: &'a dyn Progress,
-    pub host: String,
-    pub lbs: Vec<LoadBalancer>,
+    pub(crate) aws: Aws<'a>,
+    pub(crate) req: &'a DoctorRequest,
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) host: String,
+    pub(crate) lbs: Vec<LoadBalancer>,
     /// The load balancer API Gateway's VPC link reaches (with --rest-api-id).
-    pub derived: Option<LoadBalancer>,
+    pub(crate) derived: Option<LoadBalancer>,
     /// An integration sets tlsConfig.insecureSkipVerification.
-    pub skip_verification: bool,
-    pub nlb: Option<LoadBalancer>,
-    pub alb: Option<LoadBalancer>,
+    pub(crate) skip_verification: bool,
+    pub(crate) nlb: Option<LoadBalancer>,
+    pub(crate) alb: Option<LoadBalancer>,
     /// The port the NLB's `alb` target group forwards to (the ALB listener's).
-    pub alb_port: Option<i32>,
-    pub https_listener: Option<crate::aws::ListenerInfo>,
+    pub(crate) alb_port: Option<i32>,
+    pub(crate) https_listener: Option<crate::aws::ListenerInfo>,
 }
 
 /// Walks every hop. AWS errors stop the walk (exit 3); everything else is a finding. The hop
 /// being checked is reported to `progress` (live TLS to a dead endpoint waits for a timeout).
-pub fn run(
+pub(crate) fn run(
     aws: Aws<'_>,
     req: &DoctorRequest,
     progress: &dyn Progress,
@@ -445,7 +446,7 @@ mod tests {
             ],
             "{r:#?}"
         );
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
     }
 
     #[test]
@@ -547,7 +548,7 @@ mod tests {
                 "fail",
                 "{code}"
             );
-            assert_eq!(r.exit_code(), 1, "{code}");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
         }
     }
 
@@ -582,7 +583,7 @@ mod tests {
         for hop in ["route53", "alb", "onprem", "apigateway"] {
             assert_eq!(status_of(&r, hop), "ok", "{hop}: {r:#?}");
         }
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
 
         // The v2 link's own state and the integration's target are what count.
         let cases: Vec<(&str, Break)> = vec![
@@ -613,7 +614,7 @@ mod tests {
             breakit(&mut aws);
             let r = doctor(&aws, &req);
             assert!(codes_of(&r, "apigateway").contains(&code), "{code}: {r:#?}");
-            assert_eq!(r.exit_code(), 1, "{code}");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
         }
     }
 
@@ -631,13 +632,13 @@ mod tests {
             "ok",
             "the NLB comes from the VPC link"
         );
-        assert_eq!(r.exit_code(), 0, "{r:#?}");
+        assert_eq!(r.exit_code(), ExitStatus::Ok, "{r:#?}");
         // Only a private zone holds the name: also a warning.
         let (mut aws, req) = healthy(d.path());
         aws.zones[0].private = true;
         let r = doctor(&aws, &req);
         assert_eq!(codes_of(&r, "route53"), vec!["dns-alias-missing"]);
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
         // An alias to another load balancer than the link reaches: the paths disagree.
         let (mut aws, req) = healthy(d.path());
         aws.record_sets[0].1.alias_dns_name = Some("alb.elb.example".into());
@@ -651,7 +652,7 @@ mod tests {
         req.rest_api_id = None;
         let r = doctor(&aws, &req);
         assert_eq!(codes_of(&r, "route53"), vec!["dns-no-record"]);
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
     }
 
     /// A private root and a leaf for api.example.com it issued, as PEM.
@@ -697,7 +698,7 @@ mod tests {
             "{r:#?}"
         );
         assert_eq!(status_of(&r, "alb"), "fail");
-        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
         // A complete private-CA chain passes (untrusted by the store: the list is skipped).
         let (mut aws, req) = healthy(d.path());
         aws.integrations[0].insecure_skip_verification = true;
@@ -706,7 +707,7 @@ mod tests {
         let r = doctor(&aws, &req);
         assert_eq!(status_of(&r, "alb"), "ok", "{r:#?}");
         assert_eq!(codes_of(&r, "apigateway"), vec!["apigw-skip-verification"]);
-        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.exit_code(), ExitStatus::Ok);
         // The same chain without the root: no root, no pass.
         let (mut aws, req) = healthy(d.path());
         aws.integrations[0].insecure_skip_verification = true;

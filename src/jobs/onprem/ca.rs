@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet, NewFile, SetError};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::CertSummary;
 use crate::keys::KeyAlg;
 use crate::mint::{self, MintError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CaInitError {
+pub(crate) enum CaInitError {
     #[error("{0} already holds a CA; pass --force to replace it (certificates signed by the old CA then stop chaining to the new one)")]
     Exists(PathBuf),
     #[error(transparent)]
@@ -21,28 +22,28 @@ pub enum CaInitError {
 }
 
 impl crate::jobs::JobError for CaInitError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             CaInitError::Set(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CaInitReport {
-    pub schema_version: u32,
-    pub dir: String,
-    pub cert: String,
-    pub key: String,
-    pub certificate: CertSummary,
-    pub replaced: bool,
+pub(crate) struct CaInitReport {
+    pub(crate) schema_version: u32,
+    pub(crate) dir: String,
+    pub(crate) cert: String,
+    pub(crate) key: String,
+    pub(crate) certificate: CertSummary,
+    pub(crate) replaced: bool,
 }
 
 /// How many CA versions stay on disk: the one in place and the previous pair.
 const KEEP: usize = 2;
 
-pub fn init(
+pub(crate) fn init(
     dir: &Path,
     name: &str,
     key: KeyAlg,

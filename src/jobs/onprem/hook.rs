@@ -11,60 +11,60 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 /// The most output kept from one hook run (the last bytes it printed).
-pub const OUTPUT_WINDOW: usize = 64 * 1024;
+pub(crate) const OUTPUT_WINDOW: usize = 64 * 1024;
 
 /// How long output is still read after the hook's shell exited (a child it left in the
 /// background may hold the pipe open for ever).
 const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 
 /// What replaces a private-key block in the captured output.
-pub const KEY_REDACTED: &str = "[private key redacted]";
+pub(crate) const KEY_REDACTED: &str = "[private key redacted]";
 /// What replaces a secret value in the captured output.
-pub const SECRET_REDACTED: &str = "[secret redacted]";
+pub(crate) const SECRET_REDACTED: &str = "[secret redacted]";
 
 /// Environment variables of certctl's own that hold secrets: never passed to a hook.
-pub const SECRET_VARS: &[&str] = &[super::P12_PASSWORD_ENV];
+pub(crate) const SECRET_VARS: &[&str] = &[super::P12_PASSWORD_ENV];
 
 /// One hook run to make.
-pub struct HookSpec<'a> {
+pub(crate) struct HookSpec<'a> {
     /// The shell command (`sh -c`).
-    pub command: &'a str,
+    pub(crate) command: &'a str,
     /// Variables set for the hook (`CERTCTL_CERT`, ...).
-    pub env: &'a [(String, String)],
+    pub(crate) env: &'a [(String, String)],
     /// After this, the hook's process group gets SIGTERM.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// After SIGTERM, this long until SIGKILL.
-    pub grace: Duration,
+    pub(crate) grace: Duration,
     /// Values redacted from the output wherever they appear.
-    pub secrets: &'a [Vec<u8>],
+    pub(crate) secrets: &'a [Vec<u8>],
 }
 
 /// How a hook run went.
 #[derive(Debug, Clone, Serialize)]
-pub struct HookReport {
-    pub command: String,
+pub(crate) struct HookReport {
+    pub(crate) command: String,
     /// The shell's exit status; `None` when a signal ended it or it never started.
-    pub exit_code: Option<i32>,
-    pub duration_ms: u64,
-    pub timed_out: bool,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) duration_ms: u64,
+    pub(crate) timed_out: bool,
     /// The signal that ended the hook's shell (`SIGTERM`, `SIGKILL`, ...), if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signal: Option<String>,
+    pub(crate) signal: Option<String>,
     /// Signals certctl sent to the hook's process group after the timeout, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub signals_sent: Vec<String>,
+    pub(crate) signals_sent: Vec<String>,
     /// The last 64 KiB the hook printed (stdout and stderr interleaved), private-key blocks
     /// and secret values redacted, invalid UTF-8 replaced.
-    pub output: String,
+    pub(crate) output: String,
 }
 
 impl HookReport {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.exit_code == Some(0) && !self.timed_out
     }
 
     /// `exit 3`, `timed out after 1000 ms (SIGTERM, SIGKILL sent)`, `killed by SIGKILL`.
-    pub fn status(&self) -> String {
+    pub(crate) fn status(&self) -> String {
         match (self.timed_out, self.exit_code, &self.signal) {
             (true, _, _) => format!(
                 "timed out after {} ms; {} sent to its process group",
@@ -79,7 +79,7 @@ impl HookReport {
 }
 
 /// The environment variables certctl itself reads that hold secrets: their values now.
-pub fn secret_env_values() -> Vec<Vec<u8>> {
+pub(crate) fn secret_env_values() -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     SECRET_VARS
         .iter()
@@ -160,7 +160,7 @@ const MAX_LINE: usize = 8 * 1024;
 /// A hook's output, redacted as it streams in (so that what the window keeps never held a
 /// secret, and a key block whose BEGIN scrolled out of the window is still known to be one),
 /// keeping the last [`OUTPUT_WINDOW`] bytes of the redacted text.
-pub struct Capture<'a> {
+pub(crate) struct Capture<'a> {
     secrets: &'a [Vec<u8>],
     /// Bytes held back from an over-long line, so that a secret or a PEM boundary split
     /// between two pieces is seen whole.
@@ -174,7 +174,7 @@ pub struct Capture<'a> {
 }
 
 impl<'a> Capture<'a> {
-    pub fn new(secrets: &'a [Vec<u8>]) -> Capture<'a> {
+    pub(crate) fn new(secrets: &'a [Vec<u8>]) -> Capture<'a> {
         let longest = secrets.iter().map(Vec::len).max().unwrap_or(0);
         Capture {
             secrets,
@@ -186,7 +186,7 @@ impl<'a> Capture<'a> {
         }
     }
 
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
             self.line.extend_from_slice(&rest[..=nl]);
@@ -279,7 +279,7 @@ impl<'a> Capture<'a> {
     /// The last [`OUTPUT_WINDOW`] bytes of the redacted output as text (invalid UTF-8
     /// replaced), after a first line saying how much was cut when more came before. (The cut
     /// cannot split a secret or a key: both were replaced before the window kept anything.)
-    pub fn finish(mut self) -> String {
+    pub(crate) fn finish(mut self) -> String {
         let line = std::mem::take(&mut self.line);
         self.emit_redacted(&line, true);
         self.trim();
@@ -293,7 +293,8 @@ impl<'a> Capture<'a> {
 }
 
 /// The whole of `text`, redacted (as a hook's output would be).
-pub fn redact(text: &[u8], secrets: &[Vec<u8>]) -> String {
+#[cfg(test)]
+fn redact(text: &[u8], secrets: &[Vec<u8>]) -> String {
     let mut c = Capture::new(secrets);
     c.push(text);
     c.finish()
@@ -354,7 +355,7 @@ fn next_key_boundary(hay: &[u8], kind: &[u8], from: usize, at_end: bool) -> Opti
 
 /// Runs `sh -c COMMAND` in its own process group with the given variables, certctl's secret
 /// variables removed, stdin from /dev/null and stdout+stderr into one pipe.
-pub fn run(spec: &HookSpec<'_>) -> HookReport {
+pub(crate) fn run(spec: &HookSpec<'_>) -> HookReport {
     let start = Instant::now();
     let mut report = HookReport {
         command: spec.command.to_string(),

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet, SetError};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, CertSummary, OnpremError};
 use crate::keys::KeyAlg;
 use crate::mint::{self, LeafSpec, MintError};
@@ -12,7 +13,7 @@ use crate::names::{self, NameError};
 use crate::policy::rotate::Format;
 
 #[derive(Debug, thiserror::Error)]
-pub enum IssueError {
+pub(crate) enum IssueError {
     #[error(transparent)]
     Name(#[from] NameError),
     #[error(transparent)]
@@ -24,10 +25,10 @@ pub enum IssueError {
 }
 
 impl crate::jobs::JobError for IssueError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             IssueError::Set(e) => e.exit_code(),
-            _ => 2,
+            _ => ExitStatus::BadInput,
         }
     }
 
@@ -47,33 +48,33 @@ impl crate::jobs::JobError for IssueError {
 
 /// What to issue.
 #[derive(Debug, Clone)]
-pub struct IssueRequest {
-    pub dns: Vec<String>,
-    pub ip: Vec<String>,
-    pub ca_dir: Option<PathBuf>,
-    pub key: KeyAlg,
-    pub days: u32,
-    pub out_dir: PathBuf,
-    pub formats: Vec<Format>,
-    pub p12_password_file: Option<PathBuf>,
-    pub force: bool,
+pub(crate) struct IssueRequest {
+    pub(crate) dns: Vec<String>,
+    pub(crate) ip: Vec<String>,
+    pub(crate) ca_dir: Option<PathBuf>,
+    pub(crate) key: KeyAlg,
+    pub(crate) days: u32,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) formats: Vec<Format>,
+    pub(crate) p12_password_file: Option<PathBuf>,
+    pub(crate) force: bool,
     /// Put the root CA into fullchain.pem too.
-    pub include_root: bool,
-    pub at: i64,
+    pub(crate) include_root: bool,
+    pub(crate) at: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IssueReport {
-    pub schema_version: u32,
-    pub out_dir: String,
-    pub files: Vec<String>,
-    pub certificate: CertSummary,
-    pub issuer: String,
-    pub replaced: Option<String>,
-    pub warnings: Vec<String>,
+pub(crate) struct IssueReport {
+    pub(crate) schema_version: u32,
+    pub(crate) out_dir: String,
+    pub(crate) files: Vec<String>,
+    pub(crate) certificate: CertSummary,
+    pub(crate) issuer: String,
+    pub(crate) replaced: Option<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
-pub fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
+pub(crate) fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
     let dns = req
         .dns
         .iter()

@@ -1,10 +1,10 @@
 //! On-prem certificates: `ca init`, `issue onprem`, `rotate`, `scan`, and what they share.
 
-pub mod ca;
-pub mod hook;
-pub mod issue;
-pub mod rotate;
-pub mod scan;
+pub(crate) mod ca;
+pub(crate) mod hook;
+pub(crate) mod issue;
+pub(crate) mod rotate;
+pub(crate) mod scan;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,14 +17,14 @@ use crate::policy::rotate::Format;
 use crate::x509::CertInfo;
 
 /// The documented rotation config, printed by `certctl rotate --example-config`.
-pub const EXAMPLE_CONFIG: &str = include_str!("../../../policies/onprem.toml");
+pub(crate) const EXAMPLE_CONFIG: &str = include_str!("../../../policies/onprem.toml");
 
 /// Environment variable holding a PKCS#12 password (a file is preferred).
-pub const P12_PASSWORD_ENV: &str = "CERTCTL_P12_PASSWORD";
+pub(crate) const P12_PASSWORD_ENV: &str = "CERTCTL_P12_PASSWORD";
 
 /// Why on-prem material could not be read or built.
 #[derive(Debug, thiserror::Error)]
-pub enum OnpremError {
+pub(crate) enum OnpremError {
     #[error("CA directory {dir}: {message}")]
     Ca { dir: PathBuf, message: String },
     #[error(transparent)]
@@ -39,7 +39,7 @@ pub enum OnpremError {
 
 /// Reads a CA directory written by `ca init` (`ca.pem`, `ca.key` at 0600) through a handle of
 /// the directory (never following a link certctl did not make), both files from one version.
-pub fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
+pub(crate) fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
     let err = |message: String| OnpremError::Ca {
         dir: dir.to_path_buf(),
         message,
@@ -84,7 +84,7 @@ pub fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
 }
 
 /// Reads the PKCS#12 password from a file (first line) or `CERTCTL_P12_PASSWORD`.
-pub fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
+pub(crate) fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
     if let Some(f) = file {
         let text = crate::input_file::read_text(f, crate::input_file::PASSWORD)
             .map_err(|e| OnpremError::Password(e.to_string()))?;
@@ -104,7 +104,7 @@ pub fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
 
 /// The files of a set: cert/chain/fullchain/key PEMs, plus the requested formats; the root CA
 /// stays out of fullchain.pem (a server that sends its root gains nothing and `check` flags it).
-pub fn set_files(
+pub(crate) fn set_files(
     m: &Minted,
     formats: &[Format],
     p12_password: Option<&str>,
@@ -114,7 +114,7 @@ pub fn set_files(
 
 /// [`set_files`], with the root CA appended to fullchain.pem (and haproxy.pem) when
 /// `include_root`: for a load balancer that insists on the whole chain.
-pub fn set_files_with(
+pub(crate) fn set_files_with(
     m: &Minted,
     formats: &[Format],
     p12_password: Option<&str>,
@@ -202,21 +202,21 @@ fn pkcs12(m: &Minted, password: &str) -> Result<Vec<u8>, OnpremError> {
 
 /// A certificate as reports show it (never the key).
 #[derive(Debug, Clone, Serialize)]
-pub struct CertSummary {
-    pub subject: String,
-    pub dns: Vec<String>,
-    pub ip: Vec<String>,
-    pub key: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub sha256: String,
-    pub serial: String,
-    pub self_signed: bool,
+pub(crate) struct CertSummary {
+    pub(crate) subject: String,
+    pub(crate) dns: Vec<String>,
+    pub(crate) ip: Vec<String>,
+    pub(crate) key: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
+    pub(crate) days_left: i64,
+    pub(crate) sha256: String,
+    pub(crate) serial: String,
+    pub(crate) self_signed: bool,
 }
 
 impl CertSummary {
-    pub fn of(c: &CertInfo, at: i64) -> CertSummary {
+    pub(crate) fn of(c: &CertInfo, at: i64) -> CertSummary {
         CertSummary {
             subject: c.subject.clone(),
             dns: c.dns_names.clone(),

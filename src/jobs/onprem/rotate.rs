@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::certset::{self, CertSet};
+use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, hook, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
@@ -14,7 +15,7 @@ use crate::progress::Progress;
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RotateError {
+pub(crate) enum RotateError {
     #[error(transparent)]
     Config(#[from] RotateConfigError),
     #[error("--only {name}: the config has no set of that name (sets: {known})")]
@@ -24,7 +25,7 @@ pub enum RotateError {
 }
 
 impl crate::jobs::JobError for RotateError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
             // Not UTF-8 (InvalidData) is bad input like bad TOML; other read errors are I/O.
             RotateError::Config(RotateConfigError::Read { source, .. })
@@ -33,11 +34,11 @@ impl crate::jobs::JobError for RotateError {
                     std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
                 ) =>
             {
-                3
+                ExitStatus::Operational
             }
             RotateError::Config(_)
             | RotateError::UnknownSet { .. }
-            | RotateError::TimeRange { .. } => 2,
+            | RotateError::TimeRange { .. } => ExitStatus::BadInput,
         }
     }
 
@@ -53,90 +54,90 @@ impl crate::jobs::JobError for RotateError {
 
 /// Options of one run.
 #[derive(Debug, Clone)]
-pub struct RotateRequest {
-    pub config: PathBuf,
-    pub force: bool,
-    pub dry_run: bool,
-    pub only: Vec<String>,
-    pub at: i64,
+pub(crate) struct RotateRequest {
+    pub(crate) config: PathBuf,
+    pub(crate) force: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) only: Vec<String>,
+    pub(crate) at: i64,
 }
 
 /// What happened to one set.
 #[derive(Debug, Clone, Serialize)]
-pub struct SetReport {
-    pub name: String,
-    pub out_dir: String,
+pub(crate) struct SetReport {
+    pub(crate) name: String,
+    pub(crate) out_dir: String,
     /// `renewed`, `redeployed` (an interrupted deploy of the pair in place was finished: hook
     /// and verification ran again, nothing re-issued), `unchanged`, `would-renew` (dry run) or
     /// `failed`.
-    pub action: &'static str,
+    pub(crate) action: &'static str,
     /// Why it was (or would be) renewed: `missing`, `expired`, `renew-window`, `names-changed`,
     /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `formats-changed` (a wanted file
     /// such as haproxy.pem or cert.p12 is not in place), `interrupted-deploy` (a previous run
     /// died between the switch and a successful deploy hook and verification), `forced`.
-    pub reasons: Vec<&'static str>,
-    pub old: Option<CertSummary>,
-    pub new: Option<CertSummary>,
+    pub(crate) reasons: Vec<&'static str>,
+    pub(crate) old: Option<CertSummary>,
+    pub(crate) new: Option<CertSummary>,
     /// When a renewal is next due (unchanged sets).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub renew_at: Option<String>,
+    pub(crate) renew_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook: Option<HookReport>,
+    pub(crate) hook: Option<HookReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verified: Option<bool>,
-    pub rolled_back: bool,
+    pub(crate) verified: Option<bool>,
+    pub(crate) rolled_back: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub warnings: Vec<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) warnings: Vec<String>,
     /// A dry run's plan, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub plan: Vec<String>,
+    pub(crate) plan: Vec<String>,
     /// The exit code this set asks for: 0 fine, 1 a failed hook or verification (or expired),
     /// 2 bad input (CA, names, times), 3 I/O.
     #[serde(skip)]
-    pub exit: u8,
+    pub(crate) exit: ExitStatus,
 }
 
-pub use super::hook::HookReport;
+pub(crate) use super::hook::HookReport;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct RotateReport {
-    pub schema_version: u32,
-    pub config: String,
-    pub at: String,
-    pub dry_run: bool,
-    pub sets: Vec<SetReport>,
+pub(crate) struct RotateReport {
+    pub(crate) schema_version: u32,
+    pub(crate) config: String,
+    pub(crate) at: String,
+    pub(crate) dry_run: bool,
+    pub(crate) sets: Vec<SetReport>,
 }
 
 impl RotateReport {
     /// 0 when every set is renewed, redeployed or unchanged (and not expired); else the worst
     /// of its sets: 3 when one failed on I/O, 2 on bad input, 1 for a failed hook or
     /// verification or an expired certificate left in place.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         self.sets
             .iter()
             .map(SetReport::exit_code)
             .max()
-            .unwrap_or(0)
+            .unwrap_or(ExitStatus::Ok)
     }
 }
 
 impl SetReport {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> ExitStatus {
         if self.action == "failed" {
-            return self.exit.max(1);
+            return self.exit.max(ExitStatus::CheckFailed);
         }
         let expired = self.action != "renewed"
             && self.action != "redeployed"
             && self.old.as_ref().is_some_and(|o| o.days_left < 0);
-        u8::from(expired)
+        ExitStatus::check_failed_if(expired)
     }
 }
 
 /// Why a set failed, and the exit code that asks for.
 struct SetFail {
     message: String,
-    code: u8,
+    code: ExitStatus,
 }
 
 impl From<certset::SetError> for SetFail {
@@ -153,7 +154,7 @@ impl From<onprem::OnpremError> for SetFail {
         SetFail {
             code: match &e {
                 onprem::OnpremError::CaDir(set) => set.exit_code(),
-                _ => 2,
+                _ => ExitStatus::BadInput,
             },
             message: e.to_string(),
         }
@@ -163,7 +164,7 @@ impl From<onprem::OnpremError> for SetFail {
 impl From<mint::MintError> for SetFail {
     fn from(e: mint::MintError) -> SetFail {
         SetFail {
-            code: 2,
+            code: ExitStatus::BadInput,
             message: e.to_string(),
         }
     }
@@ -171,7 +172,10 @@ impl From<mint::MintError> for SetFail {
 
 /// Rotates every set (or the `only` ones) in turn; waits (lock, hook, verify) report to
 /// `progress`.
-pub fn run(req: &RotateRequest, progress: &dyn Progress) -> Result<RotateReport, RotateError> {
+pub(crate) fn run(
+    req: &RotateRequest,
+    progress: &dyn Progress,
+) -> Result<RotateReport, RotateError> {
     let config = RotateConfig::load(&req.config)?;
     for name in &req.only {
         if !config.sets.iter().any(|s| &s.name == name) {
@@ -226,7 +230,7 @@ fn blank(cfg: &SetConfig) -> SetReport {
         error: None,
         warnings: Vec::new(),
         plan: Vec::new(),
-        exit: 0,
+        exit: ExitStatus::Ok,
     }
 }
 
@@ -543,7 +547,7 @@ fn fail_and_roll_back(
     progress: &dyn Progress,
 ) {
     rep.action = "failed";
-    rep.exit = 1;
+    rep.exit = ExitStatus::CheckFailed;
     let tried_fp = tried.sha256.colon_hex();
     let stays = format!(
         "certificate {} stays in place but was not deployed (the next run deploys it again)",

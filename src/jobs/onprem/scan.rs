@@ -8,12 +8,13 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::{self, FsError};
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ScanError {
+pub(crate) enum ScanError {
     #[error("{0}: no such file or directory")]
     NotFound(PathBuf),
     #[error("--metrics: {0}")]
@@ -21,9 +22,9 @@ pub enum ScanError {
 }
 
 impl crate::jobs::JobError for ScanError {
-    fn exit_code(&self) -> u8 {
+    fn exit_code(&self) -> ExitStatus {
         match self {
-            ScanError::NotFound(_) => 2,
+            ScanError::NotFound(_) => ExitStatus::BadInput,
             ScanError::Metrics(e) => e.exit_code(),
         }
     }
@@ -32,16 +33,16 @@ impl crate::jobs::JobError for ScanError {
 /// One certificate found, kept compact (dates, fingerprint and findings are rendered when
 /// printed) so that a scan of 100,000 files stays small.
 #[derive(Debug, Clone)]
-pub struct ScanItem {
-    pub path: String,
+pub(crate) struct ScanItem {
+    pub(crate) path: String,
     /// Position in the file (0 = first certificate).
-    pub index: usize,
-    pub subject: String,
-    pub serial: String,
-    pub not_before: i64,
-    pub not_after: i64,
-    pub days_left: i64,
-    pub sha256: [u8; 32],
+    pub(crate) index: usize,
+    pub(crate) subject: String,
+    pub(crate) serial: String,
+    pub(crate) not_before: i64,
+    pub(crate) not_after: i64,
+    pub(crate) days_left: i64,
+    pub(crate) sha256: [u8; 32],
     /// What `findings()` reports, as bits.
     flags: u8,
     weak_key: Option<Box<str>>,
@@ -55,7 +56,7 @@ const SELF_SIGNED: u8 = 8;
 
 impl ScanItem {
     /// The findings, rendered now.
-    pub fn findings(&self) -> Vec<Finding> {
+    pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut add = |code: &'static str, severity, message: String| {
             out.push(Finding {
@@ -108,7 +109,7 @@ impl ScanItem {
     }
 
     /// The finding codes alone, for tables.
-    pub fn codes(&self) -> Vec<&'static str> {
+    pub(crate) fn codes(&self) -> Vec<&'static str> {
         self.findings().iter().map(|f| f.code).collect()
     }
 }
@@ -132,54 +133,50 @@ impl Serialize for ScanItem {
 /// A file the scan could not look at, or one that looked like a certificate but could not be
 /// parsed. Every problem makes the exit 1: monitoring is never silent about what it skipped.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScanProblem {
-    pub path: String,
+pub(crate) struct ScanProblem {
+    pub(crate) path: String,
     /// `unreadable` (cannot be opened or read, a dangling link, not a regular file),
     /// `too-large` (over `--max-file-size`) or `malformed` (certificate PEM that does not parse).
-    pub code: &'static str,
-    pub error: String,
+    pub(crate) code: &'static str,
+    pub(crate) error: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ScanReport {
-    pub schema_version: u32,
-    pub at: String,
-    pub min_days: u32,
-    pub files_scanned: usize,
-    pub certificates: usize,
-    pub expired: usize,
-    pub expiring: usize,
-    pub items: Vec<ScanItem>,
-    pub problems: Vec<ScanProblem>,
+pub(crate) struct ScanReport {
+    pub(crate) schema_version: u32,
+    pub(crate) at: String,
+    pub(crate) min_days: u32,
+    pub(crate) files_scanned: usize,
+    pub(crate) certificates: usize,
+    pub(crate) expired: usize,
+    pub(crate) expiring: usize,
+    pub(crate) items: Vec<ScanItem>,
+    pub(crate) problems: Vec<ScanProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<String>,
+    pub(crate) metrics: Option<String>,
 }
 
 impl ScanReport {
     /// 1 when a certificate is expired or expires within min-days, or a file could not be
     /// looked at.
-    pub fn exit_code(&self) -> u8 {
-        u8::from(self.expired + self.expiring > 0 || !self.problems.is_empty())
+    pub(crate) fn exit_code(&self) -> ExitStatus {
+        ExitStatus::check_failed_if(self.expired + self.expiring > 0 || !self.problems.is_empty())
     }
 }
 
 /// Options of a scan.
-pub struct ScanRequest {
-    pub paths: Vec<PathBuf>,
-    pub min_days: u32,
-    pub metrics: Option<PathBuf>,
-    pub hidden: bool,
-    pub threads: usize,
-    pub at: i64,
+pub(crate) struct ScanRequest {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) min_days: u32,
+    pub(crate) metrics: Option<PathBuf>,
+    pub(crate) hidden: bool,
+    pub(crate) threads: usize,
+    pub(crate) at: i64,
     /// Files larger than this are not read; each is a `too-large` problem.
-    pub max_file_size: u64,
+    pub(crate) max_file_size: u64,
 }
 
-/// The default of `--max-file-size` (certificate bundles are small; the Debian CA bundle is
-/// about 220 KB).
-pub const DEFAULT_MAX_FILE: u64 = 1024 * 1024;
-
-pub fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
+pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     let mut walk = Walk {
         hidden: req.hidden,
         max: req.max_file_size,
@@ -500,7 +497,7 @@ fn label(v: &str) -> String {
 /// counts. Each metric has one HELP and one TYPE line and each series appears once: a bundle
 /// holding the same certificate twice (same path, subject and serial) gives one series, with
 /// the earliest expiry of the duplicates.
-pub fn metrics_text(r: &ScanReport, at: i64) -> String {
+pub(crate) fn metrics_text(r: &ScanReport, at: i64) -> String {
     use std::fmt::Write;
     // Series in first-seen order, keyed by their label set.
     let mut index: std::collections::HashMap<String, usize> =

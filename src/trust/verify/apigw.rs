@@ -16,7 +16,7 @@ use crate::names::{self, CertNames};
 use crate::x509::{AltName, CertDetail, CertInfo, KeyInfo};
 
 /// The start of every log line API Gateway writes for a backend TLS failure.
-pub const SSL_ENGINE_PROBLEM: &str =
+pub(crate) const SSL_ENGINE_PROBLEM: &str =
     "Execution failed due to configuration error: General SSLEngine problem";
 
 /// Why API Gateway's client refuses.
@@ -44,7 +44,7 @@ impl Refusal {
     }
 
     /// The JDK's or HttpClient's own reason.
-    pub fn cause(&self) -> String {
+    pub(crate) fn cause(&self) -> String {
         match self {
             Refusal::Parse { message } | Refusal::Pkix { message } => message.clone(),
             Refusal::Host { log_line, .. } => log_line.clone(),
@@ -65,16 +65,12 @@ impl Refusal {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub refusal: Option<Refusal>,
-    /// Indices into the presented chain of the validated path (leaf first), when accepted.
-    pub path: Vec<usize>,
-    /// Index into the anchors of the anchor that ended the path, when accepted.
-    pub anchor: Option<usize>,
     /// Signatures of the path `ring` cannot verify (algorithm names), taken as valid.
-    pub unverified_signatures: Vec<String>,
+    pub(crate) unverified_signatures: Vec<String>,
 }
 
 impl Verdict {
-    pub fn accepted(&self) -> bool {
+    pub(crate) fn accepted(&self) -> bool {
         self.refusal.is_none()
     }
 }
@@ -327,8 +323,6 @@ struct Ctx<'a> {
 pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&str>) -> Verdict {
     let refuse = |r: Refusal| Verdict {
         refusal: Some(r),
-        path: Vec::new(),
-        anchor: None,
         unverified_signatures: Vec::new(),
     };
     let mut certs = Vec::new();
@@ -380,14 +374,12 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
     unverified.dedup();
     Verdict {
         refusal: None,
-        path,
-        anchor,
         unverified_signatures: unverified,
     }
 }
 
 /// HttpClient's hostname verdict on one certificate (DER): `None` when it matches.
-pub fn host_problem(der: &[u8], host: &str) -> Option<Refusal> {
+pub(crate) fn host_problem(der: &[u8], host: &str) -> Option<Refusal> {
     match Cert::parse(der) {
         Ok(c) => host_refusal(&c, host),
         Err(message) => Some(Refusal::Parse { message }),

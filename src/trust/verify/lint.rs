@@ -6,14 +6,14 @@ use crate::x509::{CertDetail, CertInfo};
 
 /// The position of a certificate in the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     Leaf,
     Intermediate,
     Root,
 }
 
 /// One lint result: code, message.
-pub type Lint = (CheckCode, String);
+pub(crate) type Lint = (CheckCode, String);
 
 /// Extensions RFC 5280 defines that a client must understand when critical.
 const KNOWN: &[&str] = &[
@@ -31,7 +31,7 @@ const KNOWN: &[&str] = &[
 ];
 
 /// Every structural problem of one certificate in its role.
-pub fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
+pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
     let mut out: Vec<Lint> = Vec::new();
     let name = info.display_name();
     let self_issued = info.subject_raw == info.issuer_raw;

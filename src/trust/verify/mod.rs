@@ -3,9 +3,9 @@
 mod anchors;
 pub mod apigw;
 mod graph;
-pub mod lint;
+pub(crate) mod lint;
 mod policy;
-pub mod report;
+pub(crate) mod report;
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::x509::CertInfo;
 /// Where a certificate of the path came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Source {
+pub(crate) enum Source {
     /// In the target (the file, or the chain the server sent).
     Presented,
     /// From `--chain`.
@@ -55,75 +55,75 @@ pub struct CheckParams<'a> {
 
 /// One certificate of the built path.
 #[derive(Debug, Clone, Serialize)]
-pub struct PathCert {
-    pub role: &'static str,
-    pub source: Source,
-    pub subject: String,
-    pub issuer: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub days_left: i64,
-    pub sha256: String,
-    pub key: String,
-    pub signature_algorithm: String,
+pub(crate) struct PathCert {
+    pub(crate) role: &'static str,
+    pub(crate) source: Source,
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
+    pub(crate) days_left: i64,
+    pub(crate) sha256: String,
+    pub(crate) key: String,
+    pub(crate) signature_algorithm: String,
 }
 
 /// The trust anchor that ended the path.
 #[derive(Debug, Clone, Serialize)]
-pub struct AnchorReport {
-    pub subject: String,
-    pub sha256: String,
-    pub aliases: Vec<String>,
+pub(crate) struct AnchorReport {
+    pub(crate) subject: String,
+    pub(crate) sha256: String,
+    pub(crate) aliases: Vec<String>,
     /// `trust-store` (a shipped or custom root) or `listed-fingerprint` (a presented
     /// certificate whose SHA-256 is on API Gateway's list).
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_after: Option<String>,
+    pub(crate) not_after: Option<String>,
 }
 
 /// The outcome of judging one chain.
 #[derive(Debug, Clone)]
 pub struct Verification {
-    pub trusted: bool,
-    pub path: Vec<PathCert>,
-    pub anchor: Option<AnchorReport>,
-    pub findings: Vec<Finding>,
+    pub(crate) trusted: bool,
+    pub(crate) path: Vec<PathCert>,
+    pub(crate) anchor: Option<AnchorReport>,
+    pub(crate) findings: Vec<Finding>,
     /// Leaf and intermediates in order (no root), when the path could be completed.
-    pub fixed_chain: Option<Vec<Vec<u8>>>,
+    pub(crate) fixed_chain: Option<Vec<Vec<u8>>>,
     /// API Gateway's own verdict (its Java client's rules).
-    pub apigateway: ApigwReport,
+    pub(crate) apigateway: ApigwReport,
     /// The policy's verdict: the codes it denies beyond API Gateway's reasons.
-    pub policy_denies: Vec<&'static str>,
+    pub(crate) policy_denies: Vec<&'static str>,
 }
 
 impl Verification {
     /// API Gateway's own client refuses.
-    pub fn apigateway_refused(&self) -> bool {
+    pub(crate) fn apigateway_refused(&self) -> bool {
         self.apigateway.verdict != "accept"
     }
 }
 
 /// API Gateway's verdict as `check` reports it.
 #[derive(Debug, Clone, Serialize)]
-pub struct ApigwReport {
+pub(crate) struct ApigwReport {
     /// `accept` or `refuse`.
-    pub verdict: &'static str,
+    pub(crate) verdict: &'static str,
     /// `pkix`, `hostname` or `parse`, when refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refused_by: Option<&'static str>,
+    pub(crate) refused_by: Option<&'static str>,
     /// The line API Gateway would log for the request, when refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub log_line: Option<String>,
+    pub(crate) log_line: Option<String>,
     /// The JDK's or HttpClient's own reason.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cause: Option<String>,
+    pub(crate) cause: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
     /// The finding codes that are API Gateway's reasons (the rest are policy).
-    pub codes: Vec<&'static str>,
+    pub(crate) codes: Vec<&'static str>,
     /// Signature algorithms of the path certctl could not verify itself (taken as valid).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unverified_signatures: Vec<String>,
+    pub(crate) unverified_signatures: Vec<String>,
 }
 
 /// A certificate known to the check, with where it came from.

@@ -8,7 +8,7 @@ use super::apigw::{Refusal, Verdict};
 use super::ApigwReport;
 
 /// The fix when API Gateway's hostname verifier refuses.
-pub const HOST_FIX: &str = "reissue the certificate with the integration URI's host as a DNS SAN (an IP address as an IP SAN), or use a host the certificate names in the integration URI";
+pub(crate) const HOST_FIX: &str = "reissue the certificate with the integration URI's host as a DNS SAN (an IP address as an IP SAN), or use a host the certificate names in the integration URI";
 
 /// The fix for a refusal, from the JDK's or HttpClient's reason.
 fn fix_for(r: &Refusal) -> String {
@@ -39,7 +39,7 @@ fn fix_for(r: &Refusal) -> String {
 }
 
 /// API Gateway's verdict as reported (the codes are filled in by `classify`).
-pub fn apigw_report(v: &Verdict) -> ApigwReport {
+pub(crate) fn apigw_report(v: &Verdict) -> ApigwReport {
     ApigwReport {
         verdict: if v.accepted() { "accept" } else { "refuse" },
         refused_by: v.refusal.as_ref().map(Refusal::kind),
@@ -94,7 +94,7 @@ fn explaining_codes(r: &Refusal) -> &'static [CheckCode] {
 
 /// Marks the findings that are API Gateway's reasons (always deny, whatever the policy level)
 /// and returns (API Gateway's codes, the codes the policy alone denies).
-pub fn classify(
+pub(crate) fn classify(
     findings: &mut [Finding],
     v: &Verdict,
     _policy: &Policy,
