@@ -65,6 +65,10 @@ impl Refusal {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub refusal: Option<Refusal>,
+    /// Indices into the presented chain of the validated path (leaf first), when accepted.
+    pub(crate) path: Vec<usize>,
+    /// Index into the anchors of the anchor that ended the path, when accepted.
+    pub(crate) anchor: Option<usize>,
     /// Signatures of the path `ring` cannot verify (algorithm names), taken as valid.
     pub(crate) unverified_signatures: Vec<String>,
 }
@@ -323,6 +327,8 @@ struct Ctx<'a> {
 pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&str>) -> Verdict {
     let refuse = |r: Refusal| Verdict {
         refusal: Some(r),
+        path: Vec::new(),
+        anchor: None,
         unverified_signatures: Vec::new(),
     };
     let mut certs = Vec::new();
@@ -374,6 +380,8 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
     unverified.dedup();
     Verdict {
         refusal: None,
+        path,
+        anchor,
         unverified_signatures: unverified,
     }
 }
