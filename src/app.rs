@@ -278,17 +278,17 @@ fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, 
         ),
         None => None,
     };
-    if !(a.dns_timeout > 0.0 && a.dns_timeout <= 60.0) {
+    if a.dns_timeout > std::time::Duration::from_secs(60) {
         return Err(Failure::new(
-            anyhow::anyhow!("bad --dns-timeout {}", a.dns_timeout),
+            anyhow::anyhow!("bad --dns-timeout: one DNS look-up may take at most 60s"),
             ExitStatus::BadInput,
-            Some("seconds, more than 0 and at most 60".into()),
+            Some("pass a duration such as 3s or 500ms".into()),
         ));
     }
     Ok(Some(crate::dns::DnsConfig {
         resolver,
         nameserver_port: a.nameserver_port,
-        timeout: std::time::Duration::from_secs_f64(a.dns_timeout),
+        timeout: a.dns_timeout,
     }))
 }
 

@@ -341,9 +341,9 @@ pub(crate) struct DnsArgs {
     /// The port the parent zone's name servers are asked on, for the delegation check.
     #[arg(long, value_name = "PORT", default_value_t = 53)]
     pub(crate) nameserver_port: u16,
-    /// Seconds one DNS look-up may take.
-    #[arg(long, value_name = "SECONDS", default_value_t = 3.0)]
-    pub(crate) dns_timeout: f64,
+    /// How long one DNS look-up may take (at most 60s).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::duration::parse_positive)]
+    pub(crate) dns_timeout: std::time::Duration,
     /// No DNS checks (CNAME over DNS, delegation, CAA).
     #[arg(long)]
     pub(crate) no_dns: bool,

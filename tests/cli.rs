@@ -939,6 +939,18 @@ fn every_duration_flag_takes_one_format_with_one_error() {
             [&aws[..], &["acm", "request", "api.example.com", "--wait"]].concat(),
             "--poll-interval",
         ),
+        (
+            [&aws[..], &["acm", "status", "api.example.com"]].concat(),
+            "--dns-timeout",
+        ),
+        (
+            [&aws[..], &["acm", "audit", "--region", "eu-west-1"]].concat(),
+            "--stuck-after",
+        ),
+        (
+            [&aws[..], &["acm", "status", "api.example.com"]].concat(),
+            "--aws-timeout",
+        ),
     ];
     for (args, flag) in &flags {
         for good in ["3", "3s", "500ms"] {
