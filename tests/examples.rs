@@ -20,10 +20,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
+use std::time::Instant;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls_pki_types::CertificateDer;
 use support::moto::{run_fixture, start_moto, Moto};
 use support::*;
 
@@ -440,40 +440,6 @@ struct Fixture {
 /// at the pinned instant.
 const LONG_AGO: i64 = 1_577_836_800;
 
-/// A TLS server on 127.0.0.1 presenting `chain` for as long as the test runs.
-fn serve(chain: Vec<CertificateDer<'static>>, key: Vec<u8>) -> u16 {
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
-        .unwrap(),
-    );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut tcp) = stream else { continue };
-            let config = config.clone();
-            std::thread::spawn(move || {
-                let _ = tcp.set_read_timeout(Some(Duration::from_secs(10)));
-                let Ok(mut conn) = rustls::ServerConnection::new(config) else {
-                    return;
-                };
-                while conn.is_handshaking() {
-                    if conn.complete_io(&mut tcp).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
-
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -532,9 +498,10 @@ fn fixture(base: &Path) -> Fixture {
     );
     write(&w, "cert.pem", &leaf.pem);
     write(&w, "intermediates.pem", &inter.pem);
-    let api_port = serve(
+    let api_port = serve_chain(
         vec![served.der.clone().into(), inter.der.clone().into()],
         served.key.serialize_der(),
+        None,
     );
 
     // An on-prem leaf from a private CA.
@@ -570,9 +537,10 @@ fn fixture(base: &Path) -> Fixture {
     let served: Vec<CertificateDer<'static>> =
         certctl::pem::decode_certificates(&std::fs::read(onprem.join("fullchain.pem")).unwrap())
             .unwrap();
-    let onprem_port = serve(
+    let onprem_port = serve_chain(
         served,
         certctl::pem::decode_private_key(&std::fs::read(onprem.join("key.pem")).unwrap()).unwrap(),
+        None,
     );
     // /etc/certctl/onprem.toml is the config README.md shows (written into each copy, its
     // out-dir moved there too); ./onprem.toml names the same set with a hook that can run here.

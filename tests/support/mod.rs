@@ -555,15 +555,23 @@ pub fn document_of(args: &[&str], doc: &serde_json::Value) -> String {
 /// A TLS server on 127.0.0.1 serving the certificate a fixture wrote into `dir` (cert.pem with
 /// ca.pem, key.pem) for `connections` handshakes; returns its port.
 pub fn serve_dir(dir: &Path, connections: usize) -> u16 {
-    use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    use std::sync::Arc;
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
-    let mut chain: Vec<CertificateDer<'static>> =
-        certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
+    let mut chain = certctl::pem::decode_certificates(&read("cert.pem")).unwrap();
     chain.extend(certctl::pem::decode_certificates(&read("ca.pem")).unwrap());
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certctl::pem::decode_private_key(&read("key.pem")).unwrap(),
-    ));
+    let key = certctl::pem::decode_private_key(&read("key.pem")).unwrap();
+    serve_chain(chain, key, Some(connections))
+}
+
+/// A TLS server on 127.0.0.1 presenting `chain` with the PKCS#8 `key`, each handshake on its own
+/// thread (bounded by a 10 s read timeout), for `connections` handshakes or, with `None`, as
+/// long as the test runs; returns its port.
+pub fn serve_chain(
+    chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    key: Vec<u8>,
+    connections: Option<usize>,
+) -> u16 {
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -571,22 +579,26 @@ pub fn serve_dir(dir: &Path, connections: usize) -> u16 {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(chain, key)
+        .with_single_cert(chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)))
         .unwrap(),
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for stream in listener.incoming().take(connections) {
+        for stream in listener.incoming().take(connections.unwrap_or(usize::MAX)) {
             let Ok(mut tcp) = stream else { continue };
-            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
-                continue;
-            };
-            while conn.is_handshaking() {
-                if conn.complete_io(&mut tcp).is_err() {
-                    break;
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                let Ok(mut conn) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                while conn.is_handshaking() {
+                    if conn.complete_io(&mut tcp).is_err() {
+                        return;
+                    }
                 }
-            }
+            });
         }
     });
     port
