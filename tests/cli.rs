@@ -903,6 +903,30 @@ fn global_flags_show_only_where_they_apply() {
     }
 }
 
+/// AWS flags for an endpoint nothing listens on: a command that gets as far as calling AWS
+/// exits 3.
+const UNREACHABLE_AWS: [&str; 4] = [
+    "--endpoint-url",
+    "http://127.0.0.1:1",
+    "--region",
+    "eu-west-1",
+];
+
+/// Runs certctl with test credentials (so the SDK gets as far as the endpoint): exit code and
+/// stderr.
+fn run_against_unreachable_aws(args: &[&str]) -> (Option<i32>, String) {
+    let out = certctl()
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The one wording of a bad duration, wherever it is given.
 fn bad_duration(value: &str) -> String {
     format!(
@@ -914,12 +938,7 @@ fn bad_duration(value: &str) -> String {
 fn every_duration_flag_takes_one_format_with_one_error() {
     // Each flag, as a full command line that fails later (nothing listens on port 1) once the
     // value parsed.
-    let aws = [
-        "--endpoint-url",
-        "http://127.0.0.1:1",
-        "--region",
-        "eu-west-1",
-    ];
+    let aws = UNREACHABLE_AWS;
     let flags: Vec<(Vec<&str>, &str)> = vec![
         (vec!["check", "https://127.0.0.1:1"], "--timeout"),
         (vec!["inspect", "https://127.0.0.1:1"], "--timeout"),
@@ -956,15 +975,9 @@ fn every_duration_flag_takes_one_format_with_one_error() {
         for good in ["3", "3s", "500ms"] {
             let mut a = args.clone();
             a.extend([*flag, good]);
-            let out = certctl()
-                .args(&a)
-                .env("AWS_ACCESS_KEY_ID", "test")
-                .env("AWS_SECRET_ACCESS_KEY", "test")
-                .output()
-                .unwrap();
-            let err = String::from_utf8_lossy(&out.stderr);
+            let (code, err) = run_against_unreachable_aws(&a);
             // Parsed: the command ran and could not connect.
-            assert_eq!(out.status.code(), Some(3), "{a:?}: {err}");
+            assert_eq!(code, Some(3), "{a:?}: {err}");
         }
         for bad in ["3x", "1.5", "-3s", "3 sec"] {
             let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -1096,12 +1109,7 @@ fn a_missing_trust_store_is_bad_input_like_a_missing_target() {
 #[test]
 fn flag_values_are_refused_while_parsing_with_the_commands_own_message_and_hint() {
     // Nothing listens on port 1: a value refused only after an AWS call would exit 3.
-    let aws = [
-        "--endpoint-url",
-        "http://127.0.0.1:1",
-        "--region",
-        "eu-west-1",
-    ];
+    let aws = UNREACHABLE_AWS;
     let arn = "arn:aws:acm:eu-west-1:123456789012:certificate/x";
     for (args, message, hint) in [
         (
@@ -1144,14 +1152,8 @@ fn flag_values_are_refused_while_parsing_with_the_commands_own_message_and_hint(
         ),
     ] {
         let a = [&aws[..], &args].concat();
-        let out = certctl()
-            .args(&a)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{a:?}: {err}");
+        let (code, err) = run_against_unreachable_aws(&a);
+        assert_eq!(code, Some(2), "{a:?}: {err}");
         assert_eq!(
             err.lines().next(),
             Some(&*format!("error: {message}")),
