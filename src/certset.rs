@@ -30,7 +30,8 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use crate::exit::ExitStatus;
-use crate::fsx::{self, DirProblem};
+use crate::fsx;
+use crate::safepath::{self, PathError, Unsafe};
 use crate::x509::CertInfo;
 
 /// File names an output set may hold, in the order they are written.
@@ -60,23 +61,16 @@ pub(crate) enum SetError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("refusing to use {path}: the output directory is a symbolic link")]
-    DirSymlink { path: PathBuf },
     #[error(
         "refusing to use {path}: it is a symbolic link certctl did not make (points to {target}); move it away"
     )]
     ForeignLink { path: PathBuf, target: String },
     #[error("refusing to use {path}: {what}; certctl did not make it, move it away")]
     Planted { path: PathBuf, what: &'static str },
-    #[error("cannot create the output directory {path}: {source}")]
-    Unwritable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("refusing to use {}: {}", .path.display(), .problem.for_dir(.path))]
-    OpenDir { path: PathBuf, problem: DirProblem },
-    #[error("{path} exists and is not a directory")]
-    NotDir { path: PathBuf },
+    #[error("refusing to use {path}: it {problem}")]
+    OpenDir { path: PathBuf, problem: Unsafe },
+    #[error(transparent)]
+    Path(#[from] PathError),
     #[error("another certctl holds the lock on {path} (waited {waited} s)")]
     Locked { path: PathBuf, waited: u64 },
     #[error("{path} holds a certificate pair already; pass --force to replace it (the old pair is kept for rollback)")]
@@ -92,7 +86,16 @@ impl SetError {
             SetError::Io { .. } | SetError::Locked { .. } | SetError::NoPrevious { .. } => {
                 ExitStatus::Operational
             }
+            SetError::Path(e) => e.exit_code(),
             _ => ExitStatus::BadInput,
+        }
+    }
+
+    /// The fix for a refused directory, when there is one.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            SetError::Path(e) => e.hint(),
+            _ => None,
         }
     }
 }
@@ -269,46 +272,7 @@ impl CertSet {
         files: &'static [&'static str],
         dir_mode: u32,
     ) -> Result<CertSet, SetError> {
-        let fd = match fsx::open_dir_nofollow(dir) {
-            Ok(fd) => fd,
-            // Missing (or a parent is not a directory: creating it says why).
-            Err(Errno::NOENT | Errno::NOTDIR)
-                if create && std::fs::symlink_metadata(dir).is_err() =>
-            {
-                fsx::create_dir_durable(dir, dir_mode).map_err(|source| SetError::Unwritable {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-                fsx::open_dir_nofollow(dir).map_err(|e| match e {
-                    Errno::LOOP | Errno::NOTDIR => SetError::DirSymlink {
-                        path: dir.to_path_buf(),
-                    },
-                    e => io_at(dir.to_path_buf())(e),
-                })?
-            }
-            Err(Errno::LOOP) => {
-                return Err(SetError::DirSymlink {
-                    path: dir.to_path_buf(),
-                })
-            }
-            Err(Errno::NOTDIR) if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_symlink()) => {
-                return Err(SetError::DirSymlink {
-                    path: dir.to_path_buf(),
-                })
-            }
-            Err(Errno::NOTDIR) if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) => {
-                return Err(SetError::NotDir {
-                    path: dir.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(io_at(dir.to_path_buf())(e)),
-        };
-        if let Some(problem) = fsx::check_dir(fd.as_fd()).map_err(io_err(dir.to_path_buf()))? {
-            return Err(SetError::OpenDir {
-                path: dir.to_path_buf(),
-                problem,
-            });
-        }
+        let (_, fd) = safepath::open_dir(dir, create.then_some(dir_mode))?.into_parts();
         let set = CertSet {
             dir: dir.to_path_buf(),
             fd: Arc::new(fd),
@@ -444,7 +408,7 @@ impl CertSet {
             Err(Errno::NOENT) => return Ok(None),
             Err(e) => return Err(not_a_dir(self.top(), ".sets", p, e)),
         };
-        if let Some(problem) = fsx::check_dir(fd.as_fd()).map_err(io_err(p.clone()))? {
+        if let Some(problem) = safepath::check_dir_fd(fd.as_fd()).map_err(io_err(p.clone()))? {
             return Err(SetError::OpenDir { path: p, problem });
         }
         Ok(Some(fd))
@@ -455,7 +419,7 @@ impl CertSet {
         let p = self.dir.join(".sets").join(id);
         match fsx::open_dir_at(sets.as_fd(), id) {
             Ok(fd) => {
-                if let Some(problem) = fsx::check_dir(fd.as_fd()).map_err(io_err(p.clone()))? {
+                if let Some(problem) = safepath::check_dir_fd(fd.as_fd()).map_err(io_err(p.clone()))? {
                     return Err(SetError::OpenDir { path: p, problem });
                 }
                 Ok(Some(fd))
@@ -546,7 +510,7 @@ impl CertSet {
     /// temp format (`.certctl-tmp.<name>.<pid>.<n>`) whose process is gone, that are regular
     /// files owned by the effective user or links of certctl's shapes. Everything else stays.
     fn clean_stale(&self) -> Result<(), SetError> {
-        let euid = fsx::euid();
+        let euid = safepath::euid();
         let mut removed = false;
         for name in fsx::list_at(self.top()).map_err(io_at(self.dir.clone()))? {
             let Some((_, pid, _)) = fsx::parse_temp_name(&name) else {
@@ -816,7 +780,7 @@ impl CertSet {
     /// touched) otherwise.
     fn remove_version(&self, sets: &OwnedFd, id: &str) -> Result<bool, SetError> {
         let vpath = self.dir.join(".sets").join(id);
-        let euid = fsx::euid();
+        let euid = safepath::euid();
         match fsx::kind_at(sets.as_fd(), id).map_err(io_at(vpath.clone()))? {
             Some((FileType::Directory, uid)) if uid == euid && is_version_id(id) => {}
             _ => return Ok(false),
@@ -1036,7 +1000,10 @@ mod tests {
         symlink(&out, &link).unwrap();
         assert!(matches!(
             CertSet::open(&link, false),
-            Err(SetError::DirSymlink { .. })
+            Err(SetError::Path(PathError::Unsafe {
+                reason: Unsafe::Link,
+                ..
+            }))
         ));
     }
 
@@ -1224,8 +1191,17 @@ mod tests {
         for mode in [0o777, 0o1777, 0o775, 0o1775, 0o757] {
             fs::set_permissions(&out, fs::Permissions::from_mode(mode)).unwrap();
             let e = CertSet::open(&out, false).unwrap_err();
-            assert!(matches!(e, SetError::OpenDir { .. }), "{mode:o}: {e}");
-            assert!(e.to_string().contains("chmod go-w"), "{e}");
+            assert!(
+                matches!(e, SetError::Path(PathError::Unsafe { .. })),
+                "{mode:o}: {e}"
+            );
+            let said = format!("{e}; {}", e.hint().unwrap_or_default());
+            let needle = if mode & 0o1000 != 0 {
+                "shared directory"
+            } else {
+                "chmod go-w"
+            };
+            assert!(said.contains(needle), "{said}");
         }
         fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
         assert!(CertSet::open(&out, false).is_ok());

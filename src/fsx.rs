@@ -1,12 +1,14 @@
-//! File safety: atomic writes (temp + fsync + rename) through a directory handle, modes set at
-//! open time, symlink refusal, owner/mode checks of the directories certctl writes into.
+//! File safety: atomic writes (temp + fsync + rename) through a directory handle reached by
+//! [`crate::safepath`], modes set at open time, symlink refusal. With `safepath` and `certset`,
+//! the only module that writes files: a lint test (tests/lint.rs) refuses writes anywhere else.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Write;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use crate::exit::ExitStatus;
+use crate::safepath::{self, PathError, SafeDir};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -25,8 +27,8 @@ pub enum FsError {
     IsDir { path: PathBuf },
     #[error("refusing to write {path}: it is not a regular file")]
     NotFile { path: PathBuf },
-    #[error("refusing to write into {}: {}", .path.display(), .problem.for_dir(.path))]
-    OpenDir { path: PathBuf, problem: DirProblem },
+    #[error(transparent)]
+    Path(#[from] PathError),
 }
 
 impl FsError {
@@ -34,65 +36,18 @@ impl FsError {
     pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
             FsError::Write { .. } => ExitStatus::Operational,
+            FsError::Path(e) => e.exit_code(),
             _ => ExitStatus::BadInput,
         }
     }
-}
 
-/// Why a directory is not safe to write into as the effective user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DirProblem {
-    #[error("it is owned by uid {uid}, neither you (uid {euid}) nor root; run `chown {euid} DIR` or use another directory")]
-    Owner { uid: u32, euid: u32 },
-    #[error("group or others can write to it (mode {mode:o}); run `chmod go-w DIR`")]
-    Mode { mode: u32 },
-}
-
-impl DirProblem {
-    /// The message with the directory spelled out in the hint.
-    pub(crate) fn for_dir(&self, dir: &Path) -> String {
-        self.to_string().replace("DIR", &dir.display().to_string())
+    /// The fix, when there is one.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            FsError::Path(e) => e.hint(),
+            _ => None,
+        }
     }
-}
-
-fn parent_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// The effective user id.
-pub(crate) fn euid() -> u32 {
-    rustix::process::geteuid().as_raw()
-}
-
-/// Whether a directory (by its handle) is safe: owned by the effective user or root, and not
-/// writable by group or others (the sticky bit does not make a shared directory safe: another
-/// user can still plant names certctl has not created yet).
-pub(crate) fn check_dir(fd: BorrowedFd<'_>) -> std::io::Result<Option<DirProblem>> {
-    let st = rustix::fs::fstat(fd)?;
-    let euid = euid();
-    if st.st_uid != euid && st.st_uid != 0 {
-        return Ok(Some(DirProblem::Owner {
-            uid: st.st_uid,
-            euid,
-        }));
-    }
-    let mode = st.st_mode & 0o7777;
-    if mode & 0o022 != 0 {
-        return Ok(Some(DirProblem::Mode { mode }));
-    }
-    Ok(None)
-}
-
-/// Opens a directory as a handle without following a symbolic link at its last component.
-pub(crate) fn open_dir_nofollow(dir: &Path) -> rustix::io::Result<OwnedFd> {
-    rustix::fs::open(
-        dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
 }
 
 /// Opens `name` inside `dir` as a directory handle, never following a symbolic link.
@@ -169,30 +124,6 @@ pub(crate) fn pid_alive(pid: u32) -> bool {
     !matches!(rustix::process::test_kill_process(p), Err(Errno::SRCH))
 }
 
-/// fsyncs a directory: its entries (files created, renamed or removed in it) become durable.
-pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Creates `dir` and any missing parents with `mode`, then fsyncs the parent of every directory
-/// it created: a new directory's entry is durable before anything is reported written in it
-/// (otherwise a power cut can take the whole directory, files and all).
-pub(crate) fn create_dir_durable(dir: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    let missing: Vec<&Path> = dir
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
-        .collect();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(dir)?;
-    for created in missing {
-        sync_dir(&parent_of(created))?;
-    }
-    Ok(())
-}
-
 /// Creates a new temp file next to `name` in `dir` (O_EXCL, never following a link), with
 /// exactly `mode`. Returns its name and handle.
 pub(crate) fn create_temp_at(
@@ -246,77 +177,43 @@ pub(crate) fn write_atomic_at(
 }
 
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
-/// mix. The parent directory is opened once as a handle and must be owned by the effective user
-/// (or root) and not writable by group or others; the temp file is created there with O_EXCL
-/// and `mode`, fsynced, renamed over `path` through the handle, and the directory is fsynced.
+/// mix. The parent directory is reached by [`safepath::open_parent`] (every ancestor safe, the
+/// directory itself owned by you or root and writable by nobody else); the temp file is created
+/// there with O_EXCL and `mode`, fsynced, renamed over `path` through the handle, and the
+/// directory is fsynced.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FsError> {
+    let (dir, name) = safepath::open_parent(path)?;
+    write_atomic_in(&dir, &name, bytes, mode)
+}
+
+/// Writes `bytes` as `name` inside a directory reached by [`safepath`], atomically; what is at
+/// `name` must be missing or a regular file.
+pub(crate) fn write_atomic_in(
+    dir: &SafeDir,
+    name: &str,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(), FsError> {
+    let path = dir.path().join(name);
     let err = |source: std::io::Error| FsError::Write {
-        path: path.to_path_buf(),
+        path: path.clone(),
         source,
     };
-    let dir = parent_of(path);
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return Err(FsError::IsDir {
-            path: path.to_path_buf(),
-        });
-    };
-    // The directory the user named (a link to it is fine: its owner and mode are checked).
-    let dfd = rustix::fs::open(
-        &dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| FsError::Write {
-        path: dir.clone(),
-        source: e.into(),
-    })?;
-    if let Some(problem) = check_dir(dfd.as_fd()).map_err(err)? {
-        return Err(FsError::OpenDir { path: dir, problem });
-    }
-    match kind_at(dfd.as_fd(), name).map_err(|e| err(e.into()))? {
+    match kind_at(dir.fd(), name).map_err(|e| err(e.into()))? {
         None => {}
         Some((FileType::RegularFile, _)) => {}
-        Some((FileType::Symlink, _)) => {
-            return Err(FsError::Symlink {
-                path: path.to_path_buf(),
-            })
-        }
-        Some((FileType::Directory, _)) => {
-            return Err(FsError::IsDir {
-                path: path.to_path_buf(),
-            })
-        }
-        Some(_) => {
-            return Err(FsError::NotFile {
-                path: path.to_path_buf(),
-            })
-        }
+        Some((FileType::Symlink, _)) => return Err(FsError::Symlink { path }),
+        Some((FileType::Directory, _)) => return Err(FsError::IsDir { path }),
+        Some(_) => return Err(FsError::NotFile { path }),
     }
-    write_atomic_at(dfd.as_fd(), name, bytes, mode).map_err(err)
+    write_atomic_at(dir.fd(), name, bytes, mode).map_err(err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn create_dir_durable_makes_missing_parents_and_accepts_existing() {
-        let d = tempfile::tempdir().unwrap();
-        let deep = d.path().join("a/b/c");
-        create_dir_durable(&deep, 0o700).unwrap();
-        assert!(deep.is_dir());
-        let mode = fs::metadata(d.path().join("a"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(mode & 0o077, 0, "{mode:o}");
-        create_dir_durable(&deep, 0o700).unwrap(); // already there: fine
-        let file = d.path().join("f");
-        fs::write(&file, b"x").unwrap();
-        assert!(create_dir_durable(&file.join("sub"), 0o700).is_err());
-    }
 
     #[test]
     fn writes_with_mode_and_refuses_symlinks() {
@@ -342,20 +239,17 @@ mod tests {
     #[test]
     fn refuses_a_parent_others_can_write_even_sticky() {
         let dir = tempfile::tempdir().unwrap();
-        for mode in [0o1777, 0o777, 0o775, 0o757] {
+        for (mode, needle) in [
+            (0o1777, "shared directory"),
+            (0o777, "chmod go-w"),
+            (0o775, "chmod go-w"),
+            (0o757, "chmod go-w"),
+        ] {
             fs::set_permissions(dir.path(), fs::Permissions::from_mode(mode)).unwrap();
             let e = write_atomic(&dir.path().join("m.prom"), b"x", 0o644).unwrap_err();
-            assert!(
-                matches!(
-                    e,
-                    FsError::OpenDir {
-                        problem: DirProblem::Mode { .. },
-                        ..
-                    }
-                ),
-                "{mode:o}: {e}"
-            );
-            assert!(e.to_string().contains("chmod go-w"), "{e}");
+            assert!(matches!(e, FsError::Path(PathError::Unsafe { .. })), "{mode:o}: {e}");
+            let said = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(said.contains(needle), "{mode:o}: {said}");
         }
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         write_atomic(&dir.path().join("m.prom"), b"x", 0o644).unwrap();

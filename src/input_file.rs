@@ -55,6 +55,9 @@ pub enum ReadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A file certctl trusts (config, password) reached through an unsafe path.
+    #[error(transparent)]
+    Path(#[from] crate::safepath::PathError),
 }
 
 impl ReadError {
@@ -66,7 +69,16 @@ impl ReadError {
             {
                 ExitStatus::Operational
             }
+            ReadError::Path(e) => e.exit_code(),
             _ => ExitStatus::BadInput,
+        }
+    }
+
+    /// The fix, when there is one.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            ReadError::Path(e) => e.hint(),
+            _ => None,
         }
     }
 }
@@ -175,6 +187,31 @@ pub(crate) fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
         )));
     }
     read_capped(file, opened.len(), path, limit)
+}
+
+/// Reads a file certctl trusts to decide what it runs or writes as root (a rotate config, a
+/// password file): reached by [`crate::safepath::open_file`] (every directory on the way and
+/// the file itself owned by root or you and writable by nobody else), at most `limit.max`
+/// bytes, as UTF-8 text. A missing file is [`ReadError::NotFound`].
+pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
+    let file = match crate::safepath::open_file(path) {
+        Ok(f) => f,
+        Err(crate::safepath::PathError::NotFound { .. }) => {
+            return Err(ReadError::NotFound {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let meta = file.metadata().map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_regular(path, &meta, limit)?;
+    let bytes = read_capped(file, meta.len(), path, limit)?;
+    String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8 {
+        path: path.to_path_buf(),
+    })
 }
 
 /// `read`, as UTF-8 text.

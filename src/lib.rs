@@ -19,6 +19,7 @@ pub(crate) mod names;
 pub mod output;
 pub mod pem;
 pub mod policy;
+pub(crate) mod safepath;
 pub(crate) mod progress;
 pub(crate) mod tls;
 pub mod trust;

@@ -1,6 +1,6 @@
 //! `certctl man --dir DIR`: writes every manual page (certctl.1, certctl-check.1, …) to a directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -10,25 +10,26 @@ use crate::fsx::{self, FsError};
 /// Why the pages could not be written.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ManError {
-    #[error("cannot create {path}: {source}")]
-    Dir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path} exists and is not a directory")]
-    NotDir { path: PathBuf },
     #[error(transparent)]
     Write(#[from] FsError),
+}
+
+impl From<crate::safepath::PathError> for ManError {
+    fn from(e: crate::safepath::PathError) -> ManError {
+        ManError::Write(FsError::Path(e))
+    }
 }
 
 impl crate::jobs::JobError for ManError {
     fn exit_code(&self) -> ExitStatus {
         match self {
-            ManError::NotDir { .. } => ExitStatus::BadInput,
-            ManError::Write(FsError::Write { .. }) | ManError::Dir { .. } => {
-                ExitStatus::Operational
-            }
-            ManError::Write(_) => ExitStatus::BadInput,
+            ManError::Write(e) => e.exit_code(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ManError::Write(e) => e.hint(),
         }
     }
 }
@@ -43,27 +44,15 @@ pub(crate) struct ManReport {
 
 /// Writes each `(file name, roff)` page into `dir` (created when missing), atomically.
 pub(crate) fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> Result<ManReport, ManError> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if !m.is_dir() => {
-            return Err(ManError::NotDir {
-                path: dir.to_path_buf(),
-            })
-        }
-        Ok(_) => {}
-        Err(_) => fsx::create_dir_durable(dir, 0o755).map_err(|source| ManError::Dir {
-            path: dir.to_path_buf(),
-            source,
-        })?,
-    }
+    let dir = crate::safepath::open_dir(dir, Some(0o755))?;
     let mut written = Vec::with_capacity(pages.len());
     for (name, roff) in pages {
-        let path = dir.join(name);
-        fsx::write_atomic(&path, roff, 0o644)?;
-        written.push(path.display().to_string());
+        fsx::write_atomic_in(&dir, name, roff, 0o644)?;
+        written.push(dir.path().join(name).display().to_string());
     }
     Ok(ManReport {
         schema_version: 1,
-        dir: dir.display().to_string(),
+        dir: dir.path().display().to_string(),
         pages: written,
     })
 }

@@ -107,7 +107,7 @@ const SET_KEYS: &[&str] = &[
 impl RotateConfig {
     pub(crate) fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
         use crate::input_file::{self, ReadError};
-        let text = input_file::read_text(path, input_file::CONFIG).map_err(|e| match e {
+        let text = input_file::read_trusted_text(path, input_file::CONFIG).map_err(|e| match e {
             ReadError::Io { path, source } => RotateConfigError::Read { path, source },
             ReadError::NotFound { path } => RotateConfigError::Read {
                 path,
@@ -149,6 +149,18 @@ impl RotateConfig {
                         prev.line
                     ),
                 });
+            }
+        }
+        // A hook named by path runs as whoever runs certctl: it must be as safe as the config.
+        for set in &config.sets {
+            if let Some(exe) = set.deploy_hook.as_deref().and_then(|h| hook_program(h, &base)) {
+                if let Err(e) = crate::safepath::open_file(&exe) {
+                    let hint = e.hint().map(|h| format!("; {h}")).unwrap_or_default();
+                    issues.push(ConfigIssue {
+                        line: set.line,
+                        message: format!("deploy-hook of \"{}\": {e}{hint}", set.name),
+                    });
+                }
             }
         }
         if issues.is_empty() {
@@ -214,6 +226,25 @@ impl RotateConfig {
             Err(r.issues)
         }
     }
+}
+
+/// The program a deploy hook starts, when the hook names it by path (`/usr/local/bin/reload`,
+/// `./reload.sh`, `"/opt/my tools/reload" --fast`): the first word of the shell command, quotes
+/// removed, relative to the config's directory. A bare name (`systemctl ...`) is found on the
+/// hook's PATH of system directories, so there is nothing to check here.
+pub(crate) fn hook_program(hook: &str, base: &Path) -> Option<PathBuf> {
+    let hook = hook.trim_start();
+    let word: String = match hook.chars().next()? {
+        q @ ('"' | '\'') => hook[1..].chars().take_while(|&c| c != q).collect(),
+        _ => hook
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')'))
+            .collect(),
+    };
+    if !word.contains('/') {
+        return None;
+    }
+    Some(base.join(word))
 }
 
 /// What an output directory path leads to: its device and inode when it exists, else the

@@ -28,6 +28,13 @@ impl crate::jobs::JobError for CaInitError {
             _ => ExitStatus::BadInput,
         }
     }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            CaInitError::Set(e) => e.hint(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,11 +61,7 @@ pub(crate) fn init(
     // Check everything first (the directory and every name in it) before anything is written.
     let existing = match CertSet::open_ca(dir, false) {
         Ok(set) => Some(set),
-        Err(SetError::Io { path, source })
-            if path == dir && source.kind() == std::io::ErrorKind::NotFound =>
-        {
-            None
-        }
+        Err(SetError::Path(crate::safepath::PathError::NotFound { .. })) => None,
         Err(e) => return Err(e.into()),
     };
     let exists = existing.as_ref().is_some_and(|s| s.has_pair());

@@ -27,7 +27,7 @@ pub(crate) enum IssueError {
 impl crate::jobs::JobError for IssueError {
     fn exit_code(&self) -> ExitStatus {
         match self {
-            IssueError::Set(e) => e.exit_code(),
+            IssueError::Set(e) | IssueError::Onprem(OnpremError::CaDir(e)) => e.exit_code(),
             _ => ExitStatus::BadInput,
         }
     }
@@ -41,6 +41,7 @@ impl crate::jobs::JobError for IssueError {
             IssueError::Name(_) => Some("DNS names: letters, digits, hyphens; a wildcard only as the whole leftmost label (*.example.com)".into()),
             IssueError::Set(SetError::Exists { .. }) => Some("`certctl rotate` renews a pair in place; --force replaces it now".into()),
             IssueError::Onprem(OnpremError::Ca { .. }) => Some("`certctl ca init --dir DIR` creates a CA".into()),
+            IssueError::Set(e) | IssueError::Onprem(OnpremError::CaDir(e)) => e.hint(),
             _ => None,
         }
     }

@@ -86,7 +86,7 @@ pub(crate) fn load_ca(dir: &Path) -> Result<Ca, OnpremError> {
 /// Reads the PKCS#12 password from a file (first line) or `CERTCTL_P12_PASSWORD`.
 pub(crate) fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
     if let Some(f) = file {
-        let text = crate::input_file::read_text(f, crate::input_file::PASSWORD)
+        let text = crate::input_file::read_trusted_text(f, crate::input_file::PASSWORD)
             .map_err(|e| OnpremError::Password(e.to_string()))?;
         let pw = text.lines().next().unwrap_or("").to_string();
         if pw.is_empty() {

@@ -36,6 +36,7 @@ impl crate::jobs::JobError for RotateError {
             {
                 ExitStatus::Operational
             }
+            RotateError::Config(RotateConfigError::Input(e)) => e.exit_code(),
             RotateError::Config(_)
             | RotateError::UnknownSet { .. }
             | RotateError::TimeRange { .. } => ExitStatus::BadInput,
@@ -45,6 +46,7 @@ impl crate::jobs::JobError for RotateError {
     fn hint(&self) -> Option<String> {
         match self {
             RotateError::TimeRange { .. } => Some("use an earlier --at or fewer days".into()),
+            RotateError::Config(RotateConfigError::Input(e)) if e.hint().is_some() => e.hint(),
             _ => Some(
                 "`certctl rotate --example-config` prints a config that documents every key".into(),
             ),
@@ -142,21 +144,25 @@ struct SetFail {
 
 impl From<certset::SetError> for SetFail {
     fn from(e: certset::SetError) -> SetFail {
+        let message = match e.hint() {
+            Some(hint) => format!("{e}; {hint}"),
+            None => e.to_string(),
+        };
         SetFail {
             code: e.exit_code(),
-            message: e.to_string(),
+            message,
         }
     }
 }
 
 impl From<onprem::OnpremError> for SetFail {
     fn from(e: onprem::OnpremError) -> SetFail {
-        SetFail {
-            code: match &e {
-                onprem::OnpremError::CaDir(set) => set.exit_code(),
-                _ => ExitStatus::BadInput,
+        match e {
+            onprem::OnpremError::CaDir(set) => set.into(),
+            e => SetFail {
+                code: ExitStatus::BadInput,
+                message: e.to_string(),
             },
-            message: e.to_string(),
         }
     }
 }
