@@ -419,7 +419,9 @@ impl CertSet {
         let p = self.dir.join(".sets").join(id);
         match fsx::open_dir_at(sets.as_fd(), id) {
             Ok(fd) => {
-                if let Some(problem) = safepath::check_dir_fd(fd.as_fd()).map_err(io_err(p.clone()))? {
+                if let Some(problem) =
+                    safepath::check_dir_fd(fd.as_fd()).map_err(io_err(p.clone()))?
+                {
                     return Err(SetError::OpenDir { path: p, problem });
                 }
                 Ok(Some(fd))

@@ -247,7 +247,10 @@ mod tests {
         ] {
             fs::set_permissions(dir.path(), fs::Permissions::from_mode(mode)).unwrap();
             let e = write_atomic(&dir.path().join("m.prom"), b"x", 0o644).unwrap_err();
-            assert!(matches!(e, FsError::Path(PathError::Unsafe { .. })), "{mode:o}: {e}");
+            assert!(
+                matches!(e, FsError::Path(PathError::Unsafe { .. })),
+                "{mode:o}: {e}"
+            );
             let said = format!("{e} {}", e.hint().unwrap_or_default());
             assert!(said.contains(needle), "{mode:o}: {said}");
         }

@@ -352,8 +352,8 @@ impl<'a> Walk<'a> {
                         .map_err(|e| io_err("read the link", self.path, &at, e))?;
                     let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
                     if target.is_absolute() {
-                        self.cur =
-                            open_root().map_err(|e| io_err("open", self.path, Path::new("/"), e))?;
+                        self.cur = open_root()
+                            .map_err(|e| io_err("open", self.path, Path::new("/"), e))?;
                         self.cur_path = PathBuf::from("/");
                         self.check_current(false)?;
                     }
@@ -606,7 +606,16 @@ mod tests {
         assert!(open_dir(&d.path().join("rel/out"), None).is_ok());
         symlink(d.path().join("real/out"), d.path().join("outlink")).unwrap();
         let e = open_dir(&d.path().join("outlink"), None).unwrap_err();
-        assert!(matches!(e, PathError::Unsafe { reason: Unsafe::Link, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PathError::Unsafe {
+                    reason: Unsafe::Link,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         // `..` after a link goes to the link target's parent, as the kernel resolves it.
         fs::create_dir_all(d.path().join("real/sib")).unwrap();
         assert!(open_dir(&d.path().join("via/out/../sib"), None).is_ok());
@@ -614,7 +623,16 @@ mod tests {
         symlink("loop2", d.path().join("loop1")).unwrap();
         symlink("loop1", d.path().join("loop2")).unwrap();
         let e = open_dir(&d.path().join("loop1/x"), None).unwrap_err();
-        assert!(matches!(e, PathError::Unsafe { reason: Unsafe::TooManyLinks, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PathError::Unsafe {
+                    reason: Unsafe::TooManyLinks,
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -630,7 +648,16 @@ mod tests {
         assert!(open_dir(&deep, Some(0o700)).is_ok());
         fs::write(d.path().join("f"), b"x").unwrap();
         let e = open_dir(&d.path().join("f/sub"), Some(0o700)).unwrap_err();
-        assert!(matches!(e, PathError::Unsafe { reason: Unsafe::NotDir, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PathError::Unsafe {
+                    reason: Unsafe::NotDir,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = open_dir(&d.path().join("missing"), None).unwrap_err();
         assert!(matches!(e, PathError::NotFound { .. }), "{e}");
     }
@@ -647,11 +674,29 @@ mod tests {
         for mode in [0o666, 0o664, 0o646] {
             fs::set_permissions(&f, fs::Permissions::from_mode(mode)).unwrap();
             let e = open_file(&f).unwrap_err();
-            assert!(matches!(e, PathError::Unsafe { reason: Unsafe::Writable { .. }, .. }), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    PathError::Unsafe {
+                        reason: Unsafe::Writable { .. },
+                        ..
+                    }
+                ),
+                "{e}"
+            );
             assert!(open_file(&d.path().join("l.toml")).is_err());
         }
         let e = open_file(d.path()).unwrap_err();
-        assert!(matches!(e, PathError::Unsafe { reason: Unsafe::IsDir, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                PathError::Unsafe {
+                    reason: Unsafe::IsDir,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         let e = open_file(Path::new("/dev/null")).unwrap_err();
         assert!(e.to_string().contains("character device"), "{e}");
     }

@@ -7,37 +7,11 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use support::*;
-
-/// Every entry under `root` (never following links): kind, mode, owner, and a file's SHA-256.
-fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let m = fs::symlink_metadata(&p).unwrap();
-            let rel = p.strip_prefix(root).unwrap().display().to_string();
-            let what = if m.file_type().is_symlink() {
-                format!("link -> {}", fs::read_link(&p).unwrap().display())
-            } else if m.is_dir() {
-                walk(root, &p, out);
-                "dir".to_string()
-            } else {
-                let digest = ring::digest::digest(&ring::digest::SHA256, &fs::read(&p).unwrap());
-                let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-                format!("file {hex}")
-            };
-            out.insert(rel, format!("{what} mode {:o} uid {}", m.mode(), m.uid()));
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
 
 /// A directory another user points certctl at: files, and directories named like certctl's
 /// versions to lure pruning.
@@ -272,7 +246,7 @@ fn output_directories_with_a_foreign_owner_or_open_mode_are_refused() {
     let d = tempdir();
     let victim = victim(d.path());
     for (i, (mode, owner, needle)) in [
-        (0o1777, None, "chmod go-w"),
+        (0o1777, None, "shared directory"),
         (0o777, None, "chmod go-w"),
         (0o775, None, "chmod go-w"),
         (0o755, Some(65534), "chown"),
@@ -321,7 +295,7 @@ fn files_written_by_path_refuse_a_shared_or_foreign_parent() {
     let inter = write(d.path(), "inter.pem", &ch.inter.pem);
     let root = write(d.path(), "root.pem", &ch.root.pem);
     for (i, (mode, owner, needle)) in [
-        (0o1777, None, "chmod go-w"),
+        (0o1777, None, "shared directory"),
         (0o770, None, "chmod go-w"),
         (0o755, Some(65534), "chown"),
     ]
@@ -563,7 +537,7 @@ fn ca_init_force_checks_everything_before_writing_anything() {
 
     // Foreign owner and open modes, for `ca init --force` and for `issue --ca`.
     for (i, (mode, owner, needle)) in [
-        (0o1777, None, "chmod go-w"),
+        (0o1777, None, "shared directory"),
         (0o770, None, "chmod go-w"),
         (0o700, Some(65534), "chown"),
     ]

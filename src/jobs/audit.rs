@@ -57,14 +57,14 @@ impl crate::jobs::JobError for AuditError {
         match self {
             AuditError::BadRegion(_) | AuditError::NoRegion => ExitStatus::BadInput,
             AuditError::Dns(crate::dns::DnsError::BadResolver(_)) => ExitStatus::BadInput,
-            AuditError::Aws(_) | AuditError::Metrics(_) | AuditError::Dns(_) => {
-                ExitStatus::Operational
-            }
+            AuditError::Metrics(e) => e.exit_code(),
+            AuditError::Aws(_) | AuditError::Dns(_) => ExitStatus::Operational,
         }
     }
     fn hint(&self) -> Option<String> {
         match self {
             AuditError::Aws(e) => e.hint(),
+            AuditError::Metrics(e) => e.hint(),
             _ => None,
         }
     }

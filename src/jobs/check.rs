@@ -51,6 +51,7 @@ impl crate::jobs::JobError for CheckError {
             CheckError::Input(e) => e.hint(),
             CheckError::CannotFix => Some("pass the missing intermediate with --chain FILE".into()),
             CheckError::Policy(_) => Some("`certctl policy check FILE` lists every problem".into()),
+            CheckError::Write(e) => e.hint(),
             _ => None,
         }
     }

@@ -20,7 +20,15 @@ pub(crate) enum DoctorMetricsError {
 
 impl crate::jobs::JobError for DoctorMetricsError {
     fn exit_code(&self) -> ExitStatus {
-        ExitStatus::Operational
+        match self {
+            DoctorMetricsError::Write(e) => e.exit_code(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            DoctorMetricsError::Write(e) => e.hint(),
+        }
     }
 }
 

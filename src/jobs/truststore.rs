@@ -50,6 +50,8 @@ impl crate::jobs::JobError for TruststoreError {
             TruststoreError::Store(StoreError::EmptyPage | StoreError::Page { .. }) => Some(
                 "save the AWS page \"API Gateway-supported certificate authorities for HTTP and HTTP proxy integrations\" as plain text".into(),
             ),
+            TruststoreError::Write(e) => e.hint(),
+            TruststoreError::Input(e) => e.hint(),
             _ => None,
         }
     }

@@ -107,14 +107,15 @@ const SET_KEYS: &[&str] = &[
 impl RotateConfig {
     pub(crate) fn load(path: &Path) -> Result<RotateConfig, RotateConfigError> {
         use crate::input_file::{self, ReadError};
-        let text = input_file::read_trusted_text(path, input_file::CONFIG).map_err(|e| match e {
-            ReadError::Io { path, source } => RotateConfigError::Read { path, source },
-            ReadError::NotFound { path } => RotateConfigError::Read {
-                path,
-                source: std::io::ErrorKind::NotFound.into(),
-            },
-            e => RotateConfigError::Input(e),
-        })?;
+        let text =
+            input_file::read_trusted_text(path, input_file::CONFIG).map_err(|e| match e {
+                ReadError::Io { path, source } => RotateConfigError::Read { path, source },
+                ReadError::NotFound { path } => RotateConfigError::Read {
+                    path,
+                    source: std::io::ErrorKind::NotFound.into(),
+                },
+                e => RotateConfigError::Input(e),
+            })?;
         // Relative paths in the config are relative to the config's own directory, made
         // absolute so hooks and reports see full paths.
         let parent = match path.parent() {
@@ -151,14 +152,24 @@ impl RotateConfig {
                 });
             }
         }
-        // A hook named by path runs as whoever runs certctl: it must be as safe as the config.
+        // A hook named by path runs as whoever runs certctl, and a password file guards the
+        // key: both must be as safe as the config, checked before any set is touched.
         for set in &config.sets {
-            if let Some(exe) = set.deploy_hook.as_deref().and_then(|h| hook_program(h, &base)) {
-                if let Err(e) = crate::safepath::open_file(&exe) {
+            let hook = set
+                .deploy_hook
+                .as_deref()
+                .and_then(|h| hook_program(h, &base));
+            let trusted = [
+                ("deploy-hook", hook.as_deref()),
+                ("p12-password-file", set.p12_password_file.as_deref()),
+            ];
+            for (key, file) in trusted {
+                let Some(file) = file else { continue };
+                if let Err(e) = crate::safepath::open_file(file) {
                     let hint = e.hint().map(|h| format!("; {h}")).unwrap_or_default();
                     issues.push(ConfigIssue {
                         line: set.line,
-                        message: format!("deploy-hook of \"{}\": {e}{hint}", set.name),
+                        message: format!("{key} of \"{}\": {e}{hint}", set.name),
                     });
                 }
             }
@@ -238,7 +249,9 @@ pub(crate) fn hook_program(hook: &str, base: &Path) -> Option<PathBuf> {
         q @ ('"' | '\'') => hook[1..].chars().take_while(|&c| c != q).collect(),
         _ => hook
             .chars()
-            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')'))
+            .take_while(|c| {
+                !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | '<' | '>' | '(' | ')')
+            })
             .collect(),
     };
     if !word.contains('/') {

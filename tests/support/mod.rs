@@ -603,3 +603,30 @@ pub fn serve_chain(
     });
     port
 }
+
+/// Every entry under `root` (never following links): kind, mode, owner, and a file's SHA-256.
+pub fn snapshot(root: &Path) -> std::collections::BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            use std::os::unix::fs::MetadataExt;
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            let what = if m.file_type().is_symlink() {
+                format!("link -> {}", std::fs::read_link(&p).unwrap().display())
+            } else if m.is_dir() {
+                walk(root, &p, out);
+                "dir".to_string()
+            } else {
+                let digest =
+                    ring::digest::digest(&ring::digest::SHA256, &std::fs::read(&p).unwrap());
+                let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+                format!("file {hex}")
+            };
+            out.insert(rel, format!("{what} mode {:o} uid {}", m.mode(), m.uid()));
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}

@@ -28,6 +28,13 @@ impl crate::jobs::JobError for ScanError {
             ScanError::Metrics(e) => e.exit_code(),
         }
     }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ScanError::Metrics(e) => e.hint(),
+            ScanError::NotFound(_) => None,
+        }
+    }
 }
 
 /// One certificate found, kept compact (dates, fingerprint and findings are rendered when
