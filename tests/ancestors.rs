@@ -557,3 +557,170 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         assert!(seen.contains(*key), "{key} is not a path flag any more");
     }
 }
+
+/// Starts `script` as the other user (a loop that swaps names while certctl runs).
+fn as_other_user(uid: u32, script: &str) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .uid(uid)
+        .gid(uid)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A set made by the other user, with its own key: what a redirected run would deploy.
+fn attackers_set(d: &Path) -> (PathBuf, String) {
+    let v = d.join("victim");
+    let (code, _, err) = run([
+        "issue",
+        "onprem",
+        "--dns",
+        "lb.example.internal",
+        "--at",
+        AT,
+        "--out-dir",
+        &s(&v.join("lb")),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let key = fs::read_to_string(v.join("lb/key.pem")).unwrap();
+    (v, key)
+}
+
+fn rotate_config(d: &Path, out: &Path, deployed: &Path) -> PathBuf {
+    let hook = write(
+        d,
+        "reload.sh",
+        format!(
+            "#!/bin/sh\nsleep 0.05\ncat \"$CERTCTL_KEY\" > {}/key.pem\n",
+            deployed.display()
+        ),
+    );
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+    write(
+        d,
+        "rotate.toml",
+        format!(
+            "[[cert]]\nname = \"lb\"\ndns = [\"lb.example.internal\"]\nout-dir = \"{}\"\ndeploy-hook = \"{}\"\n",
+            out.display(),
+            hook.display()
+        ),
+    )
+}
+
+/// The issue's case: root's out-dir lies below a directory another user owns, and that user
+/// swaps the directory under it for a link to their own set, as fast as it can, while root's
+/// cron job rotates. Every run is refused at the foreign ancestor, whatever the timing: 0 writes
+/// outside, 0 foreign keys deployed.
+#[test]
+fn a_user_swapping_an_ancestor_it_owns_never_redirects_a_rotation() {
+    require_root();
+    let uid = other_uid();
+    let d = tempdir();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let (victim, foreign_key) = attackers_set(d.path());
+    std::os::unix::fs::chown(&victim, Some(uid), Some(uid)).unwrap();
+    let home = d.path().join("home/alice");
+    fs::create_dir_all(home.join("tls")).unwrap();
+    std::os::unix::fs::chown(&home, Some(uid), Some(uid)).unwrap();
+    let deployed = d.path().join("deployed");
+    fs::create_dir(&deployed).unwrap();
+    let config = rotate_config(d.path(), &home.join("tls/lb"), &deployed);
+    let victim_before = snapshot(&victim);
+    let h = s(&home);
+    let v = s(&victim);
+    let mut swapper = as_other_user(
+        uid,
+        &format!(
+            "while :; do mv {h}/tls {h}/tls.real && ln -s {v} {h}/tls; rm -f {h}/tls; mv {h}/tls.real {h}/tls; done"
+        ),
+    );
+    let mut codes = BTreeSet::new();
+    for _ in 0..30 {
+        let (code, out, err) = run(["rotate", "--force", "--at", AT, "--config", &s(&config)]);
+        assert!(
+            (out.clone() + &err).contains(&h),
+            "the refusal names the foreign ancestor:\n{out}{err}"
+        );
+        codes.insert(code);
+    }
+    swapper.kill().unwrap();
+    swapper.wait().unwrap();
+    assert_eq!(codes, BTreeSet::from([2]), "every run is refused");
+    assert_eq!(
+        victim_before,
+        snapshot(&victim),
+        "the other user's set changed"
+    );
+    let deployed_key = fs::read_to_string(deployed.join("key.pem")).unwrap_or_default();
+    assert!(deployed_key != foreign_key, "a foreign key was deployed");
+    assert!(deployed_key.is_empty(), "the hook ran for a refused set");
+}
+
+/// Root's own tree: the other user tries, in a loop, to swap every ancestor of the output
+/// directory (and the directory itself) for a link to their own set while rotate writes and its
+/// hook reads `$CERTCTL_KEY`. None of those names is theirs to change, so every deployed key is
+/// the one certctl wrote, and their set is untouched.
+#[test]
+fn swapping_every_ancestor_during_rotations_and_hooks_deploys_no_foreign_key() {
+    require_root();
+    let uid = other_uid();
+    let d = tempdir();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let (victim, foreign_key) = attackers_set(d.path());
+    std::os::unix::fs::chown(&victim, Some(uid), Some(uid)).unwrap();
+    let out = d.path().join("srv/tls/lb");
+    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let deployed = d.path().join("deployed");
+    fs::create_dir(&deployed).unwrap();
+    let config = rotate_config(d.path(), &out, &deployed);
+    let ancestors: Vec<String> = existing_components(d.path(), &out)
+        .iter()
+        .chain([out.clone()].iter())
+        .map(|p| s(p))
+        .collect();
+    let v = s(&victim);
+    let tries = d.path().join("tries");
+    fs::write(&tries, "").unwrap();
+    std::os::unix::fs::chown(&tries, Some(uid), Some(uid)).unwrap();
+    let t = s(&tries);
+    let victim_before = snapshot(&victim);
+    let mut swapper = as_other_user(
+        uid,
+        &format!(
+            "while :; do for a in {list}; do mv \"$a\" \"$a.x\" 2>/dev/null || echo refused >> {t}; ln -sfn {v} \"$a.l\" 2>/dev/null; mv -T \"$a.l\" \"$a\" 2>/dev/null; done; done",
+            list = ancestors.join(" ")
+        ),
+    );
+    for i in 0..25 {
+        let (code, o, err) = run(["rotate", "--force", "--at", AT, "--config", &s(&config)]);
+        assert_eq!(code, 0, "run {i}:\n{o}{err}");
+        let deployed_key = fs::read_to_string(deployed.join("key.pem")).unwrap();
+        assert_ne!(
+            deployed_key, foreign_key,
+            "run {i}: a foreign key was deployed"
+        );
+        let current = fs::read_link(out.join(".current")).unwrap();
+        let written = fs::read_to_string(out.join(&current).join("key.pem")).unwrap();
+        assert_eq!(
+            deployed_key, written,
+            "run {i}: the hook deployed another key"
+        );
+    }
+    swapper.kill().unwrap();
+    swapper.wait().unwrap();
+    let refused = fs::read_to_string(&tries).unwrap().lines().count();
+    assert!(
+        refused > 25,
+        "the other user barely tried ({refused} swaps refused)"
+    );
+    let _ = fs::remove_file(format!("{}.l", d.path().display()));
+    assert_eq!(
+        victim_before,
+        snapshot(&victim),
+        "the other user's set changed"
+    );
+}
