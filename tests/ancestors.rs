@@ -724,3 +724,65 @@ fn swapping_every_ancestor_during_rotations_and_hooks_deploys_no_foreign_key() {
         "the other user's set changed"
     );
 }
+
+/// Creating a directory certctl needs is I/O: on a read-only or a full file system it exits 3
+/// (the check could not be made), never 2 (bad input).
+#[test]
+fn creating_a_directory_on_a_read_only_or_full_file_system_exits_3() {
+    require_root();
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let d = tempdir();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let mut guards = Vec::new();
+    for (name, opts) in [
+        ("ro", "ro,size=64k,mode=0755"),
+        ("full", "size=16k,nr_inodes=3,mode=0755"),
+    ] {
+        let mnt = d.path().join(name);
+        fs::create_dir(&mnt).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cannot mount a tmpfs at {}", mnt.display());
+        guards.push(Unmount(mnt.clone()));
+        if name == "full" {
+            // Use up the inodes: no directory can be made.
+            for i in 0..8 {
+                let _ = fs::create_dir(mnt.join(format!("f{i}")));
+            }
+        }
+        for args in [
+            vec![
+                "issue".to_string(),
+                "onprem".into(),
+                "--dns".into(),
+                "lb.example.internal".into(),
+                "--at".into(),
+                AT.into(),
+                "--out-dir".into(),
+                s(&mnt.join("new/lb")),
+            ],
+            vec![
+                "ca".into(),
+                "init".into(),
+                "--at".into(),
+                AT.into(),
+                "--dir".into(),
+                s(&mnt.join("new/ca")),
+            ],
+            vec!["man".into(), "--dir".into(), s(&mnt.join("new/man"))],
+        ] {
+            let (code, out, err) = run(&args);
+            assert_eq!(code, 3, "{name}: {args:?}:\n{out}{err}");
+            assert!(err.contains("cannot create"), "{name}: {err}");
+        }
+    }
+}
