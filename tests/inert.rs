@@ -124,12 +124,30 @@ fn json(args: &[&str]) -> serde_json::Value {
 /// command that is in neither list.
 const COVERED: &[&str] = &["check", "inspect", "scan", "rotate"];
 const NOT_HERE: &[(&str, &str)] = &[
-    ("truststore", "prints only the bundled store (its own, verified, roots) and paths given to it"),
-    ("policy", "prints a policy file's values, certctl's own levels"),
-    ("ca", "prints the subject of the CA certctl made itself from its own flags"),
-    ("issue", "prints the certificate certctl made itself from its own flags"),
-    ("acm", "AWS-returned text: every field goes through the same renderer (output::inert); needs AWS"),
-    ("doctor", "the live hop's certificate text goes through the same renderer (output::inert); needs AWS"),
+    (
+        "truststore",
+        "prints only the bundled store (its own, verified, roots) and paths given to it",
+    ),
+    (
+        "policy",
+        "prints a policy file's values, certctl's own levels",
+    ),
+    (
+        "ca",
+        "prints the subject of the CA certctl made itself from its own flags",
+    ),
+    (
+        "issue",
+        "prints the certificate certctl made itself from its own flags",
+    ),
+    (
+        "acm",
+        "AWS-returned text: every field goes through the same renderer (output::inert); needs AWS",
+    ),
+    (
+        "doctor",
+        "the live hop's certificate text goes through the same renderer (output::inert); needs AWS",
+    ),
     ("completions", "prints a fixed script"),
     ("man", "prints fixed pages"),
 ];
@@ -160,8 +178,16 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
     let leaf_file = write(&dir, "leaf.pem", format!("{}{}", leaf.pem, ca.pem));
     let ca_file = write(d.path(), "ca.pem", &ca.pem);
     // A file name chosen by whoever can write into a scanned directory.
-    write(&dir, "name\x1b[2J\nAPI Gateway: ACCEPTS (forged).pem", &leaf.pem);
-    write(&dir, "broken\x1b]0;x\x07.pem", "-----BEGIN CERTIFICATE-----\n!!\n");
+    write(
+        &dir,
+        "name\x1b[2J\nAPI Gateway: ACCEPTS (forged).pem",
+        &leaf.pem,
+    );
+    write(
+        &dir,
+        "broken\x1b]0;x\x07.pem",
+        "-----BEGIN CERTIFICATE-----\n!!\n",
+    );
     let chain = vec![leaf.der.clone().into(), ca.der.clone().into()];
     let port = serve_chain(chain, leaf.key.serialize_der(), None);
     let url = format!("https://127.0.0.1:{port}");
@@ -173,7 +199,16 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
 
     for args in [
         vec!["check", leaf_s, "--at", AT],
-        vec!["check", leaf_s, "--at", AT, "--trust-store", ca_s, "--hostname", "x"],
+        vec![
+            "check",
+            leaf_s,
+            "--at",
+            AT,
+            "--trust-store",
+            ca_s,
+            "--hostname",
+            "x",
+        ],
         vec!["check", &url, "--at", AT],
         vec!["check", &url, "--at", AT, "--trust-store", ca_s, "-v"],
         vec!["inspect", leaf_s, "--at", AT],
@@ -205,7 +240,10 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
     let doc = json(&["inspect", &url, "--at", AT]);
     subject_has(&doc["certificates"][0]["subject"], "inspect URL");
     subject_has(&doc["certificates"][0]["issuer"], "inspect URL issuer");
-    assert_eq!(doc["certificates"][0]["dns_names"][0], HOSTILE_DNS, "{doc:#}");
+    assert_eq!(
+        doc["certificates"][0]["dns_names"][0], HOSTILE_DNS,
+        "{doc:#}"
+    );
     let doc = json(&["scan", dir_s, "--at", AT]);
     subject_has(&doc["items"][0]["subject"], "scan");
     let paths: Vec<&str> = doc["items"]
@@ -215,7 +253,9 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
         .filter_map(|i| i["path"].as_str())
         .collect();
     assert!(
-        paths.iter().any(|p| p.ends_with("name\x1b[2J\nAPI Gateway: ACCEPTS (forged).pem")),
+        paths
+            .iter()
+            .any(|p| p.ends_with("name\x1b[2J\nAPI Gateway: ACCEPTS (forged).pem")),
         "{paths:?}"
     );
 }
@@ -238,10 +278,18 @@ fn hook_output_is_shown_line_by_line_each_line_inert() {
     let out = human(&args);
     // Each line of the hook's output is its own report line, escaped inside.
     // (A CR before the newline ends the line like the newline: CRLF.)
-    assert!(out.contains("lb: hook| deploying\\e[2J\\e]0;pwned\\x07\n"), "{out}");
-    assert!(out.contains("lb: hook| API Gateway: ACCEPTS (forged)\n"), "{out}");
+    assert!(
+        out.contains("lb: hook| deploying\\e[2J\\e]0;pwned\\x07\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lb: hook| API Gateway: ACCEPTS (forged)\n"),
+        "{out}"
+    );
     assert!(out.contains("lb: hook| \\u{202e}evil"), "{out}");
     let doc = json(&args);
-    let raw = doc["sets"][0]["hook"]["output"].as_str().unwrap_or_default();
+    let raw = doc["sets"][0]["hook"]["output"]
+        .as_str()
+        .unwrap_or_default();
     assert!(raw.contains("deploying\x1b[2J\x1b]0;pwned\x07"), "{doc:#}");
 }

@@ -242,7 +242,7 @@ impl Human for ScanReport {
                 format!(
                     "certctl scan: {}: {} {what} {} ({} days left)",
                     paths.join(", "),
-                    i.subject,
+                    super::inert::bounded(&i.subject, SUBJECT_WIDTH),
                     crate::x509::date(i.not_after),
                     i.days_left
                 )
