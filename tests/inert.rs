@@ -293,3 +293,66 @@ fn hook_output_is_shown_line_by_line_each_line_inert() {
         .unwrap_or_default();
     assert!(raw.contains("deploying\x1b[2J\x1b]0;pwned\x07"), "{doc:#}");
 }
+
+/// A lint over the human printers: a field that holds text from elsewhere is never a bare
+/// format argument or a raw table cell; it goes through `Inert`, `inert`, `cell`, `bounded`,
+/// `inert_join` or `inert_lines` (the sink's wall would still escape control bytes, but not a
+/// newline that forges a line).
+#[test]
+fn human_printers_never_format_foreign_text_raw() {
+    const FIELDS: &[&str] = &[
+        "subject",
+        "issuer",
+        "message",
+        "hint",
+        "output",
+        "error",
+        "summary",
+        "domain",
+        "target",
+        "command",
+        "dns_names",
+        "names",
+        "value",
+        "log_line",
+        "display_name()",
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/output");
+    let mut bad = Vec::new();
+    for file in ["human.rs", "onprem.rs", "acm.rs", "audit.rs"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let t = line.trim();
+            let arg = t.trim_end_matches(',').trim_start_matches('&');
+            let bare = FIELDS.iter().any(|f| {
+                arg.ends_with(&format!(".{f}"))
+                    && arg.split('.').count() == 2
+                    && !arg.starts_with('.')
+                    && arg
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || "_.()".contains(c))
+            });
+            let raw_cell = FIELDS.iter().any(|f| {
+                t.contains(&format!(".{f}.clone()")) || t.contains(&format!(".{f}.join("))
+            });
+            let helped = [
+                "Inert(",
+                "inert(",
+                "cell(",
+                "bounded(",
+                "inert_join(",
+                "inert_lines(",
+            ]
+            .iter()
+            .any(|h| t.contains(h));
+            if bare || (raw_cell && !helped) {
+                bad.push(format!("src/output/{file}:{}: {t}", n + 1));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "foreign text printed raw:\n{}",
+        bad.join("\n")
+    );
+}
