@@ -493,7 +493,7 @@ impl Human for InspectReport {
             } else {
                 format!("{days} days left")
             };
-            out.push_str(&format!("\n[{i}] {} ({state})\n", Inert(&c.display_name())));
+            out.push_str(&format!("\n[{i}] {} ({state})\n", Inert(c.display_name())));
             out.push_str(&cert_block(c, style));
         }
         out
