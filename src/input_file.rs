@@ -48,6 +48,10 @@ pub enum ReadError {
     NotRegular { path: PathBuf, kind: &'static str },
     #[error("{path}: more than {}, the limit for {}", Size(.limit.max), .limit.what)]
     TooLarge { path: PathBuf, limit: Limit },
+    #[error("{path}: a symbolic link stands in its path now, not where the walk found the file: not opened")]
+    LinkInPath { path: PathBuf },
+    #[error("{path}: replaced since it was listed (now {kind}): not read")]
+    Replaced { path: PathBuf, kind: &'static str },
     #[error("{path}: not UTF-8 text")]
     NotUtf8 { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
@@ -214,6 +218,58 @@ pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, Rea
     })
 }
 
+/// Opens a file a directory walk found at `real` (its path with no symbolic link in it) and
+/// saw as the regular file `expect` (device, inode); returns it with its metadata, from the
+/// handle. The path is resolved with `openat2(RESOLVE_NO_SYMLINKS)` (where the kernel lacks
+/// it, `O_NOFOLLOW` guards the last component), with `O_NONBLOCK|O_NOCTTY|O_CLOEXEC`; the
+/// handle is then `fstat`ed: anything that is not that same regular file is refused, never
+/// read, so a name swapped for a link or a device after the walk cannot redirect the read.
+pub(crate) fn open_found(
+    real: &Path,
+    expect: (u64, u64),
+) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags, CWD};
+    let path = || real.to_path_buf();
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let opened = match rustix::fs::openat2(
+        CWD,
+        real,
+        flags,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+    ) {
+        Err(rustix::io::Errno::NOSYS) | Err(rustix::io::Errno::PERM) => {
+            rustix::fs::open(real, flags, Mode::empty())
+        }
+        other => other,
+    };
+    let fd = opened.map_err(|e| match e {
+        rustix::io::Errno::LOOP | rustix::io::Errno::XDEV => ReadError::LinkInPath { path: path() },
+        rustix::io::Errno::NOENT => ReadError::NotFound { path: path() },
+        e => ReadError::Io {
+            path: path(),
+            source: e.into(),
+        },
+    })?;
+    let file = std::fs::File::from(fd);
+    let meta = file.metadata().map_err(|source| ReadError::Io {
+        path: path(),
+        source,
+    })?;
+    if !meta.file_type().is_file() || (meta.dev(), meta.ino()) != expect {
+        return Err(ReadError::Replaced {
+            path: path(),
+            kind: if meta.file_type().is_file() {
+                "another file"
+            } else {
+                kind_name(meta.file_type())
+            },
+        });
+    }
+    Ok((file, meta))
+}
+
 /// `read`, as UTF-8 text.
 pub(crate) fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
     String::from_utf8(read(path, limit)?).map_err(|_| ReadError::NotUtf8 {
@@ -292,6 +348,38 @@ mod tests {
         assert!(e.to_string().contains("FIFO"), "{e}");
         let e = read(dir.path(), CONFIG).unwrap_err();
         assert!(e.to_string().contains("directory"), "{e}");
+    }
+
+    #[test]
+    fn a_found_file_is_opened_only_as_the_regular_file_the_walk_saw() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("cert.pem");
+        std::fs::write(&f, "x").unwrap();
+        let m = std::fs::metadata(&f).unwrap();
+        let id = (m.dev(), m.ino());
+        assert!(open_found(&f, id).is_ok());
+        // Swapped for a link to a device, for a link to the same file, for another file.
+        std::fs::remove_file(&f).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &f).unwrap();
+        let e = open_found(&f, id).unwrap_err();
+        assert!(matches!(e, ReadError::LinkInPath { .. }), "{e}");
+        // A link among the parents.
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("c.pem"), "y").unwrap();
+        let m = std::fs::metadata(real.join("c.pem")).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("via")).unwrap();
+        let e = open_found(&dir.path().join("via/c.pem"), (m.dev(), m.ino())).unwrap_err();
+        assert!(matches!(e, ReadError::LinkInPath { .. }), "{e}");
+        std::fs::write(real.join("d.pem"), "z").unwrap();
+        let e = open_found(&real.join("d.pem"), (m.dev(), m.ino())).unwrap_err();
+        assert!(
+            e.to_string().contains("replaced since it was listed"),
+            "{e}"
+        );
+        let e = open_found(Path::new("/dev/null"), (m.dev(), m.ino())).unwrap_err();
+        assert!(e.to_string().contains("character device"), "{e}");
     }
 
     #[test]

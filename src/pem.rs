@@ -82,6 +82,105 @@ pub fn decode_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>,
     }
 }
 
+/// The PEM labels that hold certificates, by what they hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertBlock {
+    /// `CERTIFICATE`: one DER certificate.
+    Certificate,
+    /// `X509 CERTIFICATE`: the same, under its older label.
+    X509Certificate,
+    /// `TRUSTED CERTIFICATE` (`openssl x509 -trustout`): a DER certificate followed by
+    /// OpenSSL's trust settings.
+    Trusted,
+    /// `PKCS7`, `PKCS #7 SIGNED DATA`, `CMS`: a signedData bundle of certificates.
+    Pkcs7,
+}
+
+impl CertBlock {
+    fn of(label: &[u8]) -> Option<CertBlock> {
+        Some(match label {
+            b"CERTIFICATE" => CertBlock::Certificate,
+            b"X509 CERTIFICATE" => CertBlock::X509Certificate,
+            b"TRUSTED CERTIFICATE" => CertBlock::Trusted,
+            b"PKCS7" | b"PKCS #7 SIGNED DATA" | b"CMS" => CertBlock::Pkcs7,
+            _ => return None,
+        })
+    }
+
+    /// The label, for messages.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            CertBlock::Certificate => "CERTIFICATE",
+            CertBlock::X509Certificate => "X509 CERTIFICATE",
+            CertBlock::Trusted => "TRUSTED CERTIFICATE",
+            CertBlock::Pkcs7 => "PKCS7",
+        }
+    }
+}
+
+/// Every certificate-holding PEM block of the input, in order, with what its label says it
+/// holds; other blocks (keys, CSRs) and text are ignored. Each block is found by its BEGIN and
+/// matching END line and decoded on its own by `PemObject`, so a block under a label the PEM
+/// reader does not know is decoded, never skipped. A block with no END line, or bad base64,
+/// is an error naming its label.
+pub(crate) fn decode_certificate_blocks(
+    bytes: &[u8],
+) -> Result<Vec<(CertBlock, Vec<u8>)>, PemError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(PemError::TooLarge {
+            size: bytes.len(),
+            max: MAX_INPUT_BYTES,
+        });
+    }
+    let mut out = Vec::new();
+    let mut open: Option<(CertBlock, &[u8], Vec<u8>)> = None;
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.trim_ascii_end();
+        if let Some(label) = line
+            .strip_prefix(b"-----BEGIN ")
+            .and_then(|l| l.strip_suffix(b"-----"))
+        {
+            if let Some((kind, _, _)) = &open {
+                return Err(PemError::Malformed(format!(
+                    "a {} block has no end line before the next BEGIN line",
+                    kind.label()
+                )));
+            }
+            open = CertBlock::of(label).map(|k| (k, label, Vec::new()));
+            continue;
+        }
+        let Some((kind, label, body)) = open.as_mut() else {
+            continue;
+        };
+        let end = line
+            .strip_prefix(b"-----END ")
+            .and_then(|l| l.strip_suffix(b"-----"));
+        if end == Some(*label) {
+            let mut pem = b"-----BEGIN CERTIFICATE-----\n".to_vec();
+            pem.extend_from_slice(body);
+            pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+            let der = CertificateDer::from_pem_slice(&pem).map_err(|e| match describe(e) {
+                PemError::Malformed(m) => {
+                    PemError::Malformed(format!("{} block: {m}", kind.label()))
+                }
+                other => other,
+            })?;
+            out.push((*kind, der.as_ref().to_vec()));
+            open = None;
+        } else {
+            body.extend_from_slice(line);
+            body.push(b'\n');
+        }
+    }
+    match open {
+        Some((kind, _, _)) => Err(PemError::Malformed(format!(
+            "a {} block has no end line; the file may be truncated",
+            kind.label()
+        ))),
+        None => Ok(out),
+    }
+}
+
 /// Every PEM block of the input with its kind, for callers that need keys as well (e.g. a
 /// key-and-certificate file). Blocks of unknown kinds are skipped.
 pub fn decode_sections(bytes: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, PemError> {
@@ -205,6 +304,34 @@ mod tests {
             decode_certificates(truncated.as_bytes()),
             Err(PemError::Malformed(_))
         ));
+        let blocks = format!(
+            "text\n{}{}{}{}",
+            encode("TRUSTED CERTIFICATE", &der[..10]),
+            encode("PRIVATE KEY", &der[..3]),
+            encode("X509 CERTIFICATE", &der[..4]),
+            encode("PKCS7", &der[..5]).replace('\n', "\r\n"),
+        );
+        let got = decode_certificate_blocks(blocks.as_bytes()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (CertBlock::Trusted, der[..10].to_vec()),
+                (CertBlock::X509Certificate, der[..4].to_vec()),
+                (CertBlock::Pkcs7, der[..5].to_vec()),
+            ]
+        );
+        let cut = encode("TRUSTED CERTIFICATE", &der);
+        let e = decode_certificate_blocks(&cut.as_bytes()[..cut.len() - 20]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("TRUSTED CERTIFICATE block has no end line"),
+            "{e}"
+        );
+        let nested = format!("-----BEGIN PKCS7-----\n{}", encode_certificate(&der));
+        assert!(decode_certificate_blocks(nested.as_bytes()).is_err());
+        let bad = "-----BEGIN X509 CERTIFICATE-----\n!!!!\n-----END X509 CERTIFICATE-----\n";
+        let e = decode_certificate_blocks(bad.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("X509 CERTIFICATE block"), "{e}");
         for n in [1usize, 2, 3, 4, 5] {
             let d = vec![7u8; n];
             let p = encode_certificate(&d);

@@ -644,8 +644,178 @@ fn dsa_prime_bits(params: &[u8]) -> Option<u32> {
     Some((m.len() as u32) * 8 - m[0].leading_zeros())
 }
 
+/// One DER element at the start of `bytes`: (tag, header length, content length). Only what
+/// certificates and PKCS#7 use: a one-byte tag and a definite length of at most 4 bytes, all
+/// inside `bytes`; anything else is `None`, never a panic.
+fn der_element(bytes: &[u8]) -> Option<(u8, usize, usize)> {
+    let tag = *bytes.first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let first = usize::from(*bytes.get(1)?);
+    let (header, len) = if first < 0x80 {
+        (2, first)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None; // indefinite (BER) or absurd
+        }
+        let len = bytes
+            .get(2..2 + n)?
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (2 + n, len)
+    };
+    (header.checked_add(len)? <= bytes.len()).then_some((tag, header, len))
+}
+
+/// The first DER element of `bytes` and what follows it (a DER certificate with trailing
+/// bytes, OpenSSL's `TRUSTED CERTIFICATE` with its trust settings after the certificate).
+pub(crate) fn split_first_element(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (_, header, len) = der_element(bytes)?;
+    Some(bytes.split_at(header + len))
+}
+
+/// What a binary file that starts like DER claims to be, from its first bytes alone (a
+/// truncated file still says it): used to tell a broken certificate from a DER key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DerShape {
+    /// SEQUENCE { SEQUENCE …: a certificate (tbsCertificate first).
+    Certificate,
+    /// SEQUENCE { OID signedData …: a PKCS#7 bundle.
+    Pkcs7,
+    /// Anything else (a key starts SEQUENCE { INTEGER …).
+    Other,
+}
+
+pub(crate) fn der_shape(bytes: &[u8]) -> DerShape {
+    let inner = match (bytes.first(), bytes.get(1)) {
+        (Some(0x30), Some(&l)) if l < 0x80 => 2,
+        (Some(0x30), Some(&l)) if (0x81..=0x84).contains(&l) => 2 + usize::from(l & 0x7f),
+        _ => return DerShape::Other,
+    };
+    match bytes.get(inner..) {
+        Some([0x30, ..]) => DerShape::Certificate,
+        Some([0x06, 0x09, rest @ ..]) if rest.starts_with(SIGNED_DATA_OID) => DerShape::Pkcs7,
+        _ => DerShape::Other,
+    }
+}
+
+/// The elements inside a constructed element's content.
+fn der_children(mut content: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut out = Vec::new();
+    while !content.is_empty() {
+        let (tag, header, len) = der_element(content)?;
+        out.push((tag, &content[header..header + len]));
+        content = &content[header + len..];
+    }
+    Some(out)
+}
+
+/// `1.2.840.113549.1.7.2` (PKCS#7 / CMS signedData), as DER content bytes.
+const SIGNED_DATA_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+
+fn pkcs7_parts(der: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let (tag, header, len) = der_element(der)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let info = der_children(&der[header..header + len])?;
+    match info.as_slice() {
+        [(0x06, oid), (0xa0, explicit), ..] if *oid == SIGNED_DATA_OID => {
+            let inner = der_children(explicit)?;
+            match inner.as_slice() {
+                [(0x30, signed_data)] => der_children(signed_data),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The certificates of a PKCS#7 signedData bundle (`openssl crl2pkcs7 -nocrl`, a `.p7b`):
+/// each X.509 certificate of its `certificates [0]`, in order, and how many other
+/// certificate choices (attribute or extended certificates) it held.
+pub(crate) fn pkcs7_certificates(der: &[u8]) -> Result<(Vec<&[u8]>, usize), X509Error> {
+    let bad = |why: &str| X509Error::Malformed(format!("PKCS#7: {why}"));
+    let (tag, header, len) =
+        der_element(der).ok_or_else(|| bad("not DER with definite lengths"))?;
+    if tag != 0x30 || der.len() != header + len {
+        return Err(bad("not one DER SEQUENCE"));
+    }
+    let parts = pkcs7_parts(der).ok_or_else(|| bad("not a ContentInfo holding signedData"))?;
+    // SignedData: version, digestAlgorithms, encapContentInfo, [0] certificates, [1] crls,
+    // signerInfos.
+    let mut certs = Vec::new();
+    let mut other = 0;
+    for (tag, content) in parts.iter().skip(3) {
+        if *tag != 0xa0 {
+            continue;
+        }
+        let mut rest = *content;
+        while !rest.is_empty() {
+            let (t, h, l) =
+                der_element(rest).ok_or_else(|| bad("a malformed entry in certificates"))?;
+            if t == 0x30 {
+                certs.push(&rest[..h + l]);
+            } else {
+                other += 1;
+            }
+            rest = &rest[h + l..];
+        }
+    }
+    Ok((certs, other))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hostile_der_never_panics_and_pkcs7_is_walked() {
+        for bytes in [
+            &b""[..],
+            &[0x30],
+            &[0x30, 0x80, 0x00, 0x00],
+            &[0x30, 0x85, 1, 2, 3, 4, 5],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+            &[0x1f, 0x01, 0x00],
+            &[0x30, 0x03, 0x06, 0x01],
+        ] {
+            assert!(split_first_element(bytes).is_none());
+            assert!(pkcs7_certificates(bytes).is_err());
+            assert!(pkcs7_parts(bytes).is_none());
+        }
+        assert_eq!(
+            split_first_element(&[0x30, 0x01, 0x05, 0xaa, 0xbb]),
+            Some((&[0x30, 0x01, 0x05][..], &[0xaa, 0xbb][..]))
+        );
+        // ContentInfo { signedData, [0] { SignedData { 1, {}, { data }, [0] { cert, cert } } } }
+        let cert = [0x30, 0x02, 0x05, 0x00];
+        let mut certs = vec![0xa0, 0x08];
+        certs.extend(cert);
+        certs.extend(cert);
+        let mut sd = vec![0x02, 0x01, 0x01, 0x31, 0x00, 0x30, 0x00];
+        sd.extend(&certs);
+        sd.extend([0x31, 0x00]);
+        let mut signed = vec![0x30, sd.len() as u8];
+        signed.extend(&sd);
+        let mut explicit = vec![0xa0, signed.len() as u8];
+        explicit.extend(&signed);
+        let mut body = vec![0x06, 0x09];
+        body.extend(SIGNED_DATA_OID);
+        body.extend(&explicit);
+        let mut info = vec![0x30, body.len() as u8];
+        info.extend(&body);
+        assert!(pkcs7_parts(&info).is_some());
+        assert_eq!(der_shape(&info[..14]), DerShape::Pkcs7);
+        assert_eq!(
+            der_shape(&[0x30, 0x82, 0x01, 0x00, 0x30]),
+            DerShape::Certificate
+        );
+        assert_eq!(der_shape(&[0x30, 0x10, 0x02, 0x01, 0x00]), DerShape::Other);
+        let (found, other) = pkcs7_certificates(&info).unwrap();
+        assert_eq!((found, other), (vec![&cert[..], &cert[..]], 0));
+    }
+
     use super::*;
 
     #[test]

@@ -18,9 +18,6 @@ const WRITES: &[&str] = &[
     "hard_link",
     "unix::fs::symlink",
     "unix::fs::chown",
-    "rustix::fs::open(",
-    "openat(",
-    "openat2(",
     "mkdirat(",
     "renameat(",
     "unlinkat(",
@@ -32,8 +29,14 @@ const WRITES: &[&str] = &[
 ];
 const WRITERS: &[&str] = &["src/fsx.rs", "src/safepath.rs", "src/certset.rs"];
 
-/// Opening files by path (for reading too): only where the checks live.
-const OPENS: &[&str] = &["OpenOptions", "File::open"];
+/// Opening files (for reading too, and any open that could create): only where the checks live.
+const OPENS: &[&str] = &[
+    "OpenOptions",
+    "File::open",
+    "rustix::fs::open(",
+    "openat(",
+    "openat2(",
+];
 const OPENERS: &[&str] = &[
     "src/fsx.rs",
     "src/safepath.rs",

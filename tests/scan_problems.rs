@@ -337,3 +337,210 @@ fn metrics_are_valid_prometheus_text_with_one_series_per_label_set() {
         .unwrap();
     assert_eq!(scan_certs.2, 4.0);
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The human line of the certificate stored in `file`, or a failure.
+fn item_of<'a>(doc: &'a serde_json::Value, file: &str) -> &'a serde_json::Value {
+    doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with(file))
+        .unwrap_or_else(|| panic!("{file} not reported: {doc:#}"))
+}
+
+fn item_codes(item: &serde_json::Value) -> Vec<&str> {
+    item["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_encoding_of_a_certificate_is_read_and_an_expired_one_is_reported_expired() {
+    let d = tempdir();
+    let dir = d.path().join("certs");
+    std::fs::create_dir(&dir).unwrap();
+    let src = d.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let exp = |host: &str, name: &str| write(&src, name, expired(host));
+    exp("trusted.example.com", "t.pem");
+    exp("p7-pem.example.com", "p7a.pem");
+    exp("p7-der.example.com", "p7b.pem");
+    let x509 = expired("x509.example.com")
+        .replace("BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE")
+        .replace("END CERTIFICATE", "END X509 CERTIFICATE");
+    write(&dir, "x509.pem", x509);
+    let out = dir.to_str().unwrap();
+    openssl(
+        &src,
+        &[
+            "x509",
+            "-in",
+            "t.pem",
+            "-trustout",
+            "-addtrust",
+            "serverAuth",
+            "-out",
+            &format!("{out}/trusted.pem"),
+        ],
+    );
+    openssl(
+        &src,
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "p7a.pem",
+            "-out",
+            &format!("{out}/bundle.p7c"),
+        ],
+    );
+    openssl(
+        &src,
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            "p7b.pem",
+            "-outform",
+            "DER",
+            "-out",
+            &format!("{out}/bundle.p7b"),
+        ],
+    );
+    let trusted = std::fs::read_to_string(dir.join("trusted.pem")).unwrap();
+    assert!(trusted.contains("BEGIN TRUSTED CERTIFICATE"), "{trusted}");
+    // A DER certificate followed by bytes that are not part of it.
+    let mut s = Spec::leaf("trailing.example.com");
+    s.not_before = AT_UNIX - 400 * DAY;
+    s.not_after = AT_UNIX - 10 * DAY;
+    let mut der = s.self_signed().der;
+    der.extend(b"\nnot part of it\n");
+    write(&dir, "trailing.der", &der);
+    // A cut PKCS#7 bundle and a DER key: the first a problem, the second not a certificate.
+    let p7 = std::fs::read(dir.join("bundle.p7b")).unwrap();
+    write(&dir, "cut.p7b", &p7[..p7.len() / 2]);
+    let key = Spec::leaf("k.example.com")
+        .self_signed()
+        .key
+        .serialize_der();
+    write(&dir, "key.der", key);
+
+    let (code, doc, err) = run_json(["scan", out, "--at", AT]);
+    assert_eq!(code, 1, "{doc:#}\n{err}");
+    for (file, host) in [
+        ("trusted.pem", "trusted.example.com"),
+        ("x509.pem", "x509.example.com"),
+        ("bundle.p7c", "p7-pem.example.com"),
+        ("bundle.p7b", "p7-der.example.com"),
+        ("trailing.der", "trailing.example.com"),
+    ] {
+        let item = item_of(&doc, file);
+        assert!(item["subject"].as_str().unwrap().contains(host), "{item:#}");
+        assert!(item_codes(item).contains(&"expired"), "{file}: {item:#}");
+    }
+    assert!(item_codes(item_of(&doc, "trailing.der")).contains(&"trailing-data"));
+    assert!(!item_codes(item_of(&doc, "trusted.pem")).contains(&"trailing-data"));
+    assert_eq!(doc["expired"], 5, "{doc:#}");
+    let probs = problems(&doc);
+    assert_eq!(probs.len(), 1, "{doc:#}");
+    assert_eq!(probs[0].0, "malformed");
+    assert!(probs[0].1.ends_with("cut.p7b"), "{probs:?}");
+    let (code, out_text, _) = run(["scan", out, "--at", AT]);
+    assert_eq!(code, 1);
+    for f in [
+        "trusted.pem",
+        "x509.pem",
+        "bundle.p7c",
+        "bundle.p7b",
+        "trailing.der",
+        "cut.p7b",
+    ] {
+        assert!(out_text.contains(f), "{f} missing:\n{out_text}");
+    }
+}
+
+#[test]
+fn a_7000_attribute_subject_is_one_bounded_cell_and_every_other_file_is_reported() {
+    let d = tempdir();
+    let dir = d.path().join("certs");
+    std::fs::create_dir(&dir).unwrap();
+    let mut cnf =
+        String::from("[req]\nprompt=no\ndistinguished_name=dn\n[dn]\nCN=long.example.com\n");
+    for i in 0..7000 {
+        cnf.push_str(&format!("{i}.OU=unit {i:05} of a long subject\n"));
+    }
+    let cnf = write(d.path(), "long.cnf", cnf);
+    let long = dir.join("long.pem");
+    openssl(
+        d.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-days",
+            "36500",
+            "-config",
+            cnf.to_str().unwrap(),
+            "-out",
+            long.to_str().unwrap(),
+        ],
+    );
+    write(&dir, "fine.pem", &chain("fine.example.com").leaf.pem);
+    write(&dir, "old.pem", expired("old.example.com"));
+    let out = dir.to_str().unwrap();
+
+    let (code, doc, err) = run_json(["scan", out, "--at", AT]);
+    assert_eq!(code, 1, "the expired certificate: {err}");
+    let subject = item_of(&doc, "long.pem")["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(subject.len() > 200_000, "{}", subject.len());
+    assert_eq!(subject.matches("OU=").count(), 7000);
+    item_of(&doc, "fine.pem");
+    assert!(item_codes(item_of(&doc, "old.pem")).contains(&"expired"));
+
+    let (code, text, err) = run(["scan", out, "--at", AT]);
+    assert_no_panic(&err);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        text.contains("fine.example.com") && text.contains("old.example.com"),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.contains("long.pem"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("…"), "{line}");
+    assert!(
+        line.chars().count() < 400,
+        "{} characters",
+        line.chars().count()
+    );
+    // Without a report at all, with -q: every failing file, one line each.
+    let (code, _, err) = run(["scan", out, "--at", AT, "-q"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("old.pem"), "{err}");
+}

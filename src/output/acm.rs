@@ -1,6 +1,7 @@
 //! Human renderings of the AWS reports: acm request, records, status, list, attach; doctor.
 
-use super::human::{table, Human, Style};
+use super::human::{table, Human, Style, MAX_CELL};
+use super::inert::{cell, inert_join, Inert};
 use crate::aws::DnsRecord;
 use crate::jobs::acm::{
     AttachReport, CertReport, ListReport, RecordsFormat, RecordsReport, RequestReport, StatusReport,
@@ -13,7 +14,11 @@ fn records_table(records: &[DnsRecord]) -> String {
     }
     let mut rows = vec![vec!["NAME".to_string(), "TYPE".into(), "VALUE".into()]];
     for r in records {
-        rows.push(vec![r.name.clone(), r.kind.clone(), r.value.clone()]);
+        rows.push(vec![
+            cell(&r.name, MAX_CELL),
+            cell(&r.kind, MAX_CELL),
+            cell(&r.value, MAX_CELL),
+        ]);
     }
     table(&rows)
 }
@@ -21,30 +26,31 @@ fn records_table(records: &[DnsRecord]) -> String {
 fn cert_block(c: &CertReport) -> String {
     let mut out = format!(
         "arn:       {}\nstatus:    {}\nnames:     {}\n",
-        c.arn,
-        c.status,
-        c.names.join(", ")
+        Inert(&c.arn),
+        Inert(&c.status),
+        inert_join(&c.names, ", ")
     );
     if let Some(k) = &c.key_algorithm {
-        out.push_str(&format!("key:       {k}\n"));
+        out.push_str(&format!("key:       {}\n", Inert(k)));
     }
     if let (Some(n), Some(d)) = (&c.not_after, c.days_left) {
-        out.push_str(&format!("not after: {n} ({d} days left)\n"));
+        out.push_str(&format!("not after: {} ({d} days left)\n", Inert(n)));
     }
     if !c.in_use_by.is_empty() {
-        out.push_str(&format!("in use by: {}\n", c.in_use_by.join(", ")));
+        out.push_str(&format!("in use by: {}\n", inert_join(&c.in_use_by, ", ")));
     }
     if let Some(r) = &c.renewal_eligibility {
         out.push_str(&format!(
-            "renewal:   {r}{}\n",
+            "renewal:   {}{}\n",
+            Inert(r),
             c.renewal_status
                 .as_deref()
-                .map(|s| format!(" ({s})"))
+                .map(|s| format!(" ({})", Inert(s)))
                 .unwrap_or_default()
         ));
     }
     if let Some(f) = &c.failure_reason {
-        out.push_str(&format!("failure:   {f}\n"));
+        out.push_str(&format!("failure:   {}\n", Inert(f)));
     }
     out
 }
@@ -70,17 +76,17 @@ impl Human for RequestReport {
                     "UPSERTed"
                 },
                 z.records.len(),
-                z.zone_id,
-                z.zone_name,
+                Inert(&z.zone_id),
+                Inert(&z.zone_name),
                 z.change_id
                     .as_deref()
-                    .map(|c| format!(", change {c}"))
+                    .map(|c| format!(", change {}", Inert(c)))
                     .unwrap_or_default()
             ));
         }
         if self.dry_run || style.verbose > 0 {
             for c in &self.calls {
-                out.push_str(&format!("call: {c}\n"));
+                out.push_str(&format!("call: {}\n", Inert(c)));
             }
         }
         for f in &self.findings {
@@ -88,10 +94,10 @@ impl Human for RequestReport {
                 "{} {}: {}\n",
                 f.severity.as_str(),
                 f.code,
-                f.message
+                Inert(&f.message)
             ));
             if let Some(h) = &f.hint {
-                out.push_str(&format!("  fix: {h}\n"));
+                out.push_str(&format!("  fix: {}\n", Inert(h)));
             }
         }
         out
@@ -104,13 +110,20 @@ impl Human for RecordsReport {
             return self
                 .records
                 .iter()
-                .map(|r| format!("{} 300 IN {} {}\n", r.name, r.kind, r.value))
+                .map(|r| {
+                    format!(
+                        "{} 300 IN {} {}\n",
+                        Inert(&r.name),
+                        Inert(&r.kind),
+                        Inert(&r.value)
+                    )
+                })
                 .collect();
         }
         format!(
             "{} ({})\n{}",
-            self.arn,
-            self.status,
+            Inert(&self.arn),
+            Inert(&self.status),
             records_table(&self.records)
         )
     }
@@ -143,25 +156,25 @@ impl Human for ListReport {
         ]];
         for c in &self.certificates {
             rows.push(vec![
-                c.names.join(","),
-                c.status.clone(),
-                c.key_algorithm.clone().unwrap_or_default(),
+                cell(&c.names.join(","), 64),
+                cell(&c.status, 32),
+                cell(c.key_algorithm.as_deref().unwrap_or_default(), 32),
                 c.not_after
-                    .clone()
-                    .map(|n| n.chars().take(10).collect())
+                    .as_deref()
+                    .map(|n| cell(n, 10))
                     .unwrap_or_else(|| "-".into()),
                 c.days_left
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
                 if c.in_use { "yes".into() } else { "no".into() },
-                c.arn.clone(),
+                cell(&c.arn, MAX_CELL),
             ]);
         }
         let mut out = table(&rows);
         out.push_str(&format!(
             "\n{} certificates in {}\n",
             self.certificates.len(),
-            self.region
+            Inert(&self.region)
         ));
         out
     }
@@ -169,12 +182,17 @@ impl Human for ListReport {
 
 impl Human for AttachReport {
     fn human(&self, _style: &Style) -> String {
-        let mut out = format!("{}: {} on {}\n", self.action, self.arn, self.listener);
+        let mut out = format!(
+            "{}: {} on {}\n",
+            self.action,
+            Inert(&self.arn),
+            Inert(&self.listener)
+        );
         for c in &self.calls {
-            out.push_str(&format!("call: {c}\n"));
+            out.push_str(&format!("call: {}\n", Inert(c)));
         }
         for c in &self.listener_certificates {
-            out.push_str(&format!("  listener certificate: {c}\n"));
+            out.push_str(&format!("  listener certificate: {}\n", Inert(c)));
         }
         out
     }
@@ -182,7 +200,7 @@ impl Human for AttachReport {
 
 impl Human for DoctorReport {
     fn human(&self, style: &Style) -> String {
-        let mut out = format!("doctor: {} at {}\n\n", self.hostname, self.at);
+        let mut out = format!("doctor: {} at {}\n\n", Inert(&self.hostname), self.at);
         for h in &self.hops {
             let status = match h.status {
                 "ok" => style.paint("32", "OK  "),
@@ -190,16 +208,16 @@ impl Human for DoctorReport {
                 "fail" => style.paint("1;31", "FAIL"),
                 _ => style.paint("2", "SKIP"),
             };
-            out.push_str(&format!("{status}  {:<11} {}\n", h.hop, h.summary));
+            out.push_str(&format!("{status}  {:<11} {}\n", h.hop, Inert(&h.summary)));
             for f in &h.findings {
                 out.push_str(&format!(
                     "      {} {}: {}\n",
                     f.severity.as_str(),
                     f.code,
-                    f.message
+                    Inert(&f.message)
                 ));
                 if let Some(hint) = &f.hint {
-                    out.push_str(&format!("        fix: {hint}\n"));
+                    out.push_str(&format!("        fix: {}\n", Inert(hint)));
                 }
             }
         }

@@ -2,6 +2,7 @@
 //! findings with their fixes, then the regions that could not be read.
 
 use super::human::{table, Human, Style};
+use super::inert::{cell, Inert};
 use crate::findings::Severity;
 use crate::jobs::audit::AuditReport;
 
@@ -29,17 +30,17 @@ impl Human for AuditReport {
                 .filter(|v| v.record_in_zone == Some(true))
                 .count();
             rows.push(vec![
-                c.region.clone(),
-                c.domain.clone(),
-                c.kind.clone().unwrap_or_else(|| "?".into()),
-                c.status.clone(),
+                cell(&c.region, 32),
+                cell(&c.domain, 64),
+                cell(c.kind.as_deref().unwrap_or("?"), 32),
+                cell(&c.status, 32),
                 c.days_left
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
                 if c.in_use_by.is_empty() { "no" } else { "yes" }.into(),
                 match (&c.renewal_eligibility, &c.renewal_status) {
-                    (Some(e), Some(s)) => format!("{e} ({s})"),
-                    (Some(e), None) => e.clone(),
+                    (Some(e), Some(s)) => cell(&format!("{e} ({s})"), 48),
+                    (Some(e), None) => cell(e, 48),
                     _ => "-".into(),
                 },
                 if with_record.is_empty() {
@@ -69,20 +70,20 @@ impl Human for AuditReport {
                     Severity::Warn => style.paint("33", &sev),
                     Severity::Info => style.paint("2", &sev),
                 };
-                out.push_str(&format!("  {sev} {:<26} {}\n", f.code, f.message));
+                out.push_str(&format!("  {sev} {:<26} {}\n", f.code, Inert(&f.message)));
                 if style.verbose > 0 {
-                    out.push_str(&format!("       {}\n", c.arn));
+                    out.push_str(&format!("       {}\n", Inert(&c.arn)));
                 }
                 if let Some(h) = &f.hint {
-                    out.push_str(&format!("       fix: {h}\n"));
+                    out.push_str(&format!("       fix: {}\n", Inert(h)));
                 }
             }
         }
         for r in self.regions.iter().filter(|r| r.error.is_some()) {
             out.push_str(&format!(
                 "\nregion {} could not be audited: {}\n",
-                r.region,
-                r.error.as_deref().unwrap_or_default()
+                Inert(&r.region),
+                Inert(r.error.as_deref().unwrap_or_default())
             ));
         }
         out.push_str(&format!(
@@ -93,7 +94,7 @@ impl Human for AuditReport {
             self.warn
         ));
         if let Some(m) = &self.metrics {
-            out.push_str(&format!("metrics written to {m}\n"));
+            out.push_str(&format!("metrics written to {}\n", Inert(m)));
         }
         out
     }
@@ -108,9 +109,9 @@ impl Human for crate::jobs::audit::StatusWithCauses {
         }
         out.push_str("\nwhy pending:\n");
         for f in &self.why_pending {
-            out.push_str(&format!("  {:<28} {}\n", f.code, f.message));
+            out.push_str(&format!("  {:<28} {}\n", f.code, Inert(&f.message)));
             if let Some(h) = &f.hint {
-                out.push_str(&format!("  {:<28} fix: {h}\n", ""));
+                out.push_str(&format!("  {:<28} fix: {}\n", "", Inert(h)));
             }
         }
         out

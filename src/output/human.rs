@@ -7,6 +7,12 @@ use crate::jobs::policy::PolicyReport;
 use crate::jobs::truststore::{ExportReport, ListReport, ShowReport, UpdateReport, VerifyReport};
 use crate::x509::CertInfo;
 
+use super::inert::{bounded, cell, inert, inert_join, Inert};
+
+/// The widest any table cell is printed, in characters (longer text ends with `…`); a
+/// 300 KB subject is one bounded cell, never a width the formatter cannot pad to.
+pub(crate) const MAX_CELL: usize = 200;
+
 /// Rendering options.
 pub(crate) struct Style {
     pub(crate) color: bool,
@@ -43,8 +49,14 @@ pub(crate) trait Human {
     }
 }
 
-/// Left-aligned columns, two spaces apart.
+/// Left-aligned columns, two spaces apart. Cells are rendered text (inert where they came
+/// from elsewhere: see [`cell`]); each is bounded to [`MAX_CELL`] characters and padded by
+/// hand, so no cell is ever a formatter width.
 pub(crate) fn table(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<std::borrow::Cow<'_, str>>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| bounded(c, MAX_CELL)).collect())
+        .collect();
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
         .map(|c| {
@@ -56,28 +68,20 @@ pub(crate) fn table(rows: &[Vec<String>]) -> String {
         })
         .collect();
     let mut out = String::new();
-    for r in rows {
+    for r in &rows {
         let mut line = String::from(" ");
-        for (c, cell) in r.iter().enumerate() {
+        for (c, text) in r.iter().enumerate() {
             line.push(' ');
-            if c + 1 == r.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$} ", w = widths[c]));
+            line.push_str(text);
+            if c + 1 < r.len() {
+                let pad = widths[c].saturating_sub(text.chars().count()) + 1;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
     out
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
-    }
 }
 
 /// Findings of a check, each marked with the judgement it belongs to.
@@ -99,10 +103,10 @@ fn check_findings_block(r: &CheckReport, style: &Style) -> String {
             "  {}  {by}  {:<24} {}\n",
             style.severity(f.severity),
             f.code,
-            f.message
+            Inert(&f.message)
         ));
         if let Some(h) = &f.hint {
-            out.push_str(&format!("                {:<24} fix: {h}\n", ""));
+            out.push_str(&format!("                {:<24} fix: {}\n", "", Inert(h)));
         }
     }
     out
@@ -128,25 +132,25 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
             style.paint("1;31", "REFUSES")
         ));
         if let Some(l) = &gw.log_line {
-            out.push_str(&format!("  it would log: {l}\n"));
+            out.push_str(&format!("  it would log: {}\n", Inert(l)));
         }
         if let Some(f) = &gw.fix {
-            out.push_str(&format!("  fix: {f}\n"));
+            out.push_str(&format!("  fix: {}\n", Inert(f)));
         }
     }
     if !gw.unverified_signatures.is_empty() {
         out.push_str(&format!(
             "  (signatures not verified by certctl, taken as valid: {})\n",
-            gw.unverified_signatures.join(", ")
+            inert_join(&gw.unverified_signatures, ", ")
         ));
     }
     let p = &r.policy;
     if p.verdict == "pass" {
-        out.push_str(&format!("policy ({}): pass\n", p.profile));
+        out.push_str(&format!("policy ({}): pass\n", Inert(&p.profile)));
     } else {
         out.push_str(&format!(
             "policy ({}): {} {}\n",
-            p.profile,
+            Inert(&p.profile),
             style.paint("1;31", "DENIES"),
             p.codes.join(", ")
         ));
@@ -156,17 +160,18 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
 
 impl Human for CheckReport {
     fn human(&self, style: &Style) -> String {
-        let mut out = format!("target:   {}", self.target);
+        let mut out = format!("target:   {}", Inert(&self.target));
         if let Some(a) = &self.address {
-            out.push_str(&format!(" ({a})"));
+            out.push_str(&format!(" ({})", Inert(a)));
         }
         out.push('\n');
         if let Some(h) = &self.hostname {
-            out.push_str(&format!("hostname: {h}\n"));
+            out.push_str(&format!("hostname: {}\n", Inert(h)));
         }
         out.push_str(&format!(
             "store:    {}   at: {}\n\n",
-            self.trust_store, self.at
+            Inert(&self.trust_store),
+            self.at
         ));
         let mut rows = vec![vec![
             "#".into(),
@@ -180,7 +185,7 @@ impl Human for CheckReport {
             rows.push(vec![
                 i.to_string(),
                 p.role.to_string(),
-                truncate(&p.subject, 56),
+                cell(&p.subject, 56),
                 p.not_after.chars().take(10).collect(),
                 p.days_left.to_string(),
                 p.sha256
@@ -196,12 +201,12 @@ impl Human for CheckReport {
         match &self.anchor {
             Some(a) => out.push_str(&format!(
                 "anchor:   {} ({}{})\n",
-                a.subject,
+                Inert(&a.subject),
                 a.kind,
                 if a.aliases.is_empty() {
                     String::new()
                 } else {
-                    format!("; alias {}", a.aliases.join(", "))
+                    format!("; alias {}", inert_join(&a.aliases, ", "))
                 }
             )),
             None => out.push_str("anchor:   none (no trusted path)\n"),
@@ -210,7 +215,7 @@ impl Human for CheckReport {
         out.push_str(&check_findings_block(self, style));
         out.push_str(&judgements_block(self, style));
         if let Some(w) = &self.fixed_chain_written {
-            out.push_str(&format!("\nwrote the ordered chain to {w}\n"));
+            out.push_str(&format!("\nwrote the ordered chain to {}\n", Inert(w)));
         }
         let count = |s| self.findings.iter().filter(|f| f.severity == s).count();
         let verdict = if self.verdict == "trusted" {
@@ -221,7 +226,7 @@ impl Human for CheckReport {
         let by = if self.denied_by.is_empty() {
             String::new()
         } else {
-            format!("; denied by {}", self.denied_by.join(" and "))
+            format!("; denied by {}", inert_join(&self.denied_by, " and "))
         };
         out.push_str(&format!(
             "\nverdict:  {verdict} ({} deny, {} warn{by})\n",
@@ -260,16 +265,16 @@ impl Human for ListReport {
         ]];
         for e in &self.entries {
             rows.push(vec![
-                e.alias.clone(),
+                cell(&e.alias, MAX_CELL),
                 e.status.to_string(),
-                e.not_after.clone().unwrap_or_else(|| "-".into()),
+                cell(e.not_after.as_deref().unwrap_or("-"), MAX_CELL),
                 e.sha256
                     .replace(':', "")
                     .to_ascii_lowercase()
                     .chars()
                     .take(16)
                     .collect(),
-                truncate(&e.subject, 60),
+                cell(&e.subject, 60),
             ]);
         }
         let mut out = table(&rows);
@@ -286,17 +291,17 @@ impl Human for ShowReport {
         let e = &self.entry;
         let mut out = format!(
             "alias:     {}\nsubject:   {}\nstatus:    {}\nnot after: {}\nsha1:      {}\nsha256:    {}\n",
-            e.alias,
-            e.subject,
+            Inert(&e.alias),
+            Inert(&e.subject),
             e.status,
-            e.not_after.as_deref().unwrap_or("-"),
+            Inert(e.not_after.as_deref().unwrap_or("-")),
             e.sha1,
             e.sha256
         );
         if !self.same_certificate.is_empty() {
             out.push_str(&format!(
                 "also:      {}\n",
-                self.same_certificate.join(", ")
+                inert_join(&self.same_certificate, ", ")
             ));
         }
         match &self.certificate {
@@ -318,8 +323,10 @@ impl Human for ExportReport {
     fn human(&self, _style: &Style) -> String {
         match &self.out {
             Some(o) => format!(
-                "wrote {} roots to {o} ({} expired roots skipped; --include-expired adds them)\n",
-                self.exported, self.skipped_expired
+                "wrote {} roots to {} ({} expired roots skipped; --include-expired adds them)\n",
+                self.exported,
+                Inert(o),
+                self.skipped_expired
             ),
             None => self.bundle.clone(),
         }
@@ -328,12 +335,12 @@ impl Human for ExportReport {
 
 impl Human for UpdateReport {
     fn human(&self, _style: &Style) -> String {
-        let mut out = format!("{} aliases in {}\n", self.aliases, self.from);
+        let mut out = format!("{} aliases in {}\n", self.aliases, Inert(&self.from));
         let list = |name: &str, v: &[String]| {
             if v.is_empty() {
                 format!("{name}: none\n")
             } else {
-                format!("{name} ({}): {}\n", v.len(), v.join(", "))
+                format!("{name} ({}): {}\n", v.len(), inert_join(v, ", "))
             }
         };
         out.push_str(&list("added", &self.added));
@@ -343,11 +350,11 @@ impl Human for UpdateReport {
             out.push_str(&list("new, no PEM shipped yet", &self.without_pem));
         }
         out.push_str(&if self.written {
-            format!("wrote {}; rebuild certctl to embed it\n", self.out)
+            format!("wrote {}; rebuild certctl to embed it\n", Inert(&self.out))
         } else if self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty() {
-            format!("{} is up to date\n", self.out)
+            format!("{} is up to date\n", Inert(&self.out))
         } else {
-            format!("dry run: {} not written\n", self.out)
+            format!("dry run: {} not written\n", Inert(&self.out))
         });
         out
     }
@@ -365,11 +372,11 @@ impl Human for VerifyReport {
                 "{:<14} {} {}\n",
                 i.status,
                 i.sha256,
-                i.aliases.join(", ")
+                inert_join(&i.aliases, ", ")
             ));
         }
         for a in &self.missing_pem {
-            out.push_str(&format!("missing-pem    {a}\n"));
+            out.push_str(&format!("missing-pem    {}\n", Inert(a)));
         }
         out.push_str(&format!(
             "{} shipped roots checked: {} mismatches, {} listed as shipped without a PEM\n",
@@ -385,14 +392,14 @@ impl Human for PolicyReport {
     fn human(&self, _style: &Style) -> String {
         let mut out = format!(
             "{}: valid\nmin-days = {}, min-rsa-bits = {}, min-ec-bits = {}\nallowed-signature-algorithms = {}\n\n",
-            self.file,
+            Inert(&self.file),
             self.min_days,
             self.min_rsa_bits,
             self.min_ec_bits,
             if self.allowed_signature_algorithms.is_empty() {
                 "any".to_string()
             } else {
-                self.allowed_signature_algorithms.join(", ")
+                inert_join(&self.allowed_signature_algorithms, ", ")
             }
         );
         let mut rows = vec![vec!["CODE".into(), "LEVEL".into(), "MEANING".into()]];
@@ -421,7 +428,8 @@ fn cert_block(c: &CertInfo, _style: &Style) -> String {
         .chain(c.ip_addresses.iter().map(|i| format!("IP:{i}")))
         .collect();
     let mut out = String::new();
-    let mut line = |k: &str, v: &str| out.push_str(&format!("  {k:<20} {v}\n"));
+    // Every value here is the certificate's: one inert line each.
+    let mut line = |k: &str, v: &str| out.push_str(&format!("  {k:<20} {}\n", Inert(v)));
     line("subject", &c.subject);
     line("issuer", &c.issuer);
     line("serial", &c.serial);
@@ -466,13 +474,14 @@ fn cert_block(c: &CertInfo, _style: &Style) -> String {
 
 impl Human for InspectReport {
     fn human(&self, style: &Style) -> String {
-        let mut out = self.target.clone();
+        let mut out = inert(&self.target).into_owned();
         if let Some(a) = &self.address {
             out.push_str(&format!(
-                " ({a}{})",
+                " ({}{})",
+                Inert(a),
                 self.protocol
                     .as_deref()
-                    .map(|p| format!(", {p}"))
+                    .map(|p| format!(", {}", Inert(p)))
                     .unwrap_or_default()
             ));
         }
@@ -484,7 +493,7 @@ impl Human for InspectReport {
             } else {
                 format!("{days} days left")
             };
-            out.push_str(&format!("\n[{i}] {} ({state})\n", c.display_name()));
+            out.push_str(&format!("\n[{i}] {} ({state})\n", Inert(c.display_name())));
             out.push_str(&cert_block(c, style));
         }
         out
@@ -493,9 +502,13 @@ impl Human for InspectReport {
 
 impl Human for crate::jobs::man::ManReport {
     fn human(&self, _style: &Style) -> String {
-        let mut out = format!("wrote {} manual pages to {}\n", self.pages.len(), self.dir);
+        let mut out = format!(
+            "wrote {} manual pages to {}\n",
+            self.pages.len(),
+            Inert(&self.dir)
+        );
         for p in &self.pages {
-            out.push_str(&format!("  {p}\n"));
+            out.push_str(&format!("  {}\n", Inert(p)));
         }
         out
     }

@@ -3,6 +3,7 @@
 mod acm;
 mod audit;
 pub(crate) mod human;
+pub(crate) mod inert;
 mod onprem;
 mod progress;
 
@@ -65,7 +66,7 @@ impl Printer {
                     color: self.color,
                     verbose: self.verbose,
                 };
-                out.write_all(r.human(&style).as_bytes())?;
+                out.write_all(inert::guard(&r.human(&style)).as_bytes())?;
             }
             out.flush()
         })();
@@ -73,7 +74,7 @@ impl Printer {
         if self.quiet && !self.json {
             let mut err = std::io::stderr().lock();
             for line in r.failures() {
-                let _ = writeln!(err, "{}", line.replace(['\n', '\r'], " "));
+                let _ = writeln!(err, "{}", inert::inert(&line));
             }
         }
     }
@@ -138,15 +139,16 @@ impl Printer {
             }
         }
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "error: {message}");
+        // Error texts name paths, subjects and servers' answers: one inert line each.
+        let _ = writeln!(err, "error: {}", inert::Inert(message));
         for c in causes {
-            let _ = writeln!(err, "caused by: {c}");
+            let _ = writeln!(err, "caused by: {}", inert::Inert(c));
         }
         for c in changes {
-            let _ = writeln!(err, "changed: {} {}", c.kind, c.id);
+            let _ = writeln!(err, "changed: {} {}", c.kind, inert::Inert(&c.id));
         }
         if let Some(h) = hint {
-            let _ = writeln!(err, "hint: {h}");
+            let _ = writeln!(err, "hint: {}", inert::guard(h));
         }
     }
 }

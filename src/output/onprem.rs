@@ -1,6 +1,7 @@
 //! Human renderings of the on-prem reports: ca init, issue, rotate, scan.
 
 use super::human::{table, Human, Style};
+use super::inert::{cell, inert_join, inert_lines, Inert};
 use crate::exit::ExitStatus;
 use crate::jobs::onprem::ca::CaInitReport;
 use crate::jobs::onprem::issue::IssueReport;
@@ -14,12 +15,12 @@ fn summary(c: &CertSummary) -> String {
     let names = if names.is_empty() {
         String::new()
     } else {
-        format!("  names      {}\n", names.join(", "))
+        format!("  names      {}\n", inert_join(&names, ", "))
     };
     format!(
         "  subject    {}\n{names}  key        {}\n  valid      {} → {} ({} days left)\n  sha256     {}\n",
-        c.subject,
-        c.key,
+        Inert(&c.subject),
+        Inert(&c.key),
         c.not_before,
         c.not_after,
         c.days_left,
@@ -36,10 +37,10 @@ impl Human for CaInitReport {
             } else {
                 "created a"
             },
-            self.dir,
+            Inert(&self.dir),
             summary(&self.certificate),
-            self.cert,
-            self.key
+            Inert(&self.cert),
+            Inert(&self.key)
         )
     }
 }
@@ -48,20 +49,21 @@ impl Human for IssueReport {
     fn human(&self, _style: &Style) -> String {
         let mut out = format!(
             "issued ({}) in {}\n{}",
-            self.issuer,
-            self.out_dir,
+            Inert(&self.issuer),
+            Inert(&self.out_dir),
             summary(&self.certificate)
         );
         for f in &self.files {
-            out.push_str(&format!("  wrote      {f}\n"));
+            out.push_str(&format!("  wrote      {}\n", Inert(f)));
         }
         if let Some(r) = &self.replaced {
             out.push_str(&format!(
-                "  previous   kept as .sets/{r} (rollback target)\n"
+                "  previous   kept as .sets/{} (rollback target)\n",
+                Inert(r)
             ));
         }
         for w in &self.warnings {
-            out.push_str(&format!("warning: {w}\n"));
+            out.push_str(&format!("warning: {}\n", Inert(w)));
         }
         out
     }
@@ -83,33 +85,27 @@ impl Human for RotateReport {
                 other => other.to_string(),
             };
             rows.push(vec![
-                s.name.clone(),
+                cell(&s.name, 64),
                 action,
                 if s.reasons.is_empty() {
                     "-".into()
                 } else {
-                    s.reasons.join(",")
+                    inert_join(&s.reasons, ",")
                 },
-                s.old
-                    .as_ref()
-                    .map(|o| o.not_after.clone())
-                    .unwrap_or_else(|| "-".into()),
-                s.new
-                    .as_ref()
-                    .map(|n| n.not_after.clone())
-                    .unwrap_or_else(|| "-".into()),
+                cell(s.old.as_ref().map_or("-", |o| o.not_after.as_str()), 64),
+                cell(s.new.as_ref().map_or("-", |n| n.not_after.as_str()), 64),
             ]);
         }
         let mut out = table(&rows);
         for s in &self.sets {
+            let name = Inert(&s.name);
             for p in &s.plan {
-                out.push_str(&format!("{}: would {p}\n", s.name));
+                out.push_str(&format!("{name}: would {}\n", Inert(p)));
             }
             if let Some(h) = &s.hook {
                 out.push_str(&format!(
-                    "{}: hook `{}` exit {} in {} ms{}\n",
-                    s.name,
-                    h.command,
+                    "{name}: hook `{}` exit {} in {} ms{}\n",
+                    Inert(&h.command),
                     h.exit_code
                         .map(|c| c.to_string())
                         .unwrap_or_else(|| "none".into()),
@@ -119,26 +115,26 @@ impl Human for RotateReport {
             }
             if let Some(v) = s.verified {
                 out.push_str(&format!(
-                    "{}: served certificate verified: {}\n",
-                    s.name,
+                    "{name}: served certificate verified: {}\n",
                     if v { "yes" } else { "no" }
                 ));
             }
             if let (Some(r), true) = (&s.renew_at, s.action == "unchanged") {
-                out.push_str(&format!("{}: next renewal due {r}\n", s.name));
+                out.push_str(&format!("{name}: next renewal due {}\n", Inert(r)));
             }
             for w in &s.warnings {
-                out.push_str(&format!("{}: warning: {w}\n", s.name));
+                out.push_str(&format!("{name}: warning: {}\n", Inert(w)));
             }
             if let Some(h) = s.hook.as_ref().filter(|h| !h.ok()) {
-                // The hook's last lines (already redacted), to see why it failed.
-                let lines: Vec<&str> = h.output.lines().collect();
+                // The hook's last lines (already redacted), to see why it failed: line by
+                // line, each inert, so the hook can neither forge a line nor drive the terminal.
+                let lines: Vec<_> = inert_lines(&h.output).collect();
                 for l in &lines[lines.len().saturating_sub(10)..] {
-                    out.push_str(&format!("{}: hook| {l}\n", s.name));
+                    out.push_str(&format!("{name}: hook| {l}\n"));
                 }
             }
             if let Some(e) = &s.error {
-                out.push_str(&format!("{}: error: {e}\n", s.name));
+                out.push_str(&format!("{name}: error: {}\n", Inert(e)));
             }
         }
         out
@@ -186,8 +182,8 @@ impl Human for ScanReport {
             rows.push(vec![
                 days,
                 crate::x509::date(i.not_after),
-                i.subject.clone(),
-                scan_path(i),
+                cell(&i.subject, SUBJECT_WIDTH),
+                cell(&scan_path(i), MAX_PATH),
                 codes.join(","),
             ]);
             for more in &g[1..] {
@@ -195,13 +191,18 @@ impl Human for ScanReport {
                     String::new(),
                     String::new(),
                     String::new(),
-                    scan_path(more),
+                    cell(&scan_path(more), MAX_PATH),
                 ]);
             }
         }
         let mut out = table(&rows);
         for p in &self.problems {
-            out.push_str(&format!("{}: {}: {}\n", p.code, p.path, p.error));
+            out.push_str(&format!(
+                "{}: {}: {}\n",
+                p.code,
+                Inert(&p.path),
+                Inert(&p.error)
+            ));
         }
         out.push_str(&format!(
             "\n{} certificates ({} distinct) in {} files: {} expired, {} expiring within {} days\n",
@@ -220,7 +221,7 @@ impl Human for ScanReport {
             )),
         }
         if let Some(m) = &self.metrics {
-            out.push_str(&format!("wrote metrics to {m}\n"));
+            out.push_str(&format!("wrote metrics to {}\n", Inert(m)));
         }
         out
     }
@@ -241,7 +242,7 @@ impl Human for ScanReport {
                 format!(
                     "certctl scan: {}: {} {what} {} ({} days left)",
                     paths.join(", "),
-                    i.subject,
+                    super::inert::bounded(&i.subject, SUBJECT_WIDTH),
                     crate::x509::date(i.not_after),
                     i.days_left
                 )
@@ -255,6 +256,11 @@ impl Human for ScanReport {
         out
     }
 }
+
+/// The scan table's subject column, in characters; the JSON keeps the whole subject.
+const SUBJECT_WIDTH: usize = 64;
+/// The scan table's path column, in characters; the JSON keeps the whole path.
+const MAX_PATH: usize = super::human::MAX_CELL;
 
 /// A scanned certificate's place: its file, and `#N` when it is not the file's first.
 fn scan_path(i: &ScanItem) -> String {

@@ -106,9 +106,11 @@ enum Shown {
 }
 
 fn line(start: Instant, what: &str, status: &str) {
+    use super::inert::Inert;
+    let (what, status) = (Inert(what), Inert(status));
     let t = start.elapsed().as_secs_f64();
     let mut err = std::io::stderr().lock();
-    let _ = if status.is_empty() {
+    let _ = if status.0.is_empty() {
         writeln!(err, "[{t:>6.1}s] {what}")
     } else {
         writeln!(err, "[{t:>6.1}s] {what}: {status}")
@@ -116,10 +118,11 @@ fn line(start: Instant, what: &str, status: &str) {
 }
 
 fn message(what: &str, status: &str) -> String {
+    use super::inert::Inert;
     if status.is_empty() {
-        what.to_string()
+        Inert(what).to_string()
     } else {
-        format!("{what}: {status}")
+        format!("{}: {}", Inert(what), Inert(status))
     }
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::{self, FsError};
-use crate::x509::CertInfo;
+use crate::x509::{CertInfo, DerShape};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ScanError {
@@ -60,6 +60,7 @@ const EXPIRED: u8 = 1;
 const NOT_YET_VALID: u8 = 2;
 const EXPIRES_SOON: u8 = 4;
 const SELF_SIGNED: u8 = 8;
+const TRAILING_DATA: u8 = 16;
 
 impl ScanItem {
     /// The findings, rendered now.
@@ -105,6 +106,14 @@ impl ScanItem {
         if let Some(k) = &self.weak_key {
             add("weak-key", Severity::Warn, k.to_string());
         }
+        if self.flags & TRAILING_DATA != 0 {
+            add(
+                "trailing-data",
+                Severity::Warn,
+                "bytes follow the certificate's DER in its file or PEM block; a strict reader refuses it"
+                    .into(),
+            );
+        }
         if self.flags & SELF_SIGNED != 0 {
             add(
                 "self-signed",
@@ -142,8 +151,9 @@ impl Serialize for ScanItem {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ScanProblem {
     pub(crate) path: String,
-    /// `unreadable` (cannot be opened or read, a dangling link, not a regular file),
-    /// `too-large` (over `--max-file-size`) or `malformed` (certificate PEM that does not parse).
+    /// `unreadable` (cannot be opened or read, a dangling link, not a regular file, replaced
+    /// since the walk), `too-large` (over `--max-file-size`) or `malformed` (a certificate
+    /// block, PKCS#7 bundle or DER certificate file that does not parse).
     pub(crate) code: &'static str,
     pub(crate) error: String,
 }
@@ -195,7 +205,11 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         if std::fs::symlink_metadata(p).is_err() {
             return Err(ScanError::NotFound(p.clone()));
         }
-        walk.visit(p, true);
+        // Opened later by this link-free path (links resolved once, here), never by `p`.
+        match std::fs::canonicalize(p) {
+            Ok(real) => walk.visit(p, &real, true),
+            Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
+        }
     }
     let Walk {
         files,
@@ -212,11 +226,10 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
                 let mut local: Vec<(usize, ScanItem)> = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, size)) = files.get(i) else {
+                    let Some(file) = files.get(i) else {
                         break;
                     };
-                    let (items, problem) =
-                        scan_file(path, *size, req.max_file_size, req.at, req.min_days);
+                    let (items, problem) = scan_file(file, req.max_file_size, req.at, req.min_days);
                     local.extend(items.into_iter().map(|it| (i, it)));
                     if let Some(p) = problem {
                         if let Ok(mut b) = bad.lock() {
@@ -268,11 +281,20 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
-/// What the walk found: the files to read (with their size) and what it could not look at.
+/// A regular file the walk found: the path it is reported under, the same without symbolic
+/// links (what is opened), and what it was (device, inode, size).
+struct Found {
+    path: PathBuf,
+    real: PathBuf,
+    id: (u64, u64),
+    size: u64,
+}
+
+/// What the walk found: the files to read and what it could not look at.
 struct Walk {
     hidden: bool,
     max: u64,
-    files: Vec<(PathBuf, u64)>,
+    files: Vec<Found>,
     problems: Vec<ScanProblem>,
     seen: HashSet<(u64, u64)>,
 }
@@ -282,7 +304,7 @@ impl Walk {
     /// directories are not; hidden entries are skipped unless asked for. Whatever cannot be
     /// looked at (a dangling link, a directory that cannot be listed, a FIFO, a device, a file
     /// over the size cap) becomes a problem.
-    fn visit(&mut self, p: &Path, top: bool) {
+    fn visit(&mut self, p: &Path, real: &Path, top: bool) {
         let lmeta = match std::fs::symlink_metadata(p) {
             Ok(m) => m,
             // Gone between listing and looking: nothing was there to miss.
@@ -318,12 +340,12 @@ impl Walk {
                     return self.problem(p, UNREADABLE, format!("cannot list the directory: {e}"))
                 }
             };
-            let mut entries: Vec<PathBuf> = Vec::new();
+            let mut entries: Vec<std::ffi::OsString> = Vec::new();
             for e in rd {
                 match e {
                     Ok(e) => {
                         if self.hidden || !e.file_name().to_string_lossy().starts_with('.') {
-                            entries.push(e.path());
+                            entries.push(e.file_name());
                         }
                     }
                     Err(e) => {
@@ -333,7 +355,7 @@ impl Walk {
             }
             entries.sort();
             for e in entries {
-                self.visit(&e, false);
+                self.visit(&p.join(&e), &real.join(&e), false);
             }
         } else if !meta.is_file() {
             self.problem(
@@ -353,9 +375,23 @@ impl Walk {
             if meta.len() > self.max {
                 let (size, max) = (meta.len(), self.max);
                 self.problem(p, TOO_LARGE, too_large(size, max));
-            } else {
-                self.files.push((p.to_path_buf(), meta.len()));
+                return;
             }
+            // A linked file is opened at its target, resolved now, once.
+            let real = if is_link {
+                match std::fs::canonicalize(p) {
+                    Ok(r) => r,
+                    Err(e) => return self.problem(p, UNREADABLE, e.to_string()),
+                }
+            } else {
+                real.to_path_buf()
+            };
+            self.files.push(Found {
+                path: p.to_path_buf(),
+                real,
+                id: (meta.dev(), meta.ino()),
+                size: meta.len(),
+            });
         }
     }
 
@@ -379,73 +415,131 @@ fn too_large(size: u64, max: u64) -> String {
     )
 }
 
-/// Reads one file the walk found regular: opened non-blocking (a FIFO swapped in since cannot
-/// block the scan), read through the size cap (nor can a device or a growing file stall it).
-fn read_capped(path: &Path, size: u64, max: u64) -> Result<Vec<u8>, ScanProblem> {
+/// Reads one file the walk found regular, through the handle `input_file::open_found` checked
+/// (no link anywhere in its path, the same regular file the walk saw, opened non-blocking),
+/// read through the size cap (a device or a growing file cannot stall it).
+fn read_capped(f: &Found, max: u64) -> Result<Vec<u8>, ScanProblem> {
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let unreadable = |e: std::io::Error| problem(path, UNREADABLE, e.to_string());
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(unreadable)?;
-    let mut bytes = Vec::with_capacity(size.min(max) as usize);
+    let (file, meta) = crate::input_file::open_found(&f.real, f.id).map_err(|e| {
+        // The message names the path opened; the problem names the path found.
+        let why = e.to_string();
+        let real = f.real.display().to_string();
+        let why = why.strip_prefix(&format!("{real}: ")).unwrap_or(&why);
+        problem(&f.path, UNREADABLE, why.to_string())
+    })?;
+    let mut bytes = Vec::with_capacity(meta.len().min(f.size).min(max) as usize);
     file.take(max.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
+        .map_err(|e| problem(&f.path, UNREADABLE, e.to_string()))?;
     if bytes.len() as u64 > max {
-        return Err(problem(path, TOO_LARGE, too_large(bytes.len() as u64, max)));
+        return Err(problem(
+            &f.path,
+            TOO_LARGE,
+            too_large(bytes.len() as u64, max),
+        ));
     }
     Ok(bytes)
 }
 
-fn scan_file(
-    path: &Path,
-    size: u64,
-    max: u64,
-    at: i64,
-    min_days: u32,
-) -> (Vec<ScanItem>, Option<ScanProblem>) {
-    let bytes = match read_capped(path, size, max) {
+/// The certificates of one file and, when some part of it could not be read as one, the
+/// problem saying so. Read: PEM `CERTIFICATE`, `X509 CERTIFICATE`, `TRUSTED CERTIFICATE` and
+/// `PKCS7` blocks; DER certificates (trailing bytes: the certificate with a `trailing-data`
+/// finding); DER PKCS#7 bundles (`.p7b`). A file that is none of these (a key, a config) is
+/// not a certificate and not a problem.
+fn scan_file(f: &Found, max: u64, at: i64, min_days: u32) -> (Vec<ScanItem>, Option<ScanProblem>) {
+    let bytes = match read_capped(f, max) {
         Ok(b) => b,
         Err(p) => return (Vec::new(), Some(p)),
     };
-    let pem = crate::pem::looks_like_pem(&bytes);
-    // Only PEM with certificates, or DER that parses, counts; keys and configs are skipped.
-    if pem
-        && !bytes
-            .windows(27)
-            .any(|w| w == b"-----BEGIN CERTIFICATE-----")
-    {
-        return (Vec::new(), None);
-    }
-    if !pem && bytes.first() != Some(&0x30) {
-        return (Vec::new(), None);
-    }
-    let ders = match crate::pem::decode_certificates(&bytes) {
-        Ok(d) => d,
-        Err(e) if pem => return (Vec::new(), Some(problem(path, MALFORMED, e.to_string()))),
-        Err(_) => return (Vec::new(), None),
+    let mut certs = Certs {
+        path: &f.path,
+        at,
+        min_days,
+        items: Vec::new(),
+        problem: None,
     };
-    let mut items = Vec::new();
-    for (index, der) in ders.iter().enumerate() {
-        match CertInfo::parse(der) {
-            Ok(c) => items.push(item(path, index, &c, at, min_days)),
-            Err(e) if pem => {
-                return (
-                    items,
-                    Some(problem(
-                        path,
-                        MALFORMED,
-                        format!("certificate #{}: {e}", index + 1),
-                    )),
-                )
+    if crate::pem::looks_like_pem(&bytes) {
+        let blocks = match crate::pem::decode_certificate_blocks(&bytes) {
+            Ok(b) => b,
+            Err(e) => return (Vec::new(), Some(problem(&f.path, MALFORMED, e.to_string()))),
+        };
+        for (n, (kind, der)) in blocks.iter().enumerate() {
+            let what = format!("{} block #{}", kind.label(), n + 1);
+            match kind {
+                crate::pem::CertBlock::Pkcs7 => certs.pkcs7(der, &what),
+                // OpenSSL's trust settings follow the certificate: expected, not a finding.
+                crate::pem::CertBlock::Trusted => certs.der(der, &what, false),
+                _ => certs.der(der, &what, true),
             }
-            Err(_) => return (Vec::new(), None),
+        }
+        return (certs.items, certs.problem);
+    }
+    if bytes.first() != Some(&0x30) {
+        return (Vec::new(), None);
+    }
+    // A DER file is read as what its first bytes say it is; a DER key is neither.
+    match crate::x509::der_shape(&bytes) {
+        DerShape::Pkcs7 => certs.pkcs7(&bytes, "PKCS#7 bundle"),
+        DerShape::Certificate => certs.der(&bytes, "DER certificate", true),
+        DerShape::Other => {}
+    }
+    (certs.items, certs.problem)
+}
+
+/// What one file yields: its certificates in order, and the first part that did not parse.
+struct Certs<'a> {
+    path: &'a Path,
+    at: i64,
+    min_days: u32,
+    items: Vec<ScanItem>,
+    problem: Option<ScanProblem>,
+}
+
+impl Certs<'_> {
+    fn fail(&mut self, what: &str, why: String) {
+        if self.problem.is_none() {
+            self.problem = Some(problem(self.path, MALFORMED, format!("{what}: {why}")));
         }
     }
-    (items, None)
+
+    /// One DER certificate, possibly followed by other bytes (`trailing_is_finding`: those
+    /// are reported on the certificate).
+    fn der(&mut self, der: &[u8], what: &str, trailing_is_finding: bool) {
+        let Some((first, rest)) = crate::x509::split_first_element(der) else {
+            return self.fail(what, "not a DER certificate (truncated or not DER)".into());
+        };
+        match CertInfo::parse(&first.to_vec().into()) {
+            Ok(c) => {
+                let mut it = item(self.path, self.items.len(), &c, self.at, self.min_days);
+                if trailing_is_finding && !rest.is_empty() {
+                    it.flags |= TRAILING_DATA;
+                }
+                self.items.push(it);
+            }
+            Err(e) => self.fail(what, e.to_string()),
+        }
+    }
+
+    /// Every certificate of a PKCS#7 bundle.
+    fn pkcs7(&mut self, der: &[u8], what: &str) {
+        match crate::x509::pkcs7_certificates(der) {
+            Ok((found, other)) => {
+                if found.is_empty() && other == 0 {
+                    self.fail(what, "a PKCS#7 bundle with no certificates".into());
+                }
+                for (n, c) in found.iter().enumerate() {
+                    self.der(c, &format!("{what}, certificate #{}", n + 1), true);
+                }
+                if other > 0 {
+                    self.fail(
+                        what,
+                        format!("{other} entries that are not X.509 certificates (not read)"),
+                    );
+                }
+            }
+            Err(e) => self.fail(what, e.to_string()),
+        }
+    }
 }
 
 fn problem(path: &Path, code: &'static str, error: String) -> ScanProblem {
