@@ -153,7 +153,7 @@ struct Case {
 fn cases(w: &World, input: &Path) -> Vec<Case> {
     let r = &w.root;
     let strs = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-    let mut args = |base: &[&str], more: Vec<String>| {
+    let args = |base: &[&str], more: Vec<String>| {
         let mut a = strs(base);
         a.extend(more);
         a
@@ -572,6 +572,29 @@ fn as_other_user(uid: u32, script: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// A race's start: the other user, a private temp tree, and that user's own set.
+struct Race {
+    uid: u32,
+    d: tempfile::TempDir,
+    victim: PathBuf,
+    foreign_key: String,
+}
+
+fn race() -> Race {
+    require_root();
+    let uid = other_uid();
+    let d = tempdir();
+    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let (victim, foreign_key) = attackers_set(d.path());
+    std::os::unix::fs::chown(&victim, Some(uid), Some(uid)).unwrap();
+    Race {
+        uid,
+        d,
+        victim,
+        foreign_key,
+    }
+}
+
 /// A set made by the other user, with its own key: what a redirected run would deploy.
 fn attackers_set(d: &Path) -> (PathBuf, String) {
     let v = d.join("victim");
@@ -617,12 +640,12 @@ fn rotate_config(d: &Path, out: &Path, deployed: &Path) -> PathBuf {
 /// outside, 0 foreign keys deployed.
 #[test]
 fn a_user_swapping_an_ancestor_it_owns_never_redirects_a_rotation() {
-    require_root();
-    let uid = other_uid();
-    let d = tempdir();
-    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let (victim, foreign_key) = attackers_set(d.path());
-    std::os::unix::fs::chown(&victim, Some(uid), Some(uid)).unwrap();
+    let Race {
+        uid,
+        d,
+        victim,
+        foreign_key,
+    } = race();
     let home = d.path().join("home/alice");
     fs::create_dir_all(home.join("tls")).unwrap();
     std::os::unix::fs::chown(&home, Some(uid), Some(uid)).unwrap();
@@ -666,12 +689,12 @@ fn a_user_swapping_an_ancestor_it_owns_never_redirects_a_rotation() {
 /// the one certctl wrote, and their set is untouched.
 #[test]
 fn swapping_every_ancestor_during_rotations_and_hooks_deploys_no_foreign_key() {
-    require_root();
-    let uid = other_uid();
-    let d = tempdir();
-    fs::set_permissions(d.path(), fs::Permissions::from_mode(0o755)).unwrap();
-    let (victim, foreign_key) = attackers_set(d.path());
-    std::os::unix::fs::chown(&victim, Some(uid), Some(uid)).unwrap();
+    let Race {
+        uid,
+        d,
+        victim,
+        foreign_key,
+    } = race();
     let out = d.path().join("srv/tls/lb");
     fs::create_dir_all(out.parent().unwrap()).unwrap();
     let deployed = d.path().join("deployed");
