@@ -376,6 +376,29 @@ impl Drop for Handlers {
     }
 }
 
+/// Makes certctl the subreaper of its descendants: a hook's background children whose shell
+/// died become certctl's children, so that a killed group can be reaped and seen gone (an init
+/// that reaps late would otherwise keep its zombies in the group).
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// Reaps every exited member of group `pgid` that is certctl's child.
+fn reap_group(pgid: i32) {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes only the status integer we own.
+        let r = unsafe { libc::waitpid(-pgid, &mut status, libc::WNOHANG) };
+        if r <= 0 {
+            return;
+        }
+    }
+}
+
 /// Whether any process of group `pgid` is left (zombies count until reaped).
 fn group_alive(pgid: i32) -> bool {
     // SAFETY: kill(2) with signal 0 only checks.
@@ -698,6 +721,7 @@ pub(crate) fn run(spec: &HookSpec<'_>) -> HookReport {
     }
     // From before the spawn: a signal that comes while the hook starts is still forwarded.
     let handlers = Handlers::install();
+    become_subreaper();
     let spawned = cmd.spawn();
     // The parent's copies of the write end go with `cmd`: EOF comes when the hook's side closes.
     drop(cmd);
@@ -788,13 +812,18 @@ pub(crate) fn run(spec: &HookSpec<'_>) -> HookReport {
         Err(e) => window.push(format!("\n[certctl: cannot wait for the hook: {e}]\n").as_bytes()),
     }
     if killed {
-        // The group was killed: wait (briefly) until its last member is gone, so that nothing
-        // of this hook still runs when certctl reports, exits or starts the next hook. A member
-        // left as a zombie under an init that does not reap keeps the group "alive": bounded.
-        let until = Instant::now() + Duration::from_secs(1);
-        while group_alive(pid) && Instant::now() < until {
+        // The group was killed: wait until its last member is gone, so that nothing of this
+        // hook still runs when certctl reports, exits or starts the next hook. Members orphaned
+        // by the shell's death are certctl's children now (it is their subreaper) and are
+        // reaped here; bounded, in case one is stuck in the kernel.
+        let until = Instant::now() + Duration::from_secs(2);
+        loop {
+            reap_group(pid);
+            if !group_alive(pid) || Instant::now() >= until {
+                break;
+            }
             kill_group(pid, libc::SIGKILL);
-            std::thread::sleep(Duration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
     drop(handlers);
