@@ -575,6 +575,34 @@ deploy-hook = "systemctl reload nginx"
     }
 
     #[test]
+    fn hook_env_joins_the_top_level_list_and_the_sets_own() {
+        let text = "hook-env = [\"HTTPS_PROXY\", \"AWS_PROFILE\"]\n[[cert]]\nname = \"a\"\ndns = [\"a.example\"]\nout-dir = \"a\"\nhook-env = [\"AWS_PROFILE\", \"EXTRA\"]\n[[cert]]\nname = \"b\"\ndns = [\"b.example\"]\nout-dir = \"b\"\n";
+        let c = RotateConfig::parse(text, Path::new("/cfg")).unwrap();
+        assert_eq!(c.sets[0].hook_env, ["HTTPS_PROXY", "AWS_PROFILE", "EXTRA"]);
+        assert_eq!(c.sets[1].hook_env, ["HTTPS_PROXY", "AWS_PROFILE"]);
+        assert_eq!(c.dir, Path::new("/cfg"));
+        let bad = "hook-env = [\"certctl_x\"]\n[[cert]]\nname = \"a\"\ndns = [\"a.example\"]\nout-dir = \"a\"\nhook-env = [\"\", \"X=Y\"]\n";
+        let issues = RotateConfig::parse(bad, Path::new("/cfg")).unwrap_err();
+        assert_eq!(issues.iter().map(|i| i.line).collect::<Vec<_>>(), [1, 6, 6]);
+    }
+
+    #[test]
+    fn more_names_than_a_certificate_holds_are_refused_with_the_limit() {
+        let names: Vec<String> = (0..=crate::names::MAX_SANS)
+            .map(|i| format!("\"h{i}.example\""))
+            .collect();
+        let text = format!(
+            "[[cert]]\nname = \"a\"\ndns = [{}]\nout-dir = \"a\"\n",
+            names.join(",")
+        );
+        let issues = RotateConfig::parse(&text, Path::new("/cfg")).unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("at most 1000"), "{issues:?}");
+        let ok = text.replacen("\"h0.example\",", "", 1);
+        assert!(RotateConfig::parse(&ok, Path::new("/cfg")).is_ok());
+    }
+
+    #[test]
     fn durations_and_shares() {
         assert_eq!(RenewBefore::Percent(33).seconds(300), 99);
     }
