@@ -59,8 +59,19 @@ fn check_validity(at: i64, days: u32) -> Result<(), Failure> {
     ))
 }
 
-/// Runs one command; `now` is the clock read once by `main`.
-pub fn run(cli: Cli, now: i64) -> ExitStatus {
+/// The clock, read once by `main`.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// The instant commands evaluate at when `--at` is not given.
+    pub now: i64,
+    /// The real clock a certificate that is written and deployed (by `rotate`) must already be
+    /// valid at. The same as `now`, except that debug builds let the tests pin it.
+    pub wall: i64,
+}
+
+/// Runs one command at the clock `main` read.
+pub fn run(cli: Cli, clock: Clock) -> ExitStatus {
+    let now = clock.now;
     let g = &cli.global;
     let printer = Printer::new(PrinterOptions {
         json: g.json,
@@ -69,7 +80,7 @@ pub fn run(cli: Cli, now: i64) -> ExitStatus {
         color: !g.no_color,
     });
     let at = g.at.unwrap_or(now);
-    let result = dispatch(cli.command, &cli.global, at, &printer);
+    let result = dispatch(cli.command, &cli.global, at, clock.wall, &printer);
     let code = exit_code(result, &printer);
     // A report that did not reach stdout (a full disk, a closed pipe) is an I/O failure.
     match crate::output::stdout_error() {
@@ -335,6 +346,7 @@ fn dispatch(
     command: Command,
     g: &Global,
     at: i64,
+    wall: i64,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     match command {
@@ -503,7 +515,16 @@ fn dispatch(
                 include_root: a.include_root,
                 at,
             };
-            let r = jobs::onprem::issue::run(&req).map_err(fail)?;
+            let mut r = jobs::onprem::issue::run(&req).map_err(fail)?;
+            // Allowed (a certificate for a planned cut-over, a test fixture), but said: no
+            // server should be given it before then, and `rotate` replaces it on its next run.
+            if crate::mint::not_before(at) > wall {
+                r.warnings.push(format!(
+                    "this certificate is not valid until {} (--at is after the real clock, {}); `certctl rotate` renews a set holding a certificate that is not valid yet",
+                    crate::x509::rfc3339(crate::mint::not_before(at)),
+                    crate::x509::rfc3339(wall)
+                ));
+            }
             printer.report(&r);
             Ok(ExitStatus::Ok)
         }
@@ -518,6 +539,7 @@ fn dispatch(
                 dry_run: a.dry_run,
                 only: a.only,
                 at,
+                now: wall,
             };
             let progress = crate::output::Waits::new(printer.quiet);
             let r = jobs::onprem::rotate::run(&req, &progress).map_err(fail)?;

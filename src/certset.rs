@@ -8,6 +8,7 @@
 //! out-dir/.sets/<id>/   complete versions; key files 0600 from creation
 //! out-dir/.lock         serialises writers
 //! out-dir/.pending      id of a version switched in whose deployment has not succeeded yet
+//! out-dir/.domains      the names of the pair being deployed, one a line (for deploy hooks)
 //! ```
 //! A reader (or a crash at any instant) sees the old set or the new set, never a mix. A CA
 //! directory is the same kind of set with `ca.pem` and `ca.key`.
@@ -46,6 +47,9 @@ pub(crate) const FILES: &[&str] = &[
 
 /// File names a CA directory holds.
 pub(crate) const CA_FILES: &[&str] = &["ca.pem", "ca.key"];
+
+/// The file listing the names of the pair a deploy hook deploys, one a line.
+pub(crate) const DOMAINS: &str = ".domains";
 
 /// The id of a version made from plain files found in place (the first; later ones get `-N`).
 pub(crate) const ADOPTED: &str = "0-adopted";
@@ -298,7 +302,7 @@ impl CertSet {
         }
         let current = self.link_id(".current")?;
         let previous = self.link_id(".previous")?;
-        for name in [".pending", ".lock"] {
+        for name in [".pending", ".lock", DOMAINS] {
             self.plain_or_missing(name)?;
         }
         if let Some(sets) = self.sets_fd(false)? {
@@ -699,6 +703,18 @@ impl CertSet {
         self.plain_or_missing(".pending")?;
         fsx::write_atomic_at(self.top(), ".pending", id.as_bytes(), 0o600)
             .map_err(io_err(self.path(".pending")))
+    }
+
+    /// Writes [`DOMAINS`]: `names`, one a line, atomically (temp file fsynced, renamed through
+    /// the directory handle); returns its path for the deploy hook. Rewritten before every hook
+    /// run, so it always names the pair that hook deploys.
+    pub(crate) fn write_domains(&self, names: &[String]) -> Result<PathBuf, SetError> {
+        self.plain_or_missing(DOMAINS)?;
+        let mut text = names.join("\n");
+        text.push('\n');
+        fsx::write_atomic_at(self.top(), DOMAINS, text.as_bytes(), 0o644)
+            .map_err(io_err(self.path(DOMAINS)))?;
+        Ok(self.path(DOMAINS))
     }
 
     /// Whether a previous deployment was interrupted.

@@ -69,7 +69,17 @@ fn main() -> std::process::ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    std::panic::catch_unwind(|| certctl::app::run(cli, now))
+    // Debug builds only: the tests pin the real clock that `rotate` checks a new certificate
+    // against (their --at is years ahead of it), as they pin the instant they evaluate at.
+    #[cfg(debug_assertions)]
+    let wall = std::env::var("CERTCTL_DEBUG_WALL_CLOCK")
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(now);
+    #[cfg(not(debug_assertions))]
+    let wall = now;
+    let clock = certctl::app::Clock { now, wall };
+    std::panic::catch_unwind(|| certctl::app::run(cli, clock))
         .unwrap_or(ExitStatus::Operational)
         .into()
 }

@@ -24,6 +24,8 @@ pub(crate) enum MintError {
     Days { days: u32, max: u32 },
     #[error("a certificate needs at least one DNS name or IP address")]
     NoNames,
+    #[error(transparent)]
+    Names(#[from] crate::names::NameError),
     #[error("{0} cannot be encoded in a certificate (X.509 times end at 9999-12-31T23:59:59Z)")]
     TimeRange(String),
 }
@@ -45,6 +47,11 @@ pub(crate) fn validity_encodable(at: i64, days: u32) -> bool {
 
 /// Clock skew allowance: certificates start this many seconds before `at`.
 const BACKDATE: i64 = 300;
+
+/// The notBefore of a certificate made at `at`.
+pub(crate) fn not_before(at: i64) -> i64 {
+    at.saturating_sub(BACKDATE)
+}
 
 /// A certificate and its new key.
 pub(crate) struct Minted {
@@ -137,6 +144,7 @@ pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError
     if spec.dns.is_empty() && spec.ips.is_empty() {
         return Err(MintError::NoNames);
     }
+    crate::names::check_count(spec.dns.len() + spec.ips.len())?;
     let key = keys::generate(spec.key)?;
     let mut p = CertificateParams::default();
     let mut dn = DistinguishedName::new();

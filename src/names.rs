@@ -12,6 +12,26 @@ pub(crate) enum NameError {
     Dns { name: String, why: &'static str },
     #[error("\"{0}\" is not an IP address")]
     Ip(String),
+    #[error("{count} DNS names and IP addresses: a certificate holds at most {max}")]
+    TooMany { count: usize, max: usize },
+}
+
+/// The most SANs (DNS names and IP addresses together) a certificate certctl makes may hold.
+/// At this many names of the longest kind (253 characters), the largest file of a set
+/// (haproxy.pem: certificate, chain and key) stays far below the 1 MiB certctl reads back,
+/// and the list fits `CERTCTL_DOMAINS_FILE` for a deploy hook.
+pub(crate) const MAX_SANS: usize = 1000;
+
+/// Refuses more than [`MAX_SANS`] names, before anything is made.
+pub(crate) fn check_count(count: usize) -> Result<(), NameError> {
+    if count > MAX_SANS {
+        Err(NameError::TooMany {
+            count,
+            max: MAX_SANS,
+        })
+    } else {
+        Ok(())
+    }
 }
 
 /// Validates and normalises a DNS name: lower-case, trailing dot stripped, at most 253

@@ -615,14 +615,15 @@ fn fixture(base: &Path) -> Fixture {
     );
     let s = |k: &str| topo[k].as_str().unwrap().to_string();
 
-    // The certctl the examples call: the binary under test, at the pinned instant.
+    // The certctl the examples call: the binary under test, at the pinned instant (and with
+    // the real clock pinned after it, as for every test).
     let bin = base.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let wrapper = write(
         &bin,
         "certctl",
         format!(
-            "#!/bin/sh\nexec '{}' --at {AT} \"$@\"\n",
+            "#!/bin/sh\nCERTCTL_DEBUG_WALL_CLOCK={WALL_CLOCK} exec '{}' --at {AT} \"$@\"\n",
             env!("CARGO_BIN_EXE_certctl")
         ),
     );

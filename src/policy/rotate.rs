@@ -69,6 +69,9 @@ pub(crate) struct SetConfig {
     pub(crate) hook_timeout: Duration,
     /// After the timeout's SIGTERM, how long until SIGKILL.
     pub(crate) hook_grace: Duration,
+    /// Names of certctl's own environment variables passed on to the hook (the top-level list
+    /// and the set's own), beyond the minimal environment every hook gets.
+    pub(crate) hook_env: Vec<String>,
     pub(crate) verify_url: Option<String>,
     pub(crate) verify_connect_to: Option<String>,
     pub(crate) verify_hostname: Option<String>,
@@ -81,6 +84,8 @@ pub(crate) struct SetConfig {
 pub struct RotateConfig {
     pub(crate) lock_timeout: Duration,
     pub(crate) sets: Vec<SetConfig>,
+    /// The config file's directory: relative paths are taken from it, and hooks run in it.
+    pub(crate) dir: PathBuf,
 }
 
 const SET_KEYS: &[&str] = &[
@@ -97,6 +102,7 @@ const SET_KEYS: &[&str] = &[
     "deploy-hook",
     "hook-timeout",
     "hook-grace",
+    "hook-env",
     "verify-url",
     "verify-connect-to",
     "verify-hostname",
@@ -189,7 +195,7 @@ impl RotateConfig {
         let doc = raw::parse(text)?;
         let top = doc.get_ref();
         let mut r = Reader::new(text);
-        r.deny_unknown(top, &["cert", "lock-timeout"], "");
+        r.deny_unknown(top, &["cert", "lock-timeout", "hook-env"], "");
         let mut lock_timeout = Duration::from_secs(300);
         if let Some((s, line)) = r.string(top, "lock-timeout") {
             match crate::duration::parse(&s) {
@@ -197,6 +203,7 @@ impl RotateConfig {
                 Err(e) => r.issues.push(duration_issue(line, "lock-timeout", e)),
             }
         }
+        let top_hook_env = hook_env(&mut r, top);
         let mut sets: Vec<SetConfig> = Vec::new();
         let tables = r.tables(top, "cert");
         if tables.is_empty() && top.get("cert").is_none() {
@@ -206,7 +213,7 @@ impl RotateConfig {
             });
         }
         for (t, line) in tables {
-            if let Some(set) = set_config(&mut r, t, line, base) {
+            if let Some(set) = set_config(&mut r, t, line, base, &top_hook_env) {
                 if let Some(prev) = sets.iter().find(|s| s.name == set.name) {
                     r.issues.push(ConfigIssue {
                         line,
@@ -231,7 +238,11 @@ impl RotateConfig {
             }
         }
         if r.issues.is_empty() {
-            Ok(RotateConfig { lock_timeout, sets })
+            Ok(RotateConfig {
+                lock_timeout,
+                sets,
+                dir: base.to_path_buf(),
+            })
         } else {
             r.issues.sort_by_key(|i| i.line);
             Err(r.issues)
@@ -307,7 +318,49 @@ fn duration_issue(line: usize, key: &str, e: crate::duration::DurationError) -> 
     }
 }
 
-fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Option<SetConfig> {
+/// Whether `name` can be an environment variable's name: a letter or `_`, then letters, digits
+/// and `_` (POSIX's portable names, what `sh` can expand).
+fn env_name_ok(name: &str) -> bool {
+    let mut b = name.bytes();
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// `hook-env = ["NAME", ...]` of one table: names of certctl's own environment variables a
+/// hook may see. `CERTCTL_*` names are refused: certctl sets those itself, and its own secret
+/// (`CERTCTL_P12_PASSWORD`) never reaches a hook.
+fn hook_env(r: &mut Reader<'_>, t: &Table<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, l) in r.strings(t, "hook-env").unwrap_or_default() {
+        if !env_name_ok(&name) {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: format!(
+                    "`hook-env`: \"{name}\" is not a variable name (letters, digits and _, not starting with a digit)"
+                ),
+            });
+        } else if name.to_ascii_uppercase().starts_with("CERTCTL_") {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: format!(
+                    "`hook-env`: \"{name}\" is certctl's own; the hook gets the CERTCTL_ variables certctl sets and never its password"
+                ),
+            });
+        } else if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+fn set_config(
+    r: &mut Reader<'_>,
+    t: &Table<'_>,
+    line: usize,
+    base: &Path,
+    top_hook_env: &[String],
+) -> Option<SetConfig> {
     let before = r.issues.len();
     r.deny_unknown(t, SET_KEYS, "[[cert]]");
     let missing = |r: &mut Reader<'_>, key: &str| {
@@ -351,6 +404,16 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
                 message: e.to_string(),
             }),
         }
+    }
+    if dns.len() + ip.len() > crate::names::MAX_SANS {
+        r.issues.push(ConfigIssue {
+            line,
+            message: format!(
+                "[[cert]] names {} DNS names and IP addresses; at most {} fit a certificate a deploy hook and certctl can carry",
+                dns.len() + ip.len(),
+                crate::names::MAX_SANS
+            ),
+        });
     }
     if t.get("dns").is_none() && t.get("ip").is_none() {
         missing(r, "dns (or ip)");
@@ -452,6 +515,12 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
     };
     let hook_timeout = dur(r, "hook-timeout", 120);
     let hook_grace = dur(r, "hook-grace", 5);
+    let mut hook_env_names = top_hook_env.to_vec();
+    for n in hook_env(r, t) {
+        if !hook_env_names.contains(&n) {
+            hook_env_names.push(n);
+        }
+    }
     let verify_timeout = dur(r, "verify-timeout", 15);
     let verify_url = match r.string(t, "verify-url") {
         Some((u, l)) => match u.get(..8) {
@@ -494,6 +563,7 @@ fn set_config(r: &mut Reader<'_>, t: &Table<'_>, line: usize, base: &Path) -> Op
         deploy_hook,
         hook_timeout,
         hook_grace,
+        hook_env: hook_env_names,
         verify_url,
         verify_connect_to,
         verify_hostname,
@@ -546,6 +616,34 @@ deploy-hook = "systemctl reload nginx"
                 "{key} is not documented"
             );
         }
+    }
+
+    #[test]
+    fn hook_env_joins_the_top_level_list_and_the_sets_own() {
+        let text = "hook-env = [\"HTTPS_PROXY\", \"AWS_PROFILE\"]\n[[cert]]\nname = \"a\"\ndns = [\"a.example\"]\nout-dir = \"a\"\nhook-env = [\"AWS_PROFILE\", \"EXTRA\"]\n[[cert]]\nname = \"b\"\ndns = [\"b.example\"]\nout-dir = \"b\"\n";
+        let c = RotateConfig::parse(text, Path::new("/cfg")).unwrap();
+        assert_eq!(c.sets[0].hook_env, ["HTTPS_PROXY", "AWS_PROFILE", "EXTRA"]);
+        assert_eq!(c.sets[1].hook_env, ["HTTPS_PROXY", "AWS_PROFILE"]);
+        assert_eq!(c.dir, Path::new("/cfg"));
+        let bad = "hook-env = [\"certctl_x\"]\n[[cert]]\nname = \"a\"\ndns = [\"a.example\"]\nout-dir = \"a\"\nhook-env = [\"\", \"X=Y\"]\n";
+        let issues = RotateConfig::parse(bad, Path::new("/cfg")).unwrap_err();
+        assert_eq!(issues.iter().map(|i| i.line).collect::<Vec<_>>(), [1, 6, 6]);
+    }
+
+    #[test]
+    fn more_names_than_a_certificate_holds_are_refused_with_the_limit() {
+        let names: Vec<String> = (0..=crate::names::MAX_SANS)
+            .map(|i| format!("\"h{i}.example\""))
+            .collect();
+        let text = format!(
+            "[[cert]]\nname = \"a\"\ndns = [{}]\nout-dir = \"a\"\n",
+            names.join(",")
+        );
+        let issues = RotateConfig::parse(&text, Path::new("/cfg")).unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("at most 1000"), "{issues:?}");
+        let ok = text.replacen("\"h0.example\",", "", 1);
+        assert!(RotateConfig::parse(&ok, Path::new("/cfg")).is_ok());
     }
 
     #[test]

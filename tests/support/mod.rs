@@ -17,6 +17,10 @@ use rcgen::{
 pub const AT: &str = "2030-06-01T00:00:00Z";
 pub const AT_UNIX: i64 = 1_906_502_400;
 pub const DAY: i64 = 86_400;
+/// The real clock as the tests pin it for debug builds (`CERTCTL_DEBUG_WALL_CLOCK`): 20 years
+/// after [`AT`], so that every `rotate --at` a test pins is in the past of it. A test of the
+/// rule itself (rotate writes no certificate that is not valid yet) sets its own.
+pub const WALL_CLOCK: i64 = AT_UNIX + 20 * 365 * DAY;
 
 pub fn ts(t: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(t).unwrap()
@@ -187,7 +191,9 @@ pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
 /// The certctl binary.
 pub fn certctl() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_certctl"));
-    c.env_remove("NO_COLOR").env_remove("CERTCTL_P12_PASSWORD");
+    c.env_remove("NO_COLOR")
+        .env_remove("CERTCTL_P12_PASSWORD")
+        .env("CERTCTL_DEBUG_WALL_CLOCK", WALL_CLOCK.to_string());
     c
 }
 

@@ -38,6 +38,9 @@ impl crate::jobs::JobError for IssueError {
                 "IP addresses: IPv4 dotted quads (10.0.0.5) or IPv6 (fd00::5), no port or prefix length"
                     .into(),
             ),
+            IssueError::Name(NameError::TooMany { .. }) => Some(
+                "split the names over several certificates (one `issue onprem` or [[cert]] set each)".into(),
+            ),
             IssueError::Name(_) => Some("DNS names: letters, digits, hyphens; a wildcard only as the whole leftmost label (*.example.com)".into()),
             IssueError::Set(SetError::Exists { .. }) => Some("`certctl rotate` renews a pair in place; --force replaces it now".into()),
             IssueError::Onprem(OnpremError::Ca { .. }) => Some("`certctl ca init --dir DIR` creates a CA".into()),
@@ -76,6 +79,7 @@ pub(crate) struct IssueReport {
 }
 
 pub(crate) fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
+    names::check_count(req.dns.len() + req.ip.len())?;
     let dns = req
         .dns
         .iter()

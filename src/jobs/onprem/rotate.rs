@@ -1,6 +1,7 @@
 //! `certctl rotate`: renew on-prem sets when due, swap atomically, deploy, verify, roll back.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub(crate) enum RotateError {
     UnknownSet { name: String, known: String },
     #[error("set \"{name}\": a certificate valid {days} days from {at} would end after 9999-12-31, which X.509 cannot encode")]
     TimeRange { name: String, days: u32, at: String },
+    #[error("--at {at} is after the real clock ({now}): a certificate made then would not be valid yet, and rotate writes and deploys what it makes")]
+    FutureAt { at: String, now: String },
 }
 
 impl crate::jobs::JobError for RotateError {
@@ -39,7 +42,8 @@ impl crate::jobs::JobError for RotateError {
             RotateError::Config(RotateConfigError::Input(e)) => e.exit_code(),
             RotateError::Config(_)
             | RotateError::UnknownSet { .. }
-            | RotateError::TimeRange { .. } => ExitStatus::BadInput,
+            | RotateError::TimeRange { .. }
+            | RotateError::FutureAt { .. } => ExitStatus::BadInput,
         }
     }
 
@@ -47,6 +51,10 @@ impl crate::jobs::JobError for RotateError {
         match self {
             RotateError::TimeRange { .. } => Some("use an earlier --at or fewer days".into()),
             RotateError::Config(RotateConfigError::Input(e)) if e.hint().is_some() => e.hint(),
+            RotateError::FutureAt { .. } => Some(
+                "add --dry-run to evaluate the sets at a future instant without writing anything"
+                    .into(),
+            ),
             _ => Some(
                 "`certctl rotate --example-config` prints a config that documents every key".into(),
             ),
@@ -61,7 +69,11 @@ pub(crate) struct RotateRequest {
     pub(crate) force: bool,
     pub(crate) dry_run: bool,
     pub(crate) only: Vec<String>,
+    /// The instant the sets are evaluated (and new certificates made) at: `--at`, else `now`.
     pub(crate) at: i64,
+    /// The real clock, read once by `main`: what a certificate written and deployed must
+    /// already be valid at.
+    pub(crate) now: i64,
 }
 
 /// What happened to one set.
@@ -70,10 +82,13 @@ pub(crate) struct SetReport {
     pub(crate) name: String,
     pub(crate) out_dir: String,
     /// `renewed`, `redeployed` (an interrupted deploy of the pair in place was finished: hook
-    /// and verification ran again, nothing re-issued), `unchanged`, `would-renew` (dry run) or
-    /// `failed`.
+    /// and verification ran again, nothing re-issued), `unchanged`, `would-renew` (dry run),
+    /// `failed`, `interrupted` (certctl got SIGTERM, SIGINT or SIGHUP while the hook ran: the
+    /// hook's group was stopped, the pair stays marked for the next run to deploy) or
+    /// `skipped` (not attempted after an interruption).
     pub(crate) action: &'static str,
-    /// Why it was (or would be) renewed: `missing`, `expired`, `renew-window`, `names-changed`,
+    /// Why it was (or would be) renewed: `missing`, `expired`, `not-yet-valid` (the
+    /// certificate in place starts after the instant evaluated), `renew-window`, `names-changed`,
     /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `formats-changed` (a wanted file
     /// such as haproxy.pem or cert.p12 is not in place), `interrupted-deploy` (a previous run
     /// died between the switch and a successful deploy hook and verification), `forced`.
@@ -128,6 +143,9 @@ impl SetReport {
     pub(crate) fn exit_code(&self) -> ExitStatus {
         if self.action == "failed" {
             return self.exit.max(ExitStatus::CheckFailed);
+        }
+        if self.action == "interrupted" || self.action == "skipped" {
+            return ExitStatus::Operational;
         }
         let expired = self.action != "renewed"
             && self.action != "redeployed"
@@ -206,12 +224,33 @@ pub(crate) fn run(
             });
         }
     }
-    let sets = config
+    // A future --at evaluates; it never writes a certificate that is not valid yet (a later
+    // plain run would find it "unchanged" and the server would serve it too early).
+    if !req.dry_run && mint::not_before(req.at) > req.now {
+        return Err(RotateError::FutureAt {
+            at: crate::x509::rfc3339(req.at),
+            now: crate::x509::rfc3339(req.now),
+        });
+    }
+    let mut sets = Vec::new();
+    for s in config
         .sets
         .iter()
         .filter(|s| req.only.is_empty() || req.only.contains(&s.name))
-        .map(|s| rotate_set(s, &config, req, progress))
-        .collect();
+    {
+        if hook::interrupted().is_some() {
+            // certctl was told to stop during a hook: the other sets wait for the next run.
+            let mut rep = blank(s);
+            rep.action = "skipped";
+            rep.error = Some(
+                "not attempted: certctl was interrupted during an earlier set's deploy hook".into(),
+            );
+            rep.exit = ExitStatus::Operational;
+            sets.push(rep);
+            continue;
+        }
+        sets.push(rotate_set(s, &config, req, progress));
+    }
     Ok(RotateReport {
         schema_version: 1,
         config: req.config.display().to_string(),
@@ -279,6 +318,10 @@ fn reasons(
     let renew_at = c.not_after - cfg.renew_before.seconds(lifetime);
     if c.not_after <= at {
         why.push("expired");
+    } else if c.not_before > at {
+        // Made for a later instant (an `issue onprem --at` in the future, a clock that was
+        // wrong): not valid now, so not kept.
+        why.push("not-yet-valid");
     } else if at >= renew_at {
         why.push("renew-window");
     }
@@ -397,7 +440,17 @@ fn rotate_inner(
         }
         return Ok(());
     }
-    let secrets = secrets_of(cfg);
+    let mut secrets = secrets_of(cfg, ca.as_ref());
+    // The key in place (and the certificates beside it) as the hook may print them.
+    for f in ["key.pem", "fullchain.pem", "chain.pem"] {
+        if let Some(b) = set.read(f)? {
+            secrets.add_pem(&b);
+        }
+    }
+    let hk = HookCtx {
+        cwd: &config.dir,
+        secrets,
+    };
     // Only the deploy was interrupted and the pair in place is fine: deploy it again.
     if why == ["interrupted-deploy"] {
         if let Some(cur) = &cur {
@@ -409,16 +462,7 @@ fn rotate_inner(
             rep.new = rep.old.clone();
             rep.action = "redeployed";
             // On failure, go back to the version before (as the interrupted run would have).
-            return deploy(
-                cfg,
-                &set,
-                &files,
-                &cur.cert,
-                Some(cur),
-                &secrets,
-                rep,
-                progress,
-            );
+            return deploy(cfg, &set, &files, &cur.cert, Some(cur), &hk, rep, progress);
         }
     }
     let password = if cfg.formats.contains(&crate::policy::rotate::Format::Pkcs12) {
@@ -436,6 +480,10 @@ fn rotate_inner(
     let minted = mint::leaf(&spec, ca.as_ref())?;
     rep.warnings.extend(minted.warnings.iter().cloned());
     let files = onprem::set_files(&minted, &cfg.formats, password.as_deref())?;
+    let mut hk = hk;
+    for f in files.iter().filter(|f| f.name.ends_with(".pem")) {
+        hk.secrets.add_pem(&f.bytes);
+    }
     let file_names: Vec<&'static str> = files.iter().map(|f| f.name).collect();
     let id = certset::version_id(at, &minted.cert);
     // The mark is durable before the switch and goes only once hook and verification have
@@ -450,10 +498,17 @@ fn rotate_inner(
         &file_names,
         &minted.cert,
         cur.as_ref(),
-        &secrets,
+        &hk,
         rep,
         progress,
     )
+}
+
+/// What every hook run of one set shares: where it runs and what its output must not show.
+struct HookCtx<'a> {
+    /// The config's folder.
+    cwd: &'a Path,
+    secrets: hook::Secrets,
 }
 
 /// Whether a file the config's formats want (haproxy.pem, cert.p12) is not in place.
@@ -470,14 +525,22 @@ fn missing_format_files(cfg: &SetConfig, set: &CertSet) -> Result<bool, SetFail>
     Ok(false)
 }
 
-/// Values that must never appear in a hook's captured output: certctl's secret variables and
-/// the set's PKCS#12 password file.
-fn secrets_of(cfg: &SetConfig) -> Vec<Vec<u8>> {
-    let mut s = hook::secret_env_values();
+/// What must never appear in a hook's captured output: the values of certctl's secret-looking
+/// variables, the set's PKCS#12 password and the CA's key (the keys of the set are added by
+/// the caller).
+fn secrets_of(cfg: &SetConfig, ca: Option<&mint::Ca>) -> hook::Secrets {
+    let mut s = hook::Secrets::default();
+    for v in hook::secret_env_values() {
+        s.add_value(&v);
+    }
     if let Some(f) = &cfg.p12_password_file {
         if let Ok(pw) = onprem::p12_password(Some(f)) {
-            s.push(pw.into_bytes());
+            s.add_value(pw.as_bytes());
         }
+    }
+    if let Some(ca) = ca {
+        s.add_pem(keys::to_pem(&ca.key).as_bytes());
+        s.add_pem(crate::pem::encode_certificate(&ca.cert.der).as_bytes());
     }
     s
 }
@@ -492,21 +555,24 @@ fn deploy(
     files: &[&'static str],
     cert: &CertInfo,
     previous: Option<&OnDisk>,
-    secrets: &[Vec<u8>],
+    hk: &HookCtx<'_>,
     rep: &mut SetReport,
     progress: &dyn Progress,
 ) -> Result<(), SetFail> {
     if let Some(hook) = &cfg.deploy_hook {
-        let env = hook_env(cfg, set, files, cert, "deploy");
-        let h = run_hook(cfg, hook, &env, secrets, "deploy", progress);
+        let env = hook_env(cfg, set, files, cert, "deploy")?;
+        let h = run_hook(cfg, hook, &env, hk, "deploy", progress);
         let ok = h.ok();
         let status = h.status();
+        let interrupted = h.interrupted.is_some();
         rep.hook = Some(h);
+        if interrupted {
+            interrupted_deploy(cert, status, rep);
+            return Ok(());
+        }
         if !ok {
             let what = format!("deploy hook failed ({status})");
-            fail_and_roll_back(
-                cfg, set, files, cert, previous, secrets, what, rep, progress,
-            );
+            fail_and_roll_back(cfg, set, files, cert, previous, hk, what, rep, progress);
             return Ok(());
         }
     }
@@ -525,7 +591,7 @@ fn deploy(
             Ok(()) => rep.verified = Some(true),
             Err(e) => {
                 rep.verified = Some(false);
-                fail_and_roll_back(cfg, set, files, cert, previous, secrets, e, rep, progress);
+                fail_and_roll_back(cfg, set, files, cert, previous, hk, e, rep, progress);
                 return Ok(());
             }
         }
@@ -538,6 +604,18 @@ fn deploy(
     Ok(())
 }
 
+/// certctl was told to stop while the hook deployed `cert`: the hook's group is gone, nothing
+/// is rolled back (that would run the hook again), and the pending mark stays, so the next run
+/// deploys the pair in place again (`interrupted-deploy`).
+fn interrupted_deploy(cert: &CertInfo, status: String, rep: &mut SetReport) {
+    rep.action = "interrupted";
+    rep.exit = ExitStatus::Operational;
+    rep.error = Some(format!(
+        "deploy hook {status}; certificate {} stays in place, marked as not deployed (the next run deploys it again)",
+        cert.sha256.short()
+    ));
+}
+
 /// The set failed its deploy (`what`): switch back to the previous version when there is one,
 /// deploy that, and put in the report what is in place now.
 #[allow(clippy::too_many_arguments)]
@@ -547,7 +625,7 @@ fn fail_and_roll_back(
     files: &[&'static str],
     tried: &CertInfo,
     previous: Option<&OnDisk>,
-    secrets: &[Vec<u8>],
+    hk: &HookCtx<'_>,
     what: String,
     rep: &mut SetReport,
     progress: &dyn Progress,
@@ -606,8 +684,28 @@ fn fail_and_roll_back(
     );
     let mut redeployed = true;
     if let Some(hook) = &cfg.deploy_hook {
-        let env = hook_env(cfg, set, files, &now.cert, "rollback");
-        let h = run_hook(cfg, hook, &env, secrets, "rollback", progress);
+        let env = match hook_env(cfg, set, files, &now.cert, "rollback") {
+            Ok(env) => env,
+            Err(e) => {
+                rep.warnings.push(format!(
+                    "the deploy hook was not run after the rollback: {}",
+                    e.message
+                ));
+                rep.error = Some(format!(
+                    "{what}; rolled back: {in_place} is in place again, but it was not deployed (the next run deploys it again)"
+                ));
+                return;
+            }
+        };
+        let h = run_hook(cfg, hook, &env, hk, "rollback", progress);
+        if let Some(sig) = &h.interrupted {
+            rep.action = "interrupted";
+            rep.exit = ExitStatus::Operational;
+            rep.error = Some(format!(
+                "{what}; rolled back: {in_place} is in place again, but certctl got {sig} while its deploy hook ran (the next run deploys it again)"
+            ));
+            return;
+        }
         if !h.ok() {
             redeployed = false;
             rep.warnings.push(format!(
@@ -661,24 +759,46 @@ fn names_of(cfg: &SetConfig) -> String {
         .join(", ")
 }
 
+/// `CERTCTL_DOMAINS` is set only up to this size: a single variable may not exceed 128 KiB
+/// (Linux's MAX_ARG_STRLEN, where the hook cannot start at all), and the whole environment
+/// shares the argument space. `CERTCTL_DOMAINS_FILE` always holds the whole list.
+pub(crate) const DOMAINS_VAR_MAX: usize = 32 * 1024;
+
+/// The names of `cert` (DNS names, then IP addresses), in the certificate's order.
+fn cert_names(cert: &CertInfo) -> Vec<String> {
+    cert.dns_names
+        .iter()
+        .cloned()
+        .chain(cert.ip_addresses.iter().map(|i| i.to_string()))
+        .collect()
+}
+
+/// The `CERTCTL_*` variables of one hook run; writes `.domains` (the names of `cert`, one a
+/// line) through the set's directory handle first.
 fn hook_env(
     cfg: &SetConfig,
     set: &CertSet,
     files: &[&'static str],
     cert: &CertInfo,
     action: &str,
-) -> Vec<(String, String)> {
-    let mut env = vec![
-        ("CERTCTL_NAME".to_string(), cfg.name.clone()),
-        ("CERTCTL_ACTION".to_string(), action.to_string()),
-        ("CERTCTL_OUT_DIR".to_string(), set.dir.display().to_string()),
-        ("CERTCTL_FINGERPRINT".to_string(), cert.sha256.colon_hex()),
+) -> Result<Vec<(String, OsString)>, SetFail> {
+    let names = cert_names(cert);
+    let domains_file = set.write_domains(&names)?;
+    let joined = names.join(", ");
+    let mut env: Vec<(String, OsString)> = vec![
+        ("CERTCTL_NAME".into(), cfg.name.clone().into()),
+        ("CERTCTL_ACTION".into(), action.into()),
+        ("CERTCTL_OUT_DIR".into(), set.dir.clone().into_os_string()),
+        ("CERTCTL_FINGERPRINT".into(), cert.sha256.colon_hex().into()),
         (
-            "CERTCTL_NOT_AFTER".to_string(),
-            crate::x509::rfc3339(cert.not_after),
+            "CERTCTL_NOT_AFTER".into(),
+            crate::x509::rfc3339(cert.not_after).into(),
         ),
-        ("CERTCTL_DOMAINS".to_string(), names_of(cfg)),
+        ("CERTCTL_DOMAINS_FILE".into(), domains_file.into_os_string()),
     ];
+    if joined.len() <= DOMAINS_VAR_MAX {
+        env.push(("CERTCTL_DOMAINS".into(), joined.into()));
+    }
     for f in files {
         let var = match *f {
             "cert.pem" => "CERTCTL_CERT",
@@ -689,17 +809,17 @@ fn hook_env(
             "cert.p12" => "CERTCTL_P12",
             _ => continue,
         };
-        env.push((var.to_string(), set.path(f).display().to_string()));
+        env.push((var.to_string(), set.path(f).into_os_string()));
     }
-    env
+    Ok(env)
 }
 
 /// Runs the set's hook (see [`hook::run`]), showing the wait.
 fn run_hook(
     cfg: &SetConfig,
     hook: &str,
-    env: &[(String, String)],
-    secrets: &[Vec<u8>],
+    env: &[(String, OsString)],
+    hk: &HookCtx<'_>,
     action: &str,
     progress: &dyn Progress,
 ) -> HookReport {
@@ -707,9 +827,11 @@ fn run_hook(
     let report = hook::run(&hook::HookSpec {
         command: hook,
         env,
+        pass: &cfg.hook_env,
+        cwd: hk.cwd,
         timeout: cfg.hook_timeout,
         grace: cfg.hook_grace,
-        secrets,
+        secrets: &hk.secrets,
     });
     progress.end(&report.status());
     report
