@@ -302,7 +302,7 @@ fn issue_onprem_refuses_bad_input_and_writes_nothing() {
         AT,
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("cannot create the output directory"), "{err}");
+    assert!(err.contains("blocker is not a directory"), "{err}");
     // A CA whose key is of the wrong type (a certificate where the key should be).
     let ca = d.path().join("ca");
     assert_eq!(
