@@ -186,7 +186,13 @@ fn acm_chain(g: &Global, target: &str) -> Result<Option<Vec<u8>>, Failure> {
     ))
 }
 
-fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<ExitStatus, Failure> {
+fn acm(
+    command: AcmCommand,
+    g: &Global,
+    at: i64,
+    wall: i64,
+    printer: &Printer,
+) -> Result<ExitStatus, Failure> {
     use jobs::acm;
     let started = std::time::Instant::now();
     if let AcmCommand::Request(a) = &command {
@@ -263,7 +269,7 @@ fn acm(command: AcmCommand, g: &Global, at: i64, printer: &Printer) -> Result<Ex
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
             Ok(ExitStatus::Ok)
         }
-        AcmCommand::Audit(a) => audit(a, g, at, printer),
+        AcmCommand::Audit(a) => audit(a, g, at, wall, printer),
         AcmCommand::Attach {
             arn,
             listener,
@@ -308,6 +314,7 @@ fn audit(
     a: crate::cli::AcmAuditArgs,
     g: &Global,
     at: i64,
+    wall: i64,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     use jobs::audit;
@@ -328,6 +335,7 @@ fn audit(
         concurrency: a.concurrency.max(1),
         metrics: a.metrics,
         at,
+        wall,
         dns: dns_config(&a.dns)?,
     };
     let target = aws_target(g, None)?;
@@ -342,6 +350,39 @@ fn audit(
     Ok(r.exit_code())
 }
 
+/// `doctor`; with `--metrics`, the file is written on success here and on failure by the caller.
+fn doctor(
+    a: crate::cli::DoctorArgs,
+    g: &Global,
+    at: i64,
+    wall: i64,
+    printer: &Printer,
+) -> Result<ExitStatus, Failure> {
+    let sdk = aws(g)?;
+    let req = jobs::doctor::DoctorRequest {
+        hostname: a.hostname.into_string(),
+        rest_api_id: a.rest_api_id,
+        stage: a.stage,
+        nlb: a.nlb,
+        alb: a.alb,
+        onprem_url: a.onprem_url,
+        onprem_connect_to: a.onprem_connect_to,
+        min_days: a.min_days,
+        trust_store: a.trust_store,
+        connect_to: a.connect_to,
+        live: !a.no_live,
+        timeout: a.timeout.as_secs_f64(),
+        at,
+    };
+    let progress = crate::output::Waits::new(printer.quiet);
+    let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
+    if let Some(m) = &a.metrics {
+        jobs::doctor_metrics::write(&sdk, &req, &r, m, wall).map_err(fail)?;
+    }
+    printer.report(&r);
+    Ok(r.exit_code())
+}
+
 fn dispatch(
     command: Command,
     g: &Global,
@@ -350,8 +391,8 @@ fn dispatch(
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     match command {
-        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, printer),
-        Command::Acm(c) => acm(c, g, at, printer),
+        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, wall, printer),
+        Command::Acm(c) => acm(c, g, at, wall, printer),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut buf = Vec::new();
@@ -379,29 +420,14 @@ fn dispatch(
             Ok(ExitStatus::Ok)
         }
         Command::Doctor(a) => {
-            let sdk = aws(g)?;
-            let req = jobs::doctor::DoctorRequest {
-                hostname: a.hostname.into_string(),
-                rest_api_id: a.rest_api_id,
-                stage: a.stage,
-                nlb: a.nlb,
-                alb: a.alb,
-                onprem_url: a.onprem_url,
-                onprem_connect_to: a.onprem_connect_to,
-                min_days: a.min_days,
-                trust_store: a.trust_store,
-                connect_to: a.connect_to,
-                live: !a.no_live,
-                timeout: a.timeout.as_secs_f64(),
-                at,
-            };
-            let progress = crate::output::Waits::new(printer.quiet);
-            let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
-            if let Some(m) = &a.metrics {
-                jobs::doctor_metrics::write(&sdk, &req, &r, m).map_err(fail)?;
+            let metrics = a.metrics.clone();
+            let result = doctor(a, g, at, wall, printer);
+            if let (Err(_), Some(m)) = (&result, &metrics) {
+                // The file says this run could not look, and holds no hop gauge of an earlier
+                // run that would still read as healthy. The run's own error is the one reported.
+                let _ = jobs::doctor_metrics::write_failure(m, wall);
             }
-            printer.report(&r);
-            Ok(r.exit_code())
+            result
         }
         Command::Check(a) => {
             let fetched_pem = acm_chain(g, &a.target)?;
@@ -558,6 +584,7 @@ fn dispatch(
                         .unwrap_or(2)
                 }),
                 at,
+                wall,
                 max_file_size: a.max_file_size,
             };
             let r = jobs::onprem::scan::run(&req).map_err(fail)?;

@@ -17,6 +17,34 @@ fn help(v: &str) -> String {
     v.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
+/// A job that writes a `--metrics` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Job {
+    Doctor,
+    AcmAudit,
+    Scan,
+}
+
+impl Job {
+    /// Its last-run and success gauge names.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Job::Doctor => (
+                "certctl_doctor_last_run_timestamp_seconds",
+                "certctl_doctor_success",
+            ),
+            Job::AcmAudit => (
+                "certctl_acm_audit_last_run_timestamp_seconds",
+                "certctl_acm_audit_success",
+            ),
+            Job::Scan => (
+                "certctl_scan_last_run_timestamp_seconds",
+                "certctl_scan_success",
+            ),
+        }
+    }
+}
+
 /// A textfile being built: one [`Textfile::gauge`] per family, then its samples.
 #[derive(Debug, Default)]
 pub(crate) struct Textfile {
@@ -46,6 +74,25 @@ impl Textfile {
         self
     }
 
+    /// The two gauges every `--metrics` file holds, whether the run could make its check or
+    /// not: `certctl_<job>_last_run_timestamp_seconds` (when it ran, by the real clock, so a
+    /// stale file is seen) and `certctl_<job>_success` (1 when it ran to a report, 0 when it
+    /// could not look: exit 2 or 3).
+    pub(crate) fn outcome(&mut self, job: Job, wall: i64, success: bool) -> &mut Textfile {
+        let (last_run, ok) = job.names();
+        self.gauge(
+            last_run,
+            "When the last run ended, by the real clock, as a Unix timestamp.",
+        )
+        .sample(&[], wall as f64);
+        self.gauge(
+            ok,
+            "1 when the last run could make its check (a report, exit 0 or 1), 0 when it could not (exit 2 or 3).",
+        )
+        .sample(&[], f64::from(u8::from(success)));
+        self
+    }
+
     /// One sample of the current family.
     pub(crate) fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Textfile {
         let Some(name) = self.current else {
@@ -70,6 +117,11 @@ impl Textfile {
         };
         self.out.push_str(&format!(" {v}\n"));
         self
+    }
+
+    /// The text so far.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.out
     }
 
     #[cfg(test)]

@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::moto::{build_path, start_moto, venv_bin, Moto};
+use support::moto::{build_path, start_moto, venv_bin};
 use support::*;
 
 /// Parses a textfile with prometheus_client's parser: (name, labels, value) per sample.
@@ -38,11 +38,11 @@ fn value(
         .map(|(_, _, v)| *v)
 }
 
-fn run_doctor(moto: &Moto, topo: &serde_json::Value, extra: &[&str]) -> i32 {
+fn run_doctor(endpoint: &str, topo: &serde_json::Value, extra: &[&str]) -> i32 {
     let mut args = vec![
         "-q",
         "--endpoint-url",
-        &moto.endpoint,
+        endpoint,
         "--region",
         "eu-west-1",
         "doctor",
@@ -74,7 +74,7 @@ fn doctor_metrics_hold_every_hop_and_every_certificate_on_the_path() {
     let file = d.path().join("doctor.prom");
     let ca = d.path().join("ca.pem");
     let code = run_doctor(
-        &moto,
+        &moto.endpoint,
         &topo,
         &[
             "--trust-store",
@@ -136,7 +136,7 @@ fn doctor_metrics_hold_every_hop_and_every_certificate_on_the_path() {
     // Judged against API Gateway's own list the ALB hop fails: the verdict says so, and a
     // skipped live hop has no gauge and no certificates.
     let code = run_doctor(
-        &moto,
+        &moto.endpoint,
         &topo,
         &[
             "--no-live",
@@ -174,4 +174,51 @@ fn doctor_metrics_hold_every_hop_and_every_certificate_on_the_path() {
     );
     assert!(value(&samples, expiry, &[("source", "live")]).is_none());
     assert!(value(&samples, expiry, &[("source", "alb-acm")]).is_some());
+}
+
+/// A doctor run that could not look (AWS unreachable, exit 3) rewrites the file: success 0 and
+/// a fresh last-run time, and no hop gauge of the earlier healthy run left to read as OK.
+#[test]
+fn a_failed_doctor_run_says_so_in_the_metrics_file() {
+    let moto = start_moto("600");
+    let d = tempdir();
+    let topo = build_path(&moto, d.path(), "none");
+    let file = d.path().join("doctor.prom");
+    let ok = run_doctor(
+        &moto.endpoint,
+        &topo,
+        &["--no-live", "--metrics", file.to_str().unwrap()],
+    );
+    assert!(ok == 0 || ok == 1, "exit {ok}");
+    let before = parse_metrics(&file);
+    assert_eq!(value(&before, "certctl_doctor_success", &[]), Some(1.0));
+    assert!(before.iter().any(|(n, ..)| n == "certctl_doctor_hop_ok"));
+    let first_run = value(&before, "certctl_doctor_last_run_timestamp_seconds", &[]).unwrap();
+    // The same run against an endpoint where nothing listens.
+    let code = run_doctor(
+        "http://127.0.0.1:9",
+        &topo,
+        &[
+            "--no-live",
+            "--aws-timeout",
+            "1s",
+            "--max-attempts",
+            "1",
+            "--metrics",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 3);
+    let after = parse_metrics(&file);
+    assert_eq!(value(&after, "certctl_doctor_success", &[]), Some(0.0));
+    let last = value(&after, "certctl_doctor_last_run_timestamp_seconds", &[]).unwrap();
+    assert!(last >= first_run, "{last} < {first_run}");
+    let stale: Vec<_> = after
+        .iter()
+        .filter(|(n, ..)| n.starts_with("certctl_doctor_hop") || n.contains("apigateway"))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "gauges of the earlier run remain: {stale:?}"
+    );
 }

@@ -14,7 +14,7 @@ use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::FsError;
 use crate::jobs::acm::{list_query, zone_for, AcmError};
-use crate::metrics::Textfile;
+use crate::metrics::{Job, Textfile};
 
 /// The regions every AWS account has enabled by default (opt-in regions are named with
 /// `--region`).
@@ -82,6 +82,8 @@ pub(crate) struct AuditRequest {
     pub(crate) concurrency: usize,
     pub(crate) metrics: Option<PathBuf>,
     pub(crate) at: i64,
+    /// When the run happens, by the real clock (the metrics file's last-run time).
+    pub(crate) wall: i64,
     /// DNS checks of the validation path (None: `--no-dns`).
     pub(crate) dns: Option<crate::dns::DnsConfig>,
 }
@@ -179,7 +181,9 @@ pub(crate) struct AuditCertificate {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct RegionResult {
     pub(crate) region: String,
-    pub(crate) certificates: usize,
+    /// Certificates found; absent when the region could not be read (not "none").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) certificates: Option<usize>,
     /// Why the region could not be audited (its certificates are then missing).
     pub(crate) error: Option<String>,
     pub(crate) duration_ms: u64,
@@ -540,7 +544,41 @@ fn audit_region<C: AuditCalls>(
 
 /// Audits every region in `req.regions`; `connect` makes a client for a region (called once
 /// per region, on the thread that queries it). Route 53 is global: its zones are listed once.
+/// Audits every region; with `--metrics`, writes the file whether the audit could run or not
+/// (a run that read no region says `success 0` and `region_up 0` for each region asked).
 pub(crate) fn run<C, F>(req: &AuditRequest, connect: &F) -> Result<AuditReport, AuditError>
+where
+    C: AuditCalls,
+    F: Fn(&str) -> Result<C, AwsError> + Sync,
+{
+    let result = run_regions(req, connect);
+    let Some(path) = &req.metrics else {
+        return result;
+    };
+    match result {
+        Ok(mut report) => {
+            metrics_text(&report)
+                .outcome(Job::AcmAudit, req.wall, true)
+                .write(path)?;
+            report.metrics = Some(path.display().to_string());
+            Ok(report)
+        }
+        Err(e) => {
+            let mut t = Textfile::new();
+            t.gauge("certctl_acm_audit_region_up", REGION_UP_HELP);
+            for region in &req.regions {
+                t.sample(&[("region", region)], 0.0);
+            }
+            // The audit's own error is the one reported; a failed metrics write only adds to it.
+            let _ = t.outcome(Job::AcmAudit, req.wall, false).write(path);
+            Err(e)
+        }
+    }
+}
+
+const REGION_UP_HELP: &str = "1 when the region could be audited, 0 when it could not.";
+
+fn run_regions<C, F>(req: &AuditRequest, connect: &F) -> Result<AuditReport, AuditError>
 where
     C: AuditCalls,
     F: Fn(&str) -> Result<C, AwsError> + Sync,
@@ -566,7 +604,7 @@ where
                     Ok(certs) => (
                         RegionResult {
                             region: region.clone(),
-                            certificates: certs.len(),
+                            certificates: Some(certs.len()),
                             error: None,
                             duration_ms,
                         },
@@ -576,7 +614,7 @@ where
                     Err(e) => (
                         RegionResult {
                             region: region.clone(),
-                            certificates: 0,
+                            certificates: None,
                             error: Some(e.to_string()),
                             duration_ms,
                         },
@@ -620,7 +658,7 @@ where
             .filter(|f| f.severity == s)
             .count()
     };
-    let mut report = AuditReport {
+    let report = AuditReport {
         schema_version: 1,
         at: crate::x509::rfc3339(req.at),
         min_days: req.min_days,
@@ -632,10 +670,6 @@ where
         metrics: None,
         at_unix: req.at,
     };
-    if let Some(path) = &req.metrics {
-        metrics_text(&report).write(path)?;
-        report.metrics = Some(path.display().to_string());
-    }
     Ok(report)
 }
 
@@ -735,10 +769,7 @@ pub(crate) fn metrics_text(r: &AuditReport) -> Textfile {
             t.sample(&refs(&l), 1.0);
         }
     }
-    t.gauge(
-        "certctl_acm_audit_region_up",
-        "1 when the region could be audited, 0 when it could not.",
-    );
+    t.gauge("certctl_acm_audit_region_up", REGION_UP_HELP);
     for g in &r.regions {
         t.sample(
             &[("region", &g.region)],
@@ -747,10 +778,12 @@ pub(crate) fn metrics_text(r: &AuditReport) -> Textfile {
     }
     t.gauge(
         "certctl_acm_audit_certificates",
-        "Certificates found per region by the last audit.",
+        "Certificates found per region by the last audit; absent for a region that could not be read.",
     );
     for g in &r.regions {
-        t.sample(&[("region", &g.region)], g.certificates as f64);
+        if let Some(n) = g.certificates {
+            t.sample(&[("region", &g.region)], n as f64);
+        }
     }
     t.gauge(
         "certctl_acm_audit_timestamp_seconds",
@@ -778,6 +811,7 @@ pub(crate) fn why_pending<C: AuditCalls>(
             concurrency: 1,
             metrics: None,
             at,
+            wall: at,
             dns: None,
         };
         let c = AuditCert {
@@ -952,6 +986,7 @@ mod tests {
             concurrency: 4,
             metrics: None,
             at: AT,
+            wall: AT,
             dns: None,
         }
     }
@@ -1088,7 +1123,33 @@ mod tests {
         assert!(text
             .text()
             .contains("certctl_acm_audit_region_up{region=\"us-east-1\"} 0\n"));
+        // An unread region has no count (not 0, which would read as "no certificates").
+        assert!(text
+            .text()
+            .contains("certctl_acm_audit_certificates{region=\"eu-west-1\"} 1\n"));
+        assert!(!text
+            .text()
+            .contains("certctl_acm_audit_certificates{region=\"us-east-1\"}"));
+        let json = serde_json::to_value(&r.regions[1]).unwrap();
+        assert!(json.get("certificates").is_none(), "{json}");
+        let human = crate::output::human::Human::human(
+            &r,
+            &crate::output::human::Style {
+                color: false,
+                verbose: 0,
+            },
+        );
+        assert!(
+            human.contains("1 certificate(s) in 1 of 2 region(s) (1 could not be read)"),
+            "{human}"
+        );
 
+        // Nothing readable: an error, and the metrics file still says so.
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("audit.prom");
+        std::fs::write(&file, "certctl_acm_audit_success 1\n").unwrap();
+        q.metrics = Some(file.clone());
+        q.wall = 1_900_000_000;
         let down = |_: &str| {
             Ok(Region {
                 certs: vec![],
@@ -1097,6 +1158,16 @@ mod tests {
             })
         };
         assert!(matches!(run(&q, &down), Err(AuditError::Aws(_))));
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in [
+            "certctl_acm_audit_region_up{region=\"eu-west-1\"} 0\n",
+            "certctl_acm_audit_region_up{region=\"us-east-1\"} 0\n",
+            "certctl_acm_audit_success 0\n",
+            "certctl_acm_audit_last_run_timestamp_seconds 1900000000\n",
+        ] {
+            assert!(text.contains(line), "{line}: {text}");
+        }
+        assert!(!text.contains("certctl_acm_audit_certificates"), "{text}");
     }
 
     #[test]

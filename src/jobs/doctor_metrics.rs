@@ -10,7 +10,7 @@ use crate::exit::ExitStatus;
 use crate::fsx::FsError;
 use crate::jobs::doctor::{DoctorReport, DoctorRequest};
 use crate::jobs::input;
-use crate::metrics::Textfile;
+use crate::metrics::{Job, Textfile};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DoctorMetricsError {
@@ -192,15 +192,28 @@ pub(crate) fn metrics_text(
     t
 }
 
-/// Collects the path's certificates and writes the textfile atomically.
+/// Collects the path's certificates and writes the textfile atomically, with the run's
+/// outcome (`wall`: when it ran, by the real clock).
 pub(crate) fn write(
     acm: &dyn Acm,
     req: &DoctorRequest,
     report: &DoctorReport,
     path: &Path,
+    wall: i64,
 ) -> Result<(), DoctorMetricsError> {
     let certs = path_certificates(acm, req, report);
-    metrics_text(req, report, &certs).write(path)?;
+    metrics_text(req, report, &certs)
+        .outcome(Job::Doctor, wall, true)
+        .write(path)?;
+    Ok(())
+}
+
+/// A run that could not look (exit 2 or 3): the file says so, and holds no hop or certificate
+/// gauge of an earlier run that would still read as healthy.
+pub(crate) fn write_failure(path: &Path, wall: i64) -> Result<(), DoctorMetricsError> {
+    Textfile::new()
+        .outcome(Job::Doctor, wall, false)
+        .write(path)?;
     Ok(())
 }
 

@@ -86,8 +86,14 @@ impl Human for AuditReport {
                 Inert(r.error.as_deref().unwrap_or_default())
             ));
         }
+        let read = self.regions.iter().filter(|r| r.error.is_none()).count();
+        let unread = if read < self.regions.len() {
+            format!(" ({} could not be read)", self.regions.len() - read)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "\n{} certificate(s) in {} region(s): {} deny, {} warn\n",
+            "\n{} certificate(s) in {read} of {} region(s){unread}: {} deny, {} warn\n",
             self.certificates.len(),
             self.regions.len(),
             self.deny,

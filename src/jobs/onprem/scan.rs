@@ -189,6 +189,8 @@ pub(crate) struct ScanRequest {
     pub(crate) hidden: bool,
     pub(crate) threads: usize,
     pub(crate) at: i64,
+    /// When the scan runs, by the real clock (the metrics file's last-run time).
+    pub(crate) wall: i64,
     /// Files larger than this are not read; each is a `too-large` problem.
     pub(crate) max_file_size: u64,
 }
@@ -203,6 +205,13 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     };
     for p in &req.paths {
         if std::fs::symlink_metadata(p).is_err() {
+            if let Some(m) = &req.metrics {
+                // The file says this run could not look; the missing path is what is reported.
+                let mut t = crate::metrics::Textfile::new();
+                let _ = t
+                    .outcome(crate::metrics::Job::Scan, req.wall, false)
+                    .write(m);
+            }
             return Err(ScanError::NotFound(p.clone()));
         }
         // Opened later by this link-free path (links resolved once, here), never by `p`.
@@ -275,7 +284,11 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         metrics: None,
     };
     if let Some(m) = &req.metrics {
-        fsx::write_atomic(m, metrics_text(&report, req.at).as_bytes(), 0o644)?;
+        let mut text = metrics_text(&report, req.at);
+        let mut outcome = crate::metrics::Textfile::new();
+        outcome.outcome(crate::metrics::Job::Scan, req.wall, true);
+        text.push_str(outcome.as_str());
+        fsx::write_atomic(m, text.as_bytes(), 0o644)?;
         report.metrics = Some(m.display().to_string());
     }
     Ok(report)
