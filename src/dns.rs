@@ -70,6 +70,9 @@ pub enum Status {
     Ok,
     Fail,
     Skip,
+    /// The resolver answered SERVFAIL or REFUSED for the name: a cause of its own (a validating
+    /// resolver's answer for broken DNSSEC), not "no resolver".
+    Error,
 }
 
 /// One DNS check and what it saw.
@@ -80,12 +83,42 @@ pub struct DnsCheck {
     pub(crate) name: String,
     pub status: Status,
     pub detail: String,
+    /// A finding code and fix other than the check's usual one, for a failure of another kind.
+    #[serde(skip)]
+    pub(crate) cause: Option<(&'static str, &'static str)>,
 }
+
+/// CAA property tags ACM's CA understands (RFC 8659 4.2–4.4).
+const KNOWN_CAA_TAGS: &[&str] = &["issue", "issuewild", "iodef"];
+
+/// A critical CAA property no CA understands.
+const CAA_CRITICAL: (&str, &str) = (
+    "caa-critical-unknown-property",
+    "remove the property, or clear its critical flag (128), in the CAA set that applies",
+);
 
 enum Answer {
     Records(Vec<RData>),
     NoRecords,
     Unreachable(String),
+    /// SERVFAIL or REFUSED for this name (the resolver itself answered).
+    Refused(String),
+}
+
+/// Why a look-up has no records to give.
+enum NoAnswer {
+    Unreachable(String),
+    Refused(String),
+}
+
+impl NoAnswer {
+    /// The check's status and detail for it.
+    fn outcome(self) -> (Status, String) {
+        match self {
+            NoAnswer::Unreachable(why) => (Status::Skip, why),
+            NoAnswer::Refused(why) => (Status::Error, why),
+        }
+    }
 }
 
 /// A resolver with its own small runtime; look-ups block the calling thread, bounded.
@@ -176,6 +209,22 @@ impl Resolver {
                 }
             }
             Ok(Err(e)) if e.is_no_records_found() => Answer::NoRecords,
+            Ok(Err(e))
+                if matches!(
+                    e.as_metrics_label(),
+                    "dns_response_code_servfail" | "dns_response_code_refused"
+                ) =>
+            {
+                let code = if e.as_metrics_label().ends_with("servfail") {
+                    "SERVFAIL"
+                } else {
+                    "REFUSED"
+                };
+                Answer::Refused(format!(
+                    "the resolver answered {code} for {} ({kind})",
+                    norm(name)
+                ))
+            }
             Ok(Err(e)) => self.unreachable(format!("{e}")),
             Err(_) => self.unreachable(format!("no answer within {} ms", bound.as_millis())),
         }
@@ -195,7 +244,7 @@ impl Resolver {
         Answer::Unreachable(why)
     }
 
-    fn names(&self, name: &str, kind: RecordType) -> Result<Vec<String>, String> {
+    fn names(&self, name: &str, kind: RecordType) -> Result<Vec<String>, NoAnswer> {
         match self.lookup(name, kind) {
             Answer::Records(r) => Ok(r
                 .iter()
@@ -206,7 +255,8 @@ impl Resolver {
                 })
                 .collect()),
             Answer::NoRecords => Ok(Vec::new()),
-            Answer::Unreachable(why) => Err(why),
+            Answer::Unreachable(why) => Err(NoAnswer::Unreachable(why)),
+            Answer::Refused(why) => Err(NoAnswer::Refused(why)),
         }
     }
 
@@ -220,14 +270,14 @@ impl Resolver {
                 })
                 .collect()),
             Answer::NoRecords => Ok(Vec::new()),
-            Answer::Unreachable(why) => Err(why),
+            Answer::Unreachable(why) | Answer::Refused(why) => Err(why),
         }
     }
 
     /// The validation CNAME as public DNS answers it.
     pub fn check_cname(&self, name: &str, want: &str) -> DnsCheck {
         let (status, detail) = match self.names(name, RecordType::CNAME) {
-            Err(why) => (Status::Skip, why),
+            Err(no) => no.outcome(),
             Ok(v) if v.contains(&norm(want)) => (Status::Ok, format!("CNAME {}", norm(want))),
             Ok(v) if v.is_empty() => (Status::Fail, "no CNAME in public DNS".into()),
             Ok(v) => (
@@ -240,6 +290,7 @@ impl Resolver {
             name: norm(name),
             status,
             detail,
+            cause: None,
         }
     }
 
@@ -268,7 +319,9 @@ impl Resolver {
         let Some((_, parent)) = zone.split_once('.') else {
             return Err(format!("{zone} has no parent zone to ask"));
         };
-        let servers = self.names(parent, RecordType::NS)?;
+        let servers = self
+            .names(parent, RecordType::NS)
+            .map_err(|no| no.outcome().1)?;
         if servers.is_empty() {
             return Err(format!("no NS records for the parent zone {parent}"));
         }
@@ -350,6 +403,17 @@ impl Resolver {
         let (status, detail) = match self.parent_delegation(zone) {
             Err(why) => (Status::Skip, why),
             Ok(parent) if parent == own => (Status::Ok, format!("delegated to {}", own.join(", "))),
+            // Fewer of the zone's own servers is a valid delegation: every server the parent
+            // names answers for the zone (RFC 1034 4.2.2; Route 53 hands out 4, 2 suffice).
+            Ok(parent) if !parent.is_empty() && parent.iter().all(|p| own.contains(p)) => (
+                Status::Ok,
+                format!(
+                    "delegated to {} of the Route 53 zone's {} name servers ({})",
+                    parent.len(),
+                    own.len(),
+                    parent.join(", ")
+                ),
+            ),
             Ok(parent) => (
                 Status::Fail,
                 format!(
@@ -369,6 +433,7 @@ impl Resolver {
             name: norm(zone),
             status,
             detail,
+            cause: None,
         }
     }
 
@@ -377,10 +442,37 @@ impl Resolver {
     pub fn check_caa(&self, domain: &str) -> DnsCheck {
         let wildcard = domain.starts_with("*.");
         let mut name = norm(domain.trim_start_matches("*."));
+        let mut cause = None;
         let (status, detail) = loop {
             match self.lookup(&name, RecordType::CAA) {
                 Answer::Unreachable(why) => break (Status::Skip, why),
+                Answer::Refused(why) => break (Status::Error, why),
                 Answer::Records(r) => {
+                    // RFC 8659 4.1: a critical property a CA does not understand forbids
+                    // issuance by every CA.
+                    let unknown_critical: Vec<String> = r
+                        .iter()
+                        .filter_map(|d| match d {
+                            RData::CAA(c)
+                                if c.issuer_critical
+                                    && !KNOWN_CAA_TAGS
+                                        .contains(&c.tag.to_ascii_lowercase().as_str()) =>
+                            {
+                                Some(c.tag.clone())
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    if !unknown_critical.is_empty() {
+                        cause = Some(CAA_CRITICAL);
+                        break (
+                            Status::Fail,
+                            format!(
+                                "CAA at {name} has a critical property ({}, flag 128) that CAs do not understand: RFC 8659 forbids any CA to issue",
+                                unknown_critical.join(", ")
+                            ),
+                        );
+                    }
                     let props: Vec<(String, String)> = r
                         .iter()
                         .filter_map(|d| match d {
@@ -438,6 +530,7 @@ impl Resolver {
             name: norm(domain),
             status,
             detail,
+            cause,
         }
     }
 }
@@ -468,8 +561,19 @@ pub fn diagnose(r: &Resolver, t: &Target<'_>) -> Vec<DnsCheck> {
 /// The findings the checks make: a cause per failed check, one info finding for skipped ones.
 pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
     let mut out = Vec::new();
+    for c in checks.iter().filter(|c| c.status == Status::Error) {
+        out.push(Finding {
+            code: "dns-server-failure",
+            severity: Severity::Warn,
+            message: format!("{}: {}", c.name, c.detail),
+            hint: Some(
+                "a validating resolver answers SERVFAIL when DNSSEC is broken at the name or a parent (a DS record whose key is gone, expired signatures); ACM's validation and CAA checks fail the same way: check the chain with `delv` or DNSViz, or ask the zone's operator".into(),
+            ),
+            certificate: None,
+        });
+    }
     for c in checks.iter().filter(|c| c.status == Status::Fail) {
-        let (code, hint) = match c.check {
+        let (code, hint) = c.cause.unwrap_or(match c.check {
             "cname" => (
                 "validation-cname-not-in-dns",
                 "public DNS must answer the CNAME ACM asked for: put it in the zone the parent delegates to (`certctl acm records ARN --format zone`)",
@@ -482,7 +586,7 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
                 "caa-forbids-amazon",
                 "add `0 issue \"amazon.com\"` to the CAA set that applies (ACM also accepts amazontrust.com, awstrust.com, amazonaws.com)",
             ),
-        };
+        });
         out.push(Finding {
             code,
             severity: Severity::Deny,

@@ -16,13 +16,18 @@ pub fn zones() -> serde_json::Value {
     serde_json::json!({"servers": {
         "127.0.0.1": {
             "recursive": true,
-            "zones": ["test", "example.test", "good.example.test", "stale.example.test", "hostile.test", "acm-validations.aws"],
+            "zones": ["test", "example.test", "good.example.test", "stale.example.test", "half.example.test", "crit.example.test", "broken.example.test", "hostile.test", "acm-validations.aws"],
+            "rcodes": {"broken.example.test": "SERVFAIL", "refused.example.test": "REFUSED"},
             "records": [
                 ["example.test", "NS", "ns.example.test"],
                 ["ns.example.test", "A", "127.0.0.2"],
                 ["good.example.test", "NS", "ns-1.awsdns-01.org"],
                 ["good.example.test", "NS", "ns-2.awsdns-02.net"],
                 ["stale.example.test", "NS", "ns-1.awsdns-01.org"],
+                ["crit.example.test", "CAA", "0 issue amazon.com"],
+                ["crit.example.test", "CAA", "128 tbs \"unknown\""],
+                ["noncrit.crit.example.test", "CAA", "0 issue amazon.com"],
+                ["noncrit.crit.example.test", "CAA", "0 tbs \"unknown\""],
                 ["_v.api.good.example.test", "CNAME", "_t.acm-validations.aws"],
                 ["_v.other.good.example.test", "CNAME", "_somethingelse.acm-validations.aws"],
                 ["example.test", "CAA", "0 issue letsencrypt.org"],
@@ -41,7 +46,9 @@ pub fn zones() -> serde_json::Value {
                 ["good.example.test", "NS", "ns-2.awsdns-02.net"],
                 ["good.example.test", "NS", "ns-1.awsdns-01.org"],
                 ["stale.example.test", "NS", "ns-9.awsdns-09.org"],
-                ["stale.example.test", "NS", "ns-10.awsdns-10.com"]
+                ["stale.example.test", "NS", "ns-10.awsdns-10.com"],
+                ["half.example.test", "NS", "ns-3.awsdns-03.com"],
+                ["half.example.test", "NS", "ns-4.awsdns-04.co.uk"]
             ]
         }
     }})
@@ -218,4 +225,86 @@ fn a_parent_server_sending_garbage_does_not_hold_the_check() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// A parent that delegates to some of the Route 53 zone's servers (2 of its 4) delegates
+/// validly: every server named answers for the zone. One naming a server outside the set is
+/// still a mismatch.
+#[test]
+fn a_delegation_to_part_of_the_zones_servers_is_ok() {
+    let dns = start_dns(&zones());
+    let r = resolver(&dns);
+    let four = ns(&[
+        "ns-1.awsdns-01.org",
+        "ns-2.awsdns-02.net",
+        "ns-3.awsdns-03.com",
+        "ns-4.awsdns-04.co.uk",
+    ]);
+    let half = r.check_delegation("half.example.test", &four);
+    assert_eq!(half.status, Status::Ok, "{half:?}");
+    assert!(
+        half.detail.contains("2 of the Route 53 zone's 4"),
+        "{half:?}"
+    );
+    assert!(findings(&[half]).is_empty());
+    // The stale parent names servers the zone does not have: still a deny.
+    let stale = r.check_delegation("stale.example.test", &four);
+    assert_eq!(stale.status, Status::Fail, "{stale:?}");
+}
+
+/// RFC 8659 4.1: a critical property (flag 128) that a CA does not understand forbids every CA
+/// to issue, even when `issue amazon.com` is there; the same property without the flag is
+/// ignored.
+#[test]
+fn a_critical_unknown_caa_property_denies() {
+    let dns = start_dns(&zones());
+    let r = resolver(&dns);
+    let crit = r.check_caa("api.crit.example.test");
+    assert_eq!(crit.status, Status::Fail, "{crit:?}");
+    assert!(
+        crit.detail.contains("tbs") && crit.detail.contains("128"),
+        "{crit:?}"
+    );
+    let f = findings(&[crit]);
+    assert_eq!(f[0].code, "caa-critical-unknown-property");
+    assert!(format!("{f:?}").contains("critical flag"), "{f:?}");
+    let fine = r.check_caa("noncrit.crit.example.test");
+    assert_eq!(fine.status, Status::Ok, "{fine:?}");
+}
+
+/// A SERVFAIL (or REFUSED) for the validation name is a cause of its own, a warning with the
+/// DNSSEC hint, not "no resolver reachable": the resolver answered, and it is why ACM cannot
+/// validate. Later checks still run (the resolver is not marked offline).
+#[test]
+fn servfail_on_the_validation_name_is_its_own_finding() {
+    let dns = start_dns(&zones());
+    let r = resolver(&dns);
+    let checks = diagnose(
+        &r,
+        &Target {
+            domain: "api.broken.example.test",
+            record: Some(("_v.api.broken.example.test", "_t.acm-validations.aws")),
+            zone: None,
+        },
+    );
+    assert_eq!(checks[0].status, Status::Error, "{checks:?}");
+    assert!(checks[0].detail.contains("SERVFAIL"), "{checks:?}");
+    assert_eq!(checks[1].status, Status::Error, "{checks:?}");
+    let f = findings(&checks);
+    assert!(f.iter().all(|f| f.code != "dns-check-skipped"), "{f:?}");
+    let servfail: Vec<_> = f
+        .iter()
+        .filter(|f| f.code == "dns-server-failure")
+        .collect();
+    assert_eq!(servfail.len(), 2, "{f:?}");
+    assert_eq!(
+        serde_json::to_value(servfail[0]).unwrap()["severity"],
+        "warn"
+    );
+    assert!(format!("{:?}", servfail[0]).contains("DNSSEC"), "{f:?}");
+    // The resolver is still used for other names.
+    assert_eq!(r.check_caa("api.good.example.test").status, Status::Ok);
+    let refused = r.check_cname("_v.refused.example.test", "_t.acm-validations.aws");
+    assert_eq!(refused.status, Status::Error, "{refused:?}");
+    assert!(refused.detail.contains("REFUSED"), "{refused:?}");
 }
