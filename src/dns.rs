@@ -637,6 +637,7 @@ mod tests {
             name: "x".into(),
             status: Status::Skip,
             detail: "offline".into(),
+            cause: None,
         };
         let f = findings(&[skip("cname"), skip("caa")]);
         assert_eq!(f.len(), 1);
