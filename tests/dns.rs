@@ -52,6 +52,7 @@ fn resolver(dns: &DnsServer) -> Resolver {
         resolver: Some(format!("127.0.0.1:{}", dns.port).parse().unwrap()),
         nameserver_port: dns.port,
         timeout: Duration::from_secs(2),
+        deadline: None,
     })
     .unwrap()
 }
@@ -147,6 +148,7 @@ fn no_resolver_skips_with_the_reason_in_bounded_time() {
         resolver: Some(silent.local_addr().unwrap()),
         nameserver_port: 53,
         timeout: Duration::from_millis(500),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();
@@ -178,6 +180,7 @@ fn no_resolver_skips_with_the_reason_in_bounded_time() {
         resolver: Some(addr),
         nameserver_port: 53,
         timeout: Duration::from_millis(500),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();
@@ -207,6 +210,7 @@ fn a_parent_server_sending_garbage_does_not_hold_the_check() {
         resolver: Some(format!("127.0.0.1:{}", dns.port).parse().unwrap()),
         nameserver_port: dns.port,
         timeout: Duration::from_millis(800),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();
