@@ -144,8 +144,11 @@ struct Outcome {
     took: Duration,
 }
 
-/// certctl `args` against `endpoint` with `--timeout 3s`; killed after 20 s (a hang fails).
+/// certctl `args` against `endpoint` with `--timeout 3s` unless `args` set one; killed after
+/// 20 s (a hang fails).
 fn run_at(path: &str, endpoint: &str, args: &[String]) -> Outcome {
+    let own = args.iter().any(|a| a == "--timeout");
+    let timeout: &[&str] = if own { &[] } else { &["--timeout", "3s"] };
     let start = Instant::now();
     let mut child = certctl()
         .args([
@@ -156,7 +159,7 @@ fn run_at(path: &str, endpoint: &str, args: &[String]) -> Outcome {
             "eu-west-1",
         ])
         .args(args)
-        .args(["--timeout", "3s"])
+        .args(timeout)
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -331,4 +334,146 @@ fn every_aws_subcommand_ends_within_its_deadline_under_every_fault() {
         list.doc
     );
     eprintln!("{}\nsuite: {:?}", report.join("\n"), suite.elapsed());
+}
+
+#[test]
+fn writes_retry_by_class_until_the_deadline_and_say_what_was_lost() {
+    let moto = start_moto("1");
+    let proxy = start_proxy(&moto.endpoint);
+    let d = tempdir();
+    let topo = build_path(&moto, d.path(), "none");
+    let p = proxy.endpoint.as_str();
+    // One attempt per call: every retry seen is certctl's own, by class.
+    let run = |args: &[&str]| -> Outcome {
+        let mut a: Vec<String> = vec!["--max-attempts".into(), "1".into()];
+        a.extend(args.iter().map(|s| s.to_string()));
+        run_at(&args.join(" "), p, &a)
+    };
+    let request = |host: &'static str| {
+        vec![
+            "acm",
+            "request",
+            host,
+            "--route53-zone",
+            "auto",
+            "--poll-interval",
+            "200ms",
+        ]
+    };
+
+    // RequestCertificate throttled 4 times and the UPSERT answered PriorRequestNotComplete
+    // twice, with one attempt per call: certctl tries again with backoff and completes.
+    proxy.faults(serde_json::json!([
+        {"op": "RequestCertificate", "fault": "throttle", "times": 4},
+        {"path": "POST /rrset", "fault": "prior", "times": 2}
+    ]));
+    let mut args = request("retry.example.com");
+    args.extend(["--timeout", "30s"]);
+    let o = run(&args);
+    assert_eq!(o.code, 0, "{:#} {}", o.doc, o.stderr);
+    let log = proxy.log();
+    assert_eq!(
+        log.iter().filter(|(_, f)| f == "throttle").count(),
+        4,
+        "{log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|(_, f)| f == "prior").count(),
+        2,
+        "{log:?}"
+    );
+    assert!(!o.doc["route53"][0]["change_id"].is_null(), "{:#}", o.doc);
+
+    // Every RequestCertificate throttled: the deadline passes while backing off, and the
+    // error says how many answers were throttled, not "before AWS answered".
+    proxy.faults(serde_json::json!([
+        {"op": "RequestCertificate", "fault": "throttle", "times": -1}
+    ]));
+    let mut args = request("throttled.example.com");
+    args.extend(["--timeout", "4s"]);
+    let o = run(&args);
+    assert_eq!(o.code, 3, "{:#}", o.doc);
+    assert!(o.took < Duration::from_secs(5), "{:?}", o.took);
+    let msg = o.doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("acm:RequestCertificate: AWS throttled")
+            && msg.contains("requests in a row (ThrottlingException)")
+            && msg.contains("the deadline passed while backing off")
+            && !msg.contains("before AWS answered"),
+        "{msg}"
+    );
+    let n = proxy.log().len();
+    assert!(n > 3, "tried again until the deadline: {n} requests");
+
+    // A write whose answer is lost, one attempt: it may have been applied, a rerun is safe.
+    let cert = topo["certificate"].as_str().unwrap();
+    let listener = topo["https_listener"].as_str().unwrap();
+    proxy.faults(serde_json::json!([
+        {"op": "ModifyListener", "fault": "lose", "times": -1}
+    ]));
+    let args = [
+        "acm",
+        "attach",
+        cert,
+        "--listener",
+        listener,
+        "--default",
+        "--timeout",
+        "10s",
+    ];
+    let o = run(&args);
+    // The fixture's certificate is already the default: nothing to write, nothing lost.
+    assert_eq!(o.code, 0, "{:#}", o.doc);
+    proxy.faults(serde_json::json!([
+        {"op": "AddListenerCertificates", "fault": "lose", "times": -1}
+    ]));
+    let other = run(&[
+        "acm",
+        "request",
+        "lost.example.com",
+        "--wait",
+        "--timeout",
+        "30s",
+        "--poll-interval",
+        "200ms",
+        "--no-dns",
+        "--route53-zone",
+        "auto",
+    ]);
+    assert_eq!(other.code, 0, "{:#} {}", other.doc, other.stderr);
+    let arn = other.doc["arn"].as_str().unwrap();
+    let o = run(&[
+        "acm",
+        "attach",
+        arn,
+        "--listener",
+        listener,
+        "--timeout",
+        "10s",
+    ]);
+    assert_eq!(o.code, 3, "{:#}", o.doc);
+    let msg = o.doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("elasticloadbalancing:AddListenerCertificates: the answer was lost (")
+            && msg.contains("the write may have been applied")
+            && msg.contains("running the same command again is safe"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("dispatch failure") && !msg.contains("SendRequest"),
+        "in words: {msg}"
+    );
+    // And it is: the rerun finds it attached.
+    proxy.faults(serde_json::json!([]));
+    let o = run(&[
+        "acm",
+        "attach",
+        arn,
+        "--listener",
+        listener,
+        "--timeout",
+        "10s",
+    ]);
+    assert_eq!(o.code, 0, "{:#}", o.doc);
+    assert_eq!(o.doc["action"], "already-attached", "{:#}", o.doc);
 }

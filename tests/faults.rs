@@ -199,18 +199,29 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     assert_eq!(r.doc["action"], "reused");
     assert_eq!(certificates(&moto), base + 1);
 
-    // 5. Route 53 fails after RequestCertificate (every attempt 5xx): exit 3, and the error
+    // 5. Route 53 fails after RequestCertificate (every attempt 5xx): the idempotent UPSERT is
+    // tried again with backoff until the deadline, then exit 3 saying so, and the error
     // document names the new certificate; the rerun writes the record once.
     proxy.faults(serde_json::json!([
         {"path": "POST /rrset", "fault": "5xx", "times": -1}
     ]));
-    let r = certctl_at(p, &with(RETRY2, &request("e.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("e.example.com", "8s")));
     assert_eq!(r.code, 3, "{:#}", r.doc);
+    assert!(
+        r.took < Duration::from_secs(9),
+        "deadline 8 s, took {:?}",
+        r.took
+    );
     let msg = r.doc["error"]["message"].as_str().unwrap();
     assert!(
-        msg.contains("route53:ChangeResourceRecordSets") && msg.contains("503"),
+        msg.contains("route53:ChangeResourceRecordSets")
+            && msg.contains("503")
+            && msg.contains("the deadline passed while backing off"),
         "{msg}"
     );
+    assert_eq!(r.doc["error"]["step"], "route53:ChangeResourceRecordSets");
+    let tries = proxy.log().iter().filter(|(_, f)| f == "5xx").count();
+    assert!(tries > 2, "more than the SDK's 2 attempts: {tries}");
     assert!(
         !msg.contains('{') && !msg.contains('\n'),
         "one line, no Debug: {msg}"
