@@ -4,6 +4,9 @@ use crate::cli::{
     AcmCommand, CaCommand, Cli, Command, DnsName, Global, Hostname, IssueCommand, PolicyCommand,
     TruststoreCommand,
 };
+use std::time::{Duration, Instant};
+
+use crate::deadline::Deadline;
 use crate::exit::ExitStatus;
 use crate::jobs::{self, check::CheckRequest, JobError};
 use crate::output::{Printer, PrinterOptions};
@@ -17,6 +20,10 @@ pub(crate) struct Failure {
     pub(crate) hint: Option<String>,
     /// What was already changed when the command failed.
     pub(crate) changes: Vec<jobs::Change>,
+    /// The step that was running when the command's deadline passed.
+    pub(crate) step: Option<String>,
+    /// The underlying library's own account of the failure (printed with -v).
+    pub(crate) detail: Option<String>,
 }
 
 impl Failure {
@@ -30,15 +37,32 @@ impl Failure {
             exit_code,
             hint,
             changes: Vec::new(),
+            step: None,
+            detail: None,
         }
+    }
+}
+
+/// An AWS error of the composition root itself (making the clients, GetCertificate).
+fn aws_failure(e: crate::aws::AwsError) -> Failure {
+    let (code, hint) = (e.exit_code(), e.hint());
+    let step = e.deadline_step().map(str::to_string);
+    let detail = e.detail().map(str::to_string);
+    Failure {
+        step,
+        detail,
+        ..Failure::new(e, code, hint)
     }
 }
 
 /// A job's error as a failure, with its exit code and hint.
 fn fail<E: JobError>(e: E) -> Failure {
     let (code, hint, changes) = (e.exit_code(), e.hint(), e.changes());
+    let (step, detail) = (e.step(), e.detail());
     Failure {
         changes,
+        step,
+        detail,
         ..Failure::new(e, code, hint)
     }
 }
@@ -71,6 +95,8 @@ pub struct Clock {
 
 /// Runs one command at the clock `main` read.
 pub fn run(cli: Cli, clock: Clock) -> ExitStatus {
+    // The instant every command's deadline (`--timeout`) is measured from.
+    let started = std::time::Instant::now();
     let now = clock.now;
     let g = &cli.global;
     let printer = Printer::new(PrinterOptions {
@@ -80,7 +106,7 @@ pub fn run(cli: Cli, clock: Clock) -> ExitStatus {
         color: !g.no_color,
     });
     let at = g.at.unwrap_or(now);
-    let result = dispatch(cli.command, &cli.global, at, clock.wall, &printer);
+    let result = dispatch(cli.command, &cli.global, at, clock.wall, started, &printer);
     let code = exit_code(result, &printer);
     // A report that did not reach stdout (a full disk, a closed pipe) is an I/O failure.
     match crate::output::stdout_error() {
@@ -113,12 +139,16 @@ fn exit_code(result: Result<ExitStatus, Failure>, printer: &Printer) -> ExitStat
                 }
                 shown = text;
             }
+            if let (true, Some(d)) = (printer.verbose > 0, &f.detail) {
+                causes.push(d.clone());
+            }
             printer.error_with_changes(
                 &f.error.to_string(),
                 &causes,
                 f.hint.as_deref(),
                 f.exit_code,
                 &f.changes,
+                f.step.as_deref(),
             );
             f.exit_code
         }
@@ -126,10 +156,7 @@ fn exit_code(result: Result<ExitStatus, Failure>, printer: &Printer) -> ExitStat
 }
 
 /// Where and how to reach AWS, from the global flags; `deadline`: no call outlives it.
-fn aws_target(
-    g: &Global,
-    deadline: Option<std::time::Instant>,
-) -> Result<crate::aws::AwsTarget, Failure> {
+fn aws_target(g: &Global, deadline: Deadline) -> Result<crate::aws::AwsTarget, Failure> {
     // At most an hour: a longer attempt is a hang, not a slow answer.
     let attempt_timeout = g
         .aws_timeout
@@ -145,11 +172,8 @@ fn aws_target(
     Ok(target)
 }
 
-/// The AWS clients; `deadline`: no call outlives it.
-fn aws_until(
-    g: &Global,
-    deadline: Option<std::time::Instant>,
-) -> Result<crate::aws::sdk::Sdk, Failure> {
+/// The AWS clients; `deadline`: no call outlives it (there is no way to make them without).
+fn aws(g: &Global, deadline: Deadline) -> Result<crate::aws::sdk::Sdk, Failure> {
     if g.region.len() > 1 {
         return Err(Failure::new(
             anyhow::anyhow!("--region given {} times", g.region.len()),
@@ -158,29 +182,19 @@ fn aws_until(
         ));
     }
     let target = aws_target(g, deadline)?;
-    crate::aws::sdk::Sdk::new(&target).map_err(|e| {
-        let (code, hint) = (e.exit_code(), e.hint());
-        Failure::new(e, code, hint)
-    })
-}
-
-fn aws(g: &Global) -> Result<crate::aws::sdk::Sdk, Failure> {
-    aws_until(g, None)
+    crate::aws::sdk::Sdk::new(&target).map_err(aws_failure)
 }
 
 /// For an ACM certificate ARN (`check`, `inspect`): the chain ACM would serve, fetched with
 /// GetCertificate, as PEM (leaf first); `None` for any other target.
-fn acm_chain(g: &Global, target: &str) -> Result<Option<Vec<u8>>, Failure> {
+fn acm_chain(g: &Global, target: &str, deadline: Deadline) -> Result<Option<Vec<u8>>, Failure> {
     if !target.starts_with("arn:") {
         return Ok(None);
     }
     use crate::aws::Acm;
-    let sdk = aws(g)?;
+    let sdk = aws(g, deadline)?;
     let d = jobs::acm::resolve(&sdk, target).map_err(fail)?;
-    let (cert, chain) = sdk.get_certificate(&d.arn).map_err(|e| {
-        let hint = e.hint();
-        Failure::new(e, ExitStatus::Operational, hint)
-    })?;
+    let (cert, chain) = sdk.get_certificate(&d.arn).map_err(aws_failure)?;
     Ok(Some(
         format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes(),
     ))
@@ -191,21 +205,29 @@ fn acm(
     g: &Global,
     at: i64,
     wall: i64,
+    started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     use jobs::acm;
-    let started = std::time::Instant::now();
     if let AcmCommand::Request(a) = &command {
-        // --timeout is the deadline of the whole command: every AWS call and every wait.
-        let timeout = a.timeout;
-        let sdk = aws_until(g, Some(started + timeout))?;
+        // --timeout is the deadline of the whole command: every AWS call, every wait, and
+        // the look-up of why validation is stuck.
+        let default = if a.wait { 600 } else { 120 };
+        let deadline = Deadline::after(started, a.timeout.unwrap_or(Duration::from_secs(default)));
+        let sdk = aws(g, deadline)?;
+        // The wait stops early enough to leave the diagnosis its share of the deadline.
+        let wait_until = if a.wait && !a.dns.no_dns {
+            deadline.leaving((deadline.total() / 10).min(Duration::from_secs(15)))
+        } else {
+            deadline
+        };
         let req = acm::AcmRequest {
             host: a.host.clone().into_string(),
             sans: a.san.iter().cloned().map(DnsName::into_string).collect(),
             key_algorithm: a.key_algorithm,
             route53_zone: a.route53_zone.clone(),
             wait: a.wait,
-            timeout,
+            timeout: wait_until.total(),
             tags: a.tag.clone(),
             dry_run: a.dry_run,
             max_names: a.max_names,
@@ -221,40 +243,49 @@ fn acm(
         let progress = crate::output::Waits::new(printer.quiet);
         let mut r =
             acm::request(&sdk, &sdk, &req, &polling, &waiter, &progress, at).map_err(fail)?;
-        // Timed out: say why validation is stuck, where that can be seen. The deadline has
-        // passed, so this look-up gets clients of its own (bounded by --aws-timeout and
-        // --dns-timeout).
+        // Timed out: say why validation is stuck, where that can be seen, in the time the
+        // wait left for it (the same deadline bounds every call and look-up).
         if let (true, Some(c)) = (
             r.findings
                 .iter()
                 .any(|f| f.code == "acm-validation-pending"),
             &r.certificate,
         ) {
-            let dns = dns_config(&a.dns)?;
-            let late = aws(g)?;
-            if let Ok(d) = crate::aws::Acm::describe_certificate(&late, &c.arn) {
-                let causes = jobs::audit::why_pending(&late, dns.as_ref(), &d, at);
+            let dns = dns_config(&a.dns, deadline)?;
+            if let Ok(d) = crate::aws::Acm::describe_certificate(&sdk, &c.arn) {
+                let causes = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
                 r.findings.extend(causes);
             }
         }
         printer.report(&r);
         return Ok(r.exit_code());
     }
-    let sdk = aws(g)?;
+    let deadline = |d: &crate::cli::DeadlineArgs| Deadline::after(started, d.timeout);
     match command {
         AcmCommand::Request(_) => Ok(ExitStatus::Ok), // handled above
-        AcmCommand::Records { target, format } => {
+        AcmCommand::Records {
+            target,
+            format,
+            deadline: d,
+        } => {
+            let sdk = aws(g, deadline(&d))?;
             let d = acm::resolve(&sdk, &target).map_err(fail)?;
             printer.report(&acm::records_report(&d, format, at));
             Ok(ExitStatus::Ok)
         }
-        AcmCommand::Status { target, dns } => {
+        AcmCommand::Status {
+            target,
+            dns,
+            deadline: d,
+        } => {
+            let deadline = deadline(&d);
+            let sdk = aws(g, deadline)?;
             let r = acm::status(&sdk, &target, at).map_err(fail)?;
             if r.certificate.status != "PENDING_VALIDATION" {
                 printer.report(&r);
                 return Ok(r.exit_code());
             }
-            let dns = dns_config(&dns)?;
+            let dns = dns_config(&dns, deadline)?;
             let d = crate::aws::Acm::describe_certificate(&sdk, &r.certificate.arn)
                 .map_err(|e| fail(acm::AcmError::from(e)))?;
             let why_pending = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
@@ -265,17 +296,20 @@ fn acm(
             printer.report(&r);
             Ok(r.exit_code())
         }
-        AcmCommand::List => {
+        AcmCommand::List { deadline: d } => {
+            let sdk = aws(g, deadline(&d))?;
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
             Ok(ExitStatus::Ok)
         }
-        AcmCommand::Audit(a) => audit(a, g, at, wall, printer),
+        AcmCommand::Audit(a) => audit(a, g, at, wall, started, printer),
         AcmCommand::Attach {
             arn,
             listener,
             default,
             dry_run,
+            deadline: d,
         } => {
+            let sdk = aws(g, deadline(&d))?;
             let options = acm::AttachOptions { default, dry_run };
             printer.report(&acm::attach(&sdk, &sdk, &arn, &listener, options).map_err(fail)?);
             Ok(ExitStatus::Ok)
@@ -284,7 +318,10 @@ fn acm(
 }
 
 /// The DNS look-up settings (None: `--no-dns`).
-fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, Failure> {
+fn dns_config(
+    a: &crate::cli::DnsArgs,
+    deadline: Deadline,
+) -> Result<Option<crate::dns::DnsConfig>, Failure> {
     if a.no_dns {
         return Ok(None);
     }
@@ -306,6 +343,7 @@ fn dns_config(a: &crate::cli::DnsArgs) -> Result<Option<crate::dns::DnsConfig>, 
         resolver,
         nameserver_port: a.nameserver_port,
         timeout: a.dns_timeout,
+        deadline: Some(deadline),
     }))
 }
 
@@ -315,15 +353,17 @@ fn audit(
     g: &Global,
     at: i64,
     wall: i64,
+    started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     use jobs::audit;
+    let deadline = Deadline::after(started, a.deadline.timeout);
     let stuck_after = a.stuck_after.as_secs() as i64;
     // Without --region or --all-regions: the region of the SDK's usual chain.
     let configured = if g.region.is_empty() && !a.all_regions {
         let mut single = g.clone();
         single.region.clear();
-        Some(crate::aws::Acm::region(&aws(&single)?))
+        Some(crate::aws::Acm::region(&aws(&single, deadline)?))
     } else {
         None
     };
@@ -336,9 +376,9 @@ fn audit(
         metrics: a.metrics,
         at,
         wall,
-        dns: dns_config(&a.dns)?,
+        dns: dns_config(&a.dns, deadline)?,
     };
-    let target = aws_target(g, None)?;
+    let target = aws_target(g, deadline)?;
     let connect = |region: &str| {
         crate::aws::sdk::Sdk::new(&crate::aws::AwsTarget {
             region: Some(region.to_string()),
@@ -356,9 +396,11 @@ fn doctor(
     g: &Global,
     at: i64,
     wall: i64,
+    started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
-    let sdk = aws(g)?;
+    let deadline = Deadline::after(started, a.deadline.timeout);
+    let sdk = aws(g, deadline)?;
     let req = jobs::doctor::DoctorRequest {
         hostname: a.hostname.into_string(),
         rest_api_id: a.rest_api_id,
@@ -371,7 +413,8 @@ fn doctor(
         trust_store: a.trust_store,
         connect_to: a.connect_to,
         live: !a.no_live,
-        timeout: a.timeout.as_secs_f64(),
+        timeout: a.connect_timeout.as_secs_f64(),
+        deadline,
         at,
     };
     let progress = crate::output::Waits::new(printer.quiet);
@@ -388,11 +431,12 @@ fn dispatch(
     g: &Global,
     at: i64,
     wall: i64,
+    started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
     match command {
-        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, wall, printer),
-        Command::Acm(c) => acm(c, g, at, wall, printer),
+        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, wall, started, printer),
+        Command::Acm(c) => acm(c, g, at, wall, started, printer),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut buf = Vec::new();
@@ -421,7 +465,7 @@ fn dispatch(
         }
         Command::Doctor(a) => {
             let metrics = a.metrics.clone();
-            let result = doctor(a, g, at, wall, printer);
+            let result = doctor(a, g, at, wall, started, printer);
             if let (Err(_), Some(m)) = (&result, &metrics) {
                 // The file says this run could not look, and holds no hop gauge of an earlier
                 // run that would still read as healthy. The run's own error is the one reported.
@@ -430,7 +474,8 @@ fn dispatch(
             result
         }
         Command::Check(a) => {
-            let fetched_pem = acm_chain(g, &a.target)?;
+            let deadline = fetch_deadline(&a.target, &a.fetch, started);
+            let fetched_pem = acm_chain(g, &a.target, deadline)?;
             let req = CheckRequest {
                 fetched_pem,
                 target: a.target,
@@ -438,7 +483,7 @@ fn dispatch(
                 trust_store: a.trust_store,
                 hostname: a.fetch.hostname.map(Hostname::into_string),
                 connect_to: a.fetch.connect_to,
-                timeout: a.fetch.timeout.as_secs_f64(),
+                timeout: deadline.remaining().as_secs_f64(),
                 min_days: a.min_days,
                 policy: a.policy,
                 fix_chain: a.fix_chain,
@@ -453,14 +498,15 @@ fn dispatch(
             Ok(report.exit_code())
         }
         Command::Inspect(a) => {
-            let fetched_pem = acm_chain(g, &a.target)?;
+            let deadline = fetch_deadline(&a.target, &a.fetch, started);
+            let fetched_pem = acm_chain(g, &a.target, deadline)?;
             let hostname = a.fetch.hostname.map(Hostname::into_string);
             let report = jobs::inspect::run(
                 &a.target,
                 fetched_pem.as_deref(),
                 hostname.as_deref(),
                 a.fetch.connect_to.as_deref(),
-                a.fetch.timeout.as_secs_f64(),
+                deadline.remaining().as_secs_f64(),
                 at,
             )
             .map_err(fail)?;
@@ -601,6 +647,15 @@ fn dispatch(
             Ok(ExitStatus::Ok)
         }
     }
+}
+
+/// `check`/`inspect`: `--timeout`, or 2 minutes for an ACM ARN (AWS calls) and 10 s for a URL.
+fn fetch_deadline(target: &str, fetch: &crate::cli::FetchArgs, started: Instant) -> Deadline {
+    let default = if target.starts_with("arn:") { 120 } else { 10 };
+    Deadline::after(
+        started,
+        fetch.timeout.unwrap_or(Duration::from_secs(default)),
+    )
 }
 
 /// The formats to write: PEM always, then the extra ones in the order asked.

@@ -208,9 +208,11 @@ pub(crate) struct DoctorArgs {
     /// Skip the live TLS hop.
     #[arg(long)]
     pub(crate) no_live: bool,
-    /// Connect timeout for the live hops (e.g. 5s, 1m).
+    /// Connect and handshake timeout of each live hop (e.g. 5s, 1m); never past --timeout.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = crate::duration::parse_positive)]
-    pub(crate) timeout: std::time::Duration,
+    pub(crate) connect_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// Write a Prometheus textfile (atomically): a gauge per hop, the API Gateway verdict, and
     /// the expiry of every certificate on the path.
     #[arg(long, value_name = "FILE")]
@@ -246,6 +248,8 @@ pub(crate) enum AcmCommand {
         /// `table`, or `zone` (zone-file lines).
         #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = records_format())]
         format: crate::jobs::acm::RecordsFormat,
+        #[command(flatten)]
+        deadline: DeadlineArgs,
     },
     /// Status, names, expiry, in-use-by, renewal, and the chain check of the issued
     /// certificate against API Gateway's CA list.
@@ -262,6 +266,8 @@ pub(crate) enum AcmCommand {
         /// Where to look for why a PENDING_VALIDATION certificate is stuck.
         #[command(flatten)]
         dns: DnsArgs,
+        #[command(flatten)]
+        deadline: DeadlineArgs,
     },
     /// Every certificate in the region (all key types), with status and expiry.
     #[command(after_help = "EXAMPLES:
@@ -270,7 +276,10 @@ pub(crate) enum AcmCommand {
 
 EXIT CODES:
   0 printed, 3 AWS error")]
-    List,
+    List {
+        #[command(flatten)]
+        deadline: DeadlineArgs,
+    },
     /// Add an ISSUED certificate to an ALB HTTPS listener (SNI list, or as default). Idempotent.
     #[command(after_help = concat!("EXAMPLES:
   certctl acm attach arn:aws:acm:…:certificate/… \\
@@ -292,6 +301,8 @@ EXIT CODES:
         /// Print the calls it would make; change nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        deadline: DeadlineArgs,
     },
     /// Every certificate of the account in one or more regions (all key types): type, status,
     /// expiry, use, renewal, and whether each DNS validation CNAME is still in its Route 53
@@ -329,6 +340,17 @@ pub(crate) struct AcmAuditArgs {
     pub(crate) metrics: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) dns: DnsArgs,
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+}
+
+/// The deadline of a command that calls AWS, resolves names or dials a server.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct DeadlineArgs {
+    /// The deadline of the whole command (e.g. 30s, 5m): every AWS call, retry, DNS look-up
+    /// and live TLS fetch ends by then; past it, exit 3 naming the step that was running.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = crate::duration::parse_positive)]
+    pub(crate) timeout: std::time::Duration,
 }
 
 /// How the DNS causes of a stuck validation are looked up.
@@ -367,9 +389,10 @@ pub(crate) struct AcmRequestArgs {
     /// Wait until ISSUED (progress on stderr).
     #[arg(long)]
     pub(crate) wait: bool,
-    /// How long --wait waits (e.g. 30m, 90s).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = crate::duration::parse_positive)]
-    pub(crate) timeout: std::time::Duration,
+    /// The deadline of the whole command, every AWS call, retry and wait included (e.g. 30m,
+    /// 90s); default 2m, 10m with --wait.
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_positive)]
+    pub(crate) timeout: Option<std::time::Duration>,
     /// Tags for a new certificate.
     #[arg(long, value_name = "KEY=VALUE")]
     pub(crate) tag: Vec<String>,
@@ -633,9 +656,11 @@ pub(crate) struct FetchArgs {
     /// Dial HOST:PORT instead of the URL's address, still sending SNI for the hostname.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) connect_to: Option<String>,
-    /// Connect and handshake timeout, for URLs (e.g. 10s, 1m).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::duration::parse_positive)]
-    pub(crate) timeout: std::time::Duration,
+    /// The deadline of the whole command (e.g. 10s, 1m): resolving, connecting, the handshake
+    /// and reading the chain of a URL; the AWS calls for an ARN. Default 10s for a URL, 2m for
+    /// an ARN.
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_positive)]
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Subcommand)]

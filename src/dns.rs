@@ -42,6 +42,8 @@ pub struct DnsConfig {
     pub nameserver_port: u16,
     /// The bound of one look-up.
     pub timeout: Duration,
+    /// The command's deadline: no look-up runs past it.
+    pub deadline: Option<crate::deadline::Deadline>,
 }
 
 impl Default for DnsConfig {
@@ -50,6 +52,7 @@ impl Default for DnsConfig {
             resolver: None,
             nameserver_port: 53,
             timeout: Duration::from_secs(3),
+            deadline: None,
         }
     }
 }
@@ -189,11 +192,18 @@ impl Resolver {
         let Ok(n) = Name::from_ascii(format!("{}.", norm(name))) else {
             return Answer::NoRecords;
         };
-        // The resolver's own timeout bounds each attempt; this bounds the whole look-up.
-        let bound = self.config.timeout + Duration::from_millis(500);
+        // The resolver's own timeout bounds each attempt; this bounds the whole look-up, never
+        // past the command's deadline.
+        let bound = self.bound(self.config.timeout + Duration::from_millis(500));
+        if bound.is_zero() {
+            return self.cut(&format!("{kind} look-up of {}", norm(name)));
+        }
         let got = self
             .rt
             .block_on(async { tokio::time::timeout(bound, self.inner.lookup(n, kind)).await });
+        if got.is_err() && self.config.deadline.is_some_and(|d| d.expired()) {
+            return self.cut(&format!("{kind} look-up of {}", norm(name)));
+        }
         match got {
             Ok(Ok(l)) => {
                 let out: Vec<RData> = l
@@ -228,6 +238,23 @@ impl Resolver {
             Ok(Err(e)) => self.unreachable(format!("{e}")),
             Err(_) => self.unreachable(format!("no answer within {} ms", bound.as_millis())),
         }
+    }
+
+    /// `d`, or what is left of the command's deadline when that is less.
+    fn bound(&self, d: Duration) -> Duration {
+        match &self.config.deadline {
+            Some(deadline) => deadline.min_with(d),
+            None => d,
+        }
+    }
+
+    /// The command's deadline passed during `step`: every later check skips, saying so.
+    fn cut(&self, step: &str) -> Answer {
+        let why = format!("the command's deadline passed during dns: {step}");
+        if let Ok(mut o) = self.offline.lock() {
+            *o = Some(why.clone());
+        }
+        Answer::Unreachable(why)
     }
 
     fn unreachable(&self, why: String) -> Answer {
@@ -356,7 +383,7 @@ impl Resolver {
         sock.send(&bytes).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 4096];
         // One deadline for the whole exchange: stray or garbage datagrams do not extend it.
-        let deadline = std::time::Instant::now() + self.config.timeout;
+        let deadline = std::time::Instant::now() + self.bound(self.config.timeout);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {

@@ -4,6 +4,7 @@ pub mod app;
 pub mod aws;
 pub(crate) mod certset;
 pub mod cli;
+pub mod deadline;
 pub mod dns;
 pub(crate) mod duration;
 pub mod exit;

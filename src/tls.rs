@@ -185,7 +185,8 @@ pub(crate) fn fetch_chain(
     timeout: Duration,
 ) -> Result<Fetched, FetchError> {
     let deadline = Instant::now() + timeout;
-    let secs = timeout.as_secs_f64();
+    // Tenths: a timeout cut to what is left of a deadline reads as the deadline's value.
+    let secs = (timeout.as_secs_f64() * 10.0).round() / 10.0;
     let timed_out = |addr: String, phase: &'static str| FetchError::TimedOut { addr, secs, phase };
     let host = dial
         .rsplit_once(':')

@@ -59,6 +59,7 @@ fn resolver(dns: &DnsServer) -> Resolver {
         resolver: Some(format!("127.0.0.1:{}", dns.port).parse().unwrap()),
         nameserver_port: dns.port,
         timeout: Duration::from_secs(2),
+        deadline: None,
     })
     .unwrap()
 }
@@ -154,6 +155,7 @@ fn no_resolver_skips_with_the_reason_in_bounded_time() {
         resolver: Some(silent.local_addr().unwrap()),
         nameserver_port: 53,
         timeout: Duration::from_millis(500),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();
@@ -185,6 +187,7 @@ fn no_resolver_skips_with_the_reason_in_bounded_time() {
         resolver: Some(addr),
         nameserver_port: 53,
         timeout: Duration::from_millis(500),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();
@@ -214,6 +217,7 @@ fn a_parent_server_sending_garbage_does_not_hold_the_check() {
         resolver: Some(format!("127.0.0.1:{}", dns.port).parse().unwrap()),
         nameserver_port: dns.port,
         timeout: Duration::from_millis(800),
+        deadline: None,
     })
     .unwrap();
     let start = Instant::now();

@@ -230,7 +230,10 @@ fn a_vpc_link_v2_is_read_from_apigatewayv2() {
     let sdk = certctl::aws::sdk::Sdk::new(&certctl::aws::AwsTarget {
         region: Some("eu-west-1".into()),
         endpoint_url: Some(moto.endpoint.clone()),
-        ..Default::default()
+        ..certctl::aws::AwsTarget::until(certctl::deadline::Deadline::after(
+            std::time::Instant::now(),
+            std::time::Duration::from_secs(60),
+        ))
     })
     .unwrap();
     let link = sdk.vpc_link_v2(&id).unwrap().expect("the v2 link");

@@ -7,75 +7,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::faultproxy::start_proxy;
 use support::moto::{start_moto, venv_bin, Moto};
 use support::*;
-
-/// The proxy; killed on drop.
-struct Proxy {
-    child: Child,
-    port: u16,
-    endpoint: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_proxy(upstream: &str) -> Proxy {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faultproxy.py");
-    let mut child = Command::new(venv_bin("python"))
-        .arg(script)
-        .arg(upstream)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the fault proxy starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().parse().expect("the proxy prints its port");
-    Proxy {
-        child,
-        port,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn http(port: u16, method: &str, path: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
-}
-
-impl Proxy {
-    /// Replaces the fault rules (and clears the log).
-    fn faults(&self, rules: serde_json::Value) {
-        http(self.port, "POST", "/__faults", &rules.to_string());
-    }
-    /// (operation, fault) of every request seen since the last `faults`.
-    fn log(&self) -> Vec<(String, String)> {
-        serde_json::from_str(&http(self.port, "GET", "/__log", "")).unwrap()
-    }
-}
 
 struct Run {
     code: i32,
@@ -262,18 +199,29 @@ fn acm_request_wait_survives_every_fault_and_reruns_to_completion() {
     assert_eq!(r.doc["action"], "reused");
     assert_eq!(certificates(&moto), base + 1);
 
-    // 5. Route 53 fails after RequestCertificate (every attempt 5xx): exit 3, and the error
+    // 5. Route 53 fails after RequestCertificate (every attempt 5xx): the idempotent UPSERT is
+    // tried again with backoff until the deadline, then exit 3 saying so, and the error
     // document names the new certificate; the rerun writes the record once.
     proxy.faults(serde_json::json!([
         {"path": "POST /rrset", "fault": "5xx", "times": -1}
     ]));
-    let r = certctl_at(p, &with(RETRY2, &request("e.example.com", "60s")));
+    let r = certctl_at(p, &with(RETRY2, &request("e.example.com", "8s")));
     assert_eq!(r.code, 3, "{:#}", r.doc);
+    assert!(
+        r.took < Duration::from_secs(9),
+        "deadline 8 s, took {:?}",
+        r.took
+    );
     let msg = r.doc["error"]["message"].as_str().unwrap();
     assert!(
-        msg.contains("route53:ChangeResourceRecordSets") && msg.contains("503"),
+        msg.contains("route53:ChangeResourceRecordSets")
+            && msg.contains("503")
+            && msg.contains("the deadline passed while backing off"),
         "{msg}"
     );
+    assert_eq!(r.doc["error"]["step"], "route53:ChangeResourceRecordSets");
+    let tries = proxy.log().iter().filter(|(_, f)| f == "5xx").count();
+    assert!(tries > 2, "more than the SDK's 2 attempts: {tries}");
     assert!(
         !msg.contains('{') && !msg.contains('\n'),
         "one line, no Debug: {msg}"

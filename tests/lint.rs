@@ -130,3 +130,127 @@ fn the_lint_sees_a_stray() {
         .collect();
     assert_eq!(hits, vec![2]);
 }
+
+/// `text` with the contents of string literals blanked (parentheses in messages do not count).
+fn without_strings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_str {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    in_str = false;
+                    out.push('"');
+                    continue;
+                }
+                _ => escaped = false,
+            }
+            out.push(if c == '\n' { '\n' } else { ' ' });
+        } else {
+            if c == '"' {
+                in_str = true;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The name of the function whose body holds byte `at` (the last `fn NAME` before it).
+fn enclosing_fn(code: &str, at: usize) -> String {
+    code[..at]
+        .rfind("fn ")
+        .map(|i| {
+            code[i + 3..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the innermost unclosed `(` before byte `at` follows, e.g. `self.send`.
+fn call_around(code: &str, at: usize) -> String {
+    let mut depth = 0i32;
+    for (i, c) in code[..at].char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => {
+                return code[..i]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    String::new()
+}
+
+/// Every SDK call in `src/aws/sdk.rs` and what is wrong with it: a `block_on(` outside
+/// `within` (the one function that bounds a future by the deadline), or a `.send()` future not
+/// handed straight to `self.send` / `self.send_write`.
+fn sdk_strays(source: &str) -> Vec<String> {
+    let code: String = non_test_lines(source)
+        .iter()
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let code = without_strings(&code);
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("block_on(") {
+        let f = enclosing_fn(&code, at);
+        if f != "within" {
+            found.push(format!(
+                "src/aws/sdk.rs:{}: `block_on(` in fn {f}",
+                line_of(at)
+            ));
+        }
+    }
+    let mut sends = 0;
+    for (at, _) in code.match_indices(".send()") {
+        sends += 1;
+        let call = call_around(&code, at);
+        if call != "self.send" && call != "self.send_write" {
+            found.push(format!(
+                "src/aws/sdk.rs:{}: `.send()` passed to `{call}`, not self.send/self.send_write",
+                line_of(at)
+            ));
+        }
+    }
+    if sends == 0 {
+        found.push("src/aws/sdk.rs: no `.send()` at all (has the SDK file moved?)".into());
+    }
+    found
+}
+
+#[test]
+fn every_sdk_call_goes_through_the_one_deadline_bound_send() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("src/aws/sdk.rs")).unwrap();
+    let found = sdk_strays(&source);
+    assert!(
+        found.is_empty(),
+        "every AWS call must run through Sdk::send (bounded by the command's deadline) and \
+         every future through `within`; strays:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_sdk_lint_sees_a_stray_send_and_block_on() {
+    let good = "fn within() {\n    rt.block_on(f)\n}\nfn a(&self) {\n    self.send(\"x (y)\", self.acm.list().send())?;\n    self.send_write(\"w\", || self.elb.m().a(b(c)).send())?;\n}\n";
+    assert!(sdk_strays(good).is_empty(), "{:?}", sdk_strays(good));
+    let bad = "fn within() {}\nfn r(&self) {\n    let r = self.rt.block_on(self.route53.list().send());\n}\n";
+    let found = sdk_strays(bad);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("sdk.rs:3") && found[0].contains("block_on"));
+    assert!(found[1].contains("self.rt.block_on"), "{found:?}");
+}

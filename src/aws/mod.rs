@@ -56,11 +56,26 @@ pub enum AwsError {
     /// No answer within the per-attempt or operation timeout.
     #[error("{action}: no answer from AWS within the timeout")]
     Timeout { action: String },
-    /// The command's --timeout ran out before the call could complete.
+    /// The command's --timeout ran out before the call could complete: before it was sent
+    /// (`in_flight` false) or while it waited for the answer.
     #[error("{action}: the command's deadline passed before AWS answered")]
-    Deadline { action: String },
+    Deadline { action: String, in_flight: bool },
+    /// The deadline passed while backing off from answers that ask to be retried (throttling,
+    /// 5xx, PriorRequestNotComplete): `message` says how many and the last.
+    #[error("{action}: {message}; the deadline passed while backing off")]
+    GaveUp { action: String, message: String },
+    /// A write whose answer never arrived (timeout, connection dropped): it may have been
+    /// applied. Every write certctl makes is idempotent, so a rerun is safe.
+    #[error("{action}: the answer was lost ({cause}); the write may have been applied, and running the same command again is safe (the write is idempotent)")]
+    Lost { action: String, cause: String },
+    /// The call did not get an AWS answer: `cause` says what happened, in words; `detail` is
+    /// the SDK's own chain (shown with -v).
     #[error("{action}: cannot reach AWS: {cause}")]
-    Transport { action: String, cause: String },
+    Transport {
+        action: String,
+        cause: String,
+        detail: String,
+    },
 }
 
 /// The IAM action that allows an operation: API Gateway's reads (v1 and v2) are all
@@ -92,7 +107,8 @@ impl AwsError {
             AwsError::AccessDenied { action, .. } => format!("allow {} in the IAM policy (README: minimal IAM policy)", iam_action(action)),
             AwsError::Throttled { .. } | AwsError::ServerError { .. } => "transient on AWS's side: run the command again (it is idempotent); --max-attempts / AWS_MAX_ATTEMPTS raises the retries".into(),
             AwsError::Timeout { .. } => "check the network path to AWS (proxy, VPC endpoint); --aws-timeout raises the per-attempt timeout".into(),
-            AwsError::Deadline { .. } => "raise --timeout, or run again: every command is idempotent".into(),
+            AwsError::Deadline { .. } | AwsError::GaveUp { .. } => "raise --timeout, or run again: every command is idempotent".into(),
+            AwsError::Lost { .. } => "run the same command again: it finds what was written and completes".into(),
             AwsError::Transport { .. } => "check --region, --endpoint-url and the network".into(),
             _ => return None,
         })
@@ -107,6 +123,23 @@ impl AwsError {
                 | AwsError::Timeout { .. }
                 | AwsError::Transport { .. }
         )
+    }
+
+    /// The step that was running when the command's deadline passed (`acm:DescribeCertificate`).
+    pub(crate) fn deadline_step(&self) -> Option<&str> {
+        match self {
+            AwsError::Deadline { action, .. } | AwsError::GaveUp { action, .. } => Some(action),
+            AwsError::Lost { action, cause } if cause.contains("deadline") => Some(action),
+            _ => None,
+        }
+    }
+
+    /// The SDK's own account of a failure, for -v (None: the message says it all).
+    pub(crate) fn detail(&self) -> Option<&str> {
+        match self {
+            AwsError::Transport { detail, .. } if !detail.is_empty() => Some(detail),
+            _ => None,
+        }
     }
 
     /// 2 for what the user must fix in the invocation, 3 for everything AWS or the network did.
@@ -233,7 +266,7 @@ aws_enum!(
 );
 
 /// Where to reach AWS.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsTarget {
     pub profile: Option<String>,
     pub region: Option<String>,
@@ -242,8 +275,22 @@ pub struct AwsTarget {
     pub max_attempts: Option<u32>,
     /// Connect and per-attempt read timeout of every call.
     pub attempt_timeout: Option<std::time::Duration>,
-    /// No call outlives this instant (the command's --timeout).
-    pub deadline: Option<std::time::Instant>,
+    /// No call outlives this (the command's --timeout).
+    pub deadline: crate::deadline::Deadline,
+}
+
+impl AwsTarget {
+    /// The SDK's own chains for everything but the deadline, which every client needs.
+    pub fn until(deadline: crate::deadline::Deadline) -> AwsTarget {
+        AwsTarget {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            max_attempts: None,
+            attempt_timeout: None,
+            deadline,
+        }
+    }
 }
 
 /// A DNS record ACM asks for.

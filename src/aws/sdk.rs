@@ -1,12 +1,16 @@
 //! The official AWS SDK behind certctl's AWS traits (ACM, Route 53, ELBv2, API Gateway); the only file that imports `aws_sdk_*`.
 //! One HTTP/TLS stack (hyper 1 + rustls with ring), given to aws-config explicitly.
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_acm::config::http::HttpResponse;
 use aws_sdk_acm::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+
+use crate::deadline::Deadline;
 
 use super::{
     Acm, AwsError, AwsTarget, CertDetail, CertListItem, Dns, DnsRecord, Elb, HostedZone, ListQuery,
@@ -23,7 +27,13 @@ pub struct Sdk {
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
     region: String,
-    deadline: Option<Instant>,
+    deadline: Deadline,
+    /// Attempts the SDK makes per call.
+    attempts: u32,
+    /// Answers in a row that asked to be retried (throttling, 5xx), and the last of them: what
+    /// a deadline error says instead of "before AWS answered".
+    backoffs: AtomicU32,
+    last_backoff: Mutex<Option<AwsError>>,
 }
 
 /// The per-attempt timeout when none is given: connect and read, each.
@@ -54,18 +64,30 @@ impl Sdk {
             .map_err(|e| AwsError::Transport {
                 action: "runtime".into(),
                 cause: format!("cannot start the runtime: {e}"),
+                detail: String::new(),
             })?;
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let attempt = target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
+        let deadline = target.deadline;
+        // Per attempt: --aws-timeout or what is left of the deadline, whichever is less; no
+        // operation (attempts and the backoff between them) outlives the deadline either, and
+        // `within` cuts every call at the deadline as it stands when the call starts.
+        let floor = Duration::from_millis(1);
+        let attempt = deadline
+            .min_with(target.attempt_timeout.unwrap_or(DEFAULT_ATTEMPT_TIMEOUT))
+            .max(floor);
         let attempts = target.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(attempt)
             .read_timeout(attempt)
             .operation_attempt_timeout(attempt)
             // Every attempt plus the backoff between them (at most 20 s each in standard mode).
-            .operation_timeout(attempt * attempts + Duration::from_secs(20) * (attempts - 1))
+            .operation_timeout(
+                deadline
+                    .min_with(attempt * attempts + Duration::from_secs(20) * (attempts - 1))
+                    .max(floor),
+            )
             .build();
         let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(attempts);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
@@ -81,7 +103,10 @@ impl Sdk {
         if let Some(e) = &target.endpoint_url {
             loader = loader.endpoint_url(e);
         }
-        let conf = rt.block_on(loader.load());
+        let conf = within(&rt, &deadline, loader.load()).ok_or(AwsError::Deadline {
+            action: "aws:load the configuration".into(),
+            in_flight: true,
+        })?;
         let region = conf
             .region()
             .map(|r| r.to_string())
@@ -94,7 +119,10 @@ impl Sdk {
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
             region,
             rt,
-            deadline: target.deadline,
+            deadline,
+            attempts,
+            backoffs: AtomicU32::new(0),
+            last_backoff: Mutex::new(None),
         })
     }
 
@@ -113,35 +141,143 @@ impl Sdk {
             })
     }
 
+    /// The one path for an SDK call: `fut` (an operation's `.send()`) runs within the
+    /// command's deadline and its error becomes certctl's. Reads go through here directly;
+    /// writes through [`Sdk::send_write`], which calls this.
     fn send<T, E, F>(&self, action: &str, fut: F) -> Result<T, AwsError>
     where
         F: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let out = match self.deadline {
-            None => self.rt.block_on(fut),
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(AwsError::Deadline {
-                        action: action.into(),
-                    });
+        if self.deadline.expired() {
+            return Err(self.deadline_error(action, false));
+        }
+        let Some(out) = within(&self.rt, &self.deadline, fut) else {
+            return Err(self.deadline_error(action, true));
+        };
+        match out.map_err(|e| map(action, e)) {
+            Ok(v) => {
+                self.backoffs.store(0, Ordering::Relaxed);
+                Ok(v)
+            }
+            Err(e @ (AwsError::Throttled { .. } | AwsError::ServerError { .. })) => {
+                self.backoffs.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut last) = self.last_backoff.lock() {
+                    *last = Some(e.clone());
                 }
-                match self
-                    .rt
-                    .block_on(async { tokio::time::timeout(left, fut).await })
-                {
-                    Ok(r) => r,
-                    Err(_) => {
-                        return Err(AwsError::Deadline {
-                            action: action.into(),
-                        })
-                    }
+                Err(e)
+            }
+            Err(e) => {
+                self.backoffs.store(0, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// The deadline passed: after answers that asked to be retried, say how many and which
+    /// (not "before AWS answered"); otherwise that the call was cut short or never sent.
+    fn deadline_error(&self, action: &str, in_flight: bool) -> AwsError {
+        let n = self.backoffs.load(Ordering::Relaxed);
+        let last = self.last_backoff.lock().ok().and_then(|l| l.clone());
+        match last {
+            Some(last) if n > 0 => {
+                let each = if self.attempts > 1 {
+                    format!(", {} attempts each", self.attempts)
+                } else {
+                    String::new()
+                };
+                let message = match &last {
+                    AwsError::Throttled { code, .. } => format!(
+                        "AWS throttled {n} request{} in a row ({code}{each})",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    AwsError::ServerError { status, code, .. } => format!(
+                        "AWS failed {n} request{} in a row (HTTP {status} {code}{each})",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    other => other.to_string(),
+                };
+                AwsError::GaveUp {
+                    action: action.into(),
+                    message,
                 }
             }
-        };
-        out.map_err(|e| map(action, e))
+            _ => AwsError::Deadline {
+                action: action.into(),
+                in_flight,
+            },
+        }
     }
+
+    /// An idempotent write (Route 53 UPSERT, ModifyListener, AddListenerCertificates,
+    /// RequestCertificate with its idempotency token): `make` builds the call afresh for each
+    /// try. Throttling, 5xx and Route 53's PriorRequestNotComplete are tried again with
+    /// backoff until the deadline (not only the SDK's attempts); an answer that was lost
+    /// (timeout, dropped connection, the deadline mid-call) says the write may have been
+    /// applied and that a rerun is safe.
+    ///
+    /// Every write certctl makes is one of these four; it makes no write that is not
+    /// idempotent, so none is limited to the SDK's standard attempts.
+    fn send_write<T, E, F, M>(&self, action: &str, make: M) -> Result<T, AwsError>
+    where
+        M: Fn() -> F,
+        F: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match self.send(action, make()) {
+                Err(AwsError::Throttled { .. } | AwsError::ServerError { .. }) => {
+                    let left = self.deadline.remaining();
+                    // A little jitter, so that runs started together do not retry together.
+                    let jitter = Duration::from_millis(u64::from(
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map(|d| d.subsec_millis() % 100)
+                            .unwrap_or(0),
+                    ));
+                    std::thread::sleep((pause + jitter).min(left));
+                    pause = (pause * 2).min(Duration::from_secs(20));
+                }
+                Err(AwsError::Timeout { .. }) => {
+                    return Err(AwsError::Lost {
+                        action: action.into(),
+                        cause: "no answer within --aws-timeout".into(),
+                    })
+                }
+                Err(AwsError::Deadline {
+                    in_flight: true, ..
+                }) => {
+                    return Err(AwsError::Lost {
+                        action: action.into(),
+                        cause: "the command's deadline passed before the answer came".into(),
+                    })
+                }
+                Err(AwsError::Transport { cause, .. }) if cause != REFUSED => {
+                    return Err(AwsError::Lost {
+                        action: action.into(),
+                        cause,
+                    })
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The only place a future is driven to completion: never past `deadline` (None once it has
+/// passed). [`Sdk::send`] runs every AWS call through it.
+fn within<F: std::future::Future>(
+    rt: &tokio::runtime::Runtime,
+    deadline: &Deadline,
+    fut: F,
+) -> Option<F::Output> {
+    let left = deadline.remaining();
+    if left.is_zero() {
+        return None;
+    }
+    rt.block_on(async { tokio::time::timeout(left, fut).await })
+        .ok()
 }
 
 /// Error codes that mean "these credentials are not valid", not "there are none".
@@ -279,20 +415,68 @@ where
                     message: "the answer is not an AWS error document (a proxy or a wrong --endpoint-url?)".into(),
                 }
             } else {
+                let detail = one_line(&e);
                 AwsError::Transport {
                     action,
-                    cause: format!("the answer could not be read ({})", one_line(&e)),
+                    cause: answer_words(&detail).into(),
+                    detail,
                 }
             }
         }
         _ => {
-            let cause = one_line(&e);
-            if cause.contains("credentials") || cause.contains("credential provider") {
-                AwsError::NoCredentials(format!("{action}: {cause}"))
+            let detail = one_line(&e);
+            if detail.contains("credentials") || detail.contains("credential provider") {
+                AwsError::NoCredentials(format!("{action}: {detail}"))
             } else {
-                AwsError::Transport { action, cause }
+                AwsError::Transport {
+                    action,
+                    cause: dispatch_words(&detail).into(),
+                    detail,
+                }
             }
         }
+    }
+}
+
+/// Nothing listens at the endpoint: the request never left, so a write was not applied.
+const REFUSED: &str = "connection refused (nothing listens at the endpoint)";
+
+/// What happened to a request that got no answer, in words (the SDK's chain is for -v).
+fn dispatch_words(chain: &str) -> &'static str {
+    let c = chain.to_ascii_lowercase();
+    if c.contains("connection refused") {
+        REFUSED
+    } else if c.contains("dns error")
+        || c.contains("failed to lookup")
+        || c.contains("name or service not known")
+    {
+        "the endpoint's host name does not resolve"
+    } else if c.contains("certificate") || c.contains("handshake") || c.contains("tls") {
+        "the TLS handshake with the endpoint failed"
+    } else if c.contains("closed before message completed")
+        || c.contains("incomplete")
+        || c.contains("reset by peer")
+        || c.contains("broken pipe")
+        || c.contains("eof")
+    {
+        "the connection was dropped before the answer was complete"
+    } else {
+        "the connection failed"
+    }
+}
+
+/// What was wrong with a 2xx answer that could not be read, in words.
+fn answer_words(chain: &str) -> &'static str {
+    let c = chain.to_ascii_lowercase();
+    if c.contains("eof")
+        || c.contains("incomplete")
+        || c.contains("closed")
+        || c.contains("length")
+        || c.contains("reset")
+    {
+        "the answer was cut short"
+    } else {
+        "the answer is not an AWS answer (a proxy or a wrong --endpoint-url?)"
     }
 }
 
@@ -373,7 +557,7 @@ impl Acm for Sdk {
                 })?;
             req = req.tags(tag);
         }
-        let resp = self.send("acm:RequestCertificate", req.send())?;
+        let resp = self.send_write("acm:RequestCertificate", || req.clone().send())?;
         resp.certificate_arn()
             .map(str::to_string)
             .ok_or_else(|| AwsError::Rejected {
@@ -461,14 +645,13 @@ impl Dns for Sdk {
             .set_changes(Some(changes))
             .build()
             .map_err(bad)?;
-        let resp = self.send(
-            "route53:ChangeResourceRecordSets",
+        let resp = self.send_write("route53:ChangeResourceRecordSets", || {
             self.route53
                 .change_resource_record_sets()
                 .hosted_zone_id(zone_id)
-                .change_batch(batch)
-                .send(),
-        )?;
+                .change_batch(batch.clone())
+                .send()
+        })?;
         Ok(resp
             .change_info()
             .map(|c| c.id().to_string())
@@ -543,27 +726,25 @@ impl Elb for Sdk {
 
     fn add_listener_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
         use aws_sdk_elasticloadbalancingv2::types::Certificate;
-        self.send(
-            "elasticloadbalancing:AddListenerCertificates",
+        self.send_write("elasticloadbalancing:AddListenerCertificates", || {
             self.elb
                 .add_listener_certificates()
                 .listener_arn(listener)
                 .certificates(Certificate::builder().certificate_arn(cert).build())
-                .send(),
-        )?;
+                .send()
+        })?;
         Ok(())
     }
 
     fn set_default_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError> {
         use aws_sdk_elasticloadbalancingv2::types::Certificate;
-        self.send(
-            "elasticloadbalancing:ModifyListener",
+        self.send_write("elasticloadbalancing:ModifyListener", || {
             self.elb
                 .modify_listener()
                 .listener_arn(listener)
                 .certificates(Certificate::builder().certificate_arn(cert).build())
-                .send(),
-        )?;
+                .send()
+        })?;
         Ok(())
     }
 }
@@ -879,18 +1060,16 @@ impl super::AuditCalls for Sdk {
     ) -> Result<Vec<String>, AwsError> {
         use aws_sdk_route53::types::RrType;
         let want = name.trim_end_matches('.').to_ascii_lowercase();
-        let resp = self
-            .rt
-            .block_on(
-                self.route53
-                    .list_resource_record_sets()
-                    .hosted_zone_id(zone_id)
-                    .start_record_name(format!("{want}."))
-                    .start_record_type(RrType::from(kind))
-                    .max_items(1)
-                    .send(),
-            )
-            .map_err(|e| map("route53:ListResourceRecordSets", e))?;
+        let resp = self.send(
+            "route53:ListResourceRecordSets",
+            self.route53
+                .list_resource_record_sets()
+                .hosted_zone_id(zone_id)
+                .start_record_name(format!("{want}."))
+                .start_record_type(RrType::from(kind))
+                .max_items(1)
+                .send(),
+        )?;
         Ok(resp
             .resource_record_sets()
             .iter()

@@ -68,6 +68,18 @@ impl crate::jobs::JobError for AuditError {
             _ => None,
         }
     }
+    fn step(&self) -> Option<String> {
+        match self {
+            AuditError::Aws(e) => e.deadline_step().map(str::to_string),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> Option<String> {
+        match self {
+            AuditError::Aws(e) => e.detail().map(str::to_string),
+            _ => None,
+        }
+    }
 }
 
 /// What to audit.
@@ -885,6 +897,7 @@ mod tests {
                 return Err(AwsError::Transport {
                     action: "acm:ListCertificates".into(),
                     cause: "connection refused".into(),
+                    detail: String::new(),
                 });
             }
             Ok(self

@@ -112,7 +112,9 @@ pub(crate) fn path_certificates(
             443,
             Some(&req.hostname),
             req.connect_to.as_deref(),
-            req.timeout,
+            req.deadline
+                .min_with(std::time::Duration::from_secs_f64(req.timeout))
+                .as_secs_f64(),
             "live",
         ));
     }
@@ -123,7 +125,9 @@ pub(crate) fn path_certificates(
                 port,
                 None,
                 req.onprem_connect_to.as_deref(),
-                req.timeout,
+                req.deadline
+                    .min_with(std::time::Duration::from_secs_f64(req.timeout))
+                    .as_secs_f64(),
                 "onprem",
             ));
         }

@@ -26,6 +26,15 @@ pub(crate) trait JobError: std::error::Error + Send + Sync + 'static {
     fn changes(&self) -> Vec<Change> {
         Vec::new()
     }
+    /// The step that was running when the command's deadline passed (`acm:DescribeCertificate`,
+    /// `tls: live fetch of HOST`).
+    fn step(&self) -> Option<String> {
+        None
+    }
+    /// The underlying library's own account of the failure, for -v.
+    fn detail(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One change a job made before it failed: its kind (`acm-certificate`,

@@ -94,7 +94,7 @@ impl Printer {
         hint: Option<&str>,
         exit_code: ExitStatus,
     ) {
-        self.error_with_changes(message, causes, hint, exit_code, &[]);
+        self.error_with_changes(message, causes, hint, exit_code, &[], None);
     }
 
     /// [`Printer::error`], listing what the command had already changed (`changes`, and a
@@ -106,6 +106,7 @@ impl Printer {
         hint: Option<&str>,
         exit_code: ExitStatus,
         changes: &[crate::jobs::Change],
+        step: Option<&str>,
     ) {
         if self.json {
             #[derive(Serialize)]
@@ -122,6 +123,8 @@ impl Printer {
                 hint: Option<&'a str>,
                 #[serde(skip_serializing_if = "<[_]>::is_empty")]
                 changes: &'a [crate::jobs::Change],
+                #[serde(skip_serializing_if = "Option::is_none")]
+                step: Option<&'a str>,
             }
             let doc = ErrDoc {
                 schema_version: 1,
@@ -131,6 +134,7 @@ impl Printer {
                     causes,
                     hint,
                     changes,
+                    step,
                 },
             };
             if let Ok(s) = serde_json::to_string_pretty(&doc) {
@@ -147,6 +151,7 @@ impl Printer {
         for c in changes {
             let _ = writeln!(err, "changed: {} {}", c.kind, inert::Inert(&c.id));
         }
+
         if let Some(h) = hint {
             let _ = writeln!(err, "hint: {}", inert::guard(h));
         }

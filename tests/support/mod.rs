@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dnsserver;
+pub mod faultproxy;
 pub mod moto;
 
 use std::path::{Path, PathBuf};

@@ -111,6 +111,22 @@ impl crate::jobs::JobError for AcmError {
         }
     }
 
+    fn step(&self) -> Option<String> {
+        match self {
+            AcmError::Aws(e) => e.deadline_step().map(str::to_string),
+            AcmError::Partial { source, .. } => source.step(),
+            _ => None,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            AcmError::Aws(e) => e.detail().map(str::to_string),
+            AcmError::Partial { source, .. } => source.detail(),
+            _ => None,
+        }
+    }
+
     fn hint(&self) -> Option<String> {
         match self {
             AcmError::Partial { source, .. } => {

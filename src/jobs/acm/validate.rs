@@ -48,7 +48,7 @@ impl<'w> Backoff<'w> {
 /// Worth polling again: throttling, 5xx, timeouts, dropped connections, or a call cut by the
 /// deadline (the wait then ends on its own).
 fn poll_again(e: &AwsError) -> bool {
-    e.is_transient() || matches!(e, AwsError::Deadline { .. })
+    e.is_transient() || matches!(e, AwsError::Deadline { .. } | AwsError::GaveUp { .. })
 }
 
 /// Polls DescribeCertificate until every validation record is published, the certificate

@@ -11,13 +11,14 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         h.summary = "not checked (--no-live)".into();
     } else {
         let target = format!("https://{host}");
+        let step = format!("tls: live fetch of {host}");
         let creq = CheckRequest {
             target: target.clone(),
             chain: Vec::new(),
             trust_store: req.trust_store.clone(),
             hostname: Some(host.to_string()),
             connect_to: req.connect_to.clone(),
-            timeout: req.timeout,
+            timeout: req.fetch_timeout(&step)?,
             min_days: Some(req.min_days),
             policy: None,
             fix_chain: None,
@@ -39,6 +40,9 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 {
                     h.findings.push(f);
                 }
+            }
+            Err(_) if req.cut(&step).is_some() => {
+                return Err(DoctorError::Deadline { step });
             }
             Err(e)
                 if crate::jobs::JobError::exit_code(&e) == crate::exit::ExitStatus::Operational =>

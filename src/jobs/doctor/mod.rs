@@ -25,6 +25,9 @@ pub(crate) enum DoctorError {
     Input(#[from] input::InputError),
     #[error("no load balancer named {0}")]
     NoSuchLoadBalancer(String),
+    /// The command's --timeout passed during a live fetch.
+    #[error("{step}: the command's deadline passed")]
+    Deadline { step: String },
 }
 
 impl crate::jobs::JobError for DoctorError {
@@ -33,6 +36,20 @@ impl crate::jobs::JobError for DoctorError {
             DoctorError::Aws(e) => e.exit_code(),
             DoctorError::Input(e) => crate::jobs::JobError::exit_code(e),
             DoctorError::NoSuchLoadBalancer(_) => ExitStatus::BadInput,
+            DoctorError::Deadline { .. } => ExitStatus::Operational,
+        }
+    }
+    fn step(&self) -> Option<String> {
+        match self {
+            DoctorError::Aws(e) => e.deadline_step().map(str::to_string),
+            DoctorError::Deadline { step } => Some(step.clone()),
+            _ => None,
+        }
+    }
+    fn detail(&self) -> Option<String> {
+        match self {
+            DoctorError::Aws(e) => e.detail().map(str::to_string),
+            _ => None,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -42,6 +59,9 @@ impl crate::jobs::JobError for DoctorError {
                 Some("pass the name or ARN from `aws elbv2 describe-load-balancers`".into())
             }
             DoctorError::Input(e) => crate::jobs::JobError::hint(e),
+            DoctorError::Deadline { .. } => {
+                Some("raise --timeout, or run again: doctor only reads".into())
+            }
         }
     }
 }
@@ -62,8 +82,35 @@ pub(crate) struct DoctorRequest {
     /// Dial here for the live TLS hop (default: the hostname on 443).
     pub(crate) connect_to: Option<String>,
     pub(crate) live: bool,
+    /// Connect and handshake timeout of each live hop, seconds (cut to what is left of
+    /// `deadline`).
     pub(crate) timeout: f64,
+    /// The command's deadline: every AWS call (through the client) and live fetch ends by then.
+    pub(crate) deadline: crate::deadline::Deadline,
     pub(crate) at: i64,
+}
+
+impl DoctorRequest {
+    /// The bound of one live fetch started now: the connect timeout or what is left of the
+    /// deadline; an error naming `step` once the deadline has passed.
+    pub(crate) fn fetch_timeout(&self, step: &str) -> Result<f64, DoctorError> {
+        let left = self
+            .deadline
+            .min_with(std::time::Duration::from_secs_f64(self.timeout));
+        if left.is_zero() {
+            return Err(DoctorError::Deadline {
+                step: step.to_string(),
+            });
+        }
+        Ok(left.as_secs_f64())
+    }
+
+    /// A live fetch that failed once the deadline had passed was cut by it.
+    pub(crate) fn cut(&self, step: &str) -> Option<DoctorError> {
+        self.deadline.expired().then(|| DoctorError::Deadline {
+            step: step.to_string(),
+        })
+    }
 }
 
 /// One hop's verdict.
@@ -411,6 +458,10 @@ mod tests {
             connect_to: None,
             live: false,
             timeout: 1.0,
+            deadline: crate::deadline::Deadline::after(
+                std::time::Instant::now(),
+                std::time::Duration::from_secs(60),
+            ),
             at: 1_900_000_000,
         };
         (aws, req)

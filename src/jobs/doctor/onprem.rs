@@ -60,13 +60,15 @@ fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(),
             message: "expected https://host[:port]".into(),
         }));
     };
+    let step = format!("tls: fetch of {url}");
     match input::fetch(
         &host,
         port,
         None,
         req.onprem_connect_to.as_deref(),
-        req.timeout,
+        req.fetch_timeout(&step)?,
     ) {
+        Err(_) if req.cut(&step).is_some() => return Err(DoctorError::Deadline { step }),
         Err(e) => h.fail(
             "onprem-unreachable",
             format!("cannot fetch {url}: {e}"),
