@@ -41,6 +41,7 @@ pub fn start_moto(validation_wait: &str) -> Moto {
     let child = Command::new(venv_bin("moto_server"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_ACM_VALIDATION_WAIT", validation_wait)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -67,6 +68,7 @@ pub fn run_fixture(script: &str, endpoint: &str, args: &[&str]) -> serde_json::V
         .join("tests/fixtures")
         .join(script);
     let out = Command::new(venv_bin("python"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .arg(script)
         .arg(endpoint)
         .args(args)
