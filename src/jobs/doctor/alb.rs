@@ -18,10 +18,31 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         }
         Some(a) => {
             let listeners = topo.listeners(&a.arn)?;
+            let https: Vec<crate::aws::ListenerInfo> = listeners
+                .iter()
+                .filter(|l| l.protocol == "HTTPS")
+                .cloned()
+                .collect();
             match listeners
                 .iter()
                 .find(|l| l.protocol == "HTTPS" && (alb_port.is_none() || l.port == alb_port))
             {
+                // VPC link v2 straight to the ALB: API Gateway dials the integration URI's port.
+                None if w.alb_port_is_uri && !https.is_empty() => {
+                    let want = alb_port.unwrap_or(443);
+                    h.fail(
+                        "uri-port-mismatch",
+                        format!(
+                            "the integration URI's port is {want}, but {} has HTTPS listeners on {} only",
+                            a.name,
+                            super::nlb::ports(&https)
+                        ),
+                        &format!(
+                            "API Gateway dials port {want} (the integration URI's) on the ALB: add an HTTPS :{want} listener with the ACM certificate, or use the listener's port in the integration URI ({})",
+                            super::nlb::uri_hint(&https)
+                        ),
+                    )
+                }
                 None => h.fail(
                     "alb-no-https-listener",
                     format!(
