@@ -407,3 +407,98 @@ fn no_credentials_anywhere_says_where_it_looked() {
         assert!(err.contains(source), "{source}: {err}");
     }
 }
+
+/// ACM answers FAILED at the first DescribeCertificate (the emulator never fails a
+/// certificate: the fault proxy rewrites its answer, as AWS would send it): `acm request`, with
+/// and without --wait, is exit 1 with the reason in words; `acm status` and `check arn:` say the
+/// same; once the cause is fixed the rerun gets a second, different certificate at once.
+#[test]
+fn a_failed_certificate_is_exit_1_and_the_rerun_gets_a_new_one() {
+    let moto = start_moto("600");
+    fixture(&moto.endpoint, &["build"]);
+    let proxy = support::moto::start_faultproxy(&moto.endpoint);
+    let e = proxy.endpoint.as_str();
+    let fail = |only: Option<&str>| {
+        let mut rule = serde_json::json!({
+            "op": "DescribeCertificate",
+            "fault": "rewrite",
+            "times": -1,
+            "set": {"Certificate.Status": "FAILED", "Certificate.FailureReason": "CAA_ERROR"},
+        });
+        if let Some(arn) = only {
+            rule["body"] = serde_json::json!(arn);
+        }
+        proxy.rules(serde_json::json!([rule]));
+    };
+    fail(None);
+    let request = [
+        "acm",
+        "request",
+        "api.example.com",
+        "--route53-zone",
+        "auto",
+    ];
+    let (code, doc, err) = aws(e, &[&request[..], &["--wait", "--timeout", "60s"]].concat());
+    assert_eq!(code, 1, "{doc:#} {err}");
+    assert_eq!(doc["status"], "FAILED");
+    assert_eq!(doc["failure_reason"], "CAA_ERROR");
+    assert!(
+        doc["waited_secs"].as_u64().unwrap_or(0) < 5,
+        "no wait: {doc:#}"
+    );
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "acm-validation-failed")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(f["severity"], "deny");
+    assert!(f["message"].as_str().unwrap().contains("CAA record"), "{f}");
+    assert!(f["hint"].as_str().unwrap().contains("amazon.com"), "{f}");
+    assert!(
+        doc["route53"].as_array().unwrap().is_empty(),
+        "no records for it"
+    );
+    let first = doc["arn"].as_str().unwrap().to_string();
+
+    // Without --wait, the same verdict (the request reuses nothing: the token changed).
+    let (code, doc, _) = aws(e, &request);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["status"], "FAILED");
+    let second = doc["arn"].as_str().unwrap().to_string();
+    assert_ne!(first, second, "a failed certificate is never handed back");
+
+    // status and check arn: say why, exit 1.
+    let (code, doc, _) = aws(e, &["acm", "status", &first]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(codes(&doc), vec!["acm-validation-failed"], "{doc:#}");
+    let (code, doc, _) = aws(e, &["check", &first]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(doc["verdict"], "untrusted");
+    assert_eq!(codes(&doc), vec!["acm-validation-failed"], "{doc:#}");
+
+    // The cause is fixed: only the two failed certificates stay FAILED; the rerun asks for a
+    // new one at once, and a rerun after that reuses it.
+    proxy.rules(serde_json::json!([
+        {"op": "DescribeCertificate", "fault": "rewrite", "times": -1, "body": first,
+         "set": {"Certificate.Status": "FAILED", "Certificate.FailureReason": "CAA_ERROR"}},
+        {"op": "DescribeCertificate", "fault": "rewrite", "times": -1, "body": second,
+         "set": {"Certificate.Status": "FAILED", "Certificate.FailureReason": "CAA_ERROR"}},
+    ]));
+    let (code, doc, err) = aws(e, &request);
+    assert_eq!(code, 0, "{doc:#} {err}");
+    assert_eq!(doc["action"], "requested");
+    assert_eq!(doc["status"], "PENDING_VALIDATION");
+    let third = doc["arn"].as_str().unwrap().to_string();
+    assert!(third != first && third != second, "{third}");
+    assert!(
+        codes(&doc).contains(&"acm-failed-before".to_string()),
+        "{doc:#}"
+    );
+    let (code, doc, _) = aws(e, &request);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        (doc["action"].as_str(), doc["arn"].as_str()),
+        (Some("reused"), Some(third.as_str()))
+    );
+}

@@ -97,3 +97,63 @@ pub fn build_path(moto: &Moto, dir: &std::path::Path, brk: &str) -> serde_json::
         &["doctor", dir.to_str().unwrap(), brk],
     )
 }
+
+/// tests/fixtures/faultproxy.py in front of an emulator; killed on drop.
+pub struct FaultProxy {
+    child: Child,
+    port: u16,
+    pub endpoint: String,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the fault proxy in front of `upstream` (no rules: everything passes).
+pub fn start_faultproxy(upstream: &str) -> FaultProxy {
+    use std::io::BufRead;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faultproxy.py");
+    let mut child = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(upstream)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the fault proxy starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the proxy prints its port");
+    FaultProxy {
+        child,
+        port,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl FaultProxy {
+    /// Replaces the rules (and clears the log).
+    pub fn rules(&self, rules: serde_json::Value) {
+        use std::io::{Read, Write};
+        let body = rules.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /__faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+    }
+}
