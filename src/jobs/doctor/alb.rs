@@ -104,7 +104,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                                 }
                             }
                             if imported {
-                                h.add("acm-renewal-ineligible", Severity::Info, "imported: ACM never renews an imported certificate".into(), &reimport);
+                                h.warn("acm-renewal-ineligible", "imported: ACM never renews an imported certificate".into(), &reimport);
                             } else if d.renewal_eligibility.as_deref().is_some_and(|r| r != "ELIGIBLE") {
                                 h.warn("acm-renewal-ineligible", "ACM will not renew this certificate automatically".into(), "an in-use, DNS-validated certificate is renewed; keep it attached");
                             }

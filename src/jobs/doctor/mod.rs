@@ -749,7 +749,8 @@ mod tests {
             .iter()
             .find(|f| f.code == "acm-renewal-ineligible")
             .unwrap();
-        assert_eq!(renewal.severity, Severity::Info);
+        assert_eq!(renewal.severity, Severity::Warn);
+        assert!(renewal.message.contains("imported"), "{}", renewal.message);
         assert!(renewal
             .hint
             .as_deref()
