@@ -186,18 +186,27 @@ fn aws(g: &Global, deadline: Deadline) -> Result<crate::aws::sdk::Sdk, Failure> 
 }
 
 /// For an ACM certificate ARN (`check`, `inspect`): the chain ACM would serve, fetched with
-/// GetCertificate, as PEM (leaf first); `None` for any other target.
-fn acm_chain(g: &Global, target: &str, deadline: Deadline) -> Result<Option<Vec<u8>>, Failure> {
+/// GetCertificate, as PEM (leaf first), or, for a certificate ACM serves nothing for (FAILED,
+/// VALIDATION_TIMED_OUT, REVOKED, EXPIRED), the finding that says why; `None` for any other
+/// target.
+fn acm_chain(
+    g: &Global,
+    target: &str,
+    deadline: Deadline,
+) -> Result<Option<Result<Vec<u8>, crate::findings::Finding>>, Failure> {
     if !target.starts_with("arn:") {
         return Ok(None);
     }
     use crate::aws::Acm;
     let sdk = aws(g, deadline)?;
     let d = jobs::acm::resolve(&sdk, target).map_err(fail)?;
+    if let Some(f) = jobs::acm::status_finding(&d) {
+        return Ok(Some(Err(f)));
+    }
     let (cert, chain) = sdk.get_certificate(&d.arn).map_err(aws_failure)?;
-    Ok(Some(
-        format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes(),
-    ))
+    Ok(Some(Ok(
+        format!("{cert}\n{}", chain.unwrap_or_default()).into_bytes()
+    )))
 }
 
 fn acm(
@@ -475,7 +484,17 @@ fn dispatch(
         }
         Command::Check(a) => {
             let deadline = fetch_deadline(&a.target, &a.fetch, started);
-            let fetched_pem = acm_chain(g, &a.target, deadline)?;
+            let fetched_pem = match acm_chain(g, &a.target, deadline)? {
+                Some(Err(finding)) => {
+                    let hostname = a.fetch.hostname.map(Hostname::into_string);
+                    let r =
+                        jobs::check::not_served(&a.target, hostname, &a.trust_store, at, finding);
+                    printer.report(&r);
+                    return Ok(r.exit_code());
+                }
+                Some(Ok(pem)) => Some(pem),
+                None => None,
+            };
             let req = CheckRequest {
                 fetched_pem,
                 target: a.target,
@@ -499,7 +518,17 @@ fn dispatch(
         }
         Command::Inspect(a) => {
             let deadline = fetch_deadline(&a.target, &a.fetch, started);
-            let fetched_pem = acm_chain(g, &a.target, deadline)?;
+            let fetched_pem = match acm_chain(g, &a.target, deadline)? {
+                Some(Err(f)) => {
+                    return Err(Failure::new(
+                        anyhow::anyhow!("{}", f.message),
+                        ExitStatus::CheckFailed,
+                        f.hint,
+                    ))
+                }
+                Some(Ok(pem)) => Some(pem),
+                None => None,
+            };
             let hostname = a.fetch.hostname.map(Hostname::into_string);
             let report = jobs::inspect::run(
                 &a.target,

@@ -44,7 +44,8 @@ pub(crate) struct Global {
     /// Never colour the output (also: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     pub(crate) no_color: bool,
-    /// AWS profile (commands that call AWS).
+    /// AWS profile (commands that call AWS; else AWS_PROFILE): its credentials win over
+    /// AWS_ACCESS_KEY_ID in the environment; an undefined profile is exit 2.
     #[arg(long, global = true, value_name = "NAME")]
     pub(crate) profile: Option<String>,
     /// AWS region (commands that call AWS).

@@ -616,7 +616,7 @@ fn the_schema_check_names_the_exact_undocumented_path() {
         "schema_version": 1, "arn": "arn", "status": "ISSUED", "names": [],
         "key_algorithm": null, "not_after": null, "days_left": null, "in_use_by": [],
         "renewal_eligibility": null, "renewal_status": null, "failure_reason": null,
-        "records": [], "validations": [], "chain": doc.clone(),
+        "records": [], "validations": [], "chain": doc.clone(), "findings": [],
     });
     assert_eq!(schema_problems("acm status", &status), Vec::<String>::new());
     status["chain"]["findings"][0]["judgement"] = "deny".into();

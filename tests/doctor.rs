@@ -18,11 +18,21 @@ fn doctor(
     dir: &Path,
     extra: &[&str],
 ) -> (i32, serde_json::Value) {
+    doctor_at(&moto.endpoint, topo, dir, extra)
+}
+
+/// `doctor` against any endpoint (the emulator, or a proxy in front of it).
+fn doctor_at(
+    endpoint: &str,
+    topo: &serde_json::Value,
+    dir: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value) {
     let ca = dir.join("ca.pem");
     let mut args = vec![
         "--json",
         "--endpoint-url",
-        &moto.endpoint,
+        endpoint,
         "--region",
         "eu-west-1",
         "doctor",
@@ -243,4 +253,69 @@ fn a_vpc_link_v2_is_read_from_apigatewayv2() {
     );
     assert!(link.target_arns.is_empty(), "a v2 link holds no target");
     assert_eq!(sdk.vpc_link_v2("nope").unwrap(), None);
+}
+
+/// The integration URI names :8443, the path listens on :443 only: the hop that owns the
+/// listener API Gateway dials fails, naming both ports; hops not in the path skip. v1 (REST API
+/// → VPC link → NLB TCP) straight from the emulator; v2 (VPC link v2 → ALB HTTPS) with the
+/// integration's connectionId and integrationTarget added to the emulator's GetIntegration
+/// answer by the fault proxy (the emulator leaves both out; AWS returns them).
+#[test]
+fn a_uri_port_without_its_listener_fails_at_the_hop_that_owns_it() {
+    let moto = start_moto("600");
+    let d = tempdir();
+    // v1: the NLB's TCP listener.
+    let topo = build_path(&moto, d.path(), "uri-8443");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(failing(&doc), vec!["nlb"], "{doc:#}");
+    assert_eq!(hop_codes(&doc, "nlb"), vec!["uri-port-mismatch"]);
+    let f = &hop(&doc, "nlb")["findings"][0];
+    let text = format!("{} {}", f["message"], f["hint"]);
+    assert!(
+        text.contains("8443") && text.contains("443 (TCP)"),
+        "{text}"
+    );
+    // The same path on :443 is sound (the control).
+    let topo = build_path(&moto, d.path(), "none");
+    let (code, doc) = doctor(&moto, &topo, d.path(), &["--no-live"]);
+    assert_eq!(code, 0, "{doc:#}");
+
+    // v2: the ALB's HTTPS listener; the NLB is not in the path.
+    let proxy = support::moto::start_faultproxy(&moto.endpoint);
+    let through_proxy = |topo: &serde_json::Value| {
+        proxy.rules(serde_json::json!([{
+            "path": "GET /integration",
+            "fault": "rewrite",
+            "times": -1,
+            "set": {
+                "connectionId": topo["vpc_link_v2"],
+                "integrationTarget": topo["alb_arn"],
+            },
+        }]));
+        doctor_at(&proxy.endpoint, topo, d.path(), &["--no-live"])
+    };
+    let topo = build_path(&moto, d.path(), "v2+uri-8443");
+    let (code, doc) = through_proxy(&topo);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(failing(&doc), vec!["alb"], "{doc:#}");
+    assert_eq!(hop_codes(&doc, "alb"), vec!["uri-port-mismatch"]);
+    assert_eq!(hop(&doc, "nlb")["status"], "skip");
+    let f = &hop(&doc, "alb")["findings"][0];
+    let text = format!("{} {}", f["message"], f["hint"]);
+    assert!(
+        text.contains("8443") && text.contains("443 (HTTPS)"),
+        "{text}"
+    );
+    let topo = build_path(&moto, d.path(), "v2");
+    let (code, doc) = through_proxy(&topo);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(hop(&doc, "nlb")["status"], "skip", "{doc:#}");
+    assert!(
+        hop(&doc, "apigateway")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("v2"),
+        "{doc:#}"
+    );
 }

@@ -754,6 +754,7 @@ fn run_example(f: &Fixture, n: usize, command: &str) -> Ran {
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("AWS_MAX_ATTEMPTS")

@@ -142,6 +142,19 @@ impl Acm for FakeAws {
 
     fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError> {
         self.check("acm:RequestCertificate")?;
+        // Like ACM (within the hour): a repeated token gets the certificate it made, whatever
+        // its state.
+        let earlier = self
+            .requests
+            .borrow()
+            .iter()
+            .position(|r| r.idempotency_token == spec.idempotency_token);
+        if let Some(i) = earlier {
+            return Ok(format!(
+                "arn:aws:acm:eu-west-1:123456789012:certificate/fake-{}",
+                i + 1
+            ));
+        }
         self.requests.borrow_mut().push(spec.clone());
         let arn = format!(
             "arn:aws:acm:eu-west-1:123456789012:certificate/fake-{}",

@@ -21,6 +21,9 @@ pub enum AwsError {
         code: String,
         message: String,
     },
+    /// `--profile` (or AWS_PROFILE) names a profile neither shared file defines.
+    #[error("AWS profile \"{profile}\" is not defined in {files}")]
+    UnknownProfile { profile: String, files: String },
     #[error("no AWS region: pass --region, set AWS_REGION, or set region in the profile")]
     NoRegion,
     #[error("bad --endpoint-url \"{0}\": expected http://HOST[:PORT] or https://HOST[:PORT]")]
@@ -102,6 +105,7 @@ impl AwsError {
             AwsError::NoCredentials(_) => "configure credentials (AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or an instance role); README lists the IAM policy".into(),
             AwsError::BadCredentials { code, .. } if code.contains("Expired") => "the session token has expired: renew it (`aws sso login`, a new STS session) and run again".into(),
             AwsError::BadCredentials { .. } => "the access key or token is not valid for this account/partition, or the clock is off: check AWS_ACCESS_KEY_ID / the profile and the system time".into(),
+            AwsError::UnknownProfile { .. } => "`aws configure list-profiles` lists the profiles; AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point at other files; or drop --profile / AWS_PROFILE to use the default chain".into(),
             AwsError::NoRegion => "e.g. --region eu-west-1 (the region of the load balancers)".into(),
             AwsError::BadEndpoint(_) => "e.g. --endpoint-url http://127.0.0.1:5000".into(),
             AwsError::AccessDenied { action, .. } => format!("allow {} in the IAM policy (README: minimal IAM policy)", iam_action(action)),
@@ -145,7 +149,9 @@ impl AwsError {
     /// 2 for what the user must fix in the invocation, 3 for everything AWS or the network did.
     pub(crate) fn exit_code(&self) -> ExitStatus {
         match self {
-            AwsError::NoRegion | AwsError::BadEndpoint(_) => ExitStatus::BadInput,
+            AwsError::NoRegion | AwsError::BadEndpoint(_) | AwsError::UnknownProfile { .. } => {
+                ExitStatus::BadInput
+            }
             _ => ExitStatus::Operational,
         }
     }

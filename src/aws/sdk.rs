@@ -34,6 +34,8 @@ pub struct Sdk {
     /// a deadline error says instead of "before AWS answered".
     backoffs: AtomicU32,
     last_backoff: Mutex<Option<AwsError>>,
+    /// Where credentials were looked for, for the error when none were found.
+    credentials_tried: String,
 }
 
 /// The per-attempt timeout when none is given: connect and read, each.
@@ -91,11 +93,29 @@ impl Sdk {
             .build();
         let retry = aws_config::retry::RetryConfig::standard().with_max_attempts(attempts);
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
+            .http_client(http.clone())
             .timeout_config(timeouts)
             .retry_config(retry);
-        if let Some(p) = &target.profile {
-            loader = loader.profile_name(p);
+        // A named profile (--profile, else AWS_PROFILE) is the credentials, as with the AWS
+        // CLI: environment keys do not win over it, and a profile that is not there is refused.
+        let profile = selected_profile(target.profile.as_deref());
+        if let Some(p) = &profile {
+            let files = ProfileFiles::of_env();
+            if !files.defines(p) {
+                return Err(AwsError::UnknownProfile {
+                    profile: p.clone(),
+                    files: files.describe(),
+                });
+            }
+            let provider_conf = aws_config::provider_config::ProviderConfig::without_region()
+                .with_http_client(http.clone())
+                .with_region(target.region.clone().map(aws_config::Region::new));
+            loader = loader.profile_name(p).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_conf)
+                    .profile_name(p)
+                    .build(),
+            );
         }
         if let Some(r) = &target.region {
             loader = loader.region(aws_config::Region::new(r.clone()));
@@ -123,6 +143,7 @@ impl Sdk {
             attempts,
             backoffs: AtomicU32::new(0),
             last_backoff: Mutex::new(None),
+            credentials_tried: credentials_tried(profile.as_deref()),
         })
     }
 
@@ -155,7 +176,7 @@ impl Sdk {
         let Some(out) = within(&self.rt, &self.deadline, fut) else {
             return Err(self.deadline_error(action, true));
         };
-        match out.map_err(|e| map(action, e)) {
+        match out.map_err(|e| self.explain(map(action, e))) {
             Ok(v) => {
                 self.backoffs.store(0, Ordering::Relaxed);
                 Ok(v)
@@ -278,6 +299,123 @@ fn within<F: std::future::Future>(
     }
     rt.block_on(async { tokio::time::timeout(left, fut).await })
         .ok()
+}
+
+impl Sdk {
+    /// An error with what certctl knows beyond the SDK: where credentials were looked for.
+    fn explain(&self, e: AwsError) -> AwsError {
+        match e {
+            // The SDK's own text is a dump of every provider it tried; say it in words.
+            AwsError::NoCredentials(what) => {
+                let action = what.split(": ").next().unwrap_or_default();
+                AwsError::NoCredentials(format!("{action}: {}", self.credentials_tried))
+            }
+            e => e,
+        }
+    }
+}
+
+/// The profile certctl uses: `--profile`, else `AWS_PROFILE`; None: the default chain.
+fn selected_profile(flag: Option<&str>) -> Option<String> {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|p| !p.trim().is_empty())
+}
+
+/// The shared config and credentials files, found as the SDK and the AWS CLI find them.
+struct ProfileFiles {
+    /// (path, what named it: the variable or "default").
+    config: (std::path::PathBuf, &'static str),
+    credentials: (std::path::PathBuf, &'static str),
+}
+
+impl ProfileFiles {
+    fn of_env() -> ProfileFiles {
+        let home = std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default();
+        let pick = |var: &'static str, default: &str| match std::env::var_os(var) {
+            Some(v) if !v.is_empty() => (expand_home(std::path::PathBuf::from(v), &home), var),
+            _ => (home.join(".aws").join(default), "default"),
+        };
+        ProfileFiles {
+            config: pick("AWS_CONFIG_FILE", "config"),
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        }
+    }
+
+    /// Whether either file has a section for `profile`: `[profile NAME]` (or `[NAME]`) in the
+    /// config file, `[NAME]` in the credentials file.
+    fn defines(&self, profile: &str) -> bool {
+        let sections = |path: &std::path::Path, config: bool| -> bool {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                return false;
+            };
+            text.lines().any(|line| {
+                let line = line.trim();
+                let Some(inner) = line.strip_prefix('[').and_then(|l| l.split(']').next()) else {
+                    return false;
+                };
+                let inner = inner.trim();
+                let name = match inner.strip_prefix("profile") {
+                    Some(rest) if config && rest.starts_with(char::is_whitespace) => rest.trim(),
+                    _ => inner,
+                };
+                name == profile
+            })
+        };
+        sections(&self.config.0, true) || sections(&self.credentials.0, false)
+    }
+
+    /// "PATH (VARIABLE) and PATH (default)".
+    fn describe(&self) -> String {
+        format!(
+            "{} ({}) and {} ({})",
+            self.config.0.display(),
+            if self.config.1 == "default" {
+                "the default config file"
+            } else {
+                self.config.1
+            },
+            self.credentials.0.display(),
+            if self.credentials.1 == "default" {
+                "the default credentials file"
+            } else {
+                self.credentials.1
+            },
+        )
+    }
+}
+
+/// `~/x` as the SDK reads it.
+fn expand_home(p: std::path::PathBuf, home: &std::path::Path) -> std::path::PathBuf {
+    match p.strip_prefix("~") {
+        Ok(rest) => home.join(rest),
+        Err(_) => p,
+    }
+}
+
+/// What the credentials look-up tried, in the order the SDK tries it.
+fn credentials_tried(profile: Option<&str>) -> String {
+    let files = ProfileFiles::of_env();
+    match profile {
+        Some(p) => format!(
+            "profile \"{p}\" (from --profile or AWS_PROFILE) in {} has none usable (no aws_access_key_id, role_arn, sso_session or credential_process that worked)",
+            files.describe()
+        ),
+        None => {
+            let imds = match std::env::var("AWS_EC2_METADATA_DISABLED") {
+                Ok(v) if v.eq_ignore_ascii_case("true") => {
+                    "the EC2 instance metadata service (disabled by AWS_EC2_METADATA_DISABLED)"
+                }
+                _ => "the EC2 instance metadata service (an instance role)",
+            };
+            format!(
+                "none found; tried the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), profile \"default\" in {}, web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), the ECS/EKS container endpoint (AWS_CONTAINER_CREDENTIALS_*) and {imds}",
+                files.describe()
+            )
+        }
+    }
 }
 
 /// Error codes that mean "these credentials are not valid", not "there are none".

@@ -245,6 +245,51 @@ fn report(
     }
 }
 
+/// The report for an ACM certificate that has no chain to serve (FAILED, VALIDATION_TIMED_OUT,
+/// REVOKED, EXPIRED): untrusted, nothing presented, and the finding that says why.
+pub(crate) fn not_served(
+    target: &str,
+    hostname: Option<String>,
+    trust_store: &str,
+    at: i64,
+    finding: Finding,
+) -> CheckReport {
+    let trust_store = if trust_store.eq_ignore_ascii_case("apigateway") {
+        "apigateway".to_string()
+    } else {
+        trust_store.to_string()
+    };
+    CheckReport {
+        schema_version: 1,
+        target: target.to_string(),
+        address: None,
+        hostname,
+        at: crate::x509::rfc3339(at),
+        trust_store,
+        verdict: "untrusted",
+        denied_by: vec!["apigateway"],
+        apigateway: ApigwReport {
+            verdict: "refuse",
+            refused_by: None,
+            log_line: None,
+            cause: Some(finding.message.clone()),
+            fix: finding.hint.clone(),
+            codes: vec![finding.code],
+            unverified_signatures: Vec::new(),
+        },
+        policy: PolicyVerdict {
+            profile: "gateway".into(),
+            verdict: "pass",
+            codes: Vec::new(),
+        },
+        presented: 0,
+        path: Vec::new(),
+        anchor: None,
+        findings: vec![finding],
+        fixed_chain_written: None,
+    }
+}
+
 /// Judges PEM bytes (e.g. what ACM's GetCertificate returns) against the API Gateway store
 /// with the built-in policy.
 pub(crate) fn check_pem(

@@ -89,19 +89,26 @@ impl Human for RequestReport {
                 out.push_str(&format!("call: {}\n", Inert(c)));
             }
         }
-        for f in &self.findings {
-            out.push_str(&format!(
-                "{} {}: {}\n",
-                f.severity.as_str(),
-                f.code,
-                Inert(&f.message)
-            ));
-            if let Some(h) = &f.hint {
-                out.push_str(&format!("  fix: {}\n", Inert(h)));
-            }
-        }
+        out.push_str(&findings_lines(&self.findings));
         out
     }
+}
+
+/// One line per finding (`deny CODE: message`), its fix under it.
+fn findings_lines(findings: &[crate::findings::Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            f.severity.as_str(),
+            f.code,
+            Inert(&f.message)
+        ));
+        if let Some(h) = &f.hint {
+            out.push_str(&format!("  fix: {}\n", Inert(h)));
+        }
+    }
+    out
 }
 
 impl Human for RecordsReport {
@@ -137,7 +144,14 @@ impl Human for StatusReport {
                 out.push_str("\nchain against API Gateway's CA list:\n");
                 out.push_str(&c.human(style));
             }
-            None => out.push_str("\nchain: not issued yet\n"),
+            None if self.certificate.status == "PENDING_VALIDATION" => {
+                out.push_str("\nchain: not issued yet\n")
+            }
+            None => out.push_str("\nchain: none (ACM serves no certificate in this state)\n"),
+        }
+        if !self.findings.is_empty() {
+            out.push('\n');
+            out.push_str(&findings_lines(&self.findings));
         }
         out
     }

@@ -192,8 +192,10 @@ pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
 /// The certctl binary.
 pub fn certctl() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_certctl"));
+    // Tests never reach the instance metadata service (no 1 s probes, no real role).
     c.env_remove("NO_COLOR")
         .env_remove("CERTCTL_P12_PASSWORD")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CERTCTL_DEBUG_WALL_CLOCK", WALL_CLOCK.to_string());
     c
 }

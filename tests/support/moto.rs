@@ -41,6 +41,7 @@ pub fn start_moto(validation_wait: &str) -> Moto {
     let child = Command::new(venv_bin("moto_server"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_ACM_VALIDATION_WAIT", validation_wait)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -67,6 +68,7 @@ pub fn run_fixture(script: &str, endpoint: &str, args: &[&str]) -> serde_json::V
         .join("tests/fixtures")
         .join(script);
     let out = Command::new(venv_bin("python"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .arg(script)
         .arg(endpoint)
         .args(args)
@@ -94,4 +96,64 @@ pub fn build_path(moto: &Moto, dir: &std::path::Path, brk: &str) -> serde_json::
         &moto.endpoint,
         &["doctor", dir.to_str().unwrap(), brk],
     )
+}
+
+/// tests/fixtures/faultproxy.py in front of an emulator; killed on drop.
+pub struct FaultProxy {
+    child: Child,
+    port: u16,
+    pub endpoint: String,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the fault proxy in front of `upstream` (no rules: everything passes).
+pub fn start_faultproxy(upstream: &str) -> FaultProxy {
+    use std::io::BufRead;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/faultproxy.py");
+    let mut child = Command::new(venv_bin("python"))
+        .arg(script)
+        .arg(upstream)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the fault proxy starts");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the proxy prints its port");
+    FaultProxy {
+        child,
+        port,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl FaultProxy {
+    /// Replaces the rules (and clears the log).
+    pub fn rules(&self, rules: serde_json::Value) {
+        use std::io::{Read, Write};
+        let body = rules.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "POST /__faults HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod request;
 mod route53;
 mod status;
 mod validate;
+mod verdict;
 
 pub(crate) use attach::{attach, AttachOptions, AttachReport};
 pub(crate) use request::request;
@@ -26,6 +27,7 @@ pub(crate) use route53::zone_for;
 pub(crate) use status::{
     list, records_report, resolve, status, ListReport, RecordsFormat, RecordsReport, StatusReport,
 };
+pub(crate) use verdict::status_finding;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AcmError {
@@ -388,30 +390,91 @@ pub(crate) fn list_query(statuses: &[&'static str]) -> ListQuery {
     }
 }
 
-/// An existing certificate (ISSUED or PENDING_VALIDATION) for exactly this name set.
+/// What ACM holds for exactly this name set.
+#[derive(Debug, Default)]
+pub(crate) struct Existing {
+    /// An ISSUED or PENDING_VALIDATION certificate to reuse: one with the wanted key algorithm
+    /// when there is one.
+    pub(crate) live: Option<CertDetail>,
+    /// FAILED and VALIDATION_TIMED_OUT certificates for the names: never reused, and they
+    /// change the idempotency token, so the next request is a new certificate.
+    pub(crate) failed: Vec<String>,
+}
+
+/// Statuses ACM never leaves: a request that ended there is never reused.
+const DEAD: [&str; 2] = ["FAILED", "VALIDATION_TIMED_OUT"];
+
+/// The certificates ACM holds for exactly this name set (any key type): the one to reuse
+/// (preferring `key_algorithm`), and the failed ones.
 pub(crate) fn find_existing(
     acm: &dyn Acm,
     names: &[String],
-) -> Result<Option<CertDetail>, AcmError> {
+    key_algorithm: &str,
+) -> Result<Existing, AcmError> {
     let want = sorted(names);
-    let list = acm.list_certificates(&list_query(&["ISSUED", "PENDING_VALIDATION"]))?;
+    let list = acm.list_certificates(&list_query(&[
+        "ISSUED",
+        "PENDING_VALIDATION",
+        DEAD[0],
+        DEAD[1],
+    ]))?;
+    let mut out = Existing::default();
     for c in list
         .iter()
         .filter(|c| c.domain.eq_ignore_ascii_case(&names[0]))
     {
+        if DEAD.contains(&c.status.as_str()) {
+            // The list's SAN summary, when it has one, tells the name set without a Describe.
+            let mut have = c.names.clone();
+            have.push(c.domain.clone());
+            if c.names.is_empty() || sorted(&have) == want {
+                out.failed.push(c.arn.clone());
+            }
+            continue;
+        }
         let d = acm.describe_certificate(&c.arn)?;
         let mut have = d.names.clone();
         have.push(d.domain.clone());
-        if sorted(&have) == want && matches!(d.status.as_str(), "ISSUED" | "PENDING_VALIDATION") {
-            return Ok(Some(d));
+        if sorted(&have) != want {
+            continue;
+        }
+        match d.status.as_str() {
+            "ISSUED" | "PENDING_VALIDATION" => {
+                let matches_key = d.key_algorithm.as_deref() == Some(key_algorithm);
+                let better = match &out.live {
+                    None => true,
+                    Some(l) => matches_key && l.key_algorithm.as_deref() != Some(key_algorithm),
+                };
+                if better {
+                    out.live = Some(d);
+                }
+                if matches_key {
+                    return Ok(out);
+                }
+            }
+            // Listed as live, described as failed (it just failed): never reused.
+            s if DEAD.contains(&s) => out.failed.push(d.arn.clone()),
+            _ => {}
         }
     }
-    Ok(None)
+    Ok(out)
 }
 
-/// A token that makes the same request idempotent (ACM keeps it for an hour).
-pub(crate) fn idempotency_token(names: &[String], key_algorithm: &str) -> String {
-    let text = format!("{}|{key_algorithm}", sorted(names).join(","));
+/// A token that makes the same request idempotent (ACM keeps it for an hour). The FAILED
+/// certificates of the names are part of it: after a failure the token is new, so a fixed
+/// cause is retried at once instead of getting the failed certificate back for an hour.
+pub(crate) fn idempotency_token(
+    names: &[String],
+    key_algorithm: &str,
+    failed: &[String],
+) -> String {
+    let mut text = format!("{}|{key_algorithm}", sorted(names).join(","));
+    if !failed.is_empty() {
+        let mut f = failed.to_vec();
+        f.sort();
+        f.dedup();
+        text.push_str(&format!("|after-failed={}", f.join(",")));
+    }
     crate::x509::Fingerprint::sha256(text.as_bytes()).0[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -513,18 +576,149 @@ mod tests {
     }
 
     #[test]
-    fn the_idempotency_token_depends_only_on_the_name_set_and_key() {
+    fn the_idempotency_token_depends_on_the_name_set_the_key_and_failed_certificates() {
         let a = idempotency_token(
             &["a.example.com".into(), "b.example.com".into()],
             "RSA_2048",
+            &[],
         );
         let b = idempotency_token(
             &["b.example.com".into(), "a.example.com".into()],
             "RSA_2048",
+            &[],
         );
         assert_eq!(a, b);
-        assert_ne!(a, idempotency_token(&["a.example.com".into()], "RSA_2048"));
+        assert_ne!(
+            a,
+            idempotency_token(&["a.example.com".into()], "RSA_2048", &[])
+        );
         assert!(a.len() <= 32 && a.chars().all(|c| c.is_ascii_alphanumeric()));
+        // After a failure the token is new, and stays the same until the next failure.
+        let names = ["a.example.com".to_string(), "b.example.com".to_string()];
+        let f1 = idempotency_token(&names, "RSA_2048", &["arn:1".into()]);
+        assert_ne!(a, f1);
+        assert_eq!(
+            f1,
+            idempotency_token(&names, "RSA_2048", &["arn:1".into(), "arn:1".into()])
+        );
+        assert_ne!(
+            f1,
+            idempotency_token(&names, "RSA_2048", &["arn:2".into(), "arn:1".into()])
+        );
+    }
+
+    #[test]
+    fn failed_at_the_first_describe_is_exit_1_and_the_rerun_gets_a_new_certificate() {
+        for wait in [false, true] {
+            let aws = FakeAws {
+                zones: zones(),
+                issue_after: Some(0),
+                fail_with: Some("DOMAIN_NOT_ALLOWED".into()),
+                ..FakeAws::default()
+            };
+            let mut r = req("api.example.com");
+            r.wait = wait;
+            r.route53_zone = Some("auto".into());
+            let w = FakeWaiter(Cell::new(0.0));
+            let rep = run(&aws, &r, &w).unwrap();
+            assert_eq!(rep.exit_code(), ExitStatus::CheckFailed, "wait={wait}");
+            let f = rep
+                .findings
+                .iter()
+                .find(|f| f.code == "acm-validation-failed")
+                .unwrap_or_else(|| panic!("{:?}", rep.findings));
+            assert!(f.message.contains("DOMAIN_NOT_ALLOWED"), "{}", f.message);
+            assert!(f.hint.as_deref().unwrap().contains("new one"));
+            assert!(
+                aws.upserts.borrow().is_empty(),
+                "no records for a failed one"
+            );
+            assert!(w.0.get() < 5.0, "no wait on a failed certificate");
+            let first = rep.certificate.unwrap().arn;
+            // The cause is fixed: the rerun asks again, with a new token, for a new certificate.
+            let aws = FakeAws {
+                fail_with: None,
+                ..aws
+            };
+            let rep = run(&aws, &r, &w).unwrap();
+            assert_eq!(rep.action, "requested");
+            let second = rep.certificate.as_ref().unwrap().arn.clone();
+            assert_ne!(first, second);
+            let reqs = aws.requests.borrow();
+            assert_eq!(reqs.len(), 2);
+            assert_ne!(reqs[0].idempotency_token, reqs[1].idempotency_token);
+            assert!(rep.findings.iter().any(|f| f.code == "acm-failed-before"));
+            drop(reqs);
+            // A third run reuses the second: the token is stable between failures.
+            let rep = run(&aws, &r, &w).unwrap();
+            assert_eq!(rep.action, "reused");
+            assert_eq!(rep.certificate.unwrap().arn, second);
+        }
+    }
+
+    #[test]
+    fn status_says_why_acm_failed_and_exits_1() {
+        let aws = FakeAws::default();
+        for (state, reason, code) in [
+            ("FAILED", Some("CAA_ERROR"), "acm-validation-failed"),
+            ("VALIDATION_TIMED_OUT", None, "acm-validation-timed-out"),
+            ("REVOKED", None, "acm-revoked"),
+            ("EXPIRED", None, "acm-expired"),
+        ] {
+            let arn = format!("arn:aws:acm:eu-west-1:1:certificate/{state}");
+            aws.certs.borrow_mut().push(CertDetail {
+                arn: arn.clone(),
+                domain: "api.example.com".into(),
+                status: state.into(),
+                failure_reason: reason.map(str::to_string),
+                ..CertDetail::default()
+            });
+            let r = status(&aws, &arn, 0).unwrap();
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{state}");
+            assert_eq!(r.findings[0].code, code);
+            assert!(r.findings[0].hint.is_some());
+        }
+    }
+
+    #[test]
+    fn a_reused_certificate_with_another_key_is_named_and_a_matching_one_preferred() {
+        let aws = FakeAws::default();
+        let mut r = req("api.example.com");
+        r.key_algorithm = AcmKeyAlgorithm::Rsa2048;
+        let w = FakeWaiter(Cell::new(0.0));
+        let rsa = run(&aws, &r, &w).unwrap().certificate.unwrap().arn;
+        // ec-p256 asked, only an RSA certificate for the names: reused, and said so.
+        r.key_algorithm = AcmKeyAlgorithm::EcP256;
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.action, "reused");
+        assert_eq!(rep.exit_code(), ExitStatus::Ok);
+        let f = rep
+            .findings
+            .iter()
+            .find(|f| f.code == "acm-key-algorithm-differs")
+            .unwrap();
+        assert_eq!(f.severity, Severity::Warn);
+        assert!(f.message.contains("RSA_2048") && f.message.contains("ec-p256"));
+        assert!(f
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("--key-algorithm EC_prime256v1"));
+        // With an EC one made for the same names, that one is picked, without a warning.
+        let ec = aws
+            .request_certificate(&RequestSpec {
+                domain: "api.example.com".into(),
+                sans: vec!["api.example.com".into()],
+                key_algorithm: "EC_prime256v1".into(),
+                idempotency_token: "cli".into(),
+                tags: vec![],
+            })
+            .unwrap();
+        let rep = run(&aws, &r, &w).unwrap();
+        assert_eq!(rep.certificate.unwrap().arn, ec);
+        assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+        r.key_algorithm = AcmKeyAlgorithm::Rsa2048;
+        assert_eq!(run(&aws, &r, &w).unwrap().certificate.unwrap().arn, rsa);
     }
 
     #[test]

@@ -81,9 +81,46 @@ fn request_inner(
         Some(z) => Some(plan_zones(dns, z, &names)?),
         None => None,
     };
-    let detail = match find_existing(acm, &names)? {
+    let existing = find_existing(acm, &names, key)?;
+    let token = idempotency_token(&names, key, &existing.failed);
+    if !existing.failed.is_empty() {
+        report.findings.push(Finding {
+            code: "acm-failed-before",
+            severity: Severity::Info,
+            message: format!(
+                "ACM failed {} for these names before; {}",
+                existing.failed.join(", "),
+                if existing.live.is_some() {
+                    "not reused"
+                } else {
+                    "a new certificate is requested (with a new idempotency token)"
+                }
+            ),
+            hint: None,
+            certificate: None,
+        });
+    }
+    let detail = match existing.live {
         Some(d) => {
             report.action = "reused";
+            if let Some(have) = d.key_algorithm.as_deref().filter(|k| *k != key) {
+                report.findings.push(Finding {
+                    code: "acm-key-algorithm-differs",
+                    severity: Severity::Warn,
+                    message: format!(
+                        "reusing {}: its key is {have}, not {key} (--key-algorithm {}); certctl reuses the certificate of a name set whatever its key when none has the key asked for",
+                        d.arn,
+                        req.key_algorithm.name()
+                    ),
+                    hint: Some(format!(
+                        "to get a {key} certificate, request one for these names yourself (`aws acm request-certificate --domain-name {} --subject-alternative-names {} --key-algorithm {key} --validation-method DNS`); certctl then prefers it; or delete {} once nothing uses it and run again",
+                        names[0],
+                        names.join(" "),
+                        d.arn
+                    )),
+                    certificate: None,
+                });
+            }
             d
         }
         None if req.dry_run => {
@@ -92,7 +129,7 @@ fn request_inner(
                 "acm:RequestCertificate domain={} sans=[{}] key={key} validation=DNS token={}",
                 names[0],
                 names[1..].join(","),
-                idempotency_token(&names, key)
+                token
             ));
             for (_, z) in plan.iter().flatten() {
                 let call = format!(
@@ -110,7 +147,7 @@ fn request_inner(
                 domain: names[0].clone(),
                 sans: names.clone(),
                 key_algorithm: key.to_string(),
-                idempotency_token: idempotency_token(&names, key),
+                idempotency_token: token.clone(),
                 tags,
             };
             report.calls.push("acm:RequestCertificate".into());
@@ -131,7 +168,9 @@ fn request_inner(
             d?
         }
     };
-    if let Some(plan) = &plan {
+    // A certificate ACM already failed gets no records and no wait: it never validates.
+    let dead = status_finding(&detail).is_some();
+    if let Some(plan) = plan.as_ref().filter(|_| !dead) {
         let mut zone_changes: Vec<ZoneChange> = Vec::new();
         for v in detail.validations.iter() {
             let Some(rec) = &v.record else { continue };
@@ -173,26 +212,9 @@ fn request_inner(
         detail = d;
         report.findings.extend(pending);
         report.waited_secs = Some((waiter.elapsed() - start) as u64);
-        if matches!(detail.status.as_str(), "FAILED" | "VALIDATION_TIMED_OUT") {
-            report.findings.push(Finding {
-                code: "acm-validation-failed",
-                severity: Severity::Deny,
-                message: format!(
-                    "ACM says {}{}",
-                    detail.status,
-                    detail
-                        .failure_reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                hint: Some(
-                    "fix the cause and request again; a failed certificate is not retried".into(),
-                ),
-                certificate: None,
-            });
-        }
     }
+    // FAILED, VALIDATION_TIMED_OUT, REVOKED, EXPIRED: judged whether or not a wait ran.
+    report.findings.extend(status_finding(&detail));
     report.certificate = Some(cert_report(&detail, at));
     Ok(report)
 }

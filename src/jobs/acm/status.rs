@@ -41,10 +41,16 @@ pub(crate) struct StatusReport {
     pub(crate) certificate: CertReport,
     /// The chain check of the issued certificate against the API Gateway store.
     pub(crate) chain: Option<crate::jobs::check::CheckReport>,
+    /// The verdict on ACM's status: FAILED (with ACM's reason in words), VALIDATION_TIMED_OUT,
+    /// REVOKED and EXPIRED are deny findings with a fix.
+    pub(crate) findings: Vec<Finding>,
 }
 
 impl StatusReport {
     pub(crate) fn exit_code(&self) -> ExitStatus {
+        if self.findings.iter().any(|f| f.severity == Severity::Deny) {
+            return ExitStatus::CheckFailed;
+        }
         match (&self.chain, self.certificate.status.as_str()) {
             (Some(c), _) => c.exit_code(),
             (None, "ISSUED" | "PENDING_VALIDATION") => ExitStatus::Ok,
@@ -67,6 +73,7 @@ pub(crate) fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<Status
         schema_version: 1,
         certificate: cert_report(&d, at),
         chain,
+        findings: status_finding(&d).into_iter().collect(),
     })
 }
 

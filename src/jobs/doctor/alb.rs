@@ -18,10 +18,31 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         }
         Some(a) => {
             let listeners = topo.listeners(&a.arn)?;
+            let https: Vec<crate::aws::ListenerInfo> = listeners
+                .iter()
+                .filter(|l| l.protocol == "HTTPS")
+                .cloned()
+                .collect();
             match listeners
                 .iter()
                 .find(|l| l.protocol == "HTTPS" && (alb_port.is_none() || l.port == alb_port))
             {
+                // VPC link v2 straight to the ALB: API Gateway dials the integration URI's port.
+                None if w.alb_port_is_uri && !https.is_empty() => {
+                    let want = alb_port.unwrap_or(443);
+                    h.fail(
+                        "uri-port-mismatch",
+                        format!(
+                            "the integration URI's port is {want}, but {} has HTTPS listeners on {} only",
+                            a.name,
+                            super::nlb::ports(&https)
+                        ),
+                        &format!(
+                            "API Gateway dials port {want} (the integration URI's) on the ALB: add an HTTPS :{want} listener with the ACM certificate, or use the listener's port in the integration URI ({})",
+                            super::nlb::uri_hint(&https)
+                        ),
+                    )
+                }
                 None => h.fail(
                     "alb-no-https-listener",
                     format!(
@@ -58,17 +79,33 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                             format!("no certificate on the HTTPS listener covers {host} ({} certificate(s) checked)", certs.len()),
                             "`certctl acm request HOST --route53-zone auto --wait`, then `certctl acm attach`",
                         ),
-                        Some(d) if d.status != "ISSUED" => h.fail(
-                            if d.status == "PENDING_VALIDATION" { "acm-validation-pending" } else { "acm-not-issued" },
-                            format!("the certificate for {host} is {}", d.status),
-                            "`certctl acm records` shows the CNAMEs ACM waits for",
-                        ),
+                        Some(d) if d.status != "ISSUED" => match crate::jobs::acm::status_finding(&d) {
+                            // FAILED (with ACM's reason), VALIDATION_TIMED_OUT, REVOKED, EXPIRED
+                            Some(f) => {
+                                h.summary = format!("{} HTTPS :{} with {} ({})", a.name, l.port.unwrap_or(0), d.arn, d.status);
+                                h.findings.push(f);
+                            }
+                            None => h.fail(
+                                if d.status == "PENDING_VALIDATION" { "acm-validation-pending" } else { "acm-not-issued" },
+                                format!("the certificate for {host} is {}", d.status),
+                                "`certctl acm records` shows the CNAMEs ACM waits for",
+                            ),
+                        },
                         Some(d) => {
                             let days = d.not_after.map(|t| crate::x509::days_until(t, req.at));
+                            // ACM never renews an imported certificate: its fix is a re-import.
+                            let imported = d.kind.as_deref() == Some("IMPORTED");
+                            let reimport = format!("re-import the renewed certificate to the same ARN before it expires (`aws acm import-certificate --certificate-arn {} --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem`); the listener keeps the ARN", d.arn);
                             if let Some(days) = days.filter(|d| *d < i64::from(req.min_days)) {
-                                h.fail("expires-soon", format!("the ACM certificate expires in {days} days"), "check ACM renewal (the validation CNAMEs must stay in DNS)");
+                                if imported {
+                                    h.fail("expires-soon", format!("the imported certificate expires in {days} days; ACM never renews an imported certificate"), &reimport);
+                                } else {
+                                    h.fail("expires-soon", format!("the ACM certificate expires in {days} days"), "check ACM renewal (the validation CNAMEs must stay in DNS)");
+                                }
                             }
-                            if d.renewal_eligibility.as_deref().is_some_and(|r| r != "ELIGIBLE") {
+                            if imported {
+                                h.warn("acm-renewal-ineligible", "imported: ACM never renews an imported certificate".into(), &reimport);
+                            } else if d.renewal_eligibility.as_deref().is_some_and(|r| r != "ELIGIBLE") {
                                 h.warn("acm-renewal-ineligible", "ACM will not renew this certificate automatically".into(), "an in-use, DNS-validated certificate is renewed; keep it attached");
                             }
                             let (cert, chain) = acm.get_certificate(&d.arn)?;

@@ -7,6 +7,8 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
     let d = apigateway(w.aws.topo, w.req, &w.host, &w.lbs, w.progress)?;
     w.derived = d.target;
     w.skip_verification = d.skip_verification;
+    w.uri_port = d.uri_port;
+    w.link_version = d.link_version;
     Ok(d.hop.done())
 }
 
@@ -17,6 +19,10 @@ struct Derived {
     /// The load balancer the integrations' VPC link reaches (v1: the NLB; v2: the ALB or NLB).
     target: Option<LoadBalancer>,
     skip_verification: bool,
+    /// The integration URI's port (443 when it names none).
+    uri_port: Option<u16>,
+    /// The VPC link version the integrations use.
+    link_version: Option<u8>,
 }
 
 /// The apigateway hop, checked first: with `--rest-api-id` the path comes from API Gateway
@@ -31,6 +37,8 @@ fn apigateway(
     let mut h = HopBuilder::new("apigateway", progress);
     let mut out_target: Option<LoadBalancer> = None;
     let mut skip = false;
+    let mut uri_port: Option<u16> = None;
+    let mut link_version: Option<u8> = None;
     let Some(id) = &req.rest_api_id else {
         h.skipped = true;
         h.summary = "not checked (pass --rest-api-id)".into();
@@ -38,6 +46,8 @@ fn apigateway(
             hop: h,
             target: None,
             skip_verification: false,
+            uri_port: None,
+            link_version: None,
         });
     };
     let integrations = topo.integrations(id)?;
@@ -106,7 +116,9 @@ fn apigateway(
         };
         match resolved_uri.as_deref().map(input::parse_target) {
             None => {}
-            Some(Ok(input::Target::Url { host: uhost, .. })) if uhost.eq_ignore_ascii_case(host) => {}
+            Some(Ok(input::Target::Url { host: uhost, port })) if uhost.eq_ignore_ascii_case(host) => {
+                uri_port.get_or_insert(port);
+            }
             Some(Ok(input::Target::Url { host: uhost, .. })) => h.fail(
                 "apigw-uri-host-mismatch",
                 format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
@@ -155,6 +167,7 @@ fn apigateway(
             continue;
         };
         kinds.push(format!("v{} {}", l.version, l.id));
+        link_version.get_or_insert(l.version);
         if l.status != "AVAILABLE" {
             h.fail(
                 "vpc-link-not-available",
@@ -243,5 +256,7 @@ fn apigateway(
         hop: h,
         target: out_target,
         skip_verification: skip,
+        uri_port,
+        link_version,
     })
 }

@@ -252,6 +252,13 @@ pub(super) struct Walk<'a> {
     pub(crate) alb: Option<LoadBalancer>,
     /// The port the NLB's `alb` target group forwards to (the ALB listener's).
     pub(crate) alb_port: Option<i32>,
+    /// The integration URI's port (443 when it names none), with --rest-api-id: the port API
+    /// Gateway dials on the load balancer its VPC link reaches.
+    pub(crate) uri_port: Option<u16>,
+    /// The VPC link version of the path (1: to an NLB; 2: integrationTarget), when known.
+    pub(crate) link_version: Option<u8>,
+    /// `alb_port` is the integration URI's (a VPC link v2 straight to the ALB).
+    pub(crate) alb_port_is_uri: bool,
     pub(crate) https_listener: Option<crate::aws::ListenerInfo>,
 }
 
@@ -280,6 +287,9 @@ pub(crate) fn run(
         nlb: None,
         alb: None,
         alb_port: Some(443),
+        uri_port: None,
+        link_version: None,
+        alb_port_is_uri: false,
         https_listener: None,
     };
     // API Gateway first: with --rest-api-id its VPC link defines the path; reported last.
@@ -667,6 +677,136 @@ mod tests {
             assert!(codes_of(&r, "apigateway").contains(&code), "{code}: {r:#?}");
             assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
         }
+    }
+
+    #[test]
+    fn a_v2_link_with_a_bad_integration_target_skips_the_nlb_hop() {
+        let d = tempfile::tempdir().unwrap();
+        for target in [
+            Some("arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/gone/9"),
+            None,
+        ] {
+            let (mut aws, req) = healthy(d.path());
+            v2_to_alb(&mut aws);
+            aws.integrations[0].integration_target = target.map(str::to_string);
+            let r = doctor(&aws, &req);
+            let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
+            assert_eq!(nlb.status, "skip", "{target:?}: {r:#?}");
+            assert!(nlb.findings.is_empty(), "no v1 message: {:?}", nlb.findings);
+            assert!(nlb.summary.contains("integrationTarget"), "{}", nlb.summary);
+            assert_eq!(status_of(&r, "apigateway"), "fail");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
+        }
+    }
+
+    #[test]
+    fn the_integration_uris_port_must_be_a_listener_of_the_hop_that_owns_it() {
+        let d = tempfile::tempdir().unwrap();
+        let on_8443 = |a: &mut FakeAws| {
+            a.integrations[0].uri = Some("https://api.example.com:8443/{proxy}".into())
+        };
+        // v1: the NLB owns the listener API Gateway dials.
+        let (mut aws, req) = healthy(d.path());
+        on_8443(&mut aws);
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "nlb"), vec!["uri-port-mismatch"], "{r:#?}");
+        let f = &r.hops.iter().find(|h| h.hop == "nlb").unwrap().findings[0];
+        assert!(
+            f.message.contains("8443") && f.message.contains("443 (TCP)"),
+            "{}",
+            f.message
+        );
+        let hint = f.hint.as_deref().unwrap();
+        assert!(hint.contains(":8443") && hint.contains("443"), "{hint}");
+        assert_eq!(status_of(&r, "nlb"), "fail");
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
+        // v2 to the ALB: the ALB owns it; the NLB is not in the path.
+        let (mut aws, req) = healthy(d.path());
+        v2_to_alb(&mut aws);
+        on_8443(&mut aws);
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "alb"), vec!["uri-port-mismatch"], "{r:#?}");
+        assert_eq!(status_of(&r, "nlb"), "skip");
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
+        // A matching listener on 8443 is sound (v1: NLB TCP :8443; v2: ALB HTTPS :8443).
+        let (mut aws, req) = healthy(d.path());
+        on_8443(&mut aws);
+        aws.lb_listeners[0].1.port = Some(8443);
+        assert_eq!(doctor(&aws, &req).exit_code(), ExitStatus::Ok);
+        let (mut aws, req) = healthy(d.path());
+        v2_to_alb(&mut aws);
+        on_8443(&mut aws);
+        aws.lb_listeners[1].1.port = Some(8443);
+        let r = doctor(&aws, &req);
+        assert_eq!(r.exit_code(), ExitStatus::Ok, "{r:#?}");
+        // Without a port the URI means 443: the sound path stays sound.
+        let (aws, req) = healthy(d.path());
+        assert_eq!(doctor(&aws, &req).exit_code(), ExitStatus::Ok);
+    }
+
+    #[test]
+    fn the_alb_hop_says_why_acm_failed_and_an_imported_certificate_is_re_imported() {
+        let d = tempfile::tempdir().unwrap();
+        let (aws, req) = healthy(d.path());
+        {
+            let mut c = aws.certs.borrow_mut();
+            c[0].status = "FAILED".into();
+            c[0].failure_reason = Some("CAA_ERROR".into());
+        }
+        let r = doctor(&aws, &req);
+        assert_eq!(codes_of(&r, "alb"), vec!["acm-validation-failed"]);
+        let f = &r.hops.iter().find(|h| h.hop == "alb").unwrap().findings[0];
+        assert!(f.message.contains("CAA_ERROR") && f.message.contains("CAA record"));
+        assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
+        for (state, code) in [
+            ("REVOKED", "acm-revoked"),
+            ("EXPIRED", "acm-expired"),
+            ("VALIDATION_TIMED_OUT", "acm-validation-timed-out"),
+        ] {
+            let (aws, req) = healthy(d.path());
+            aws.certs.borrow_mut()[0].status = state.into();
+            let r = doctor(&aws, &req);
+            assert_eq!(codes_of(&r, "alb"), vec![code], "{state}");
+            assert_eq!(r.exit_code(), ExitStatus::CheckFailed);
+        }
+        // Imported: never renewed by ACM, so the hint is a re-import, never managed renewal.
+        let (aws, req) = healthy(d.path());
+        {
+            let mut c = aws.certs.borrow_mut();
+            c[0].kind = Some("IMPORTED".into());
+            c[0].renewal_eligibility = Some("INELIGIBLE".into());
+            c[0].not_after = Some(1_900_000_000 + 5 * 86_400);
+        }
+        let r = doctor(&aws, &req);
+        let alb = r.hops.iter().find(|h| h.hop == "alb").unwrap();
+        for f in &alb.findings {
+            let hint = f.hint.as_deref().unwrap_or_default();
+            assert!(
+                !hint.contains("keep it attached") && !hint.contains("validation CNAMEs"),
+                "{f:?}"
+            );
+        }
+        let soon = alb
+            .findings
+            .iter()
+            .find(|f| f.code == "expires-soon")
+            .unwrap();
+        assert!(
+            soon.hint.as_deref().unwrap().contains("re-import"),
+            "{soon:?}"
+        );
+        let renewal = alb
+            .findings
+            .iter()
+            .find(|f| f.code == "acm-renewal-ineligible")
+            .unwrap();
+        assert_eq!(renewal.severity, Severity::Warn);
+        assert!(renewal.message.contains("imported"), "{}", renewal.message);
+        assert!(renewal
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("import-certificate"));
     }
 
     #[test]

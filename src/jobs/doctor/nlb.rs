@@ -17,6 +17,12 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         None => derived.clone().filter(|d| d.kind != "network"),
     };
     let mut alb_port = Some(443);
+    // The port API Gateway dials (the integration URI's, 443 without one).
+    let want_port = w.uri_port.unwrap_or(443);
+    let mut alb_port_is_uri = false;
+    // A VPC link v2 whose integrationTarget names no load balancer: the apigateway hop says
+    // so; whether an NLB is in the path cannot be told, so this hop is not judged on v1 rules.
+    let v2_unresolved = w.link_version == Some(2) && derived.is_none() && req.nlb.is_none();
     match &nlb {
         None if derived.as_ref().is_some_and(|d| d.kind != "network") => {
             h.skipped = true;
@@ -24,6 +30,16 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 "not in this path: REST API → VPC link v2 → ALB {}",
                 alb.as_ref().map(|a| a.name.as_str()).unwrap_or("?")
             );
+            alb_port = Some(i32::from(want_port));
+            alb_port_is_uri = w.uri_port.is_some();
+        }
+        _ if v2_unresolved => {
+            h.skipped = true;
+            h.summary = "not judged: the VPC link v2's integrationTarget names no load balancer of this region (see the apigateway hop)".into();
+            w.alb = alb;
+            w.alb_port = Some(i32::from(want_port));
+            w.alb_port_is_uri = w.uri_port.is_some();
+            return Ok(h.done());
         }
         None => {
             h.skipped = true;
@@ -39,16 +55,29 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         ),
         Some(n) => {
             let listeners = topo.listeners(&n.arn)?;
-            match listeners.iter().find(|l| l.port == Some(443)) {
-                None => h.fail("nlb-no-listener", format!("{} has no listener on 443", n.name), "add a TCP :443 listener forwarding to an `alb` target group"),
+            match listeners.iter().find(|l| l.port == Some(i32::from(want_port))) {
+                // The integration URI names a port the NLB does not listen on.
+                None if w.uri_port.is_some() && !listeners.is_empty() => h.fail(
+                    "uri-port-mismatch",
+                    format!(
+                        "the integration URI's port is {want_port}, but {} listens on {} only",
+                        n.name,
+                        ports(&listeners)
+                    ),
+                    &format!(
+                        "API Gateway dials port {want_port} (the integration URI's) on the NLB: add a TCP :{want_port} listener forwarding to the alb target group, or use the listener's port in the integration URI ({})",
+                        uri_hint(&listeners)
+                    ),
+                ),
+                None => h.fail("nlb-no-listener", format!("{} has no listener on {want_port}", n.name), &format!("add a TCP :{want_port} listener forwarding to an `alb` target group")),
                 Some(l) if l.protocol != "TCP" => h.fail(
                     "nlb-listener-not-tcp",
-                    format!("the NLB's :443 listener is {}, not TCP", l.protocol),
+                    format!("the NLB's :{want_port} listener is {}, not TCP", l.protocol),
                     "use a TCP listener: an `alb` target group takes TCP only, and TLS must reach the ALB untouched",
                 ),
                 Some(l) => {
                     let Some(tg_arn) = l.target_groups.first() else {
-                        h.fail("nlb-no-target-group", "the :443 listener forwards to no target group".into(), "forward to an `alb` target group");
+                        h.fail("nlb-no-target-group", format!("the :{want_port} listener forwards to no target group"), "forward to an `alb` target group");
                         w.alb = alb;
                         w.alb_port = None;
                         return Ok(h.done());
@@ -85,7 +114,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                         (None, Some(r)) => alb = Some(r),
                         _ => {}
                     }
-                    h.summary = format!("{} TCP :443 → target group {} ({}) → {}", n.name, tg.name, tg.target_type, alb.as_ref().map(|a| a.name.as_str()).unwrap_or("?"));
+                    h.summary = format!("{} TCP :{want_port} → target group {} ({}) → {}", n.name, tg.name, tg.target_type, alb.as_ref().map(|a| a.name.as_str()).unwrap_or("?"));
                 }
             }
         }
@@ -93,5 +122,29 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
 
     w.alb = alb;
     w.alb_port = alb_port;
+    w.alb_port_is_uri = alb_port_is_uri;
     Ok(h.done())
+}
+
+/// The ports of listeners, as "443 (TCP), 80 (HTTP)".
+pub(super) fn ports(listeners: &[crate::aws::ListenerInfo]) -> String {
+    listeners
+        .iter()
+        .map(|l| {
+            format!(
+                "{} ({})",
+                l.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                l.protocol
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// How the integration URI names a listener's port: `https://HOST/` for 443, else `https://HOST:PORT/`.
+pub(super) fn uri_hint(listeners: &[crate::aws::ListenerInfo]) -> String {
+    match listeners.iter().filter_map(|l| l.port).next() {
+        Some(443) | None => "https://HOST/ for 443".into(),
+        Some(p) => format!("https://HOST:{p}/"),
+    }
 }
