@@ -416,7 +416,7 @@ fn no_credentials_anywhere_says_where_it_looked() {
 fn a_failed_certificate_is_exit_1_and_the_rerun_gets_a_new_one() {
     let moto = start_moto("600");
     fixture(&moto.endpoint, &["build"]);
-    let proxy = support::moto::start_faultproxy(&moto.endpoint);
+    let proxy = support::faultproxy::start_proxy(&moto.endpoint);
     let e = proxy.endpoint.as_str();
     let fail = |only: Option<&str>| {
         let mut rule = serde_json::json!({
@@ -428,7 +428,7 @@ fn a_failed_certificate_is_exit_1_and_the_rerun_gets_a_new_one() {
         if let Some(arn) = only {
             rule["body"] = serde_json::json!(arn);
         }
-        proxy.rules(serde_json::json!([rule]));
+        proxy.faults(serde_json::json!([rule]));
     };
     fail(None);
     let request = [
@@ -479,7 +479,7 @@ fn a_failed_certificate_is_exit_1_and_the_rerun_gets_a_new_one() {
 
     // The cause is fixed: only the two failed certificates stay FAILED; the rerun asks for a
     // new one at once, and a rerun after that reuses it.
-    proxy.rules(serde_json::json!([
+    proxy.faults(serde_json::json!([
         {"op": "DescribeCertificate", "fault": "rewrite", "times": -1, "body": first,
          "set": {"Certificate.Status": "FAILED", "Certificate.FailureReason": "CAA_ERROR"}},
         {"op": "DescribeCertificate", "fault": "rewrite", "times": -1, "body": second,

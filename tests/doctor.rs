@@ -282,9 +282,9 @@ fn a_uri_port_without_its_listener_fails_at_the_hop_that_owns_it() {
     assert_eq!(code, 0, "{doc:#}");
 
     // v2: the ALB's HTTPS listener; the NLB is not in the path.
-    let proxy = support::moto::start_faultproxy(&moto.endpoint);
+    let proxy = support::faultproxy::start_proxy(&moto.endpoint);
     let through_proxy = |topo: &serde_json::Value| {
-        proxy.rules(serde_json::json!([{
+        proxy.faults(serde_json::json!([{
             "path": "GET /integration",
             "fault": "rewrite",
             "times": -1,
