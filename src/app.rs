@@ -10,7 +10,7 @@ use crate::deadline::Deadline;
 use crate::exit::ExitStatus;
 use crate::jobs::{self, check::CheckRequest, JobError};
 use crate::output::{Printer, PrinterOptions};
-use crate::policy::rotate::Format;
+use crate::rotation::Format;
 
 /// A failure that stops a command, with its exit code and an optional hint.
 #[derive(Debug)]
@@ -262,7 +262,7 @@ fn acm(
         ) {
             let dns = dns_config(&a.dns, deadline)?;
             if let Ok(d) = crate::aws::Acm::describe_certificate(&sdk, &c.arn) {
-                let causes = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
+                let causes = jobs::acm::audit::why_pending(&sdk, dns.as_ref(), &d, at);
                 r.findings.extend(causes);
             }
         }
@@ -297,8 +297,8 @@ fn acm(
             let dns = dns_config(&dns, deadline)?;
             let d = crate::aws::Acm::describe_certificate(&sdk, &r.certificate.arn)
                 .map_err(|e| fail(acm::AcmError::from(e)))?;
-            let why_pending = jobs::audit::why_pending(&sdk, dns.as_ref(), &d, at);
-            let r = jobs::audit::StatusWithCauses {
+            let why_pending = jobs::acm::audit::why_pending(&sdk, dns.as_ref(), &d, at);
+            let r = jobs::acm::audit::StatusWithCauses {
                 status: r,
                 why_pending,
             };
@@ -365,7 +365,7 @@ fn audit(
     started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
-    use jobs::audit;
+    use jobs::acm::audit;
     let deadline = Deadline::after(started, a.deadline.timeout);
     let stuck_after = a.stuck_after.as_secs() as i64;
     // Without --region or --all-regions: the region of the SDK's usual chain.
@@ -429,7 +429,7 @@ fn doctor(
     let progress = crate::output::Waits::new(printer.quiet);
     let r = jobs::doctor::run(crate::aws::Aws::of(&sdk), &req, &progress).map_err(fail)?;
     if let Some(m) = &a.metrics {
-        jobs::doctor_metrics::write(&sdk, &req, &r, m, wall).map_err(fail)?;
+        jobs::doctor::metrics::write(&sdk, &req, &r, m, wall).map_err(fail)?;
     }
     printer.report(&r);
     Ok(r.exit_code())
@@ -478,7 +478,7 @@ fn dispatch(
             if let (Err(_), Some(m)) = (&result, &metrics) {
                 // The file says this run could not look, and holds no hop gauge of an earlier
                 // run that would still read as healthy. The run's own error is the one reported.
-                let _ = jobs::doctor_metrics::write_failure(m, wall);
+                let _ = jobs::doctor::metrics::write_failure(m, wall);
             }
             result
         }

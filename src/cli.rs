@@ -482,7 +482,7 @@ pub(crate) struct IssueOnpremArgs {
     pub(crate) out_dir: PathBuf,
     /// Extra formats, repeated or comma-separated (pem is always written).
     #[arg(long, value_name = "FORMAT", value_delimiter = ',', value_parser = issue_format())]
-    pub(crate) format: Vec<crate::policy::rotate::Format>,
+    pub(crate) format: Vec<crate::rotation::Format>,
     /// File whose first line is the PKCS#12 password.
     #[arg(long, value_name = "FILE")]
     pub(crate) p12_password_file: Option<PathBuf>,
@@ -754,8 +754,8 @@ fn acm_key_algorithm() -> Checked<crate::jobs::acm::AcmKeyAlgorithm> {
 }
 
 /// `issue onprem --format`: one format (the flag splits a comma list); `p12` is `pkcs12`.
-fn issue_format() -> Checked<crate::policy::rotate::Format> {
-    use crate::policy::rotate::Format;
+fn issue_format() -> Checked<crate::rotation::Format> {
+    use crate::rotation::Format;
     Checked {
         parse: |s| match s.trim() {
             "pem" => Ok(Format::Pem),
@@ -822,7 +822,7 @@ pub(crate) struct Hostname(String);
 
 impl Hostname {
     fn parse(s: &str) -> Result<Hostname, BadValue> {
-        crate::jobs::input::server_name(s).map_err(refused)?;
+        crate::target::server_name(s).map_err(refused)?;
         Ok(Hostname(s.to_string()))
     }
 
@@ -839,7 +839,7 @@ pub(crate) struct DnsName(String);
 impl DnsName {
     /// `doctor --hostname`: refused as `check` refuses a bad hostname.
     fn parse_host(s: &str) -> Result<DnsName, BadValue> {
-        use crate::jobs::input::InputError;
+        use crate::target::InputError;
         crate::names::dns_name(s)
             .map_err(|_| refused(InputError::BadHostname { name: s.into() }))?;
         Ok(DnsName(s.to_string()))

@@ -119,7 +119,7 @@ fn drive(kind: usize, bytes: &[u8], store: &TrustStore) {
             let _ = certctl::policy::Policy::parse(&text);
         }
         4 => {
-            let _ = certctl::policy::rotate::RotateConfig::parse(&text, Path::new("/cfg"));
+            let _ = certctl::rotation::RotateConfig::parse(&text, Path::new("/cfg"));
         }
         5 => {
             let _ = certctl::trust::TrustList::default().from_aws_page(&text);

@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::exit::ExitStatus;
 use crate::findings::Finding;
 use crate::fsx::{self, FsError};
-use crate::jobs::input::{self, InputError, Target};
 use crate::policy::{Policy, PolicyError};
+use crate::target::{self as input, InputError, Target};
 use crate::trust::store::{StoreError, TrustStore};
 use crate::trust::verify::{self, AnchorReport, ApigwReport, ChainInput, CheckParams, PathCert};
 

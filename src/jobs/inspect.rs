@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::jobs::input::{self, InputError, Target};
+use crate::target::{self as input, InputError, Target};
 use crate::x509::CertInfo;
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,11 +1,8 @@
 //! One module per command group; each returns a report value and never prints.
 
 pub(crate) mod acm;
-pub(crate) mod audit;
 pub mod check;
 pub(crate) mod doctor;
-pub(crate) mod doctor_metrics;
-pub(crate) mod input;
 pub(crate) mod inspect;
 pub(crate) mod man;
 pub(crate) mod onprem;

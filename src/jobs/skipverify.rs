@@ -235,7 +235,7 @@ pub(crate) fn judge(
 pub(crate) fn check(
     req: &crate::jobs::check::CheckRequest,
 ) -> Result<crate::jobs::check::CheckReport, crate::jobs::check::CheckError> {
-    use crate::jobs::input::{self, Target};
+    use crate::target::{self as input, Target};
     use crate::trust::verify::{PathCert, Source};
     let explicit = req
         .hostname

@@ -4,7 +4,7 @@
 use super::human::{table, Human, Style};
 use super::inert::{cell, Inert};
 use crate::findings::Severity;
-use crate::jobs::audit::AuditReport;
+use crate::jobs::acm::audit::AuditReport;
 
 impl Human for AuditReport {
     fn human(&self, style: &Style) -> String {
@@ -106,7 +106,7 @@ impl Human for AuditReport {
     }
 }
 
-impl Human for crate::jobs::audit::StatusWithCauses {
+impl Human for crate::jobs::acm::audit::StatusWithCauses {
     fn human(&self, style: &Style) -> String {
         let mut out = self.status.human(style);
         if self.why_pending.is_empty() {

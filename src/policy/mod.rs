@@ -1,7 +1,6 @@
 //! Check policies: TOML (raw, spanned) → a validated `Policy`; every problem reported at once.
 
 pub(crate) mod raw;
-pub mod rotate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ use crate::names::{self, NameError};
 use crate::progress::Progress;
 
 mod attach;
+pub(crate) mod audit;
 mod request;
 mod route53;
 mod status;

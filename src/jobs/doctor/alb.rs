@@ -176,9 +176,9 @@ fn judge_skip(
     label: &str,
     host: &str,
     req: &DoctorRequest,
-) -> Result<crate::jobs::skipverify::SkipVerdict, input::InputError> {
-    let certs = input::parse_bytes(pem.as_bytes(), std::path::Path::new(label))?;
-    let name = input::server_name(host)?;
+) -> Result<crate::jobs::skipverify::SkipVerdict, crate::target::InputError> {
+    let certs = crate::target::parse_bytes(pem.as_bytes(), std::path::Path::new(label))?;
+    let name = crate::target::server_name(host)?;
     let store = crate::trust::store::TrustStore::apigateway().ok();
     let store_root = |c: &crate::x509::CertInfo| {
         store.as_ref()?.roots_named(&c.issuer_raw).find_map(|r| {

@@ -114,12 +114,12 @@ fn apigateway(
             Some(c) => resolve(&mut h, i, "VPC link id", c).map(Some),
             None => Some(None),
         };
-        match resolved_uri.as_deref().map(input::parse_target) {
+        match resolved_uri.as_deref().map(crate::target::parse_target) {
             None => {}
-            Some(Ok(input::Target::Url { host: uhost, port })) if uhost.eq_ignore_ascii_case(host) => {
+            Some(Ok(crate::target::Target::Url { host: uhost, port })) if uhost.eq_ignore_ascii_case(host) => {
                 uri_port.get_or_insert(port);
             }
-            Some(Ok(input::Target::Url { host: uhost, .. })) => h.fail(
+            Some(Ok(crate::target::Target::Url { host: uhost, .. })) => h.fail(
                 "apigw-uri-host-mismatch",
                 format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
                 "use https://HOSTNAME in the integration URI: API Gateway checks the certificate against that host",

@@ -4,6 +4,7 @@
 mod alb;
 mod apigateway;
 mod live_tls;
+pub(crate) mod metrics;
 mod nlb;
 mod onprem;
 mod route53;
@@ -14,7 +15,7 @@ use crate::aws::{Aws, AwsError, LoadBalancer, Topology};
 use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::jobs::check::{self, CheckRequest};
-use crate::jobs::input;
+
 use crate::progress::Progress;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +23,7 @@ pub(crate) enum DoctorError {
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]
-    Input(#[from] input::InputError),
+    Input(#[from] crate::target::InputError),
     #[error("no load balancer named {0}")]
     NoSuchLoadBalancer(String),
     /// The command's --timeout passed during a live fetch.
@@ -271,7 +272,7 @@ pub(crate) fn run(
 ) -> Result<DoctorReport, DoctorError> {
     let _wait = crate::progress::Span::begin(progress, &format!("doctor {}", req.hostname));
     let host = crate::names::dns_name(&req.hostname).map_err(|_| {
-        DoctorError::Input(input::InputError::BadHostname {
+        DoctorError::Input(crate::target::InputError::BadHostname {
             name: req.hostname.clone(),
         })
     })?;

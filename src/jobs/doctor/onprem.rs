@@ -54,14 +54,14 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
 
 /// The on-prem certificate: expiry and sanity; self-signed is fine on this hop.
 fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(), DoctorError> {
-    let input::Target::Url { host, port } = input::parse_target(url)? else {
-        return Err(DoctorError::Input(input::InputError::BadUrl {
+    let crate::target::Target::Url { host, port } = crate::target::parse_target(url)? else {
+        return Err(DoctorError::Input(crate::target::InputError::BadUrl {
             url: url.into(),
             message: "expected https://host[:port]".into(),
         }));
     };
     let step = format!("tls: fetch of {url}");
-    match input::fetch(
+    match crate::target::fetch(
         &host,
         port,
         None,

@@ -10,7 +10,7 @@ use crate::jobs::onprem::{self, CertSummary, OnpremError};
 use crate::keys::KeyAlg;
 use crate::mint::{self, LeafSpec, MintError};
 use crate::names::{self, NameError};
-use crate::policy::rotate::Format;
+use crate::rotation::Format;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum IssueError {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::certset::{CertSet, NewFile, SetError};
 use crate::mint::{Ca, Minted};
-use crate::policy::rotate::Format;
+use crate::rotation::Format;
 use crate::x509::CertInfo;
 
 /// The documented rotation config, printed by `certctl rotate --example-config`.
@@ -236,7 +236,7 @@ impl CertSummary {
 mod tests {
     #[test]
     fn the_example_config_is_a_valid_config() {
-        let cfg = crate::policy::rotate::RotateConfig::parse(
+        let cfg = crate::rotation::RotateConfig::parse(
             super::EXAMPLE_CONFIG,
             std::path::Path::new("/etc/certctl"),
         )

@@ -11,8 +11,8 @@ use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, hook, CertSummary};
 use crate::keys::{self, KeyAlg};
 use crate::mint::{self, LeafSpec};
-use crate::policy::rotate::{RotateConfig, RotateConfigError, SetConfig};
 use crate::progress::Progress;
+use crate::rotation::{RotateConfig, RotateConfigError, SetConfig};
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -465,7 +465,7 @@ fn rotate_inner(
             return deploy(cfg, &set, &files, &cur.cert, Some(cur), &hk, rep, progress);
         }
     }
-    let password = if cfg.formats.contains(&crate::policy::rotate::Format::Pkcs12) {
+    let password = if cfg.formats.contains(&crate::rotation::Format::Pkcs12) {
         Some(onprem::p12_password(cfg.p12_password_file.as_deref())?)
     } else {
         None
@@ -513,7 +513,7 @@ struct HookCtx<'a> {
 
 /// Whether a file the config's formats want (haproxy.pem, cert.p12) is not in place.
 fn missing_format_files(cfg: &SetConfig, set: &CertSet) -> Result<bool, SetFail> {
-    use crate::policy::rotate::Format;
+    use crate::rotation::Format;
     for (format, file) in [
         (Format::Haproxy, "haproxy.pem"),
         (Format::Pkcs12, "cert.p12"),
@@ -845,8 +845,8 @@ fn verify_served(
     cert: &CertInfo,
     progress: &dyn Progress,
 ) -> Result<(), String> {
-    let crate::jobs::input::Target::Url { host, port } =
-        crate::jobs::input::parse_target(url).map_err(|e| e.to_string())?
+    let crate::target::Target::Url { host, port } =
+        crate::target::parse_target(url).map_err(|e| e.to_string())?
     else {
         return Err(format!("verify-url {url} is not https://"));
     };
@@ -857,7 +857,7 @@ fn verify_served(
     let deadline = Instant::now() + cfg.verify_timeout;
     let mut streak = 0;
     loop {
-        let last = match crate::jobs::input::fetch(
+        let last = match crate::target::fetch(
             &host,
             port,
             hostname.as_deref(),

@@ -9,7 +9,7 @@ use crate::aws::{Acm, AwsError};
 use crate::exit::ExitStatus;
 use crate::fsx::FsError;
 use crate::jobs::doctor::{DoctorReport, DoctorRequest};
-use crate::jobs::input;
+
 use crate::metrics::{Job, Textfile};
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +62,7 @@ fn served(
     timeout: f64,
     source: &'static str,
 ) -> Vec<PathCertificate> {
-    match input::fetch(host, port, sni, connect_to, timeout) {
+    match crate::target::fetch(host, port, sni, connect_to, timeout) {
         Ok(r) => r
             .certs
             .iter()
@@ -119,7 +119,7 @@ pub(crate) fn path_certificates(
         ));
     }
     if let Some(url) = &req.onprem_url {
-        if let Ok(input::Target::Url { host, port }) = input::parse_target(url) {
+        if let Ok(crate::target::Target::Url { host, port }) = crate::target::parse_target(url) {
             out.extend(served(
                 &host,
                 port,

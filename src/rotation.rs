@@ -606,7 +606,7 @@ deploy-hook = "systemctl reload nginx"
 
     #[test]
     fn the_documented_template_is_valid() {
-        let text = include_str!("../../policies/onprem.toml");
+        let text = include_str!("../policies/onprem.toml");
         let c = RotateConfig::parse(text, Path::new("/etc/certctl")).unwrap();
         assert_eq!(c.sets[0].name, "onprem-lb");
         assert_eq!(c.lock_timeout, Duration::from_secs(300));
