@@ -118,7 +118,7 @@ impl Acm for FakeAws {
                 }
             }
         }
-        if c.status == "PENDING_VALIDATION" {
+        if c.status == CertStatus::PendingValidation {
             if let Some(after) = self.issue_after {
                 if n > after {
                     match &self.fail_with {

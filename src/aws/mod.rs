@@ -205,11 +205,6 @@ macro_rules! aws_enum {
                 s.serialize_str(self.as_str())
             }
         }
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
     };
 }
 
@@ -576,7 +571,10 @@ mod tests {
         let new = CertStatus::parse("PENDING_AUTO_RENEWAL");
         assert_eq!(new, CertStatus::Other("PENDING_AUTO_RENEWAL".into()));
         assert_eq!(new.to_string(), "PENDING_AUTO_RENEWAL");
-        assert!(LbKind::Network == "network" && LbKind::Application != "network");
+        assert!(
+            LbKind::parse("network") == LbKind::Network
+                && LbKind::Application.as_str() != "network"
+        );
         assert_eq!(
             serde_json::to_string(&Protocol::Https).unwrap(),
             "\"HTTPS\""

@@ -6,7 +6,7 @@ use crate::aws::DnsRecord;
 use crate::jobs::acm::{
     AttachReport, CertReport, ListReport, RecordsFormat, RecordsReport, RequestReport, StatusReport,
 };
-use crate::jobs::doctor::DoctorReport;
+use crate::jobs::doctor::{DoctorReport, HopStatus};
 
 fn records_table(records: &[DnsRecord]) -> String {
     if records.is_empty() {
@@ -217,10 +217,10 @@ impl Human for DoctorReport {
         let mut out = format!("doctor: {} at {}\n\n", Inert(&self.hostname), self.at);
         for h in &self.hops {
             let status = match h.status {
-                "ok" => style.paint("32", "OK  "),
-                "warn" => style.paint("33", "WARN"),
-                "fail" => style.paint("1;31", "FAIL"),
-                _ => style.paint("2", "SKIP"),
+                HopStatus::Ok => style.paint("32", "OK  "),
+                HopStatus::Warn => style.paint("33", "WARN"),
+                HopStatus::Fail => style.paint("1;31", "FAIL"),
+                HopStatus::Skip => style.paint("2", "SKIP"),
             };
             out.push_str(&format!("{status}  {:<11} {}\n", h.hop, Inert(&h.summary)));
             for f in &h.findings {
@@ -235,7 +235,11 @@ impl Human for DoctorReport {
                 }
             }
         }
-        let fails = self.hops.iter().filter(|h| h.status == "fail").count();
+        let fails = self
+            .hops
+            .iter()
+            .filter(|h| h.status == HopStatus::Fail)
+            .count();
         out.push_str(&if fails == 0 {
             "\nthe path is sound\n".to_string()
         } else {
@@ -247,7 +251,7 @@ impl Human for DoctorReport {
     fn failures(&self) -> Vec<String> {
         self.hops
             .iter()
-            .filter(|h| h.status == "fail")
+            .filter(|h| h.status == HopStatus::Fail)
             .map(|h| {
                 format!(
                     "certctl doctor: {}: hop {} failed: {}",

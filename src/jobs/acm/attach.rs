@@ -53,14 +53,14 @@ pub(crate) fn attach(
         });
     }
     let d = acm.describe_certificate(arn)?;
-    if d.status != "ISSUED" {
+    if d.status != crate::aws::CertStatus::Issued {
         return Err(AcmError::NotIssued {
             arn: arn.to_string(),
             status: d.status.to_string(),
         });
     }
     let l = elb.describe_listener(listener)?;
-    if l.protocol != "HTTPS" {
+    if l.protocol != crate::aws::Protocol::Https {
         return Err(AcmError::NotHttps {
             arn: listener.to_string(),
             protocol: l.protocol.to_string(),

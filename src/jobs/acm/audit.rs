@@ -348,7 +348,7 @@ fn audit_one<C: AuditCalls>(
         }
         _ => {}
     }
-    if d.status == "ISSUED" {
+    if d.status == crate::aws::CertStatus::Issued {
         if let Some(days) = days_left {
             if days < 0 {
                 findings.push(finding(

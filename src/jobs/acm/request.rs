@@ -206,7 +206,7 @@ fn request_inner(
         report.route53 = zone_changes;
     }
     let mut detail = detail;
-    if req.wait && !req.dry_run && detail.status == "PENDING_VALIDATION" {
+    if req.wait && !req.dry_run && detail.status == crate::aws::CertStatus::PendingValidation {
         let start = waiter.elapsed();
         let (d, pending) = wait_issued(acm, detail, &names, polling, waiter, progress, deadline)?;
         detail = d;

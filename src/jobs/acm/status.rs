@@ -62,7 +62,7 @@ impl StatusReport {
 /// Status plus, when issued, the `check` verdict of the chain ACM serves.
 pub(crate) fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
     let d = resolve(acm, arn_or_host)?;
-    let chain = if d.status == "ISSUED" {
+    let chain = if d.status == crate::aws::CertStatus::Issued {
         let (cert, chain) = acm.get_certificate(&d.arn)?;
         let pem = format!("{cert}\n{}", chain.unwrap_or_default());
         crate::jobs::check::check_pem(pem.as_bytes(), &d.arn, Some(&d.domain), at).ok()

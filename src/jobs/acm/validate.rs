@@ -75,7 +75,7 @@ pub(super) fn poll_records(
             Ok(d) => {
                 let complete =
                     !d.validations.is_empty() && d.validations.iter().all(|v| v.record.is_some());
-                if complete || d.status != "PENDING_VALIDATION" {
+                if complete || d.status != crate::aws::CertStatus::PendingValidation {
                     return Ok(d);
                 }
                 last = Some(d);
@@ -115,7 +115,7 @@ pub(super) fn wait_issued(
             .map(|v| format!("{}={}", v.domain, v.status.as_deref().unwrap_or("?")))
             .collect();
         progress.update(&format!("{} {}", detail.status, states.join(" ")));
-        if detail.status != "PENDING_VALIDATION" {
+        if detail.status != crate::aws::CertStatus::PendingValidation {
             break;
         }
         if !backoff.sleep() {

@@ -20,13 +20,13 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             let listeners = topo.listeners(&a.arn)?;
             let https: Vec<crate::aws::ListenerInfo> = listeners
                 .iter()
-                .filter(|l| l.protocol == "HTTPS")
+                .filter(|l| l.protocol == crate::aws::Protocol::Https)
                 .cloned()
                 .collect();
-            match listeners
-                .iter()
-                .find(|l| l.protocol == "HTTPS" && (alb_port.is_none() || l.port == alb_port))
-            {
+            match listeners.iter().find(|l| {
+                l.protocol == crate::aws::Protocol::Https
+                    && (alb_port.is_none() || l.port == alb_port)
+            }) {
                 // VPC link v2 straight to the ALB: API Gateway dials the integration URI's port.
                 None if w.alb_port_is_uri && !https.is_empty() => {
                     let want = alb_port.unwrap_or(443);
@@ -79,14 +79,14 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                             format!("no certificate on the HTTPS listener covers {host} ({} certificate(s) checked)", certs.len()),
                             "`certctl acm request HOST --route53-zone auto --wait`, then `certctl acm attach`",
                         ),
-                        Some(d) if d.status != "ISSUED" => match crate::jobs::acm::status_finding(&d) {
+                        Some(d) if d.status != crate::aws::CertStatus::Issued => match crate::jobs::acm::status_finding(&d) {
                             // FAILED (with ACM's reason), VALIDATION_TIMED_OUT, REVOKED, EXPIRED
                             Some(f) => {
                                 h.summary = format!("{} HTTPS :{} with {} ({})", a.name, l.port.unwrap_or(0), d.arn, d.status);
                                 h.findings.push(f);
                             }
                             None => h.fail(
-                                if d.status == "PENDING_VALIDATION" { "acm-validation-pending" } else { "acm-not-issued" },
+                                if d.status == crate::aws::CertStatus::PendingValidation { "acm-validation-pending" } else { "acm-not-issued" },
                                 format!("the certificate for {host} is {}", d.status),
                                 "`certctl acm records` shows the CNAMEs ACM waits for",
                             ),

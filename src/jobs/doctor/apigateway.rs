@@ -168,7 +168,7 @@ fn apigateway(
         };
         kinds.push(format!("v{} {}", l.version, l.id));
         link_version.get_or_insert(l.version);
-        if l.status != "AVAILABLE" {
+        if l.status != crate::aws::LinkStatus::Available {
             h.fail(
                 "vpc-link-not-available",
                 format!("VPC link {} (v{}) is {}", l.name, l.version, l.status),
@@ -201,7 +201,7 @@ fn apigateway(
             );
             continue;
         };
-        if l.version == 1 && target.kind != "network" {
+        if l.version == 1 && target.kind != crate::aws::LbKind::Network {
             h.fail(
                 "vpc-link-wrong-target",
                 format!(

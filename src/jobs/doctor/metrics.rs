@@ -10,6 +10,7 @@ use crate::exit::ExitStatus;
 use crate::fsx::FsError;
 use crate::jobs::doctor::{DoctorReport, DoctorRequest};
 
+use super::HopStatus;
 use crate::metrics::{Job, Textfile};
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +107,7 @@ pub(crate) fn path_certificates(
             }
         }
     }
-    if hop("live-tls").is_some_and(|h| h.status != "skip") {
+    if hop("live-tls").is_some_and(|h| h.status != HopStatus::Skip) {
         out.extend(served(
             &req.hostname,
             443,
@@ -147,10 +148,10 @@ pub(crate) fn metrics_text(
         "certctl_doctor_hop_ok",
         "1 when the hop passed (ok or warn), 0 when it failed; skipped hops are absent.",
     );
-    for h in report.hops.iter().filter(|h| h.status != "skip") {
+    for h in report.hops.iter().filter(|h| h.status != HopStatus::Skip) {
         t.sample(
             &[("hostname", host), ("hop", h.hop)],
-            f64::from(u8::from(h.status != "fail")),
+            f64::from(u8::from(h.status != HopStatus::Fail)),
         );
     }
     t.gauge(
@@ -159,7 +160,11 @@ pub(crate) fn metrics_text(
     );
     for h in &report.hops {
         t.sample(
-            &[("hostname", host), ("hop", h.hop), ("status", h.status)],
+            &[
+                ("hostname", host),
+                ("hop", h.hop),
+                ("status", h.status.as_str()),
+            ],
             1.0,
         );
     }

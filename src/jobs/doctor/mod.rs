@@ -114,12 +114,33 @@ impl DoctorRequest {
     }
 }
 
+/// A hop's outcome, from its worst finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HopStatus {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl HopStatus {
+    /// As printed and in JSON: `ok`, `warn`, `fail`, `skip`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HopStatus::Ok => "ok",
+            HopStatus::Warn => "warn",
+            HopStatus::Fail => "fail",
+            HopStatus::Skip => "skip",
+        }
+    }
+}
+
 /// One hop's verdict.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Hop {
     pub(crate) hop: &'static str,
-    /// `ok`, `warn`, `fail` or `skip`.
-    pub(crate) status: &'static str,
+    pub(crate) status: HopStatus,
     pub(crate) summary: String,
     pub(crate) findings: Vec<Finding>,
 }
@@ -134,7 +155,7 @@ pub(crate) struct DoctorReport {
 
 impl DoctorReport {
     pub(crate) fn exit_code(&self) -> ExitStatus {
-        ExitStatus::check_failed_if(self.hops.iter().any(|h| h.status == "fail"))
+        ExitStatus::check_failed_if(self.hops.iter().any(|h| h.status == HopStatus::Fail))
     }
 }
 
@@ -175,10 +196,10 @@ impl HopBuilder {
         Hop {
             hop: self.hop,
             status: match (self.skipped, worst) {
-                (_, Some(Severity::Deny)) => "fail",
-                (_, Some(Severity::Warn)) => "warn",
-                (true, _) => "skip",
-                _ => "ok",
+                (_, Some(Severity::Deny)) => HopStatus::Fail,
+                (_, Some(Severity::Warn)) => HopStatus::Warn,
+                (true, _) => HopStatus::Skip,
+                _ => HopStatus::Ok,
             },
             // A hop that stopped at a finding names it (its first, worst one), never nothing.
             summary: match (self.summary.is_empty(), worst) {
@@ -495,7 +516,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let (aws, req) = healthy(d.path());
         let r = doctor(&aws, &req);
-        let status: Vec<(&str, &str)> = r.hops.iter().map(|h| (h.hop, h.status)).collect();
+        let status: Vec<(&str, &str)> = r.hops.iter().map(|h| (h.hop, h.status.as_str())).collect();
         assert_eq!(
             status,
             vec![
@@ -530,7 +551,7 @@ mod tests {
             assert!(!h.summary.is_empty(), "{h:#?}");
         }
         let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
-        assert_eq!(nlb.status, "fail");
+        assert_eq!(nlb.status, HopStatus::Fail);
         assert!(nlb.summary.contains("not network"), "{}", nlb.summary);
     }
 
@@ -607,7 +628,7 @@ mod tests {
             );
             assert_eq!(
                 r.hops.iter().find(|h| h.hop == hop).unwrap().status,
-                "fail",
+                HopStatus::Fail,
                 "{code}"
             );
             assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{code}");
@@ -615,7 +636,12 @@ mod tests {
     }
 
     fn status_of(r: &DoctorReport, hop: &str) -> &'static str {
-        r.hops.iter().find(|h| h.hop == hop).unwrap().status
+        r.hops
+            .iter()
+            .find(|h| h.hop == hop)
+            .unwrap()
+            .status
+            .as_str()
     }
 
     /// REST API → VPC link v2 → ALB, no NLB. The emulator cannot carry this: its
@@ -640,7 +666,7 @@ mod tests {
         v2_to_alb(&mut aws);
         let r = doctor(&aws, &req);
         let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
-        assert_eq!(nlb.status, "skip", "{r:#?}");
+        assert_eq!(nlb.status, HopStatus::Skip, "{r:#?}");
         assert!(nlb.summary.contains("not in this path"), "{}", nlb.summary);
         for hop in ["route53", "alb", "onprem", "apigateway"] {
             assert_eq!(status_of(&r, hop), "ok", "{hop}: {r:#?}");
@@ -692,7 +718,7 @@ mod tests {
             aws.integrations[0].integration_target = target.map(str::to_string);
             let r = doctor(&aws, &req);
             let nlb = r.hops.iter().find(|h| h.hop == "nlb").unwrap();
-            assert_eq!(nlb.status, "skip", "{target:?}: {r:#?}");
+            assert_eq!(nlb.status, HopStatus::Skip, "{target:?}: {r:#?}");
             assert!(nlb.findings.is_empty(), "no v1 message: {:?}", nlb.findings);
             assert!(nlb.summary.contains("integrationTarget"), "{}", nlb.summary);
             assert_eq!(status_of(&r, "apigateway"), "fail");
@@ -982,7 +1008,7 @@ mod tests {
                 .unwrap()
                 .clone();
             (
-                h.status,
+                h.status.as_str(),
                 h.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
             )
         };

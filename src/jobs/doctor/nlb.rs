@@ -14,7 +14,9 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 .cloned()
                 .ok_or_else(|| DoctorError::NoSuchLoadBalancer(a.to_string()))?,
         ),
-        None => derived.clone().filter(|d| d.kind != "network"),
+        None => derived
+            .clone()
+            .filter(|d| d.kind != crate::aws::LbKind::Network),
     };
     let mut alb_port = Some(443);
     // The port API Gateway dials (the integration URI's, 443 without one).
@@ -24,7 +26,10 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
     // so; whether an NLB is in the path cannot be told, so this hop is not judged on v1 rules.
     let v2_unresolved = w.link_version == Some(2) && derived.is_none() && req.nlb.is_none();
     match &nlb {
-        None if derived.as_ref().is_some_and(|d| d.kind != "network") => {
+        None if derived
+            .as_ref()
+            .is_some_and(|d| d.kind != crate::aws::LbKind::Network) =>
+        {
             h.skipped = true;
             h.summary = format!(
                 "not in this path: REST API → VPC link v2 → ALB {}",
@@ -45,7 +50,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             h.skipped = true;
             h.summary = "no NLB found (see the route53 hop, or pass --nlb)".into();
         }
-        Some(n) if n.kind != "network" => h.fail(
+        Some(n) if n.kind != crate::aws::LbKind::Network => h.fail(
             "nlb-not-network",
             format!(
                 "{} is of type {}, not network; a REST API VPC link (v1) targets an NLB",
@@ -70,7 +75,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     ),
                 ),
                 None => h.fail("nlb-no-listener", format!("{} has no listener on {want_port}", n.name), &format!("add a TCP :{want_port} listener forwarding to an `alb` target group")),
-                Some(l) if l.protocol != "TCP" => h.fail(
+                Some(l) if l.protocol != crate::aws::Protocol::Tcp => h.fail(
                     "nlb-listener-not-tcp",
                     format!("the NLB's :{want_port} listener is {}, not TCP", l.protocol),
                     "use a TCP listener: an `alb` target group takes TCP only, and TLS must reach the ALB untouched",
@@ -96,7 +101,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                         h.fail("nlb-no-alb-registered", format!("target group {} has no registered target", tg.name), "register the internal ALB in the alb target group");
                     }
                     for t in &health {
-                        if t.state != "healthy" {
+                        if t.state != crate::aws::HealthState::Healthy {
                             h.fail(
                                 "nlb-target-unhealthy",
                                 format!("target {} is {}{}", t.id, t.state, t.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),

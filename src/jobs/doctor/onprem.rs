@@ -16,7 +16,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             let mut parts = Vec::new();
             for tg_arn in &l.target_groups {
                 let tg = topo.target_group(tg_arn)?;
-                if tg.protocol != "HTTPS" {
+                if tg.protocol != crate::aws::Protocol::Https {
                     h.warn(
                         "onprem-not-https",
                         format!(
@@ -27,7 +27,10 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     );
                 }
                 let health = topo.target_health(&tg.arn)?;
-                for t in health.iter().filter(|t| t.state != "healthy") {
+                for t in health
+                    .iter()
+                    .filter(|t| t.state != crate::aws::HealthState::Healthy)
+                {
                     h.fail(
                         "onprem-target-unhealthy",
                         format!("on-prem target {}:{} is {}{}", t.id, t.port.unwrap_or(0), t.state, t.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),

@@ -15,7 +15,9 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 .cloned()
                 .ok_or_else(|| DoctorError::NoSuchLoadBalancer(n.to_string()))?,
         ),
-        None => derived.clone().filter(|d| d.kind == "network"),
+        None => derived
+            .clone()
+            .filter(|d| d.kind == crate::aws::LbKind::Network),
     };
     let expect = derived.clone().or_else(|| nlb.clone());
     let cross = derived.is_some();
