@@ -289,19 +289,8 @@ fn acm(
         } => {
             let deadline = deadline(&d);
             let sdk = aws(g, deadline)?;
-            let r = acm::status(&sdk, &target, at).map_err(fail)?;
-            if r.certificate.status != "PENDING_VALIDATION" {
-                printer.report(&r);
-                return Ok(r.exit_code());
-            }
             let dns = dns_config(&dns, deadline)?;
-            let d = crate::aws::Acm::describe_certificate(&sdk, &r.certificate.arn)
-                .map_err(|e| fail(acm::AcmError::from(e)))?;
-            let why_pending = jobs::acm::audit::why_pending(&sdk, dns.as_ref(), &d, at);
-            let r = jobs::acm::audit::StatusWithCauses {
-                status: r,
-                why_pending,
-            };
+            let r = acm::status(&sdk, &target, dns.as_ref(), at).map_err(fail)?;
             printer.report(&r);
             Ok(r.exit_code())
         }

@@ -194,6 +194,9 @@ impl Acm for FakeAws {
     }
 }
 
+/// The audit's calls, with their default mapping onto the fake's ACM and Route 53.
+impl super::AuditCalls for FakeAws {}
+
 impl Dns for FakeAws {
     fn list_hosted_zones(&self) -> Result<Vec<HostedZone>, AwsError> {
         Ok(self.zones.clone())

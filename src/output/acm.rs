@@ -153,6 +153,19 @@ impl Human for StatusReport {
             out.push('\n');
             out.push_str(&findings_lines(&self.findings));
         }
+        match self.why_pending.as_deref() {
+            None => {}
+            Some([]) => out.push_str("\nwhy pending: no cause found in Route 53 or DNS; ACM may simply not have looked again yet\n"),
+            Some(causes) => {
+                out.push_str("\nwhy pending:\n");
+                for f in causes {
+                    out.push_str(&format!("  {:<28} {}\n", f.code, Inert(&f.message)));
+                    if let Some(h) = &f.hint {
+                        out.push_str(&format!("  {:<28} fix: {}\n", "", Inert(h)));
+                    }
+                }
+            }
+        }
         out
     }
 }

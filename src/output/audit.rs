@@ -105,21 +105,3 @@ impl Human for AuditReport {
         out
     }
 }
-
-impl Human for crate::jobs::acm::audit::StatusWithCauses {
-    fn human(&self, style: &Style) -> String {
-        let mut out = self.status.human(style);
-        if self.why_pending.is_empty() {
-            out.push_str("\nwhy pending: no cause found in Route 53 or DNS; ACM may simply not have looked again yet\n");
-            return out;
-        }
-        out.push_str("\nwhy pending:\n");
-        for f in &self.why_pending {
-            out.push_str(&format!("  {:<28} {}\n", f.code, Inert(&f.message)));
-            if let Some(h) = &f.hint {
-                out.push_str(&format!("  {:<28} fix: {}\n", "", Inert(h)));
-            }
-        }
-        out
-    }
-}

@@ -863,22 +863,6 @@ pub(crate) const CAUSES: &[&str] = &[
     "dns-check-skipped",
 ];
 
-/// `acm status` of a pending certificate, with why it is still pending.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct StatusWithCauses {
-    #[serde(flatten)]
-    pub(crate) status: crate::jobs::acm::StatusReport,
-    /// The causes found (empty: none found, or not pending).
-    pub(crate) why_pending: Vec<Finding>,
-}
-
-impl StatusWithCauses {
-    /// The status' own exit code; a cause is explanation, not a new failure.
-    pub(crate) fn exit_code(&self) -> ExitStatus {
-        self.status.exit_code()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -674,7 +674,7 @@ mod tests {
                 failure_reason: reason.map(str::to_string),
                 ..CertDetail::default()
             });
-            let r = status(&aws, &arn, 0).unwrap();
+            let r = status(&aws, &arn, None, 0).unwrap();
             assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{state}");
             assert_eq!(r.findings[0].code, code);
             assert!(r.findings[0].hint.is_some());

@@ -44,6 +44,10 @@ pub(crate) struct StatusReport {
     /// The verdict on ACM's status: FAILED (with ACM's reason in words), VALIDATION_TIMED_OUT,
     /// REVOKED and EXPIRED are deny findings with a fix.
     pub(crate) findings: Vec<Finding>,
+    /// For a PENDING_VALIDATION certificate, why it is still pending (Route 53 and DNS
+    /// causes; empty: none found); absent for any other status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) why_pending: Option<Vec<Finding>>,
 }
 
 impl StatusReport {
@@ -59,9 +63,18 @@ impl StatusReport {
     }
 }
 
-/// Status plus, when issued, the `check` verdict of the chain ACM serves.
-pub(crate) fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<StatusReport, AcmError> {
+/// Status plus, when issued, the `check` verdict of the chain ACM serves, and, when still
+/// pending, why (looked up in Route 53 and, with `dns`, in public DNS). A cause is
+/// explanation, not a new failure: the exit code stays the status'.
+pub(crate) fn status<C: crate::aws::AuditCalls>(
+    acm: &C,
+    arn_or_host: &str,
+    dns: Option<&crate::dns::DnsConfig>,
+    at: i64,
+) -> Result<StatusReport, AcmError> {
     let d = resolve(acm, arn_or_host)?;
+    let why_pending = (d.status == crate::aws::CertStatus::PendingValidation)
+        .then(|| super::audit::why_pending(acm, dns, &d, at));
     let chain = if d.status == crate::aws::CertStatus::Issued {
         let (cert, chain) = acm.get_certificate(&d.arn)?;
         let pem = format!("{cert}\n{}", chain.unwrap_or_default());
@@ -74,6 +87,7 @@ pub(crate) fn status(acm: &dyn Acm, arn_or_host: &str, at: i64) -> Result<Status
         certificate: cert_report(&d, at),
         chain,
         findings: status_finding(&d).into_iter().collect(),
+        why_pending,
     })
 }
 
