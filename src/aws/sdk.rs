@@ -418,6 +418,42 @@ fn credentials_tried(profile: Option<&str>) -> String {
     }
 }
 
+/// Most pages read from one list (at AWS's page sizes, millions of items).
+const MAX_PAGES: usize = 10_000;
+
+/// Every page of a paginated AWS list: `page(token)` fetches one page (the first with `None`)
+/// and returns its items and the next token or marker (`None`: the last page). A token handed
+/// back twice, or more than [`MAX_PAGES`] pages, ends the walk with an error instead of a loop.
+fn paginate<T>(
+    mut page: impl FnMut(Option<String>) -> Result<(Vec<T>, Option<String>), AwsError>,
+) -> Result<Vec<T>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..MAX_PAGES {
+        let (items, next) = page(token.take())?;
+        out.extend(items);
+        match next {
+            None => return Ok(out),
+            Some(t) if !seen.insert(t.clone()) => {
+                return Err(AwsError::Transport {
+                    action: "pagination".into(),
+                    cause: format!(
+                        "AWS handed back the page token {t} twice; stopped instead of looping"
+                    ),
+                    detail: String::new(),
+                })
+            }
+            Some(t) => token = Some(t),
+        }
+    }
+    Err(AwsError::Transport {
+        action: "pagination".into(),
+        cause: format!("more than {MAX_PAGES} pages; stopped"),
+        detail: String::new(),
+    })
+}
+
 /// Error codes that mean "these credentials are not valid", not "there are none".
 const BAD_CREDENTIALS: &[&str] = &[
     "ExpiredToken",
@@ -630,9 +666,7 @@ impl Acm for Sdk {
                 q.key_types.iter().map(|k| KeyAlgorithm::from(*k)).collect(),
             ))
             .build();
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
+        paginate(|token| {
             let mut req = self.acm.list_certificates().includes(filters.clone());
             if !q.statuses.is_empty() {
                 req = req.set_certificate_statuses(Some(
@@ -642,10 +676,8 @@ impl Acm for Sdk {
                         .collect(),
                 ));
             }
-            let resp = self.send(
-                "acm:ListCertificates",
-                req.set_next_token(token.clone()).send(),
-            )?;
+            let resp = self.send("acm:ListCertificates", req.set_next_token(token).send())?;
+            let mut out = Vec::new();
             for c in resp.certificate_summary_list() {
                 out.push(CertListItem {
                     arn: c.certificate_arn().unwrap_or_default().to_string(),
@@ -660,11 +692,8 @@ impl Acm for Sdk {
                     in_use: c.in_use().unwrap_or(false),
                 });
             }
-            token = resp.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((out, resp.next_token().map(str::to_string)))
+        })
     }
 
     fn describe_certificate(&self, arn: &str) -> Result<CertDetail, AwsError> {
@@ -723,16 +752,12 @@ impl Acm for Sdk {
 
 impl Dns for Sdk {
     fn list_hosted_zones(&self) -> Result<Vec<HostedZone>, AwsError> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
+        paginate(|marker| {
             let resp = self.send(
                 "route53:ListHostedZones",
-                self.route53
-                    .list_hosted_zones()
-                    .set_marker(marker.clone())
-                    .send(),
+                self.route53.list_hosted_zones().set_marker(marker).send(),
             )?;
+            let mut out = Vec::new();
             for z in resp.hosted_zones() {
                 out.push(HostedZone {
                     id: z.id().trim_start_matches("/hostedzone/").to_string(),
@@ -740,11 +765,9 @@ impl Dns for Sdk {
                     private: z.config().is_some_and(|c| c.private_zone()),
                 });
             }
-            marker = resp.next_marker().map(str::to_string);
-            if !resp.is_truncated() || marker.is_none() {
-                return Ok(out);
-            }
-        }
+            let next = resp.next_marker().filter(|_| resp.is_truncated());
+            Ok((out, next.map(str::to_string)))
+        })
     }
 
     fn upsert(&self, zone_id: &str, records: &[DnsRecord]) -> Result<String, AwsError> {
@@ -889,16 +912,12 @@ impl Elb for Sdk {
 
 impl super::Topology for Sdk {
     fn load_balancers(&self) -> Result<Vec<super::LoadBalancer>, AwsError> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
+        paginate(|marker| {
             let resp = self.send(
                 "elasticloadbalancing:DescribeLoadBalancers",
-                self.elb
-                    .describe_load_balancers()
-                    .set_marker(marker.clone())
-                    .send(),
+                self.elb.describe_load_balancers().set_marker(marker).send(),
             )?;
+            let mut out = Vec::new();
             for lb in resp.load_balancers() {
                 out.push(super::LoadBalancer {
                     arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
@@ -915,11 +934,8 @@ impl super::Topology for Sdk {
                     vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
                 });
             }
-            marker = resp.next_marker().map(str::to_string);
-            if marker.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok((out, resp.next_marker().map(str::to_string)))
+        })
     }
 
     fn listeners(&self, lb_arn: &str) -> Result<Vec<super::ListenerInfo>, AwsError> {
@@ -1252,5 +1268,29 @@ fn cert_detail(c: &aws_sdk_acm::types::CertificateDetail, arn: &str) -> CertDeta
                 }),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_follows_tokens_and_stops_on_a_repeated_one() {
+        // Three pages, then the end.
+        let pages = |t: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
+            Ok(match t.as_deref() {
+                None => (vec![1, 2], Some("a".into())),
+                Some("a") => (vec![3], Some("b".into())),
+                _ => (vec![4], None),
+            })
+        };
+        assert_eq!(paginate(pages).unwrap(), vec![1, 2, 3, 4]);
+        // A server that hands the same token back: an error, not a loop.
+        let stuck = |_: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
+            Ok((vec![1], Some("same".into())))
+        };
+        let e = paginate(stuck).unwrap_err().to_string();
+        assert!(e.contains("twice"), "{e}");
     }
 }
