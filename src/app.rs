@@ -209,15 +209,15 @@ fn acm_chain(
     )))
 }
 
-fn acm(
-    command: AcmCommand,
-    g: &Global,
-    at: i64,
-    wall: i64,
-    started: Instant,
-    printer: &Printer,
-) -> Result<ExitStatus, Failure> {
+fn acm(command: AcmCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
     use jobs::acm;
+    let Ctx {
+        g,
+        at,
+        started,
+        printer,
+        ..
+    } = cx;
     if let AcmCommand::Request(a) = &command {
         // --timeout is the deadline of the whole command: every AWS call, every wait, and
         // the look-up of why validation is stuck.
@@ -299,7 +299,7 @@ fn acm(
             printer.report(&acm::list(&sdk, at).map_err(fail)?);
             Ok(ExitStatus::Ok)
         }
-        AcmCommand::Audit(a) => audit(a, g, at, wall, started, printer),
+        AcmCommand::Audit(a) => audit(a, cx),
         AcmCommand::Attach {
             arn,
             listener,
@@ -346,14 +346,14 @@ fn dns_config(
 }
 
 /// `acm audit`: one SDK client per region, made on the thread that queries the region.
-fn audit(
-    a: crate::cli::AcmAuditArgs,
-    g: &Global,
-    at: i64,
-    wall: i64,
-    started: Instant,
-    printer: &Printer,
-) -> Result<ExitStatus, Failure> {
+fn audit(a: crate::cli::AcmAuditArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let Ctx {
+        g,
+        at,
+        wall,
+        started,
+        printer,
+    } = cx;
     use jobs::acm::audit;
     let deadline = Deadline::after(started, a.deadline.timeout);
     let stuck_after = a.stuck_after.as_secs() as i64;
@@ -389,14 +389,14 @@ fn audit(
 }
 
 /// `doctor`; with `--metrics`, the file is written on success here and on failure by the caller.
-fn doctor(
-    a: crate::cli::DoctorArgs,
-    g: &Global,
-    at: i64,
-    wall: i64,
-    started: Instant,
-    printer: &Printer,
-) -> Result<ExitStatus, Failure> {
+fn doctor(a: crate::cli::DoctorArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let Ctx {
+        g,
+        at,
+        wall,
+        started,
+        printer,
+    } = cx;
     let deadline = Deadline::after(started, a.deadline.timeout);
     let sdk = aws(g, deadline)?;
     let req = jobs::doctor::DoctorRequest {
@@ -424,6 +424,20 @@ fn doctor(
     Ok(r.exit_code())
 }
 
+/// What every command's handler gets besides its own arguments.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    g: &'a Global,
+    /// The instant evaluated (`--at`, default now).
+    at: i64,
+    /// The real clock, read once.
+    wall: i64,
+    /// When the command started: deadlines count from here.
+    started: Instant,
+    printer: &'a Printer,
+}
+
+/// The command table: each command to its handler.
 fn dispatch(
     command: Command,
     g: &Global,
@@ -432,145 +446,22 @@ fn dispatch(
     started: Instant,
     printer: &Printer,
 ) -> Result<ExitStatus, Failure> {
+    let cx = Ctx {
+        g,
+        at,
+        wall,
+        started,
+        printer,
+    };
     match command {
-        Command::Acm(AcmCommand::Audit(a)) => audit(a, g, at, wall, started, printer),
-        Command::Acm(c) => acm(c, g, at, wall, started, printer),
-        Command::Completions { shell } => {
-            use clap::CommandFactory;
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "certctl", &mut buf);
-            printer.raw(&String::from_utf8_lossy(&buf));
-            Ok(ExitStatus::Ok)
-        }
-        Command::Man { dir: None } => {
-            use clap::CommandFactory;
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
-            printer.raw(&String::from_utf8_lossy(&buf));
-            Ok(ExitStatus::Ok)
-        }
-        Command::Man { dir: Some(dir) } => {
-            use clap::CommandFactory;
-            let mut cmd = Cli::command().disable_help_subcommand(true);
-            cmd.build();
-            let mut pages = Vec::new();
-            man_pages(&cmd, &mut pages)
-                .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
-            printer.report(&jobs::man::write_pages(&dir, &pages).map_err(fail)?);
-            Ok(ExitStatus::Ok)
-        }
-        Command::Doctor(a) => {
-            let metrics = a.metrics.clone();
-            let result = doctor(a, g, at, wall, started, printer);
-            if let (Err(_), Some(m)) = (&result, &metrics) {
-                // The file says this run could not look, and holds no hop gauge of an earlier
-                // run that would still read as healthy. The run's own error is the one reported.
-                let _ = jobs::doctor::metrics::write_failure(m, wall);
-            }
-            result
-        }
-        Command::Check(a) => {
-            let deadline = fetch_deadline(&a.target, &a.fetch, started);
-            let fetched_pem = match acm_chain(g, &a.target, deadline)? {
-                Some(Err(finding)) => {
-                    let hostname = a.fetch.hostname.map(Hostname::into_string);
-                    let r =
-                        jobs::check::not_served(&a.target, hostname, &a.trust_store, at, finding);
-                    printer.report(&r);
-                    return Ok(r.exit_code());
-                }
-                Some(Ok(pem)) => Some(pem),
-                None => None,
-            };
-            let req = CheckRequest {
-                fetched_pem,
-                target: a.target,
-                chain: a.chain,
-                trust_store: a.trust_store,
-                hostname: a.fetch.hostname.map(Hostname::into_string),
-                connect_to: a.fetch.connect_to,
-                timeout: deadline.remaining().as_secs_f64(),
-                min_days: a.min_days,
-                policy: a.policy,
-                fix_chain: a.fix_chain,
-                at,
-            };
-            let report = if a.skip_verification {
-                jobs::skipverify::check(&req).map_err(fail)?
-            } else {
-                jobs::check::run(&req).map_err(fail)?
-            };
-            printer.report(&report);
-            Ok(report.exit_code())
-        }
-        Command::Inspect(a) => {
-            let deadline = fetch_deadline(&a.target, &a.fetch, started);
-            let fetched_pem = match acm_chain(g, &a.target, deadline)? {
-                Some(Err(f)) => {
-                    return Err(Failure::new(
-                        anyhow::anyhow!("{}", f.message),
-                        ExitStatus::CheckFailed,
-                        f.hint,
-                    ))
-                }
-                Some(Ok(pem)) => Some(pem),
-                None => None,
-            };
-            let hostname = a.fetch.hostname.map(Hostname::into_string);
-            let report = jobs::inspect::run(
-                &a.target,
-                fetched_pem.as_deref(),
-                hostname.as_deref(),
-                a.fetch.connect_to.as_deref(),
-                deadline.remaining().as_secs_f64(),
-                at,
-            )
-            .map_err(fail)?;
-            printer.report(&report);
-            Ok(ExitStatus::Ok)
-        }
-        Command::Truststore(t) => {
-            match t {
-                TruststoreCommand::List => {
-                    printer.report(&jobs::truststore::list(at).map_err(fail)?)
-                }
-                TruststoreCommand::Show { alias } => {
-                    printer.report(&jobs::truststore::show(&alias, at).map_err(fail)?)
-                }
-                TruststoreCommand::Export {
-                    out,
-                    include_expired,
-                } => {
-                    let r = jobs::truststore::export(out.as_deref(), include_expired, at)
-                        .map_err(fail)?;
-                    if out.is_none() && !printer.json {
-                        printer.raw(&r.bundle);
-                    } else {
-                        printer.report(&r);
-                    }
-                }
-                TruststoreCommand::Update {
-                    from,
-                    out,
-                    dry_run,
-                    allow_shrink,
-                } => {
-                    let options = jobs::truststore::UpdateOptions {
-                        dry_run,
-                        allow_shrink,
-                    };
-                    printer.report(&jobs::truststore::update(&from, &out, options).map_err(fail)?)
-                }
-                TruststoreCommand::Verify => {
-                    let r = jobs::truststore::verify().map_err(fail)?;
-                    printer.report(&r);
-                    return Ok(r.exit_code());
-                }
-            }
-            Ok(ExitStatus::Ok)
-        }
+        Command::Acm(AcmCommand::Audit(a)) => audit(a, cx),
+        Command::Acm(c) => acm(c, cx),
+        Command::Completions { shell } => completions(shell, cx),
+        Command::Man { dir } => man(dir, cx),
+        Command::Doctor(a) => doctor_with_metrics(a, cx),
+        Command::Check(a) => check(a, cx),
+        Command::Inspect(a) => inspect(a, cx),
+        Command::Truststore(t) => truststore(t, cx),
         Command::Ca(CaCommand::Init {
             dir,
             name,
@@ -583,88 +474,237 @@ fn dispatch(
             printer.report(&r);
             Ok(ExitStatus::Ok)
         }
-        Command::Issue(IssueCommand::Onprem(a)) => {
-            check_validity(at, a.days)?;
-            if a.dns.is_empty() && a.ip.is_empty() {
-                return Err(Failure::new(
-                    anyhow::anyhow!("give at least one --dns NAME or --ip ADDR"),
-                    ExitStatus::BadInput,
-                    Some("certctl issue onprem --dns lb.example.internal --out-dir DIR".into()),
-                ));
+        Command::Issue(IssueCommand::Onprem(a)) => issue_onprem(a, cx),
+        Command::Rotate(a) => rotate(a, cx),
+        Command::Scan(a) => scan(a, cx),
+        Command::Policy(PolicyCommand::Check { file }) => policy_check(file, cx),
+    }
+}
+
+fn completions(shell: clap_complete::Shell, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    use clap::CommandFactory;
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "certctl", &mut buf);
+    cx.printer.raw(&String::from_utf8_lossy(&buf));
+    Ok(ExitStatus::Ok)
+}
+
+/// `man`: the page on stdout, or every page into `--dir`.
+fn man(dir: Option<std::path::PathBuf>, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    use clap::CommandFactory;
+    let Some(dir) = dir else {
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut buf)
+            .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
+        cx.printer.raw(&String::from_utf8_lossy(&buf));
+        return Ok(ExitStatus::Ok);
+    };
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    man_pages(&cmd, &mut pages).map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
+    cx.printer
+        .report(&jobs::man::write_pages(&dir, &pages).map_err(fail)?);
+    Ok(ExitStatus::Ok)
+}
+
+/// `doctor`; when it cannot look, its `--metrics` file says so.
+fn doctor_with_metrics(a: crate::cli::DoctorArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let metrics = a.metrics.clone();
+    let result = doctor(a, cx);
+    if let (Err(_), Some(m)) = (&result, &metrics) {
+        // The file says this run could not look, and holds no hop gauge of an earlier run
+        // that would still read as healthy. The run's own error is the one reported.
+        let _ = jobs::doctor::metrics::write_failure(m, cx.wall);
+    }
+    result
+}
+
+fn check(a: crate::cli::CheckArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let deadline = fetch_deadline(&a.target, &a.fetch, cx.started);
+    let fetched_pem = match acm_chain(cx.g, &a.target, deadline)? {
+        Some(Err(finding)) => {
+            let hostname = a.fetch.hostname.map(Hostname::into_string);
+            let r = jobs::check::not_served(&a.target, hostname, &a.trust_store, cx.at, finding);
+            cx.printer.report(&r);
+            return Ok(r.exit_code());
+        }
+        Some(Ok(pem)) => Some(pem),
+        None => None,
+    };
+    let req = CheckRequest {
+        fetched_pem,
+        target: a.target,
+        chain: a.chain,
+        trust_store: a.trust_store,
+        hostname: a.fetch.hostname.map(Hostname::into_string),
+        connect_to: a.fetch.connect_to,
+        timeout: deadline.remaining().as_secs_f64(),
+        min_days: a.min_days,
+        policy: a.policy,
+        fix_chain: a.fix_chain,
+        at: cx.at,
+    };
+    let report = if a.skip_verification {
+        jobs::skipverify::check(&req).map_err(fail)?
+    } else {
+        jobs::check::run(&req).map_err(fail)?
+    };
+    cx.printer.report(&report);
+    Ok(report.exit_code())
+}
+
+fn inspect(a: crate::cli::InspectArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let deadline = fetch_deadline(&a.target, &a.fetch, cx.started);
+    let fetched_pem = match acm_chain(cx.g, &a.target, deadline)? {
+        Some(Err(f)) => {
+            return Err(Failure::new(
+                anyhow::anyhow!("{}", f.message),
+                ExitStatus::CheckFailed,
+                f.hint,
+            ))
+        }
+        Some(Ok(pem)) => Some(pem),
+        None => None,
+    };
+    let hostname = a.fetch.hostname.map(Hostname::into_string);
+    let report = jobs::inspect::run(
+        &a.target,
+        fetched_pem.as_deref(),
+        hostname.as_deref(),
+        a.fetch.connect_to.as_deref(),
+        deadline.remaining().as_secs_f64(),
+        cx.at,
+    )
+    .map_err(fail)?;
+    cx.printer.report(&report);
+    Ok(ExitStatus::Ok)
+}
+
+fn truststore(t: TruststoreCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let (printer, at) = (cx.printer, cx.at);
+    match t {
+        TruststoreCommand::List => printer.report(&jobs::truststore::list(at).map_err(fail)?),
+        TruststoreCommand::Show { alias } => {
+            printer.report(&jobs::truststore::show(&alias, at).map_err(fail)?)
+        }
+        TruststoreCommand::Export {
+            out,
+            include_expired,
+        } => {
+            let r = jobs::truststore::export(out.as_deref(), include_expired, at).map_err(fail)?;
+            if out.is_none() && !printer.json {
+                printer.raw(&r.bundle);
+            } else {
+                printer.report(&r);
             }
-            let req = jobs::onprem::issue::IssueRequest {
-                dns: a.dns.into_iter().map(DnsName::into_string).collect(),
-                ip: a.ip.iter().map(ToString::to_string).collect(),
-                ca_dir: a.ca,
-                key: a.key,
-                days: a.days,
-                out_dir: a.out_dir,
-                formats: with_pem(a.format),
-                p12_password_file: a.p12_password_file,
-                force: a.force,
-                include_root: a.include_root,
-                at,
+        }
+        TruststoreCommand::Update {
+            from,
+            out,
+            dry_run,
+            allow_shrink,
+        } => {
+            let options = jobs::truststore::UpdateOptions {
+                dry_run,
+                allow_shrink,
             };
-            let mut r = jobs::onprem::issue::run(&req).map_err(fail)?;
-            // Allowed (a certificate for a planned cut-over, a test fixture), but said: no
-            // server should be given it before then, and `rotate` replaces it on its next run.
-            if crate::mint::not_before(at) > wall {
-                r.warnings.push(format!(
-                    "this certificate is not valid until {} (--at is after the real clock, {}); `certctl rotate` renews a set holding a certificate that is not valid yet",
-                    crate::x509::rfc3339(crate::mint::not_before(at)),
-                    crate::x509::rfc3339(wall)
-                ));
-            }
-            printer.report(&r);
-            Ok(ExitStatus::Ok)
+            printer.report(&jobs::truststore::update(&from, &out, options).map_err(fail)?)
         }
-        Command::Rotate(a) if a.example_config => {
-            printer.raw(jobs::onprem::EXAMPLE_CONFIG);
-            Ok(ExitStatus::Ok)
-        }
-        Command::Rotate(a) => {
-            let req = jobs::onprem::rotate::RotateRequest {
-                config: a.config,
-                force: a.force,
-                dry_run: a.dry_run,
-                only: a.only,
-                at,
-                now: wall,
-            };
-            let progress = crate::output::Waits::new(printer.quiet);
-            let r = jobs::onprem::rotate::run(&req, &progress).map_err(fail)?;
+        TruststoreCommand::Verify => {
+            let r = jobs::truststore::verify().map_err(fail)?;
             printer.report(&r);
-            Ok(r.exit_code())
-        }
-        Command::Scan(a) => {
-            let req = jobs::onprem::scan::ScanRequest {
-                paths: a.paths,
-                min_days: a.min_days,
-                metrics: a.metrics,
-                hidden: a.hidden,
-                threads: a.threads.unwrap_or_else(|| {
-                    std::thread::available_parallelism()
-                        .map(|n| n.get())
-                        .unwrap_or(2)
-                }),
-                at,
-                wall,
-                max_file_size: a.max_file_size,
-            };
-            let r = jobs::onprem::scan::run(&req).map_err(fail)?;
-            printer.report(&r);
-            Ok(r.exit_code())
-        }
-        Command::Policy(PolicyCommand::Check { file }) => {
-            let r = jobs::policy::check(file.as_deref()).map_err(|e| {
-                let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
-                    .then(|| "fix every listed line; unknown keys are errors".into());
-                Failure::new(e, ExitStatus::BadInput, hint)
-            })?;
-            printer.report(&r);
-            Ok(ExitStatus::Ok)
+            return Ok(r.exit_code());
         }
     }
+    Ok(ExitStatus::Ok)
+}
+
+fn issue_onprem(a: crate::cli::IssueOnpremArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let at = cx.at;
+    check_validity(at, a.days)?;
+    if a.dns.is_empty() && a.ip.is_empty() {
+        return Err(Failure::new(
+            anyhow::anyhow!("give at least one --dns NAME or --ip ADDR"),
+            ExitStatus::BadInput,
+            Some("certctl issue onprem --dns lb.example.internal --out-dir DIR".into()),
+        ));
+    }
+    let req = jobs::onprem::issue::IssueRequest {
+        dns: a.dns.into_iter().map(DnsName::into_string).collect(),
+        ip: a.ip.iter().map(ToString::to_string).collect(),
+        ca_dir: a.ca,
+        key: a.key,
+        days: a.days,
+        out_dir: a.out_dir,
+        formats: with_pem(a.format),
+        p12_password_file: a.p12_password_file,
+        force: a.force,
+        include_root: a.include_root,
+        at,
+    };
+    let mut r = jobs::onprem::issue::run(&req).map_err(fail)?;
+    // Allowed (a certificate for a planned cut-over, a test fixture), but said: no server
+    // should be given it before then, and `rotate` replaces it on its next run.
+    if crate::mint::not_before(at) > cx.wall {
+        r.warnings.push(format!(
+            "this certificate is not valid until {} (--at is after the real clock, {}); `certctl rotate` renews a set holding a certificate that is not valid yet",
+            crate::x509::rfc3339(crate::mint::not_before(at)),
+            crate::x509::rfc3339(cx.wall)
+        ));
+    }
+    cx.printer.report(&r);
+    Ok(ExitStatus::Ok)
+}
+
+fn rotate(a: crate::cli::RotateArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    if a.example_config {
+        cx.printer.raw(jobs::onprem::EXAMPLE_CONFIG);
+        return Ok(ExitStatus::Ok);
+    }
+    let req = jobs::onprem::rotate::RotateRequest {
+        config: a.config,
+        force: a.force,
+        dry_run: a.dry_run,
+        only: a.only,
+        at: cx.at,
+        now: cx.wall,
+    };
+    let progress = crate::output::Waits::new(cx.printer.quiet);
+    let r = jobs::onprem::rotate::run(&req, &progress).map_err(fail)?;
+    cx.printer.report(&r);
+    Ok(r.exit_code())
+}
+
+fn scan(a: crate::cli::ScanArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let req = jobs::onprem::scan::ScanRequest {
+        paths: a.paths,
+        min_days: a.min_days,
+        metrics: a.metrics,
+        hidden: a.hidden,
+        threads: a.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        at: cx.at,
+        wall: cx.wall,
+        max_file_size: a.max_file_size,
+    };
+    let r = jobs::onprem::scan::run(&req).map_err(fail)?;
+    cx.printer.report(&r);
+    Ok(r.exit_code())
+}
+
+fn policy_check(file: Option<std::path::PathBuf>, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    let r = jobs::policy::check(file.as_deref()).map_err(|e| {
+        let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
+            .then(|| "fix every listed line; unknown keys are errors".into());
+        Failure::new(e, ExitStatus::BadInput, hint)
+    })?;
+    cx.printer.report(&r);
+    Ok(ExitStatus::Ok)
 }
 
 /// `check`/`inspect`: `--timeout`, or 2 minutes for an ACM ARN (AWS calls) and 10 s for a URL.
