@@ -691,3 +691,287 @@ fn the_api_gateway_verdict_agrees_with_the_jdk_on_generated_chains() {
     assert_eq!(t.false_accepts, 0, "check exits 0 where the JDK refuses");
     let _ = std::fs::remove_dir_all(&keep);
 }
+
+/// A certificate plan with nothing random: ECDSA P-256, the usual extensions.
+fn fixed(cn: &str, ca: bool, dns: &[&str], ips: &[&str]) -> Plan {
+    Plan {
+        cn: Some(cn.to_string()),
+        org: "Regression".into(),
+        dns: dns.iter().map(|s| s.to_string()).collect(),
+        ips: ips.iter().map(|s| s.parse().unwrap()).collect(),
+        bc: Some((ca, None, true)),
+        ku: Some(if ca { (0x06, true) } else { (0x80, true) }),
+        eku: (!ca).then(|| (vec![SERVER_AUTH], false)),
+        nc: None,
+        not_before: AT_UNIX - 30 * DAY,
+        not_after: AT_UNIX + 200 * DAY,
+        key: Key::P256,
+    }
+}
+
+/// The regressions the generator found (and the three classes of issue 22), minimal chains,
+/// each with the verdict the JDK gives: certctl and the oracle must both give it.
+fn regressions(pool: &KeyPool) -> Vec<(Case, bool)> {
+    let rng = &mut Rng(1);
+    let mut out = Vec::new();
+    let mut add = |id: &str, chain: Vec<&Made>, anchors: Vec<&Made>, host: &str, accept: bool| {
+        let case = Case {
+            id: id.to_string(),
+            chain: chain.iter().map(|m| m.der.clone()).collect(),
+            anchors: anchors.iter().map(|m| m.der.clone()).collect(),
+            host: (host != "-").then(|| host.to_string()),
+            shape: id.to_string(),
+        };
+        out.push((case, accept));
+    };
+    let root = make(&fixed("Regression Root", true, &[], &[]), None, pool, rng);
+    let mut old = fixed("Regression Expired Root", true, &[], &[]);
+    old.not_after = AT_UNIX - DAY;
+    let expired = make(&old, None, pool, rng);
+    let inter = make(
+        &fixed("Regression Intermediate", true, &[], &[]),
+        Some(&expired),
+        pool,
+        rng,
+    );
+    let stray = make(&fixed("Regression Stray", true, &[], &[]), None, pool, rng);
+    // 1. CN fallback across HttpClient generations: 4.5.14 reads the CN only without any SAN.
+    let ip_only = make(
+        &fixed("lb.example.test", false, &[], &["10.0.0.5"]),
+        Some(&root),
+        pool,
+        rng,
+    );
+    add(
+        "cn-fallback-dns-host-ip-san-only",
+        vec![&ip_only],
+        vec![&root],
+        "lb.example.test",
+        false,
+    );
+    let dns_only = make(
+        &fixed("10.0.0.5", false, &["lb.example.test"], &[]),
+        Some(&root),
+        pool,
+        rng,
+    );
+    add(
+        "cn-fallback-ip-host-dns-san-only",
+        vec![&dns_only],
+        vec![&root],
+        "10.0.0.5",
+        false,
+    );
+    let mut no_san = fixed("lb.example.test", false, &[], &[]);
+    no_san.dns.clear();
+    let cn_only = make(&no_san, Some(&root), pool, rng);
+    add(
+        "cn-used-without-any-san",
+        vec![&cn_only],
+        vec![&root],
+        "lb.example.test",
+        true,
+    );
+    // 2. Path building checks the anchor's date above the leaf's issuer, not a clean chain.
+    let leaf = make(
+        &fixed("lb.example.test", false, &["lb.example.test"], &[]),
+        Some(&inter),
+        pool,
+        rng,
+    );
+    add(
+        "expired-root-clean-chain",
+        vec![&leaf, &inter],
+        vec![&expired],
+        "lb.example.test",
+        true,
+    );
+    add(
+        "expired-root-extra-cert",
+        vec![&leaf, &inter, &stray],
+        vec![&expired],
+        "lb.example.test",
+        false,
+    );
+    add(
+        "expired-root-misordered",
+        vec![&leaf, &expired, &inter],
+        vec![&expired],
+        "lb.example.test",
+        false,
+    );
+    add(
+        "expired-root-leaf-sent-twice",
+        vec![&leaf, &inter, &leaf],
+        vec![&expired],
+        "lb.example.test",
+        false,
+    );
+    let direct = make(
+        &fixed("lb.example.test", false, &["lb.example.test"], &[]),
+        Some(&expired),
+        pool,
+        rng,
+    );
+    add(
+        "expired-root-issues-the-leaf-extra-cert",
+        vec![&direct, &stray],
+        vec![&expired],
+        "lb.example.test",
+        true,
+    );
+    // 3. The first certificate is the leaf: a CA:TRUE leaf before a stray self-signed one.
+    let mut ca_leaf_plan = fixed("lb.example.test", true, &["lb.example.test"], &[]);
+    ca_leaf_plan.ku = Some((0x86, true));
+    ca_leaf_plan.eku = Some((vec![SERVER_AUTH], false));
+    let ca_leaf = make(&ca_leaf_plan, Some(&root), pool, rng);
+    add(
+        "ca-leaf-then-stray",
+        vec![&ca_leaf, &stray],
+        vec![&root],
+        "lb.example.test",
+        true,
+    );
+    // An IPv6 SAN under a permitted IPv4 subtree (IPAddressName.constrains: same type).
+    let mut nc = fixed("Regression Constrained", true, &[], &[]);
+    nc.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::IpAddress("10.0.0.0/8".parse().unwrap())],
+        excluded_subtrees: Vec::new(),
+    });
+    let constrained = make(&nc, Some(&root), pool, rng);
+    let v6 = make(
+        &fixed("lb.example.test", false, &[], &["2001:db8::5"]),
+        Some(&constrained),
+        pool,
+        rng,
+    );
+    add(
+        "ipv6-san-under-ipv4-subtree",
+        vec![&v6, &constrained],
+        vec![&root],
+        "-",
+        false,
+    );
+    // The host as written: a trailing dot matches no SAN in HttpClient.
+    let plain = make(
+        &fixed("lb.example.test", false, &["lb.example.test"], &[]),
+        Some(&root),
+        pool,
+        rng,
+    );
+    add(
+        "trailing-dot-host",
+        vec![&plain],
+        vec![&root],
+        "lb.example.test.",
+        false,
+    );
+    out
+}
+
+#[test]
+fn each_regression_gets_the_jdks_verdict_from_certctl_and_the_oracle() {
+    let work = support::tempdir();
+    let cp = compile_oracle(work.path());
+    let pool = KeyPool {
+        rsa2048: Vec::new(),
+        rsa3072: Vec::new(),
+    };
+    let (cases, expected): (Vec<Case>, Vec<bool>) = regressions(&pool).into_iter().unzip();
+    for c in &cases {
+        support::write(
+            work.path(),
+            &format!("{}-anchors.pem", c.id),
+            pem_all(&c.anchors),
+        );
+        support::write(
+            work.path(),
+            &format!("{}-chain.pem", c.id),
+            pem_all(&c.chain),
+        );
+    }
+    let answers = run_oracle(work.path(), &cp, &cases);
+    let mut wrong = Vec::new();
+    for ((c, accept), oracle) in cases.iter().zip(&expected).zip(&answers) {
+        let (ours, _) = certctl_verdict(work.path(), c);
+        if oracle.is_none() != *accept || ours.is_none() != *accept {
+            wrong.push(format!(
+                "{}: expected {}, JDK {:?}, certctl {:?}",
+                c.id,
+                if *accept { "accept" } else { "refuse" },
+                oracle,
+                ours
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_cn_fallback_refusal_says_an_older_client_would_accept_and_the_fix() {
+    let dir = support::tempdir();
+    let root = support::Spec::ca("Note Root").self_signed();
+    let mut spec = support::Spec::leaf("lb.example.test");
+    spec.dns.clear();
+    spec.ips = vec!["10.0.0.5".parse().unwrap()];
+    let leaf = spec.signed_by(&root);
+    let chain = support::write(dir.path(), "leaf.pem", &leaf.pem);
+    let anchors = support::write(dir.path(), "root.pem", &root.pem);
+    let (code, doc, _) = support::run_json([
+        "check",
+        chain.to_str().unwrap(),
+        "--trust-store",
+        anchors.to_str().unwrap(),
+        "--hostname",
+        "lb.example.test",
+        "--at",
+        support::AT,
+        "--json",
+    ]);
+    assert_eq!(code, 1);
+    let gw = &doc["apigateway"];
+    assert_eq!(gw["verdict"], "refuse");
+    assert_eq!(gw["refused_by"], "hostname");
+    let note = gw["note"].as_str().unwrap_or_default();
+    assert!(note.contains("older HttpClient 4.x would accept"), "{note}");
+    assert!(note.contains("add the host as a DNS SAN"), "{note}");
+}
+
+#[test]
+fn a_file_whose_first_certificate_issues_none_of_the_rest_is_judged_by_that_first() {
+    let dir = support::tempdir();
+    let root = support::Spec::ca("First Root").self_signed();
+    let mut spec = support::Spec::leaf("lb.example.test");
+    spec.ca = true;
+    let ca_leaf = spec.signed_by(&root);
+    let stray = support::Spec::ca("First Stray").self_signed();
+    let file = support::write(
+        dir.path(),
+        "both.pem",
+        format!("{}{}", ca_leaf.pem, stray.pem),
+    );
+    let anchors = support::write(dir.path(), "root.pem", &root.pem);
+    let (_, doc, _) = support::run_json([
+        "check",
+        file.to_str().unwrap(),
+        "--trust-store",
+        anchors.to_str().unwrap(),
+        "--hostname",
+        "lb.example.test",
+        "--at",
+        support::AT,
+        "--json",
+    ]);
+    assert_eq!(
+        doc["path"][0]["subject"]
+            .as_str()
+            .map(|s| s.contains("lb.example.test")),
+        Some(true),
+        "{doc}"
+    );
+    assert_eq!(doc["apigateway"]["verdict"], "accept", "{doc}");
+    assert!(
+        !support::codes(&doc).contains(&"self-signed".to_string()),
+        "{doc}"
+    );
+}

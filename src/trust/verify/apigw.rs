@@ -799,12 +799,11 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
             Some(c.is_empty() || n == c || n.ends_with(&format!(".{c}")))
         }
         (AltName::Ip(ip), AltName::Ip(c)) => {
+            // `sun.security.x509.IPAddressName.constrains`: an address and a subnet of the
+            // other IP version are of the same type and not within (NAME_SAME_TYPE), so an
+            // IPv6 SAN fails a permitted IPv4 subtree.
             if c.len() != ip.len() * 2 {
-                return if (ip.len() == 4 && c.len() == 8) || (ip.len() == 16 && c.len() == 32) {
-                    Some(false)
-                } else {
-                    None
-                };
+                return Some(false);
             }
             let (addr, mask) = c.split_at(ip.len());
             Some(
