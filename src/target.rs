@@ -151,6 +151,15 @@ pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, InputError>
     })
 }
 
+/// A `--hostname` (or URL host) validated once: as written, for API Gateway's HttpClient, and
+/// as the TLS name.
+pub(crate) fn hostname(name: &str) -> Result<crate::trust::verify::Hostname, InputError> {
+    Ok(crate::trust::verify::Hostname::new(
+        name,
+        server_name(name)?,
+    ))
+}
+
 /// Reads a certificate file (PEM bundle or DER; `-` is stdin), refusing directories, devices,
 /// FIFOs and anything past the certificate-file cap.
 pub(crate) fn load_file(path: &Path) -> Result<Vec<CertInfo>, InputError> {

@@ -254,3 +254,67 @@ fn the_sdk_lint_sees_a_stray_send_and_block_on() {
     assert!(found[0].contains("sdk.rs:3") && found[0].contains("block_on"));
     assert!(found[1].contains("self.rt.block_on"), "{found:?}");
 }
+
+/// Functions longer than `max` lines in `source` (rustfmt layout: a `fn` line, its body to the
+/// closing brace at the same indentation), as "name: lines".
+fn long_functions(source: &str, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut found = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        let indent = l.len() - t.len();
+        let is_fn = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "const fn ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p));
+        if !is_fn || t.ends_with(';') {
+            continue;
+        }
+        let close = " ".repeat(indent) + "}";
+        if let Some(end) = lines[i + 1..].iter().position(|x| *x == close) {
+            let n = end + 2;
+            if n > max {
+                let name = t.split('(').next().unwrap_or(t);
+                found.push(format!("{name}: {n} lines (line {})", i + 1));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_function_under_src_trust_is_longer_than_120_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/trust"), &mut files);
+    assert!(files.len() >= 5, "found only {} files", files.len());
+    let mut found = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for l in long_functions(&text, 120) {
+            found.push(format!("{}: {l}", f.strip_prefix(root).unwrap().display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "split these into phases of at most ~80 lines:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_length_lint_measures_a_function_to_its_closing_brace() {
+    let body = "    x();\n".repeat(121);
+    let long = format!("fn a() {{\n{body}}}\nfn b() {{\n    y();\n}}\n");
+    assert_eq!(long_functions(&long, 120), vec!["fn a: 123 lines (line 1)"]);
+    let short = format!(
+        "    pub(crate) fn c() {{\n{}    }}\n",
+        "        z();\n".repeat(10)
+    );
+    assert!(long_functions(&short, 120).is_empty());
+}

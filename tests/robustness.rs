@@ -92,7 +92,10 @@ fn drive(kind: usize, bytes: &[u8], store: &TrustStore) {
                     .collect();
                 if !infos.is_empty() {
                     let policy = certctl::policy::Policy::builtin();
-                    let host = rustls_pki_types::ServerName::try_from("api.example.com").unwrap();
+                    let host = certctl::trust::Hostname::new(
+                        "api.example.com",
+                        rustls_pki_types::ServerName::try_from("api.example.com").unwrap(),
+                    );
                     let params = CheckParams {
                         store,
                         policy: &policy,

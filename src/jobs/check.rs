@@ -10,7 +10,9 @@ use crate::fsx::{self, FsError};
 use crate::policy::{Policy, PolicyError};
 use crate::target::{self as input, InputError, Target};
 use crate::trust::store::{StoreError, TrustStore};
-use crate::trust::verify::{self, AnchorReport, ApigwReport, ChainInput, CheckParams, PathCert};
+use crate::trust::verify::{
+    self, AnchorReport, ApigwReport, ChainInput, CheckParams, Hostname, PathCert,
+};
 
 /// Why `check` could not run (findings are not errors).
 #[derive(Debug, thiserror::Error)]
@@ -134,11 +136,7 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
         Some(p) => Policy::by_name_or_file(p)?,
         None => Policy::builtin(),
     };
-    let explicit_name = req
-        .hostname
-        .as_deref()
-        .map(input::server_name)
-        .transpose()?;
+    let explicit_name = req.hostname.as_deref().map(input::hostname).transpose()?;
     let target = input::parse_target(&req.target)?;
     let extra = req
         .chain
@@ -164,7 +162,10 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
                 req.connect_to.as_deref(),
                 req.timeout,
             )?;
-            (remote.certs, true, Some(remote.address), Some(remote.sni))
+            // HttpClient matches the host as written: `--hostname`, else the URL's host.
+            let given = req.hostname.as_deref().unwrap_or(host);
+            let name = Hostname::new(given, remote.sni);
+            (remote.certs, true, Some(remote.address), Some(name))
         }
     };
     let store = load_store(&req.trust_store)?;
@@ -213,13 +214,15 @@ fn report(
         schema_version: 1,
         target: target.to_string(),
         address,
-        hostname: params.hostname.map(|n| n.to_str().into_owned()),
+        hostname: params
+            .hostname
+            .map(|n| n.server_name().to_str().into_owned()),
         at: crate::x509::rfc3339(params.at),
         trust_store: params.store.label(),
         verdict: if v.trusted { "trusted" } else { "untrusted" },
         denied_by: {
             let mut d = Vec::new();
-            if v.apigateway.verdict != "accept" {
+            if !v.apigateway.verdict.accepts() {
                 d.push("apigateway");
             }
             if !v.policy_denies.is_empty() || (!v.trusted && d.is_empty()) {
@@ -269,11 +272,12 @@ pub(crate) fn not_served(
         verdict: "untrusted",
         denied_by: vec!["apigateway"],
         apigateway: ApigwReport {
-            verdict: "refuse",
+            verdict: crate::trust::verify::ApigwVerdict::Refuse,
             refused_by: None,
             log_line: None,
             cause: Some(finding.message.clone()),
             fix: finding.hint.clone(),
+            note: None,
             codes: vec![finding.code],
             unverified_signatures: Vec::new(),
         },
@@ -299,7 +303,7 @@ pub(crate) fn check_pem(
     at: i64,
 ) -> Result<CheckReport, CheckError> {
     let presented = input::parse_bytes(pem, std::path::Path::new(label))?;
-    let name = hostname.map(input::server_name).transpose()?;
+    let name = hostname.map(input::hostname).transpose()?;
     let store = TrustStore::apigateway()?;
     let policy = Policy::builtin();
     let params = CheckParams {

@@ -322,7 +322,7 @@ pub(crate) fn check(
         .map(|f| f.code)
         .collect();
     let apigateway = crate::trust::verify::ApigwReport {
-        verdict: if v.passes { "accept" } else { "refuse" },
+        verdict: crate::trust::verify::ApigwVerdict::of(v.passes),
         refused_by: (!v.passes).then_some("skip-verification"),
         log_line: (!v.passes).then(|| {
             "Execution failed due to configuration error: General SSLEngine problem".to_string()
@@ -337,6 +337,7 @@ pub(crate) fn check(
             .iter()
             .find(|f| f.severity == crate::findings::Severity::Deny)
             .and_then(|f| f.hint.clone()),
+        note: None,
         codes: deny_codes,
         unverified_signatures: Vec::new(),
     };

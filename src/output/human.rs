@@ -116,7 +116,7 @@ fn check_findings_block(r: &CheckReport, style: &Style) -> String {
 fn judgements_block(r: &CheckReport, style: &Style) -> String {
     let mut out = String::from("\n");
     let gw = &r.apigateway;
-    if gw.verdict == "accept" {
+    if gw.verdict.accepts() {
         out.push_str(&format!(
             "API Gateway: {} (its Java client would accept this chain{})\n",
             style.paint("32", "ACCEPTS"),
@@ -136,6 +136,9 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
         }
         if let Some(f) = &gw.fix {
             out.push_str(&format!("  fix: {}\n", Inert(f)));
+        }
+        if let Some(n) = &gw.note {
+            out.push_str(&format!("  note: {}\n", Inert(n)));
         }
     }
     if !gw.unverified_signatures.is_empty() {

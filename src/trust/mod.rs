@@ -4,4 +4,4 @@ pub mod store;
 pub mod verify;
 
 pub use store::{TrustList, TrustStore};
-pub use verify::{verify, ChainInput, CheckParams};
+pub use verify::{verify, ChainInput, CheckParams, Hostname};

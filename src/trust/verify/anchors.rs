@@ -27,9 +27,9 @@ pub(super) fn diagnose(
     name_path: &[usize],
     store: &TrustStore,
 ) {
-    let leaf = &nodes[name_path[0]].info;
+    let leaf = &nodes[name_path[0]].cert.info;
     let end_node = &nodes[*name_path.last().unwrap_or(&name_path[0])];
-    let end = &end_node.info;
+    let end = &end_node.cert.info;
     let store_name = match &store.kind {
         StoreKind::ApiGateway => "API Gateway's list".to_string(),
         StoreKind::Custom(p) => format!("the trust store {}", p.display()),
@@ -103,7 +103,7 @@ pub(super) fn diagnose(
         | E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKey
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-            let weak = name_path.iter().any(|i| nodes[*i].info.has_weak_signature_hash() && !nodes[*i].info.is_self_issued());
+            let weak = name_path.iter().any(|i| nodes[*i].cert.info.has_weak_signature_hash() && !nodes[*i].cert.info.is_self_issued());
             if !weak {
                 ctx.add(
                     CheckCode::UnsupportedSignatureAlgorithm,

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use ring::signature as sig;
 
+use super::Parsed;
 use crate::names::{self, CertNames};
 use crate::x509::{AltName, CertDetail, CertInfo, KeyInfo};
 
@@ -26,8 +27,13 @@ pub enum Refusal {
     Parse { message: String },
     /// The PKIX trust manager refuses the chain.
     Pkix { message: String },
-    /// The leaf's names do not match the host (HttpClient).
-    Host { log_line: String, reason: String },
+    /// The leaf's names do not match the host (HttpClient 4.5.14).
+    Host {
+        log_line: String,
+        reason: String,
+        /// An older HttpClient 4.x (CN fallback when no SAN of the host's kind) would accept.
+        older_accepts: bool,
+    },
 }
 
 impl Refusal {
@@ -74,23 +80,36 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    fn refused(r: Refusal) -> Verdict {
+        Verdict {
+            refusal: Some(r),
+            path: Vec::new(),
+            anchor: None,
+            unverified_signatures: Vec::new(),
+        }
+    }
+
     pub(crate) fn accepted(&self) -> bool {
         self.refusal.is_none()
     }
 }
 
-/// A certificate as the JDK sees it.
-struct Cert {
-    info: CertInfo,
-    det: CertDetail,
+/// A certificate as the JDK sees it: a view of the one parsed value of `super::Parsed`.
+#[derive(Clone, Copy)]
+struct Cert<'a> {
+    info: &'a CertInfo,
+    det: &'a CertDetail,
 }
 
-impl Cert {
-    fn parse(der: &[u8]) -> Result<Cert, String> {
-        let info = CertInfo::parse(&rustls_pki_types::CertificateDer::from(der.to_vec()))
-            .map_err(|e| e.to_string())?;
-        let det = CertDetail::parse(der).map_err(|e| e.to_string())?;
-        Ok(Cert { info, det })
+impl<'a> Cert<'a> {
+    /// The view, or why the JDK's parser would refuse the certificate.
+    fn of(p: &'a Parsed) -> Result<Cert<'a>, String> {
+        let det = p.det.as_ref().map_err(Clone::clone)?;
+        let c = Cert { info: &p.info, det };
+        match c.jdk_parse_problem() {
+            Some(m) => Err(m),
+            None => Ok(c),
+        }
     }
 
     /// The refusals of the JDK's certificate parser.
@@ -119,11 +138,11 @@ impl Cert {
         None
     }
 
-    fn subject(&self) -> &[u8] {
+    fn subject(&self) -> &'a [u8] {
         &self.info.subject_raw
     }
 
-    fn issuer(&self) -> &[u8] {
+    fn issuer(&self) -> &'a [u8] {
         &self.info.issuer_raw
     }
 
@@ -213,7 +232,7 @@ const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 /// Checks `child`'s signature with `issuer`'s key.
-fn check_signature(child: &CertDetail, issuer: &Cert) -> SigCheck {
+fn check_signature(child: &CertDetail, issuer: &Cert<'_>) -> SigCheck {
     let key = &issuer.info.public_key;
     let ispki = issuer.det.spki_alg_oid.as_str();
     let curve = issuer.det.spki_params.as_slice();
@@ -289,7 +308,7 @@ fn check_signature(child: &CertDetail, issuer: &Cert) -> SigCheck {
 }
 
 /// The JDK's `jdk.certpath.disabledAlgorithms` key-size limits (JDK 17).
-fn weak_key(c: &Cert) -> Option<String> {
+fn weak_key(c: &Cert<'_>) -> Option<String> {
     match &c.info.key {
         KeyInfo::Rsa { bits } if *bits < 1024 => Some(format!("RSA {bits} bit key")),
         KeyInfo::Ec { bits, .. } if *bits < 224 => Some(format!("EC {bits} bit key")),
@@ -315,44 +334,69 @@ const KNOWN_CRITICAL: &[&str] = &[
 ];
 
 struct Ctx<'a> {
-    certs: &'a [Cert],
-    anchors: &'a [Cert],
+    certs: &'a [Cert<'a>],
+    anchors: &'a [Cert<'a>],
     at: i64,
     unverified: Vec<String>,
     budget: usize,
 }
 
 /// Judges a presented chain (leaf first, as the server sends it) the way API Gateway's client
-/// does, against `anchors`, at `at` (Unix seconds), for `host` (DNS name or IP literal).
+/// does, against `anchors`, at `at` (Unix seconds), for `host` (DNS name or IP literal, as
+/// written). DER in; see [`judge_parsed`] for certificates already parsed.
 pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&str>) -> Verdict {
-    let refuse = |r: Refusal| Verdict {
-        refusal: Some(r),
-        path: Vec::new(),
-        anchor: None,
-        unverified_signatures: Vec::new(),
-    };
-    let mut certs = Vec::new();
-    for der in presented {
-        match Cert::parse(der) {
-            Ok(c) => {
-                if let Some(p) = c.jdk_parse_problem() {
-                    return refuse(Refusal::Parse { message: p });
-                }
-                certs.push(c);
-            }
-            Err(e) => return refuse(Refusal::Parse { message: e }),
-        }
-    }
-    let anchors: Vec<Cert> = anchors
+    let presented = match presented
         .iter()
-        .filter_map(|d| Cert::parse(d).ok())
-        .filter(|c| c.jdk_parse_problem().is_none())
+        .map(|d| Parsed::parse(d))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(p) => p,
+        Err(message) => return Verdict::refused(Refusal::Parse { message }),
+    };
+    // An anchor that does not parse is no anchor (and keeps its index).
+    let anchors: Vec<Option<Parsed>> = anchors.iter().map(|d| Parsed::parse(d).ok()).collect();
+    let p: Vec<&Parsed> = presented.iter().collect();
+    let a: Vec<&Parsed> = anchors.iter().flatten().collect();
+    let host_check = match (host, p.first().map(|l| Cert::of(l))) {
+        (Some(h), Some(Ok(leaf))) => Some(host_refusal(leaf, h)),
+        _ => None,
+    };
+    let mut v = judge_parsed(&p, &a, at, host_check);
+    let kept: Vec<usize> = (0..anchors.len())
+        .filter(|k| anchors[*k].is_some())
         .collect();
-    if certs.is_empty() {
-        return refuse(Refusal::Parse {
-            message: "the server sent no certificate".into(),
-        });
-    }
+    v.anchor = v.anchor.map(|k| kept[k]);
+    v
+}
+
+/// [`judge`] over parsed certificates, with the leaf's hostname verdict already made
+/// ([`host_check`]; `None` when no host is given).
+pub(crate) fn judge_parsed(
+    presented: &[&Parsed],
+    anchors: &[&Parsed],
+    at: i64,
+    host_check: Option<Option<Refusal>>,
+) -> Verdict {
+    let refuse = Verdict::refused;
+    let certs = match presented
+        .iter()
+        .map(|p| Cert::of(p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(c) if !c.is_empty() => c,
+        Ok(_) => {
+            return refuse(Refusal::Parse {
+                message: "the server sent no certificate".into(),
+            })
+        }
+        Err(message) => return refuse(Refusal::Parse { message }),
+    };
+    // The anchors the JDK can read, with their indices into `anchors`.
+    let (anchor_idx, anchors): (Vec<usize>, Vec<Cert<'_>>) = anchors
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| Cert::of(p).ok().map(|c| (k, c)))
+        .unzip();
     let mut ctx = Ctx {
         certs: &certs,
         anchors: &anchors,
@@ -364,56 +408,104 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
         Ok(v) => v,
         Err(message) => return refuse(Refusal::Pkix { message }),
     };
-    let leaf = &certs[0];
     // The TLS server end-entity checks, unless the leaf is itself trusted.
     if anchor.is_some() || path.len() > 1 {
-        if let Some(m) = end_entity_problem(leaf) {
+        if let Some(m) = end_entity_problem(certs[0]) {
             return refuse(Refusal::Pkix { message: m });
         }
     }
-    if let Some(host) = host {
-        if let Some(r) = host_refusal(leaf, host) {
-            return refuse(r);
-        }
+    if let Some(Some(r)) = host_check {
+        return refuse(r);
     }
     let mut unverified = ctx.unverified;
     unverified.dedup();
     Verdict {
         refusal: None,
         path,
-        anchor,
+        anchor: anchor.map(|a| anchor_idx[a]),
         unverified_signatures: unverified,
     }
 }
 
-/// HttpClient's hostname verdict on one certificate (DER): `None` when it matches.
-pub(crate) fn host_problem(der: &[u8], host: &str) -> Option<Refusal> {
-    match Cert::parse(der) {
-        Ok(c) => host_refusal(&c, host),
+/// HttpClient's hostname verdict on one parsed certificate, made once per check: `None` when
+/// it matches.
+pub(crate) fn host_check(leaf: &Parsed, host: &str) -> Option<Refusal> {
+    match Cert::of(leaf) {
+        Ok(c) => host_refusal(c, host),
         Err(message) => Some(Refusal::Parse { message }),
     }
 }
 
-fn host_refusal(leaf: &Cert, host: &str) -> Option<Refusal> {
-    let san = jdk_san(&leaf.det);
-    let n = CertNames {
-        dns: san.as_ref().map(|(d, _)| d.as_slice()),
-        ip: san.as_ref().map(|(_, i)| i.as_slice()),
-        cn: leaf.det.subject_cns.last().map(String::as_str),
+/// HttpClient's hostname verdict, generation by generation.
+///
+/// HttpClient 4.5.14 (`org.apache.http.conn.ssl.DefaultHostnameVerifier.verify(String,
+/// X509Certificate)`): when the certificate has any DNS or IP subjectAltName, an IP host is
+/// matched against the IP SANs (`matchIPAddress`, `matchIPv6Address`) and any other host against
+/// the DNS SANs (`matchDNSName`), and the subject's CN is read only when there is no DNS or IP SAN
+/// at all (`matchCN`). Older 4.x (`AbstractVerifier.verify(String, String[], String[])`, which
+/// received only the SANs of the host's kind) fell back to the CN when there was no SAN *of the
+/// host's kind*. The newer accepts a subset of what the older accepts; AWS does not publish the
+/// version API Gateway runs, so where they differ the refusal is the verdict and `older_accepts`
+/// says an older client would accept.
+fn host_refusal(leaf: Cert<'_>, host: &str) -> Option<Refusal> {
+    let (dns, ips) = jdk_san(leaf.det).unwrap_or_default();
+    let cn = leaf.det.subject_cns.last().map(String::as_str);
+    let older = names::host_matches(
+        host,
+        &CertNames {
+            dns: Some(&dns),
+            ip: Some(&ips),
+            cn,
+        },
+    );
+    let refusal = |reason: String, older_accepts: bool| Refusal::Host {
+        log_line: format!(
+            "Host name '{host}' does not match the certificate subject provided by the peer ({})",
+            leaf.det.subject_java
+        ),
+        reason,
+        older_accepts,
     };
-    match names::host_matches(host, &n) {
-        Ok(()) => None,
-        Err(names::HostMismatch(reason)) => Some(Refusal::Host {
-            log_line: format!(
-                "Host name '{host}' does not match the certificate subject provided by the peer ({})",
-                leaf.det.subject_java
-            ),
-            reason,
-        }),
+    if dns.is_empty() && ips.is_empty() {
+        // No SAN at all: both generations match the CN.
+        return older.err().map(|names::HostMismatch(r)| refusal(r, false));
+    }
+    let sans_only = names::host_matches(
+        host,
+        &CertNames {
+            dns: Some(&dns),
+            ip: Some(&ips),
+            cn: None,
+        },
+    );
+    match (sans_only, older) {
+        (Ok(()), _) => None,
+        (Err(_), older) => {
+            // `subjectAlts` as DefaultHostnameVerifier lists them: DNS and IP values.
+            let all: Vec<String> = dns.iter().cloned().chain(ips.iter().map(java_ip)).collect();
+            let reason = format!(
+                "Certificate for <{host}> doesn't match any of the subject alternative names: [{}]",
+                all.join(", ")
+            );
+            Some(refusal(reason, older.is_ok()))
+        }
     }
 }
 
-fn end_entity_problem(leaf: &Cert) -> Option<String> {
+/// An IP address as Java's `InetAddress.getHostAddress` writes it (IPv6 uncompressed).
+fn java_ip(ip: &IpAddr) -> String {
+    match ip {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => a
+            .segments()
+            .iter()
+            .map(|s| format!("{s:x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    }
+}
+
+fn end_entity_problem(leaf: Cert<'_>) -> Option<String> {
     if leaf.key_usage_has("digitalSignature") == Some(false) {
         return Some("KeyUsage does not allow digital signatures".into());
     }
@@ -436,7 +528,7 @@ fn end_entity_problem(leaf: &Cert) -> Option<String> {
     None
 }
 
-fn same_key(a: &Cert, b: &Cert) -> bool {
+fn same_key(a: &Cert<'_>, b: &Cert<'_>) -> bool {
     a.subject() == b.subject() && a.info.public_key == b.info.public_key
 }
 
@@ -463,7 +555,7 @@ fn engine_validate(ctx: &mut Ctx<'_>) -> PathResult {
     }
     let last = &certs[certs.len() - 1];
     let direct = ctx.anchors.iter().position(|a| {
-        a.subject() == last.issuer() && matches!(check_signature(&last.det, a), SigCheck::Valid)
+        a.subject() == last.issuer() && matches!(check_signature(last.det, a), SigCheck::Valid)
     });
     if let Some(a) = direct {
         let path: Vec<usize> = (0..certs.len()).collect();
@@ -492,9 +584,22 @@ fn search(ctx: &mut Ctx<'_>, path: &mut Vec<usize>) -> Option<usize> {
     }
     ctx.budget -= 1;
     let cur = &ctx.certs[*path.last()?];
-    // Anchors first, as the JDK's forward builder does.
+    // Anchors first, as the JDK's forward builder does. When `PKIXValidator.engineValidate`
+    // falls back to `doBuild` (the chain is not a clean leaf → … → anchor sequence),
+    // `SunCertPathBuilder` asks `ForwardBuilder.getMatchingCACerts` for each certificate's
+    // issuers. That method matches the trusted certificates with its cached `caSelector` and
+    // only afterwards calls `sel.setCertificateValid(buildParams.date())` on the same selector,
+    // which keeps the date for every later call: the leaf's issuer (the first lookup) may be an
+    // anchor whatever its validity, every issuer further up must be an anchor valid at the
+    // date, else the build ends in "unable to find valid certification path". (A clean chain
+    // is validated as sent, in `engine_validate`, and there the anchor's validity is never
+    // read.) Observed with the JDK 17 oracle: `tests/verdict_fuzz.rs`.
+    let first_lookup = path.len() == 1;
     for a in 0..ctx.anchors.len() {
-        if ctx.anchors[a].subject() == cur.issuer() && validate(ctx, path, a).is_ok() {
+        let anchor = &ctx.anchors[a];
+        let valid_at = anchor.info.not_before <= ctx.at && ctx.at <= anchor.info.not_after;
+        let selectable = first_lookup || valid_at;
+        if anchor.subject() == cur.issuer() && selectable && validate(ctx, path, a).is_ok() {
             return Some(a);
         }
     }
@@ -555,13 +660,13 @@ fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
     let mut constraints: Vec<&CertDetail> = Vec::new();
     for k in 0..n {
         let cert = &ctx.certs[path[n - 1 - k]];
-        let issuer: &Cert = if k == 0 {
+        let issuer: &Cert<'_> = if k == 0 {
             anchor
         } else {
             &ctx.certs[path[n - k]]
         };
         let is_leaf = k == n - 1;
-        match check_signature(&cert.det, issuer) {
+        match check_signature(cert.det, issuer) {
             SigCheck::Valid => {}
             SigCheck::Invalid => return Err(format!("{cpv}: signature check failed")),
             SigCheck::Unverifiable(alg) => ctx.unverified.push(alg),
@@ -627,7 +732,7 @@ fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
                 ));
             }
             if cert.det.name_constraints.is_some() {
-                constraints.push(&cert.det);
+                constraints.push(cert.det);
             }
         }
     }
@@ -636,7 +741,7 @@ fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
 
 /// One name-constraints extension against a certificate's subject and SANs (DNS, IP,
 /// directory names; other name forms the JDK cannot match).
-fn name_constraints_allow(nc_cert: &CertDetail, cert: &Cert) -> Result<(), String> {
+fn name_constraints_allow(nc_cert: &CertDetail, cert: &Cert<'_>) -> Result<(), String> {
     let Some((permitted, excluded)) = &nc_cert.name_constraints else {
         return Ok(());
     };
@@ -694,12 +799,11 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
             Some(c.is_empty() || n == c || n.ends_with(&format!(".{c}")))
         }
         (AltName::Ip(ip), AltName::Ip(c)) => {
+            // `sun.security.x509.IPAddressName.constrains`: an address and a subnet of the
+            // other IP version are of the same type and not within (NAME_SAME_TYPE), so an
+            // IPv6 SAN fails a permitted IPv4 subtree.
             if c.len() != ip.len() * 2 {
-                return if (ip.len() == 4 && c.len() == 8) || (ip.len() == 16 && c.len() == 32) {
-                    Some(false)
-                } else {
-                    None
-                };
+                return Some(false);
             }
             let (addr, mask) = c.split_at(ip.len());
             Some(

@@ -1,43 +1,48 @@
-//! The candidates and the name walk: which presented certificate is the leaf, and whether a
-//! certificate's names cover a host.
-
-use rustls_pki_types::ServerName;
+//! Phase 2, pick the leaf: which presented certificate is the end entity.
 
 use super::apigw;
-use crate::x509::CertInfo;
+use super::collect::Known;
+use super::Hostname;
 
-/// Picks the leaf of a chain given in any order.
-pub(super) fn pick_leaf(
-    presented: &[CertInfo],
-    first: bool,
-    host: Option<&ServerName<'_>>,
-) -> usize {
-    if first || presented.len() < 2 {
+/// The node of the end entity. TLS defines it as the first certificate the server sends
+/// (RFC 8446 4.4.2, RFC 5246 7.4.2) and the JDK's `PKIXValidator.engineValidate` judges
+/// `chain[0]` as the end entity, nothing re-picked: so for a live chain (`first`) it is always
+/// the first, and for a file too, unless the file's first certificate issues another one of
+/// it (a bundle written root first, or shuffled): then the certificate that issues no other is
+/// the leaf (a non-CA first, then one whose names cover the host), and the path is still found
+/// in any order.
+pub(super) fn pick_leaf(known: &Known, first: bool, host: Option<&Hostname>) -> usize {
+    let presented = &known.presented;
+    let Some(&head) = presented.first() else {
         return 0;
-    }
-    let issues_another = |i: usize| {
-        presented
-            .iter()
-            .enumerate()
-            .any(|(j, c)| j != i && c.sha256 != presented[i].sha256 && c.issued_by(&presented[i]))
     };
-    let ends: Vec<usize> = (0..presented.len())
+    let issues_another = |i: usize| {
+        presented.iter().any(|&j| {
+            j != i
+                && known.info(j).sha256 != known.info(i).sha256
+                && known.info(j).issued_by(known.info(i))
+        })
+    };
+    if first || presented.len() < 2 || !issues_another(head) {
+        return head;
+    }
+    let mut ends: Vec<usize> = presented
+        .iter()
+        .copied()
         .filter(|i| !issues_another(*i))
         .collect();
+    ends.dedup();
     let non_ca: Vec<usize> = ends
         .iter()
         .copied()
-        .filter(|i| !presented[*i].is_ca())
+        .filter(|i| !known.info(*i).is_ca())
         .collect();
     let pool = if non_ca.is_empty() { &ends } else { &non_ca };
     if let Some(h) = host {
-        if let Some(i) = pool.iter().find(|i| names_match(&presented[**i], h)) {
+        let covers = |i: usize| apigw::host_check(&known.nodes[i].cert, h.as_given()).is_none();
+        if let Some(i) = pool.iter().find(|i| covers(**i)) {
             return *i;
         }
     }
-    pool.first().copied().unwrap_or(0)
-}
-
-pub(super) fn names_match(info: &CertInfo, host: &ServerName<'_>) -> bool {
-    apigw::host_problem(&info.der, &host.to_str()).is_none()
+    pool.first().copied().unwrap_or(head)
 }

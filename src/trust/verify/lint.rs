@@ -30,13 +30,54 @@ const KNOWN: &[&str] = &[
     "2.5.29.54", // inhibitAnyPolicy
 ];
 
-/// Every structural problem of one certificate in its role.
-pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
-    let mut out: Vec<Lint> = Vec::new();
-    let name = info.display_name();
-    let self_issued = info.subject_raw == info.issuer_raw;
-    let ca = role != Role::Leaf;
+/// One certificate in its role, as every section's lints read it.
+#[derive(Clone, Copy)]
+struct Cert<'a> {
+    info: &'a CertInfo,
+    d: &'a CertDetail,
+    role: Role,
+    name: &'a str,
+    self_issued: bool,
+    ca: bool,
+}
 
+/// Every structural problem of one certificate in its role, section by section of RFC 5280
+/// (rustls-webpki style: one function per section).
+pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
+    let c = Cert {
+        info,
+        d,
+        role,
+        name: info.display_name(),
+        self_issued: info.subject_raw == info.issuer_raw,
+        ca: role != Role::Leaf,
+    };
+    let mut out: Vec<Lint> = Vec::new();
+    for section in [
+        serial,
+        key_identifiers,
+        basic_constraints,
+        name_constraints,
+        critical_extensions,
+        extended_key_usage,
+        names_and_encoding,
+    ] {
+        section(&c, &mut out);
+    }
+    out
+}
+
+/// RFC 5280 4.1.2.2: the serial number.
+fn serial(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Serial number: positive, non-zero, at most 20 octets (RFC 5280 4.1.2.2).
     // (A root's serial is its CA's business: clients never look at it.)
     let serial: &[u8] = if role == Role::Root {
@@ -63,7 +104,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             ),
         ));
     }
+}
 
+/// RFC 5280 4.2.1.1, 4.2.1.2: authority and subject key identifiers.
+fn key_identifiers(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Key identifiers (RFC 5280 4.2.1.1, 4.2.1.2).
     match (&d.aki, d.extension("2.5.29.35")) {
         (_, Some(e)) if e.critical => out.push((
@@ -115,7 +168,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             format!("\"{name}\" marks subjectKeyIdentifier critical"),
         ));
     }
+}
 
+/// RFC 5280 4.2.1.9 (and 4.2.1.3): basicConstraints and its consistency with keyUsage.
+fn basic_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // basicConstraints (RFC 5280 4.2.1.9) and its consistency with keyUsage.
     let bc = d.extension("2.5.29.19");
     let cert_sign = info
@@ -152,7 +217,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             format!("the leaf \"{name}\" has keyUsage keyCertSign"),
         ));
     }
+}
 
+/// RFC 5280 4.2.1.10 (and 4.2.1.11): name constraints, policyConstraints' criticality.
+fn name_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Name constraints (RFC 5280 4.2.1.10).
     if let Some(nc) = &d.name_constraints {
         if role == Role::Leaf {
@@ -192,7 +269,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             format!("\"{name}\" does not mark policyConstraints critical"),
         ));
     }
+}
 
+/// RFC 5280 4.2: unknown critical extensions.
+fn critical_extensions(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Unknown critical extensions (RFC 5280 4.2).
     for e in &d.extensions {
         if e.critical && !KNOWN.contains(&e.oid.as_str()) {
@@ -202,7 +291,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             ));
         }
     }
+}
 
+/// RFC 5280 4.2.1.12: extended key usage by role.
+fn extended_key_usage(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Extended key usage.
     if let Some(ekus) = &info.extended_key_usage {
         if role == Role::Root {
@@ -224,7 +325,19 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             ));
         }
     }
+}
 
+/// RFC 5280 4.1.2.6, 4.2.1.6 and CA/B BR 7.1.4.3: subject, names, encodings.
+fn names_and_encoding(c: &Cert<'_>, out: &mut Vec<Lint>) {
+    #[allow(unused_variables)]
+    let Cert {
+        info,
+        d,
+        role,
+        name,
+        self_issued,
+        ca,
+    } = *c;
     // Subject, names, encodings.
     if d.subject_empty && !d.san_critical {
         out.push((
@@ -279,7 +392,6 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
             format!("\"{name}\" is an X.509 v{} certificate", d.version),
         ));
     }
-    out
 }
 
 /// Why a leaf's CN is a malformed spelling of a name (CA/B BR 7.1.4.3), if it is: an IP address

@@ -1,8 +1,7 @@
 //! certctl's own checks on a path (the policy judgement): keys, the leaf's shape, hostname, and
 //! the hints for lint and expiry findings.
 
-use super::graph::names_match;
-use super::{CheckParams, Ctx};
+use super::Ctx;
 use crate::findings::CheckCode;
 use crate::x509::{CertInfo, KeyInfo};
 
@@ -47,7 +46,9 @@ pub(super) fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
     }
 }
 
-pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParams<'_>) {
+/// The leaf's shape; `host_refused` is HttpClient's hostname verdict, made once per check.
+pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, host_refused: bool) {
+    let params = ctx.params;
     if leaf.is_ca() {
         ctx.add(
             CheckCode::CaAsLeaf,
@@ -128,7 +129,7 @@ pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParam
         );
     }
     if let Some(host) = params.hostname {
-        if !names_match(leaf, host) {
+        if host_refused {
             let sans: Vec<String> = leaf
                 .dns_names
                 .iter()
@@ -139,7 +140,7 @@ pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, params: &CheckParam
                 CheckCode::HostnameMismatch,
                 format!(
                     "the leaf is not valid for {} (its SANs: {})",
-                    host.to_str(),
+                    host.as_given(),
                     if sans.is_empty() { "none".to_string() } else { sans.join(", ") }
                 ),
                 Some("reissue the certificate with this hostname, or use the hostname the certificate names".into()),

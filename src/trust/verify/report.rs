@@ -5,7 +5,9 @@ use crate::findings::{CheckCode, Finding, Severity};
 use crate::policy::Policy;
 
 use super::apigw::{Refusal, Verdict};
-use super::ApigwReport;
+use super::build::Built;
+use super::collect::Known;
+use super::{ApigwReport, PathCert, Source, Verification};
 
 /// The fix when API Gateway's hostname verifier refuses.
 pub(crate) const HOST_FIX: &str = "reissue the certificate with the integration URI's host as a DNS SAN (an IP address as an IP SAN), or use a host the certificate names in the integration URI";
@@ -38,14 +40,30 @@ fn fix_for(r: &Refusal) -> String {
     }
 }
 
+/// The note when HttpClient generations differ (`DefaultHostnameVerifier` 4.5.14 refuses, an
+/// older 4.x would accept by the CN).
+fn generation_note(r: &Refusal) -> Option<String> {
+    match r {
+        Refusal::Host {
+            older_accepts: true,
+            ..
+        } => Some(GENERATION_NOTE.into()),
+        _ => None,
+    }
+}
+
+/// What `note` says when only HttpClient 4.5.14 refuses.
+pub(crate) const GENERATION_NOTE: &str = "an older HttpClient 4.x would accept this certificate (it reads the CN when there is no SAN of the host's kind); HttpClient 4.5.14 reads the CN only when there is no DNS or IP SAN at all, and AWS does not publish which one API Gateway runs, so certctl predicts the refusal: add the host as a DNS SAN (an IP address as an IP SAN)";
+
 /// API Gateway's verdict as reported (the codes are filled in by `classify`).
 pub(crate) fn apigw_report(v: &Verdict) -> ApigwReport {
     ApigwReport {
-        verdict: if v.accepted() { "accept" } else { "refuse" },
+        verdict: super::ApigwVerdict::of(v.accepted()),
         refused_by: v.refusal.as_ref().map(Refusal::kind),
         log_line: v.refusal.as_ref().map(Refusal::log_line),
         cause: v.refusal.as_ref().map(Refusal::cause),
         fix: v.refusal.as_ref().map(fix_for),
+        note: v.refusal.as_ref().and_then(generation_note),
         codes: Vec::new(),
         unverified_signatures: v.unverified_signatures.clone(),
     }
@@ -128,4 +146,88 @@ pub(crate) fn classify(
         }
     }
     (apigw, policy)
+}
+
+/// Each certificate of the path as reported, in order.
+pub(super) fn path_rows(known: &Known, built: &Built, at: i64) -> Vec<PathCert> {
+    let last = built.path.len().saturating_sub(1);
+    built
+        .path
+        .iter()
+        .enumerate()
+        .map(|(pos, &i)| {
+            let n = &known.nodes[i];
+            let c = &n.cert.info;
+            let ends = pos > 0
+                && pos == last
+                && (c.is_self_issued()
+                    || n.source == Source::TrustStore
+                    || (built.verified && built.anchor.is_some()));
+            let role = match (pos, ends) {
+                (0, _) => "leaf",
+                (_, true) if c.is_self_issued() => "root",
+                (_, true) => "anchor",
+                _ => "intermediate",
+            };
+            PathCert {
+                role,
+                source: n.source,
+                subject: c.subject.clone(),
+                issuer: c.issuer.clone(),
+                not_before: crate::x509::rfc3339(c.not_before),
+                not_after: crate::x509::rfc3339(c.not_after),
+                days_left: c.days_left(at),
+                sha256: c.sha256.colon_hex(),
+                key: c.key.label(),
+                signature_algorithm: c.signature_algorithm.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Phase 7, the report: API Gateway's verdict with its codes, the policy's, the findings in
+/// order (`self-signed` first, then by severity) and whether the chain is trusted.
+pub(super) fn assemble(
+    mut findings: Vec<Finding>,
+    gw: &Verdict,
+    built: Built,
+    path: Vec<PathCert>,
+    fixed_chain: Option<Vec<Vec<u8>>>,
+    policy: &Policy,
+) -> Verification {
+    let apigateway = apigw_report(gw);
+    let (apigw_codes, policy_denies) = classify(&mut findings, gw, policy);
+    let codes = if !gw.accepted() && apigw_codes.is_empty() {
+        let r = gw.refusal.as_ref().map(Refusal::cause).unwrap_or_default();
+        findings.push(Finding {
+            code: CheckCode::ApigatewayRefuses.as_str(),
+            severity: Severity::Deny,
+            message: format!("API Gateway's client refuses the chain: {r}"),
+            hint: apigateway.fix.clone(),
+            certificate: None,
+        });
+        vec![CheckCode::ApigatewayRefuses.as_str()]
+    } else {
+        apigw_codes
+    };
+    findings.sort_by_key(|f| {
+        (
+            f.code != CheckCode::SelfSigned.as_str(),
+            std::cmp::Reverse(f.severity),
+        )
+    });
+    let trusted =
+        gw.accepted() && built.verified && !findings.iter().any(|f| f.severity == Severity::Deny);
+    Verification {
+        trusted,
+        path,
+        anchor: built.anchor,
+        findings,
+        fixed_chain,
+        apigateway: ApigwReport {
+            codes,
+            ..apigateway
+        },
+        policy_denies,
+    }
 }
