@@ -143,6 +143,8 @@ fn unix(at: i64) -> UnixTime {
 struct Ctx<'a> {
     params: &'a CheckParams<'a>,
     findings: Vec<Finding>,
+    /// (code, SHA-256) of every finding so far: a repeat is found without a scan.
+    seen: std::collections::HashSet<(&'static str, Option<crate::x509::Fingerprint>)>,
 }
 
 impl Ctx<'_> {
@@ -154,11 +156,7 @@ impl Ctx<'_> {
         cert: Option<&CertInfo>,
     ) {
         let code = code.as_str();
-        if self
-            .findings
-            .iter()
-            .any(|f| f.code == code && f.certificate == cert.map(|c| c.sha256.colon_hex()))
-        {
+        if !self.seen.insert((code, cert.map(|c| c.sha256.clone()))) {
             return;
         }
         self.findings.push(Finding {
@@ -221,6 +219,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     let mut ctx = Ctx {
         params,
         findings: Vec::new(),
+        seen: std::collections::HashSet::new(),
     };
     let leaf_idx = pick_leaf(&input.presented, input.leaf_is_first, params.hostname);
 
@@ -558,6 +557,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
                     .any(|f| f.code == code && f.message == message)
                 {
                     let hint = lint_hint(lint_code);
+                    ctx.seen.insert((code, Some(n.info.sha256.clone())));
                     ctx.findings.push(Finding {
                         code,
                         severity: params.policy.severity(code),
