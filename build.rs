@@ -1,5 +1,7 @@
 //! Compile-time tables, so that no process parses them at start-up: the public suffix list
-//! (one sorted text plus `u32` end offsets, looked up by binary search).
+//! (one sorted text plus `u32` end offsets, looked up by binary search) and the API Gateway
+//! store from `ca/` (the roots' DER, SHA-256 and subject, the list, and which aliases name
+//! which root), as one byte blob plus tables of integers.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -19,7 +21,8 @@ fn main() {
 fn run(out: &Path) -> Result<(), String> {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/punycode.rs");
-    suffix_list(out)
+    suffix_list(out)?;
+    apigateway_store(out)
 }
 
 fn read(path: &str) -> Result<String, String> {
@@ -86,4 +89,241 @@ fn table(src: &mut String, name: &str, set: &BTreeSet<String>) -> Result<(), Str
         ends.join(",")
     );
     Ok(())
+}
+
+/// One line of `ca/apigateway-cas.tsv`, as `TrustList::parse` reads it.
+struct Entry {
+    alias: String,
+    sha1: Vec<u8>,
+    sha256: Vec<u8>,
+    not_after: Option<i64>,
+    subject: String,
+    shipped: bool,
+}
+
+const LIST_HEADER: &str = "alias\tsha1\tsha256\tnot_after\tsubject\tshipped";
+
+/// `Fingerprint::parse_hex`: hex digits, colons and spaces ignored.
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !matches!(b, b':' | b' ')).collect();
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let nibble = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+    digits
+        .chunks(2)
+        .map(|p| Some((nibble(p[0])? << 4) | nibble(p[1])?))
+        .collect()
+}
+
+/// `YYYY-MM-DD` as the Unix time of its UTC midnight.
+fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.split('-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let num = |t: &str| -> Option<i64> {
+        t.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| t.parse().ok())?
+    };
+    let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
+        return None;
+    }
+    // Days from civil (H. Hinnant), proleptic Gregorian.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
+fn parse_list(text: &str) -> Result<Vec<Entry>, String> {
+    let mut entries = Vec::new();
+    let mut seen_header = false;
+    for (i, line) in text.lines().enumerate() {
+        let err = |m: String| format!("ca/apigateway-cas.tsv line {}: {m}", i + 1);
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if !seen_header {
+            if line != LIST_HEADER {
+                return Err(err(format!("expected the header {LIST_HEADER:?}")));
+            }
+            seen_header = true;
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() != 6 {
+            return Err(err(format!("expected 6 columns, found {}", cols.len())));
+        }
+        let fp = |s: &str, len: usize| {
+            parse_hex(s)
+                .filter(|f| f.len() == len)
+                .ok_or_else(|| err(format!("bad fingerprint {s:?}")))
+        };
+        entries.push(Entry {
+            alias: cols[0].to_string(),
+            sha1: fp(cols[1], 20)?,
+            sha256: fp(cols[2], 32)?,
+            not_after: match cols[3] {
+                "-" | "" => None,
+                d => Some(parse_date(d).ok_or_else(|| err(format!("bad date {d:?}")))?),
+            },
+            subject: if cols[4] == "-" {
+                String::new()
+            } else {
+                cols[4].to_string()
+            },
+            shipped: match cols[5] {
+                "yes" => true,
+                "no" => false,
+                o => return Err(err(format!("shipped must be yes or no, found {o:?}"))),
+            },
+        });
+    }
+    if !seen_header {
+        return Err("ca/apigateway-cas.tsv: no header line".into());
+    }
+    Ok(entries)
+}
+
+/// One DER TLV: (tag, value, rest).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&len0, rest) = rest.split_first()?;
+    let (len, rest) = if len0 < 0x80 {
+        (usize::from(len0), rest)
+    } else {
+        let n = usize::from(len0 & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |a, b| (a << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The value of the subject Name of a certificate (what webpki keeps of a trust anchor's
+/// subject), or `None` when the DER is not a certificate.
+fn subject_value(der: &[u8]) -> Option<&[u8]> {
+    let (0x30, cert, _) = tlv(der)? else {
+        return None;
+    };
+    let (0x30, tbs, _) = tlv(cert)? else {
+        return None;
+    };
+    let mut rest = tbs;
+    if rest.first() == Some(&0xa0) {
+        rest = tlv(rest)?.2;
+    }
+    // serialNumber, signature, issuer, validity, then the subject.
+    for _ in 0..4 {
+        rest = tlv(rest)?.2;
+    }
+    match tlv(rest)? {
+        (0x30, subject, _) => Some(subject),
+        _ => None,
+    }
+}
+
+/// Appends `bytes` to the blob; returns its (start, end).
+fn push(blob: &mut Vec<u8>, bytes: &[u8]) -> Result<(u32, u32), String> {
+    let start = u32::try_from(blob.len()).map_err(|_| "store blob over 4 GiB")?;
+    blob.extend_from_slice(bytes);
+    let end = u32::try_from(blob.len()).map_err(|_| "store blob over 4 GiB")?;
+    Ok((start, end))
+}
+
+fn bytes_lit(b: &[u8]) -> String {
+    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// The API Gateway store as `TrustStore::apigateway` used to decode it at every start: the
+/// list's entries, and each certificate of `roots.pem` that webpki can take as an anchor with
+/// its SHA-256, subject, the aliases naming it (in list order) and the first listed date.
+fn apigateway_store(out: &Path) -> Result<(), String> {
+    use rustls_pki_types::pem::{PemObject, SectionKind};
+    use sha2::Digest;
+
+    let list = parse_list(&read("ca/apigateway-cas.tsv")?)?;
+    let roots_pem = read("ca/roots.pem")?;
+    let mut blob = Vec::new();
+    let mut src =
+        String::from("// Generated by build.rs from ca/apigateway-cas.tsv and ca/roots.pem.\n");
+    src.push_str("pub(super) const LIST: &[ListRec] = &[\n");
+    for e in &list {
+        let alias = push(&mut blob, e.alias.as_bytes())?;
+        let subject = push(&mut blob, e.subject.as_bytes())?;
+        let _ = writeln!(
+            src,
+            "    ListRec {{ alias: {alias:?}, sha1: {}, sha256: {}, not_after: {:?}, subject: {subject:?}, shipped: {} }},",
+            bytes_lit(&e.sha1),
+            bytes_lit(&e.sha256),
+            e.not_after,
+            e.shipped
+        );
+    }
+    src.push_str("];\n");
+    let mut aliases_of: Vec<u16> = Vec::new();
+    src.push_str("pub(super) const ROOTS: &[RootRec] = &[\n");
+    for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(roots_pem.as_bytes()) {
+        let (kind, der) = item.map_err(|e| format!("ca/roots.pem: {e:?}"))?;
+        if kind != SectionKind::Certificate {
+            continue;
+        }
+        let Some(subject) = subject_value(&der) else {
+            continue;
+        };
+        let sha256 = sha2::Sha256::digest(&der).to_vec();
+        let named: Vec<usize> = (0..list.len())
+            .filter(|i| list[*i].sha256 == sha256)
+            .collect();
+        let first = aliases_of.len();
+        for i in &named {
+            aliases_of.push(u16::try_from(*i).map_err(|_| "more than 65,535 aliases")?);
+        }
+        let not_after = named.iter().find_map(|i| list[*i].not_after);
+        let der_at = push(&mut blob, &der)?;
+        let subject_at = push(&mut blob, subject)?;
+        let _ = writeln!(
+            src,
+            "    RootRec {{ der: {der_at:?}, sha256: {}, subject: {subject_at:?}, aliases: ({first}, {}), not_after: {not_after:?} }},",
+            bytes_lit(&sha256),
+            aliases_of.len()
+        );
+    }
+    src.push_str("];\n");
+    let _ = writeln!(
+        src,
+        "pub(super) const ROOT_ALIASES: &[u16] = &{:?};",
+        aliases_of
+    );
+    src.push_str("static BLOB: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/apigateway-store.bin\"));\n");
+    std::fs::write(out.join("apigateway-store.bin"), &blob)
+        .map_err(|e| format!("cannot write the store blob: {e}"))?;
+    write(out, "apigateway_store.rs", &src)
 }
