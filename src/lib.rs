@@ -21,6 +21,7 @@ pub mod output;
 pub mod pem;
 pub mod policy;
 pub(crate) mod progress;
+pub(crate) mod punycode;
 pub mod rotation;
 pub(crate) mod safepath;
 pub(crate) mod target;

@@ -1,9 +1,7 @@
 //! Host names and IP addresses for certificates: validation, normalisation and the one hostname
 //! matcher (Apache HttpClient 4.5's rules, which API Gateway applies to its backend).
 
-use std::collections::HashSet;
 use std::net::IpAddr;
-use std::sync::OnceLock;
 
 /// Why a name cannot go into a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +53,7 @@ pub(crate) fn dns_name(raw: &str) -> Result<String, NameError> {
                 if l.is_ascii() {
                     Some(l.to_string())
                 } else {
-                    punycode(l).map(|p| format!("xn--{p}"))
+                    crate::punycode::encode(l).map(|p| format!("xn--{p}"))
                 }
             })
             .collect::<Option<Vec<_>>>()
@@ -98,75 +96,6 @@ pub(crate) fn dns_name(raw: &str) -> Result<String, NameError> {
         }
     }
     Ok(name)
-}
-
-/// RFC 3492 punycode of one label (without the `xn--` prefix).
-fn punycode(label: &str) -> Option<String> {
-    const BASE: u32 = 36;
-    const TMIN: u32 = 1;
-    const TMAX: u32 = 26;
-    const SKEW: u32 = 38;
-    const DAMP: u32 = 700;
-    let adapt = |mut delta: u32, numpoints: u32, first: bool| {
-        delta /= if first { DAMP } else { 2 };
-        delta += delta / numpoints;
-        let mut k = 0;
-        while delta > ((BASE - TMIN) * TMAX) / 2 {
-            delta /= BASE - TMIN;
-            k += BASE;
-        }
-        k + (BASE - TMIN + 1) * delta / (delta + SKEW)
-    };
-    // Punycode digits: 0-25 are a-z, 26-35 are 0-9.
-    let digit = |d: u32| match d {
-        0..=25 => char::from_u32(u32::from(b'a') + d),
-        26..=35 => char::from_u32(u32::from(b'0') + d - 26),
-        _ => None,
-    };
-    let cps: Vec<u32> = label.chars().map(u32::from).collect();
-    let mut out: String = label.chars().filter(char::is_ascii).collect();
-    let basic = out.len() as u32;
-    let mut h = basic;
-    if basic > 0 {
-        out.push('-');
-    }
-    let (mut n, mut delta, mut bias) = (128u32, 0u32, 72u32);
-    while (h as usize) < cps.len() {
-        let m = *cps.iter().filter(|c| **c >= n).min()?;
-        delta = delta.checked_add((m - n).checked_mul(h + 1)?)?;
-        n = m;
-        for &c in &cps {
-            if c < n {
-                delta = delta.checked_add(1)?;
-            }
-            if c == n {
-                let mut q = delta;
-                let mut k = BASE;
-                loop {
-                    let t = if k <= bias {
-                        TMIN
-                    } else if k >= bias + TMAX {
-                        TMAX
-                    } else {
-                        k - bias
-                    };
-                    if q < t {
-                        break;
-                    }
-                    out.push(digit(t + (q - t) % (BASE - t))?);
-                    q = (q - t) / (BASE - t);
-                    k += BASE;
-                }
-                out.push(digit(q)?);
-                bias = adapt(delta, h + 1, h == basic);
-                delta = 0;
-                h += 1;
-            }
-        }
-        delta += 1;
-        n += 1;
-    }
-    Some(out)
 }
 
 /// The names of a certificate a TLS client matches a host against.
@@ -268,7 +197,7 @@ fn identity_matches(host: &str, identity: &str) -> bool {
     if host.contains('.') {
         match domain_root(identity) {
             Some(root) => {
-                let ok = host.ends_with(&root)
+                let ok = host.ends_with(root)
                     && (host.len() == root.len()
                         || host.as_bytes()[host.len() - root.len() - 1] == b'.');
                 if !ok {
@@ -293,63 +222,80 @@ fn identity_matches(host: &str, identity: &str) -> bool {
     }
 }
 
-struct SuffixList {
-    rules: HashSet<String>,
-    exceptions: HashSet<String>,
+/// A sorted set of ASCII strings compiled in by `build.rs`: the entries concatenated in byte
+/// order and the end offset of each (no pointer per entry, so nothing to relocate at start).
+struct Sorted {
+    text: &'static str,
+    ends: &'static [u32],
 }
 
-fn suffix_list() -> &'static SuffixList {
-    static LIST: OnceLock<SuffixList> = OnceLock::new();
-    LIST.get_or_init(|| {
-        let mut l = SuffixList {
-            rules: HashSet::new(),
-            exceptions: HashSet::new(),
+impl Sorted {
+    /// Entry `i`.
+    fn get(&self, i: usize) -> &'static [u8] {
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |e| *e as usize),
+            None => 0,
         };
-        for line in include_str!("data/public-suffix-icann.txt").lines() {
-            if line.is_empty() || line.starts_with("//") {
-                continue;
-            }
-            let (set, rule) = match line.strip_prefix('!') {
-                Some(r) => (&mut l.exceptions, r),
-                None => (&mut l.rules, line),
-            };
-            let ascii: Option<Vec<String>> = rule
-                .split('.')
-                .map(|lab| {
-                    if lab.is_ascii() {
-                        Some(lab.to_lowercase())
-                    } else {
-                        punycode(&lab.to_lowercase()).map(|p| format!("xn--{p}"))
-                    }
-                })
-                .collect();
-            if let Some(labels) = ascii {
-                set.insert(labels.join("."));
+        let end = self.ends.get(i).map_or(start, |e| *e as usize);
+        self.text.as_bytes().get(start..end).unwrap_or_default()
+    }
+
+    /// Whether the concatenation of `parts` is an entry.
+    fn contains(&self, parts: &[&str]) -> bool {
+        let key = || parts.iter().flat_map(|p| p.bytes());
+        let (mut lo, mut hi) = (0, self.ends.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).iter().copied().cmp(key()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return true,
             }
         }
-        l
-    })
+        false
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
 }
+
+// SUFFIX_RULES and SUFFIX_EXCEPTIONS: the ICANN list shipped in src/data, each rule lower-cased
+// and internationalised labels in punycode, as HttpClient's PublicSuffixListParser reads it.
+include!(concat!(env!("OUT_DIR"), "/public_suffix.rs"));
 
 /// The registrable part of a name per the ICANN public suffix rules, as HttpClient's
 /// `PublicSuffixMatcher.getDomainRoot` computes it; `None` when the name is itself a suffix.
-fn domain_root(name: &str) -> Option<String> {
+fn domain_root(name: &str) -> Option<&str> {
+    domain_root_by(
+        name,
+        |p| SUFFIX_RULES.contains(p),
+        |p| SUFFIX_EXCEPTIONS.contains(p),
+    )
+}
+
+/// [`domain_root`] over any rule and exception sets (each asked about a name in parts).
+fn domain_root_by(
+    name: &str,
+    is_rule: impl Fn(&[&str]) -> bool,
+    is_exception: impl Fn(&[&str]) -> bool,
+) -> Option<&str> {
     if name.starts_with('.') {
         return None;
     }
-    let list = suffix_list();
-    let mut current = Some(name.to_string());
-    let mut result: Option<String> = None;
+    let mut current = Some(name);
+    let mut result: Option<&str> = None;
     while let Some(d) = current {
-        if list.exceptions.contains(&d) {
+        if is_exception(&[d]) {
             return Some(d);
         }
-        if list.rules.contains(&d) {
+        if is_rule(&[d]) {
             return result;
         }
-        let next = d.find('.').map(|i| d[i + 1..].to_string());
-        if let Some(n) = &next {
-            if list.rules.contains(&format!("*.{n}")) {
+        let next = d.find('.').map(|i| &d[i + 1..]);
+        if let Some(n) = next {
+            if is_rule(&["*.", n]) {
                 return result;
             }
         }
@@ -370,6 +316,7 @@ pub(crate) fn ip_addr(raw: &str) -> Result<IpAddr, NameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn valid_and_invalid_names() {
@@ -443,5 +390,109 @@ mod tests {
         assert!(host_matches("10.0.0.5", &n).is_ok());
         assert!(host_matches("0:0:0:0:0:0:0:1", &n).is_ok());
         assert!(host_matches("10.0.0.6", &n).is_err());
+    }
+
+    /// The list as certctl parsed it at run time before `build.rs` did: the reference the
+    /// compiled tables must equal.
+    fn runtime_parse() -> (HashSet<String>, HashSet<String>) {
+        let (mut rules, mut exceptions) = (HashSet::new(), HashSet::new());
+        for line in include_str!("data/public-suffix-icann.txt").lines() {
+            if line.is_empty() || line.starts_with("//") {
+                continue;
+            }
+            let (set, rule) = match line.strip_prefix('!') {
+                Some(r) => (&mut exceptions, r),
+                None => (&mut rules, line),
+            };
+            let ascii: Option<Vec<String>> = rule
+                .split('.')
+                .map(|lab| {
+                    if lab.is_ascii() {
+                        Some(lab.to_lowercase())
+                    } else {
+                        crate::punycode::encode(&lab.to_lowercase()).map(|p| format!("xn--{p}"))
+                    }
+                })
+                .collect();
+            if let Some(labels) = ascii {
+                set.insert(labels.join("."));
+            }
+        }
+        (rules, exceptions)
+    }
+
+    #[test]
+    fn compiled_suffix_list_equals_the_runtime_parse() {
+        let (rules, exceptions) = runtime_parse();
+        assert!(rules.len() > 7000, "{}", rules.len());
+        assert_eq!(SUFFIX_RULES.len(), rules.len());
+        assert_eq!(SUFFIX_EXCEPTIONS.len(), exceptions.len());
+        for (table, set) in [(&SUFFIX_RULES, &rules), (&SUFFIX_EXCEPTIONS, &exceptions)] {
+            for r in set.iter() {
+                assert!(table.contains(&[r]), "{r}");
+                // Split anywhere, the parts name the same entry.
+                let mid = r.len() / 2;
+                if r.is_char_boundary(mid) {
+                    assert!(table.contains(&[&r[..mid], &r[mid..]]), "{r}");
+                }
+                assert!(!table.contains(&[r, "!"]), "{r}!");
+            }
+            for i in 1..table.len() {
+                assert!(table.get(i - 1) < table.get(i), "sorted at {i}");
+            }
+        }
+        assert!(!SUFFIX_RULES.contains(&[""]));
+        assert!(!SUFFIX_RULES.contains(&["zzzzzzzz"]));
+
+        // The old matcher, over the runtime sets, answers every name as the compiled one.
+        let old = |name: &str| {
+            domain_root_by(
+                name,
+                |p| rules.contains(&p.concat()),
+                |p| exceptions.contains(&p.concat()),
+            )
+            .map(str::to_string)
+        };
+        let mut names: Vec<String> = [
+            "example.com",
+            "a.b.example.co.uk",
+            "co.uk",
+            "uk",
+            "www.ck",
+            "a.www.ck",
+            "b.c.ck",
+            "ck",
+            "city.kawasaki.jp",
+            "a.city.kawasaki.jp",
+            "foo.kawasaki.jp",
+            "kawasaki.jp",
+            "xn--mnchen-3ya.de",
+            "a.xn--55qx5d.cn",
+            "xn--55qx5d.cn",
+            "a.b.test",
+            "test",
+            "",
+            ".",
+            ".com",
+            "com.",
+            "a..com",
+            "*.co.uk",
+            "*.example.com",
+            "api.example.com",
+            "10.0.0.5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for r in rules.iter().chain(exceptions.iter()) {
+            names.push(r.clone());
+            names.push(format!("x.{r}"));
+            names.push(format!("y.x.{r}"));
+            names.push(r.replace("*.", "w."));
+            names.push(r.replace("*.", "v.w."));
+        }
+        for n in &names {
+            assert_eq!(domain_root(n).map(str::to_string), old(n), "{n}");
+        }
     }
 }

@@ -71,6 +71,14 @@ impl Write for Deadlined<'_> {
         (&mut &*self.tcp).write(buf)
     }
 
+    /// rustls hands its whole pending output over as one vectored write; the default method
+    /// would send only the first buffer per call, splitting a flight into small segments.
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        let left = self.left()?;
+        self.tcp.set_write_timeout(Some(left))?;
+        (&mut &*self.tcp).write_vectored(bufs)
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         (&mut &*self.tcp).flush()
     }
@@ -176,6 +184,22 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
+/// Reads what the server has already sent (session tickets, its close_notify) without waiting,
+/// so the close is a FIN rather than a reset for unread data.
+fn drain(tcp: &TcpStream) {
+    if tcp.set_nonblocking(true).is_err() {
+        return;
+    }
+    let mut sink = [0u8; 4096];
+    // Bounded: a server that keeps sending is not read forever.
+    for _ in 0..16 {
+        match (&mut &*tcp).read(&mut sink) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
+    }
+}
+
 /// Connects to `dial` (host:port), sends SNI `sni`, and returns the presented chain. One
 /// deadline, `timeout` from now, covers name resolution, connecting (to every resolved
 /// address in turn), the handshake and the close.
@@ -229,6 +253,8 @@ pub(crate) fn fetch_chain(
         (None, None) => return Err(FetchError::NoAddress { host }),
     };
     let addr_s = address.to_string();
+    // A handshake is a few small flights, each waited for: never hold one back for an ACK.
+    let _ = tcp.set_nodelay(true);
     let mut io = Deadlined {
         tcp: &tcp,
         deadline,
@@ -275,9 +301,7 @@ pub(crate) fn fetch_chain(
     conn.send_close_notify();
     let _ = conn.complete_io(&mut io);
     let _ = io.flush();
-    let mut sink = [0u8; 1];
-    let _ = tcp.set_read_timeout(Some(Duration::from_millis(1)));
-    let _ = (&tcp).read(&mut sink);
+    drain(&tcp);
     let chain = recorder.seen.lock().map(|s| s.clone()).unwrap_or_default();
     if chain.is_empty() {
         return Err(FetchError::NoCertificate { addr: addr_s });

@@ -6,10 +6,43 @@ use rustls_pki_types::CertificateDer;
 
 use crate::x509::{CertInfo, Fingerprint};
 
-/// The list as shipped: one line per alias.
-pub(crate) const EMBEDDED_LIST: &str = include_str!("../../ca/apigateway-cas.tsv");
-/// The root certificates shipped for the list's entries.
-pub(crate) const EMBEDDED_ROOTS: &str = include_str!("../../ca/roots.pem");
+/// The store of `ca/` as `build.rs` decoded it (no PEM, list or hash work at start-up): `LIST`
+/// (one record per alias, in list order), `ROOTS` (each shipped root webpki takes as an
+/// anchor, in `roots.pem` order), `ROOT_ALIASES` (indices into `LIST`, by root) and `BLOB`
+/// (the bytes the records point into).
+mod embedded {
+    /// One alias of the list; text as (start, end) in `BLOB`.
+    pub(super) struct ListRec {
+        pub(super) alias: (u32, u32),
+        pub(super) sha1: [u8; 20],
+        pub(super) sha256: [u8; 32],
+        pub(super) not_after: Option<i64>,
+        pub(super) subject: (u32, u32),
+        pub(super) shipped: bool,
+    }
+
+    /// One shipped root: DER and subject value as (start, end) in `BLOB`, its aliases as
+    /// (start, end) in `ROOT_ALIASES`, and the first date the list gives it.
+    pub(super) struct RootRec {
+        pub(super) der: (u32, u32),
+        pub(super) sha256: [u8; 32],
+        pub(super) subject: (u32, u32),
+        pub(super) aliases: (u32, u32),
+        pub(super) not_after: Option<i64>,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/apigateway_store.rs"));
+
+    /// Bytes `at` of the blob (empty if out of range, which build.rs never writes).
+    pub(super) fn bytes(at: (u32, u32)) -> &'static [u8] {
+        BLOB.get(at.0 as usize..at.1 as usize).unwrap_or_default()
+    }
+
+    /// Text `at` of the blob (build.rs wrote it from UTF-8 text).
+    pub(super) fn text(at: (u32, u32)) -> String {
+        String::from_utf8_lossy(bytes(at)).into_owned()
+    }
+}
 
 const LIST_HEADER: &str = "alias\tsha1\tsha256\tnot_after\tsubject\tshipped";
 
@@ -66,9 +99,11 @@ fn parse_date(s: &str) -> Option<i64> {
 }
 
 impl TrustList {
-    /// The list compiled into the binary.
+    /// The list compiled into the binary (decoded by build.rs).
     pub(crate) fn embedded() -> Result<TrustList, StoreError> {
-        TrustList::parse(EMBEDDED_LIST)
+        Ok(TrustList {
+            entries: embedded::LIST.iter().map(list_entry).collect(),
+        })
     }
 
     /// Parses the `ca/apigateway-cas.tsv` format.
@@ -302,41 +337,31 @@ pub struct TrustStore {
 }
 
 impl TrustStore {
-    /// The API Gateway store compiled into the binary.
+    /// The API Gateway store compiled into the binary: `ca/` as build.rs decoded it, so that
+    /// nothing is parsed or hashed here (`truststore verify` recomputes the fingerprints).
     pub fn apigateway() -> Result<TrustStore, StoreError> {
         let list = TrustList::embedded()?;
-        let certs = crate::pem::decode_certificates(EMBEDDED_ROOTS.as_bytes()).map_err(|e| {
-            StoreError::Bad {
-                path: PathBuf::from("ca/roots.pem"),
-                message: e.to_string(),
-            }
-        })?;
-        // One index instead of a scan of the whole list per root.
-        let mut by_sha256: std::collections::HashMap<&Fingerprint, Vec<&ListEntry>> =
-            std::collections::HashMap::with_capacity(list.entries.len());
-        for e in &list.entries {
-            by_sha256.entry(&e.sha256).or_default().push(e);
-        }
-        let mut roots = Vec::with_capacity(certs.len());
-        for der in certs {
-            let sha256 = Fingerprint::sha256(der.as_ref());
-            let entries = by_sha256
-                .get(&sha256)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let Some(subject_value) = anchor_subject(&der) else {
-                continue;
-            };
-            let date = entries.iter().find_map(|e| e.not_after);
-            roots.push(Root {
-                aliases: entries.iter().map(|e| e.alias.clone()).collect(),
-                not_after: date,
-                list_expired_day: date,
-                subject_value,
-                sha256,
-                der,
-            });
-        }
+        let roots = embedded::ROOTS
+            .iter()
+            .map(|r| {
+                let (first, end) = (r.aliases.0 as usize, r.aliases.1 as usize);
+                let aliases = embedded::ROOT_ALIASES
+                    .get(first..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|i| list.entries.get(usize::from(*i)))
+                    .map(|e| e.alias.clone())
+                    .collect();
+                Root {
+                    der: CertificateDer::from(embedded::bytes(r.der)),
+                    sha256: Fingerprint(r.sha256.to_vec()),
+                    subject_value: embedded::bytes(r.subject).to_vec(),
+                    aliases,
+                    not_after: r.not_after,
+                    list_expired_day: r.not_after,
+                }
+            })
+            .collect();
         Ok(TrustStore {
             kind: StoreKind::ApiGateway,
             list: Some(list),
@@ -431,6 +456,17 @@ impl TrustStore {
     }
 }
 
+fn list_entry(r: &embedded::ListRec) -> ListEntry {
+    ListEntry {
+        alias: embedded::text(r.alias),
+        sha1: Fingerprint(r.sha1.to_vec()),
+        sha256: Fingerprint(r.sha256.to_vec()),
+        not_after: r.not_after,
+        subject: embedded::text(r.subject),
+        shipped: r.shipped,
+    }
+}
+
 fn anchor_subject(der: &CertificateDer<'_>) -> Option<Vec<u8>> {
     webpki::anchor_from_trusted_cert(der)
         .ok()
@@ -475,5 +511,44 @@ mod tests {
     fn embedded_list_parses() {
         let list = TrustList::embedded().unwrap();
         assert!(list.entries.len() > 300);
+    }
+
+    /// The store build.rs compiled in equals what `ca/` decodes to at run time: the list
+    /// parsed from the TSV, and each root of the PEM bundle webpki takes as an anchor with
+    /// its SHA-256, subject value, aliases (list order) and first listed date.
+    #[test]
+    fn compiled_store_equals_runtime_decoding_of_ca() {
+        let list = TrustList::parse(include_str!("../../ca/apigateway-cas.tsv")).unwrap();
+        assert_eq!(TrustList::embedded().unwrap(), list);
+        let certs = crate::pem::decode_certificates(include_bytes!("../../ca/roots.pem")).unwrap();
+        let mut expected = Vec::new();
+        for der in certs {
+            let sha256 = Fingerprint::sha256(der.as_ref());
+            let Some(subject_value) = anchor_subject(&der) else {
+                continue;
+            };
+            let named: Vec<&ListEntry> = list.by_sha256(&sha256).collect();
+            let date = named.iter().find_map(|e| e.not_after);
+            let aliases: Vec<String> = named.iter().map(|e| e.alias.clone()).collect();
+            expected.push((der.to_vec(), sha256, subject_value, aliases, date));
+        }
+        let store = TrustStore::apigateway().unwrap();
+        let got: Vec<_> = store
+            .roots
+            .iter()
+            .map(|r| {
+                assert_eq!(r.list_expired_day, r.not_after);
+                (
+                    r.der.to_vec(),
+                    r.sha256.clone(),
+                    r.subject_value.clone(),
+                    r.aliases.clone(),
+                    r.not_after,
+                )
+            })
+            .collect();
+        assert!(expected.len() > 100, "{}", expected.len());
+        assert_eq!(got, expected);
+        assert_eq!(store.list, Some(list));
     }
 }

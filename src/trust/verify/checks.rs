@@ -115,13 +115,12 @@ fn lints(ctx: &mut Ctx<'_>, known: &Known, built: &Built) {
         };
         for (lint_code, message) in lint::lint(&n.cert.info, det, role) {
             let code = lint_code.as_str();
-            if ctx
-                .findings
-                .iter()
-                .any(|f| f.code == code && f.message == message)
-            {
+            // A repeat (the same lint on two certificates) is found in a set, not by a scan:
+            // large bundles stay linear.
+            if !ctx.lint_seen.insert((code, message.clone())) {
                 continue;
             }
+            ctx.seen.insert((code, Some(n.cert.info.sha256.clone())));
             ctx.findings.push(Finding {
                 code,
                 severity: ctx.params.policy.severity(code),

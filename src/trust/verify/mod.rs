@@ -227,6 +227,10 @@ fn unix(at: i64) -> UnixTime {
 struct Ctx<'a> {
     params: &'a CheckParams<'a>,
     findings: Vec<Finding>,
+    /// (code, SHA-256) of every finding so far: a repeat is found without a scan.
+    seen: std::collections::HashSet<(&'static str, Option<crate::x509::Fingerprint>)>,
+    /// (code, message) of every lint finding so far.
+    lint_seen: std::collections::HashSet<(&'static str, String)>,
 }
 
 impl Ctx<'_> {
@@ -238,11 +242,7 @@ impl Ctx<'_> {
         cert: Option<&CertInfo>,
     ) {
         let code = code.as_str();
-        if self
-            .findings
-            .iter()
-            .any(|f| f.code == code && f.certificate == cert.map(|c| c.sha256.colon_hex()))
-        {
+        if !self.seen.insert((code, cert.map(|c| c.sha256.clone()))) {
             return;
         }
         self.findings.push(Finding {
@@ -261,6 +261,8 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     let mut ctx = Ctx {
         params,
         findings: Vec::new(),
+        seen: std::collections::HashSet::new(),
+        lint_seen: std::collections::HashSet::new(),
     };
     let mut known = collect::collect(&input.presented, &input.extra, params.store);
     if known.nodes.is_empty() {
