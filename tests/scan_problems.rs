@@ -544,3 +544,63 @@ fn a_7000_attribute_subject_is_one_bounded_cell_and_every_other_file_is_reported
     assert_eq!(code, 1);
     assert!(err.contains("old.pem"), "{err}");
 }
+
+/// `openssl req -x509` makes a CA:TRUE certificate even for a server: scan flags it
+/// `self-signed` as `check` does (named for a host by its CN or a SAN), and still leaves a root
+/// CA named like one alone.
+#[test]
+fn an_openssl_req_x509_server_certificate_is_self_signed_and_a_root_ca_is_not() {
+    let d = tempdir();
+    let dir = d.path().join("certs");
+    std::fs::create_dir(&dir).unwrap();
+    for (file, subj, san) in [
+        ("by-cn.pem", "/CN=lb.example.internal", None),
+        ("by-ip-cn.pem", "/CN=10.0.0.5", None),
+        (
+            "by-san.pem",
+            "/CN=load balancer",
+            Some("subjectAltName=DNS:lb.example.internal"),
+        ),
+        ("root.pem", "/CN=Example Root CA/O=Example", None),
+    ] {
+        let mut args = vec![
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-out",
+            file,
+            "-days",
+            "36500",
+            "-subj",
+            subj,
+        ];
+        if let Some(s) = san {
+            args.extend(["-addext", s]);
+        }
+        openssl(&dir, &args);
+    }
+    let (_, doc, err) = run_json(["scan", dir.to_str().unwrap(), "--at", AT]);
+    assert_no_panic(&err);
+    for file in ["by-cn.pem", "by-ip-cn.pem", "by-san.pem"] {
+        assert!(
+            item_codes(item_of(&doc, file)).contains(&"self-signed"),
+            "{file}: {doc:#}"
+        );
+    }
+    assert!(
+        !item_codes(item_of(&doc, "root.pem")).contains(&"self-signed"),
+        "{doc:#}"
+    );
+    // check says the same of the server certificate.
+    let (_, check, _) = run_json(["check", dir.join("by-cn.pem").to_str().unwrap(), "--at", AT]);
+    assert!(
+        codes(&check).contains(&"self-signed".to_string()),
+        "{check:#}"
+    );
+}

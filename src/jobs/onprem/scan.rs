@@ -563,6 +563,24 @@ fn problem(path: &Path, code: &'static str, error: String) -> ScanProblem {
     }
 }
 
+/// A self-signed certificate made to be served, not a root: self-issued, and a leaf
+/// (CA:FALSE), or named for a host (a DNS or IP SAN, or a CN that is a dotted host name or an IP
+/// address). `openssl req -x509 -subj /CN=lb.example.com` makes CA:TRUE without a SAN; `check`
+/// judges such a file as the self-signed leaf it is, and so does scan. A root CA named like
+/// `My Root CA` is not flagged.
+fn serves_itself(c: &CertInfo) -> bool {
+    if !c.is_self_issued() {
+        return false;
+    }
+    let cn_is_host = c.common_name.as_deref().is_some_and(|cn| {
+        cn.parse::<std::net::IpAddr>().is_ok()
+            || (cn.contains('.')
+                && crate::target::server_name(cn).is_ok()
+                && !cn.contains(char::is_whitespace))
+    });
+    !c.is_ca() || !c.dns_names.is_empty() || !c.ip_addresses.is_empty() || cn_is_host
+}
+
 fn item(path: &Path, index: usize, c: &CertInfo, at: i64, min_days: u32) -> ScanItem {
     let days = c.days_left(at);
     let mut flags = 0;
@@ -573,7 +591,7 @@ fn item(path: &Path, index: usize, c: &CertInfo, at: i64, min_days: u32) -> Scan
     } else if days < i64::from(min_days) {
         flags |= EXPIRES_SOON;
     }
-    if c.is_self_issued() && !c.is_ca() {
+    if serves_itself(c) {
         flags |= SELF_SIGNED;
     }
     let weak_key = match &c.key {
