@@ -576,6 +576,16 @@ mod tests {
                 }),
             ),
             (
+                "onprem",
+                "onprem-no-targets",
+                Box::new(|a: &mut FakeAws| a.health.retain(|(tg, _)| tg != "tg-onprem")),
+            ),
+            (
+                "onprem",
+                "onprem-no-target-group",
+                Box::new(|a: &mut FakeAws| a.lb_listeners[1].1.target_groups.clear()),
+            ),
+            (
                 "apigateway",
                 "vpc-link-not-available",
                 Box::new(|a: &mut FakeAws| a.links[0].status = "PENDING".into()),

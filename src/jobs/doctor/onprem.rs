@@ -14,6 +14,13 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         }
         Some(l) => {
             let mut parts = Vec::new();
+            if l.target_groups.is_empty() {
+                h.fail(
+                    "onprem-no-target-group",
+                    "the ALB's HTTPS listener forwards to no target group".into(),
+                    "forward the listener to an HTTPS target group of the on-prem IP targets",
+                );
+            }
             for tg_arn in &l.target_groups {
                 let tg = topo.target_group(tg_arn)?;
                 if tg.protocol != crate::aws::Protocol::Https {
@@ -27,6 +34,16 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     );
                 }
                 let health = topo.target_health(&tg.arn)?;
+                if health.is_empty() {
+                    h.fail(
+                        "onprem-no-targets",
+                        format!(
+                            "target group {} has no registered target: the ALB answers 503",
+                            tg.name
+                        ),
+                        "register the on-prem load balancer's IPs (target type ip, Availability Zone `all` for addresses outside the VPC)",
+                    );
+                }
                 for t in health
                     .iter()
                     .filter(|t| t.state != crate::aws::HealthState::Healthy)
