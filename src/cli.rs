@@ -51,7 +51,8 @@ pub(crate) struct Global {
     /// AWS region (commands that call AWS).
     #[arg(long, global = true, value_name = "REGION", action = clap::ArgAction::Append)]
     pub(crate) region: Vec<String>,
-    /// One endpoint for every AWS service, e.g. a local emulator.
+    /// One endpoint for every AWS service, e.g. a local emulator (LocalStack, moto); without
+    /// the flag the SDK reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>).
     #[arg(long, global = true, value_name = "URL")]
     pub(crate) endpoint_url: Option<String>,
     /// Attempts per AWS call (standard retry mode, backoff between attempts); default 3.

@@ -89,6 +89,9 @@ pub struct DnsCheck {
     /// A finding code and fix other than the check's usual one, for a failure of another kind.
     #[serde(skip)]
     pub(crate) cause: Option<(&'static str, &'static str)>,
+    /// Which resolver answered (`the system resolver`, `127.0.0.1:53`), named in findings.
+    #[serde(skip)]
+    pub(crate) resolver: String,
 }
 
 /// CAA property tags ACM's CA understands (RFC 8659 4.2–4.4).
@@ -178,6 +181,14 @@ impl Resolver {
             offline: Mutex::new(None),
             delegations: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The resolver the checks ask, in words.
+    fn who(&self) -> String {
+        self.config
+            .resolver
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "the system resolver".into())
     }
 
     /// Why checks skip, once a look-up found no resolver.
@@ -318,6 +329,7 @@ impl Resolver {
             status,
             detail,
             cause: None,
+            resolver: self.who(),
         }
     }
 
@@ -461,6 +473,7 @@ impl Resolver {
             status,
             detail,
             cause: None,
+            resolver: self.who(),
         }
     }
 
@@ -558,6 +571,7 @@ impl Resolver {
             status,
             detail,
             cause,
+            resolver: self.who(),
         }
     }
 }
@@ -585,6 +599,10 @@ pub fn diagnose(r: &Resolver, t: &Target<'_>) -> Vec<DnsCheck> {
     out
 }
 
+/// Said with every DNS finding: names that only an emulator or a private zone holds are not in
+/// public DNS, and that is no cause.
+const NOT_PUBLIC: &str = "names that exist only in an emulator or a private zone are never in public DNS: `--no-dns` turns these checks off";
+
 /// The findings the checks make: a cause per failed check, one info finding for skipped ones.
 pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -592,7 +610,7 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
         out.push(Finding {
             code: "dns-server-failure",
             severity: Severity::Warn,
-            message: format!("{}: {}", c.name, c.detail),
+            message: format!("{}: {} (answered by {})", c.name, c.detail, c.resolver),
             hint: Some(
                 "a validating resolver answers SERVFAIL when DNSSEC is broken at the name or a parent (a DS record whose key is gone, expired signatures); ACM's validation and CAA checks fail the same way: check the chain with `delv` or DNSViz, or ask the zone's operator".into(),
             ),
@@ -617,8 +635,8 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
         out.push(Finding {
             code,
             severity: Severity::Deny,
-            message: format!("{}: {}", c.name, c.detail),
-            hint: Some(hint.into()),
+            message: format!("{}: {} (answered by {})", c.name, c.detail, c.resolver),
+            hint: Some(format!("{hint}; {NOT_PUBLIC}")),
             certificate: None,
         });
     }
@@ -665,6 +683,7 @@ mod tests {
             status: Status::Skip,
             detail: "offline".into(),
             cause: None,
+            resolver: "127.0.0.1:53".into(),
         };
         let f = findings(&[skip("cname"), skip("caa")]);
         assert_eq!(f.len(), 1);

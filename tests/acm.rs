@@ -502,3 +502,35 @@ fn a_failed_certificate_is_exit_1_and_the_rerun_gets_a_new_one() {
         (Some("reused"), Some(third.as_str()))
     );
 }
+
+/// `AWS_ENDPOINT_URL` in the environment (no `--endpoint-url`) reaches the emulator: the SDK
+/// reads it, as the README and `--help` say; an unreachable one fails with exit 3.
+#[test]
+fn aws_endpoint_url_in_the_environment_reaches_the_emulator() {
+    let moto = start_moto("0");
+    let run_with = |endpoint: &str| {
+        let out = certctl()
+            .args([
+                "--json",
+                "--region",
+                "eu-west-1",
+                "acm",
+                "list",
+                "--timeout",
+                "10s",
+            ])
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), doc)
+    };
+    let (code, doc) = run_with(&moto.endpoint);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["region"], "eu-west-1", "{doc:#}");
+    let (code, doc) = run_with("http://127.0.0.1:9");
+    assert_eq!(code, 3, "{doc:#}");
+}
