@@ -113,6 +113,42 @@ const NOT_APPLICABLE: &[(&[&str], &[&str])] = &[
     ),
 ];
 
+/// The AWS flags, by id and as typed.
+const AWS_FLAGS: &[(&str, &str)] = &[
+    ("profile", "--profile"),
+    ("region", "--region"),
+    ("endpoint_url", "--endpoint-url"),
+    ("aws_timeout", "--aws-timeout"),
+    ("max_attempts", "--max-attempts"),
+];
+
+/// An AWS flag typed on the command line of a command that never calls AWS (the commands
+/// [`NOT_APPLICABLE`] hides them for): (the flag, the command), for a clear refusal instead of
+/// a flag silently ignored. A value from the environment (`AWS_MAX_ATTEMPTS`) is no refusal.
+pub fn inapplicable_flag(m: &clap::ArgMatches) -> Option<(String, String)> {
+    let mut path: Vec<&str> = Vec::new();
+    let mut cur = m;
+    while let Some((name, sub)) = cur.subcommand() {
+        path.push(name);
+        cur = sub;
+    }
+    for (prefix, ids) in NOT_APPLICABLE {
+        if path.len() < prefix.len() || path[..prefix.len()] != **prefix {
+            continue;
+        }
+        for (id, flag) in AWS_FLAGS {
+            let typed = |m: &clap::ArgMatches| {
+                m.try_contains_id(id).unwrap_or(false)
+                    && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            };
+            if ids.contains(id) && (typed(m) || typed(cur)) {
+                return Some((flag.to_string(), path.join(" ")));
+            }
+        }
+    }
+    None
+}
+
 /// The help `certctl [SUBCOMMAND…] --help` (or `-h`, or `certctl help SUBCOMMAND…`) prints:
 /// the subcommand's help without the global flags it has no use for, spaces made plain.
 pub fn help_for(args: &[String]) -> String {

@@ -14,9 +14,24 @@ fn main() -> std::process::ExitCode {
             std::panic::catch_unwind(|| -> ExitStatus { panic!("deliberate panic\nsecond line") });
         return status.unwrap_or(ExitStatus::Operational).into();
     }
-    let parsed = certctl::helptext::command()
-        .try_get_matches()
-        .and_then(|m| certctl::cli::Cli::from_arg_matches(&m));
+    let matches = certctl::helptext::command().try_get_matches();
+    // An AWS flag given to a command that never calls AWS is refused, not ignored.
+    if let Ok(m) = &matches {
+        if let Some((flag, command)) = certctl::helptext::inapplicable_flag(m) {
+            let printer = certctl::output::Printer::new(certctl::output::PrinterOptions {
+                json: m.get_flag("json"),
+                ..Default::default()
+            });
+            printer.error(
+                &format!("{flag} has no effect on `certctl {command}`: it never calls AWS"),
+                &[],
+                Some(&format!("remove {flag}")),
+                ExitStatus::BadInput,
+            );
+            return ExitStatus::BadInput.into();
+        }
+    }
+    let parsed = matches.and_then(|m| certctl::cli::Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
         Err(mut e) => {

@@ -1181,3 +1181,50 @@ fn flag_values_are_refused_while_parsing_with_the_commands_own_message_and_hint(
     assert!(zsh.contains(":FORMAT:(table zone)"), "{zsh}");
     assert!(zsh.contains(":FORMAT:(pem haproxy pkcs12)"), "{zsh}");
 }
+
+/// An AWS flag typed for a command that never calls AWS is refused (exit 2, one line naming
+/// the flag and the command), not silently ignored; the same flag from the environment is not.
+#[test]
+fn aws_flags_are_refused_by_commands_that_never_call_aws() {
+    let d = tempdir();
+    let out = d.path().join("out").to_str().unwrap().to_string();
+    for (flag, value) in [
+        ("--region", "eu-west-1"),
+        ("--profile", "other"),
+        ("--endpoint-url", "http://127.0.0.1:9"),
+        ("--aws-timeout", "3s"),
+        ("--max-attempts", "2"),
+    ] {
+        for (command, rest) in [
+            ("rotate", vec!["rotate", "--config", "x.toml"]),
+            (
+                "issue onprem",
+                vec!["issue", "onprem", "--dns", "a.example", "--out-dir", &out],
+            ),
+            ("ca init", vec!["ca", "init", "--dir", &out]),
+            ("scan", vec!["scan", "."]),
+        ] {
+            let mut args = rest.clone();
+            args.extend([flag, value]);
+            let (code, o, err) = run(&args);
+            assert_eq!(code, 2, "{args:?}:\n{o}{err}");
+            assert!(
+                err.contains(&format!("{flag} has no effect on `certctl {command}`")),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(!d.path().join("out").exists(), "a refused command wrote");
+    // From the environment it is no refusal (the variable serves the AWS commands).
+    let o = certctl()
+        .args(["scan", d.path().to_str().unwrap()])
+        .env("AWS_MAX_ATTEMPTS", "2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -107,7 +107,10 @@ fn delegation_from_the_parent_zone_servers() {
     assert_eq!(f[0].code, "zone-delegation-mismatch");
     // Which resolver answered, and that names only an emulator holds are no cause.
     let said = format!("{f:?}");
-    assert!(said.contains(&format!("answered by 127.0.0.1:{}", dns.port)), "{said}");
+    assert!(
+        said.contains(&format!("answered by 127.0.0.1:{}", dns.port)),
+        "{said}"
+    );
     assert!(said.contains("--no-dns"), "{said}");
 }
 
