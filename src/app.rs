@@ -497,7 +497,8 @@ fn man(dir: Option<std::path::PathBuf>, cx: Ctx<'_>) -> Result<ExitStatus, Failu
         clap_mangen::Man::new(Cli::command())
             .render(&mut buf)
             .map_err(|e| Failure::new(e, ExitStatus::Operational, None))?;
-        cx.printer.raw(&String::from_utf8_lossy(&buf));
+        cx.printer
+            .raw(&String::from_utf8_lossy(&jobs::man::sections(&buf)));
         return Ok(ExitStatus::Ok);
     };
     let mut cmd = Cli::command().disable_help_subcommand(true);
@@ -733,6 +734,6 @@ fn man_pages(cmd: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io
     let man = clap_mangen::Man::new(cmd.clone());
     let mut roff = Vec::new();
     man.render(&mut roff)?;
-    pages.push((man.get_filename(), roff));
+    pages.push((man.get_filename(), jobs::man::sections(&roff)));
     Ok(())
 }

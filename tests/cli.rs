@@ -1228,3 +1228,37 @@ fn aws_flags_are_refused_by_commands_that_never_call_aws() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Every manual page with examples has them in `.SH EXAMPLES`, set without filling (`.nf`), so
+/// man never justifies a command line; no page keeps clap_mangen's filled `.SH EXTRA`.
+#[test]
+fn man_pages_have_unfilled_examples_sections() {
+    let d = tempdir();
+    let dir = d.path().join("man");
+    let (code, _, err) = run(["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let mut with_examples = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let roff = std::fs::read_to_string(&p).unwrap();
+        assert!(!roff.contains(".SH EXTRA"), "{}", p.display());
+        if let Some(i) = roff.find(".SH EXAMPLES\n") {
+            with_examples += 1;
+            assert!(
+                roff[i..].starts_with(".SH EXAMPLES\n.nf\n"),
+                "{}",
+                p.display()
+            );
+            let section = &roff[i..];
+            let end = section[1..]
+                .find("\n.SH ")
+                .map(|e| e + 1)
+                .unwrap_or(section.len());
+            assert!(section[..end].contains("\n.fi"), "{}", p.display());
+        }
+    }
+    assert!(
+        with_examples >= 15,
+        "only {with_examples} pages have examples"
+    );
+}
