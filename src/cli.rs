@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "certctl", version, propagate_version = true)]
 #[command(after_help = "EXAMPLES:
-  certctl issue onprem --dns lb.onprem.example.internal --out-dir /etc/certctl/onprem-lb
+  certctl issue onprem --dns lb.onprem.example.internal \\
+      --out-dir /etc/certctl/onprem-lb
   certctl rotate --config /etc/certctl/onprem.toml
   certctl acm request api.example.com --route53-zone auto --wait
   certctl check https://api.example.com
@@ -73,7 +74,8 @@ pub(crate) enum Command {
   certctl check https://api.example.com --min-days 14
   certctl check https://api.example.com --connect-to 10.0.1.25:443
   certctl check lb.pem --trust-store ./private-ca.pem --json
-  certctl check arn:aws:acm:eu-west-1:123456789012:certificate/… --hostname api.example.com
+  certctl check arn:aws:acm:eu-west-1:123456789012:certificate/… \\
+      --hostname api.example.com
 
 ", "EXIT CODES:
   0  trusted (warnings allowed)
@@ -110,7 +112,7 @@ pub(crate) enum Command {
   certctl rotate --config onprem.toml --dry-run --json
   certctl rotate --config onprem.toml --force --only onprem-lb
 
-  cron:     17 3 * * *  root  certctl rotate --config /etc/certctl/onprem.toml -q
+  cron: 17 3 * * * root certctl rotate --config /etc/certctl/onprem.toml -q
 
 ", "EXIT CODES:
   0  every set renewed, redeployed or unchanged
@@ -122,7 +124,8 @@ pub(crate) enum Command {
     /// Every certificate under files and directories, with expiry; Prometheus textfile output.
     #[command(after_help = concat!("EXAMPLES:
   certctl scan /etc/ssl/private /etc/certctl
-  certctl scan /etc/certctl --min-days 21 --metrics /var/lib/node_exporter/textfile/certctl.prom
+  certctl scan /etc/certctl --min-days 21 \\
+      --metrics /var/lib/node_exporter/textfile/certctl.prom
   certctl scan . --json | jq '.items[] | select(.days_left < 30)'
 
 ", "EXIT CODES:
@@ -139,7 +142,8 @@ pub(crate) enum Command {
     /// and say which hop is wrong. Read-only.
     #[command(after_help = concat!("EXAMPLES:
   certctl doctor --hostname api.example.com --rest-api-id a1b2c3d4e5
-  certctl doctor --hostname api.example.com --nlb my-nlb --alb my-alb --onprem-url https://10.0.0.5
+  certctl doctor --hostname api.example.com --nlb my-nlb --alb my-alb \\
+      --onprem-url https://10.0.0.5
   certctl doctor --hostname api.example.com --no-live --json
 
 ", "EXIT CODES:
@@ -227,7 +231,8 @@ pub(crate) enum AcmCommand {
     /// records in Route 53 and wait until it is issued.
     #[command(after_help = concat!("EXAMPLES:
   certctl acm request api.example.com --route53-zone auto --wait
-  certctl acm request api.example.com --san www.example.com --key-algorithm ec-p256 --dry-run
+  certctl acm request api.example.com --san www.example.com \\
+      --key-algorithm ec-p256 --dry-run
   certctl acm request api.example.com --json > request.json
 
 ", "EXIT CODES:
@@ -239,7 +244,8 @@ pub(crate) enum AcmCommand {
     /// The DNS validation records of a certificate (by ARN, or the certificate for HOST).
     #[command(after_help = concat!("EXAMPLES:
   certctl acm records api.example.com
-  certctl acm records arn:aws:acm:eu-west-1:123456789012:certificate/… --format zone
+  certctl acm records arn:aws:acm:eu-west-1:123456789012:certificate/… \\
+      --format zone
 
 ", "EXIT CODES:
   0 printed, 2 bad input or no such certificate, 3 AWS error"))]
@@ -285,7 +291,7 @@ EXIT CODES:
     /// Add an ISSUED certificate to an ALB HTTPS listener (SNI list, or as default). Idempotent.
     #[command(after_help = concat!("EXAMPLES:
   certctl acm attach arn:aws:acm:…:certificate/… \\
-      --listener arn:aws:elasticloadbalancing:…:listener/app/internal-api/…/…
+      --listener arn:aws:elasticloadbalancing:…:listener/app/internal/…/…
   certctl acm attach ARN --listener LISTENER_ARN --default --dry-run
 
 ", "EXIT CODES:
@@ -312,7 +318,8 @@ EXIT CODES:
     #[command(after_help = concat!("EXAMPLES:
   certctl acm audit --all-regions
   certctl acm audit --region eu-west-1 --region us-east-1 --json
-  certctl acm audit --all-regions --metrics /var/lib/node_exporter/textfile/certctl-acm.prom -q
+  certctl acm audit --all-regions \\
+      --metrics /var/lib/node_exporter/textfile/certctl-acm.prom -q
 
 ", "EXIT CODES:
   0  no deny-level finding (warnings allowed)
@@ -444,9 +451,12 @@ EXIT CODES:
 pub(crate) enum IssueCommand {
     /// A leaf for the on-prem load balancer: self-signed, or from `--ca DIR`.
     #[command(after_help = concat!("EXAMPLES:
-  certctl issue onprem --dns lb.onprem.example.internal --ip 10.0.0.5 --out-dir /etc/certctl/onprem-lb
-  certctl issue onprem --dns lb.example.internal --ca /etc/certctl/ca --key rsa-2048 --out-dir ./lb
-  CERTCTL_P12_PASSWORD=... certctl issue onprem --dns f5.example.internal --format pkcs12 --out-dir ./f5
+  certctl issue onprem --dns lb.onprem.example.internal --ip 10.0.0.5 \\
+      --out-dir /etc/certctl/onprem-lb
+  certctl issue onprem --dns lb.example.internal --ca /etc/certctl/ca \\
+      --key rsa-2048 --out-dir ./lb
+  CERTCTL_P12_PASSWORD=... certctl issue onprem --dns f5.example.internal \\
+      --format pkcs12 --out-dir ./f5
 
   Writes cert.pem, key.pem (0600), chain.pem (the issuer chain), fullchain.pem (what a server
   sends: the leaf and intermediates, the root only with --include-root); haproxy.pem
@@ -582,7 +592,7 @@ EXIT CODES:
     /// One alias (or a SHA-256 fingerprint) in detail, with its certificate when shipped.
     #[command(after_help = "EXAMPLES:
   certctl truststore show amazonrootca1
-  certctl truststore show 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E
+  certctl truststore show 8DA7F965EC5EFC37910F1C6E59FDC1CC6A6EDE16
 
 EXIT CODES:
   0 found, 2 no such alias")]
@@ -609,7 +619,8 @@ EXIT CODES:
     /// Refresh the list from a saved copy of the AWS page ("Alias name:/SHA1:/SHA256:" blocks).
     #[command(after_help = "EXAMPLES:
   certctl truststore update --from saved-page.txt --out apigateway-cas.tsv
-  certctl truststore update --from saved-page.txt --out apigateway-cas.tsv --dry-run
+  certctl truststore update --from saved-page.txt --out apigateway-cas.tsv \\
+      --dry-run
 
 EXIT CODES:
   0 written (or nothing changed), 2 the page could not be parsed or would drop more than

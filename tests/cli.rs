@@ -774,6 +774,25 @@ fn help_examples_never_wrap_and_prose_follows_the_terminal_width() {
             continue; // a group (`certctl acm`): its subcommands carry the examples
         }
         assert!(!examples.is_empty(), "{path:?} has no examples:\n{wide}");
+        // Every line of the block (commands, continuations, the cron line) fits 80 columns:
+        // a terminal of that width never wraps a command to copy.
+        for l in wide
+            .lines()
+            .skip_while(|l| !l.starts_with("EXAMPLES:"))
+            .skip(1)
+            .take_while(|l| !(l.ends_with(':') && !l.starts_with(' ')))
+            // Prose (a sentence) wraps to the terminal; commands and their continuations do not.
+            .filter(|l| {
+                let t = l.trim_start();
+                !(t.starts_with(|c: char| c.is_ascii_uppercase()) && !t.starts_with("CERTCTL_"))
+            })
+        {
+            assert!(
+                l.chars().count() <= 80,
+                "{path:?}: an example line is {} columns: {l}",
+                l.chars().count()
+            );
+        }
         let narrow = help_at(path, "50");
         for ex in examples {
             examples_seen += 1;

@@ -185,7 +185,7 @@ fn substitutions(f: &Fixture) -> Vec<(&'static str, String, &'static str)> {
             "the ALB's HTTPS listener in the emulator",
         ),
         (
-            "arn:aws:elasticloadbalancing:…:listener/app/internal-api/…/…",
+            "arn:aws:elasticloadbalancing:…:listener/app/internal/…/…",
             f.listener_arn.clone(),
             "the ALB's HTTPS listener in the emulator",
         ),
