@@ -780,7 +780,7 @@ fn help_examples_never_wrap_and_prose_follows_the_terminal_width() {
             .lines()
             .skip_while(|l| !l.starts_with("EXAMPLES:"))
             .skip(1)
-            .take_while(|l| !(l.ends_with(':') && !l.starts_with(' ')))
+            .take_while(|l| !l.ends_with(':') || l.starts_with(' '))
             // Prose (a sentence) wraps to the terminal; commands and their continuations do not.
             .filter(|l| {
                 let t = l.trim_start();
