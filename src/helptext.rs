@@ -16,7 +16,17 @@ const NO_BREAK: char = '\u{a0}';
 /// The command line with help text reshaped (see the module doc); parse with this, not
 /// `Cli::command()`, so `--help` shows the reshaped text.
 pub fn command() -> clap::Command {
-    reshape(Cli::command())
+    let mut cmd = reshape(Cli::command());
+    // A command's own flags first, then the global ones, in every help.
+    let globals: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.get_id().clone())
+        .collect();
+    for (i, id) in globals.iter().enumerate() {
+        cmd = cmd.mut_arg(id, |a| a.display_order(1000 + i));
+    }
+    cmd
 }
 
 /// Global flags a command has no use for, by the first word(s) of the command; its help does

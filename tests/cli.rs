@@ -1281,3 +1281,49 @@ fn man_pages_have_unfilled_examples_sections() {
         "only {with_examples} pages have examples"
     );
 }
+
+/// In every help, a command's own flags come first and the global ones after them, never
+/// interleaved.
+#[test]
+fn command_flags_come_before_global_flags_in_every_help() {
+    const GLOBAL: &[&str] = &[
+        "--json",
+        "--at",
+        "--quiet",
+        "--verbose",
+        "--no-color",
+        "--profile",
+        "--region",
+        "--endpoint-url",
+        "--max-attempts",
+        "--aws-timeout",
+    ];
+    let mut paths = vec![Vec::new()];
+    subcommand_paths(&certctl::helptext::command(), Vec::new(), &mut paths);
+    for path in &paths {
+        let help = help_at(path, "200");
+        let flags: Vec<&str> = help
+            .lines()
+            .skip_while(|l| !l.starts_with("Options:"))
+            .skip(1)
+            .take_while(|l| !l.ends_with(':') || l.starts_with(' '))
+            .filter(|l| l.trim_start().starts_with('-'))
+            .filter_map(|l| {
+                l.split_whitespace()
+                    .map(|w| w.trim_end_matches(',').trim_end_matches("..."))
+                    .find(|w| w.starts_with("--"))
+            })
+            .filter(|f| *f != "--help" && *f != "--version")
+            .collect();
+        if let Some(first_global) = flags.iter().position(|f| GLOBAL.contains(f)) {
+            let own_after: Vec<_> = flags[first_global..]
+                .iter()
+                .filter(|f| !GLOBAL.contains(f))
+                .collect();
+            assert!(
+                own_after.is_empty(),
+                "{path:?}: {own_after:?} after a global flag: {flags:?}"
+            );
+        }
+    }
+}
