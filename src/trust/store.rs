@@ -213,13 +213,20 @@ impl TrustList {
         out
     }
 
-    /// Parses a saved copy of the AWS page: blocks of `Alias name:`, `SHA1:`, `SHA256:` lines.
+    /// Parses a saved copy of the AWS page (as text, one field per line, or the one line a
+    /// copy of the HTML page gives): blocks of `Alias name:`, `SHA1:`, `SHA256:` lines.
     /// Subjects and dates are kept from `self` where the SHA-256 is already known.
     pub fn from_aws_page(&self, text: &str) -> Result<TrustList, StoreError> {
         let mut entries: Vec<ListEntry> = Vec::new();
         let mut alias: Option<(String, usize)> = None;
         let mut sha1: Option<Fingerprint> = None;
-        for (i, raw) in text.lines().enumerate() {
+        // A copy of the HTML page may hold every block on one line: each marker starts a
+        // logical line of its own.
+        let logical = text
+            .lines()
+            .enumerate()
+            .flat_map(|(i, raw)| page_segments(raw).into_iter().map(move |seg| (i, seg)));
+        for (i, raw) in logical {
             let n = i + 1;
             let line = raw.trim();
             let value = |prefix: &str| line.strip_prefix(prefix).map(str::trim);
@@ -486,9 +493,48 @@ pub(crate) fn name_value(raw: &[u8]) -> &[u8] {
     raw.get(header..).unwrap_or(&[])
 }
 
+/// The page's markers: each starts a field.
+const PAGE_MARKERS: &[&str] = &["Alias name:", "SHA1:", "SHA256:"];
+
+/// One physical line of a saved page, cut before every marker that does not start it.
+fn page_segments(line: &str) -> Vec<&str> {
+    let mut cuts: Vec<usize> = PAGE_MARKERS
+        .iter()
+        .flat_map(|m| line.match_indices(m).map(|(i, _)| i))
+        .filter(|&i| i > 0)
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for c in cuts {
+        out.push(&line[start..c]);
+        start = c;
+    }
+    out.push(&line[start..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_copied_onto_one_line_parses_like_the_saved_text() {
+        let list = TrustList::embedded().unwrap();
+        let text = "Alias name: amazonrootca1\n\t SHA1: 8D:A7:F9:65:EC:5E:FC:37:91:0F:1C:6E:59:FD:C1:CC:6A:6E:DE:16\n\t SHA256: 8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E\nAlias name: amazonrootca2\n SHA1: 5A:8C:EF:45:D7:A6:98:59:76:7A:8C:8B:44:96:B5:78:CF:47:4B:1A\n SHA256: 1B:A5:B2:AA:8C:65:40:1A:82:96:01:18:F8:0B:EC:4F:62:30:4D:83:CE:C4:71:3A:19:C3:9C:01:1E:A4:6D:B4\n";
+        let one_line = text.replace('\n', " ").replace('\t', "");
+        let a = list.from_aws_page(text).unwrap();
+        let b = list.from_aws_page(&one_line).unwrap();
+        assert_eq!(a.entries.len(), 2);
+        let aliases = |l: &TrustList| {
+            l.entries
+                .iter()
+                .map(|e| (e.alias.clone(), e.sha256.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(aliases(&a), aliases(&b));
+    }
 
     #[test]
     fn aws_page_round_trip() {
