@@ -301,6 +301,16 @@ impl CertInfo {
     }
 
     /// A short display name: the CN, else the whole subject.
+    /// The subject as text (RFC 4514 order).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The subject's DER, as issuers are matched.
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject_raw
+    }
+
     pub(crate) fn display_name(&self) -> &str {
         self.common_name.as_deref().unwrap_or(&self.subject)
     }

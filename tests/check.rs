@@ -646,3 +646,143 @@ fn strict_denies_a_cn_that_misspells_a_san_and_warns_on_a_cn_naming_another_host
         "{doc:#}"
     );
 }
+
+/// A chain that stops below a root browsers trust but API Gateway's list lacks (ISRG Root X2;
+/// here a stand-in with its exact subject, as no test can hold its key): `untrusted-root` says
+/// "trusted by browsers, not by API Gateway" and names the listed root that cross-signs it.
+#[test]
+fn a_browser_only_root_is_named_with_its_listed_cross_sign() {
+    let d = tempdir();
+    let dir = d.path();
+    // PrintableString names, as the real root encodes them.
+    std::fs::write(
+        dir.join("req.cnf"),
+        "[req]\ndistinguished_name=dn\nstring_mask=default\nprompt=no\n[dn]\n",
+    )
+    .unwrap();
+    let req = |args: &[&str]| {
+        let mut a = vec!["req", "-config", "req.cnf"];
+        a.extend_from_slice(args);
+        openssl(&a, dir);
+    };
+    req(&[
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "root.key",
+        "-out",
+        "root.pem",
+        "-days",
+        "3650",
+        "-subj",
+        "/C=US/O=Internet Security Research Group/CN=ISRG Root X2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    req(&[
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "inter.key",
+        "-out",
+        "inter.csr",
+        "-subj",
+        "/C=US/O=Example/CN=Example E1",
+    ]);
+    std::fs::write(
+        dir.join("inter.ext"),
+        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign\n",
+    )
+    .unwrap();
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "inter.csr",
+            "-CA",
+            "root.pem",
+            "-CAkey",
+            "root.key",
+            "-CAcreateserial",
+            "-out",
+            "inter.pem",
+            "-days",
+            "1000",
+            "-extfile",
+            "inter.ext",
+        ],
+        dir,
+    );
+    req(&[
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=lb.example.test",
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=DNS:lb.example.test\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "inter.pem",
+            "-CAkey",
+            "inter.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "200",
+            "-extfile",
+            "leaf.ext",
+        ],
+        dir,
+    );
+    let full = format!(
+        "{}{}",
+        std::fs::read_to_string(dir.join("leaf.pem")).unwrap(),
+        std::fs::read_to_string(dir.join("inter.pem")).unwrap()
+    );
+    let file = write(dir, "fullchain.pem", full);
+    let (code, doc, err) = run_json([
+        "check",
+        file.to_str().unwrap(),
+        "--hostname",
+        "lb.example.test",
+    ]);
+    assert_no_panic(&err);
+    assert_eq!(code, 1, "{doc:#}");
+    let f = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "untrusted-root")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    let message = f["message"].as_str().unwrap();
+    assert!(message.contains("trusted by browsers"), "{message}");
+    assert!(message.contains("ISRG Root X2"), "{message}");
+    assert!(f["hint"].as_str().unwrap().contains("isrgrootx1"), "{f:#}");
+}

@@ -1,5 +1,6 @@
 //! Trust: the API Gateway store and custom stores, path building and validation.
 
+pub(crate) mod browser;
 pub mod store;
 pub mod verify;
 
