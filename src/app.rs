@@ -224,9 +224,14 @@ fn acm(command: AcmCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
         let default = if a.wait { 600 } else { 120 };
         let deadline = Deadline::after(started, a.timeout.unwrap_or(Duration::from_secs(default)));
         let sdk = aws(g, deadline)?;
-        // The wait stops early enough to leave the diagnosis its share of the deadline.
+        // The wait stops early enough to leave the diagnosis its share of the deadline: a
+        // tenth, at least a second (half of a deadline under two), at most 15 s.
         let wait_until = if a.wait && !a.dns.no_dns {
-            deadline.leaving((deadline.total() / 10).min(Duration::from_secs(15)))
+            let total = deadline.total();
+            let share = (total / 10)
+                .max(Duration::from_secs(1).min(total / 2))
+                .min(Duration::from_secs(15));
+            deadline.leaving(share)
         } else {
             deadline
         };
