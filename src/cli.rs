@@ -681,6 +681,19 @@ EXIT CODES:
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Print a built-in policy (`gateway`, the default of `check`, or `strict`) as TOML: a
+    /// documented starting point for a policy file of your own.
+    #[command(after_help = "EXAMPLES:
+  certctl policy show gateway
+  certctl policy show strict --json
+
+EXIT CODES:
+  0 printed, 2 no such built-in policy")]
+    Show {
+        /// The built-in policy.
+        #[arg(value_name = "NAME", default_value = "gateway", value_parser = ["gateway", "strict"])]
+        name: String,
+    },
 }
 
 // Values certctl parses itself. Each parser refuses a value with the message and hint the

@@ -811,10 +811,7 @@ fn issue_check_scan_and_inspect_count_days_alike() {
         let (_, checked, _) = run_json(["--at", &at, "check", cert]);
         assert_eq!(checked["path"][0]["days_left"], want, "check at {at}");
         let (_, scanned, _) = run_json(["--at", &at, "scan", cert]);
-        assert_eq!(
-            scanned["items"][0]["days_left"], want,
-            "scan at {at}"
-        );
+        assert_eq!(scanned["items"][0]["days_left"], want, "scan at {at}");
         let (_, inspected, _) = run(["--at", &at, "inspect", cert]);
         let human = if want < 0 {
             format!("(expired {} days ago)", -want)
@@ -906,4 +903,44 @@ fn min_days_takes_days_or_weeks_and_at_takes_a_date() {
         "{err}"
     );
     assert!(!err.contains("separator"), "{err}");
+}
+
+/// `include-root` in a rotate set means what `issue onprem --include-root` means: the root CA
+/// in fullchain.pem too; without it, the leaf alone (the CA is a root).
+#[test]
+fn rotate_include_root_puts_the_root_in_fullchain() {
+    let d = tempdir();
+    let ca = d.path().join("ca");
+    let (code, _, err) = run(["--at", AT, "ca", "init", "--dir", ca.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let count = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .matches("-----BEGIN CERTIFICATE-----")
+            .count()
+    };
+    for (extra, want) in [
+        ("include-root = true\n", 2),
+        ("include-root = false\n", 1),
+        ("", 1),
+    ] {
+        let cfg = config(d.path(), &format!("ca-dir = \"ca\"\n{extra}"));
+        let (code, _, err) = run([
+            "--at",
+            AT,
+            "rotate",
+            "--force",
+            "--config",
+            cfg.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{extra}: {err}");
+        assert_eq!(count(&d.path().join("lb/fullchain.pem")), want, "{extra}");
+    }
+    let cfg = config(d.path(), "include-root = \"yes\"\n");
+    let (code, _, err) = run(["--at", AT, "rotate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`include-root` must be true or false"),
+        "{err}"
+    );
 }

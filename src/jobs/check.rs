@@ -52,9 +52,19 @@ impl crate::jobs::JobError for CheckError {
         match self {
             CheckError::Input(e) => e.hint(),
             CheckError::CannotFix => Some("pass the missing intermediate with --chain FILE".into()),
-            CheckError::Policy(_) => Some("`certctl policy check FILE` lists every problem".into()),
+            CheckError::Policy(PolicyError::Invalid { .. }) => {
+                Some("`certctl policy check FILE` lists every problem".into())
+            }
+            CheckError::Policy(PolicyError::Read(e)) => e.hint(),
             CheckError::Write(e) => e.hint(),
             _ => None,
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        match self {
+            CheckError::Policy(e) => e.problems(),
+            _ => Vec::new(),
         }
     }
 }

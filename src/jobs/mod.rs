@@ -32,6 +32,11 @@ pub(crate) trait JobError: std::error::Error + Send + Sync + 'static {
     fn detail(&self) -> Option<String> {
         None
     }
+    /// Each problem of an invalid input (a config's `line N: …`), printed one per line after
+    /// the error line.
+    fn problems(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One change a job made before it failed: its kind (`acm-certificate`,

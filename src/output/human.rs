@@ -3,7 +3,7 @@
 use crate::findings::Severity;
 use crate::jobs::check::CheckReport;
 use crate::jobs::inspect::InspectReport;
-use crate::jobs::policy::PolicyReport;
+use crate::jobs::policy::{PolicyReport, PolicyText};
 use crate::jobs::truststore::{ExportReport, ListReport, ShowReport, UpdateReport, VerifyReport};
 use crate::x509::CertInfo;
 
@@ -388,6 +388,13 @@ impl Human for VerifyReport {
             self.missing_pem.len()
         ));
         out
+    }
+}
+
+impl Human for PolicyText {
+    /// The TOML itself, so that `> my-policy.toml` is a policy file.
+    fn human(&self, _style: &Style) -> String {
+        self.toml.to_string()
     }
 }
 
