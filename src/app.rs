@@ -24,8 +24,9 @@ pub(crate) struct Failure {
     pub(crate) step: Option<String>,
     /// The underlying library's own account of the failure (printed with -v).
     pub(crate) detail: Option<String>,
-    /// Each problem of an invalid input, one `caused by:` line each.
-    pub(crate) problems: Vec<String>,
+    /// Each problem of an invalid input, one `caused by:` line each (boxed: a `Failure` is
+    /// every command's `Err` and stays small).
+    pub(crate) problems: Box<Vec<String>>,
 }
 
 impl Failure {
@@ -41,7 +42,7 @@ impl Failure {
             changes: Vec::new(),
             step: None,
             detail: None,
-            problems: Vec::new(),
+            problems: Box::default(),
         }
     }
 }
@@ -61,7 +62,7 @@ fn aws_failure(e: crate::aws::AwsError) -> Failure {
 /// A job's error as a failure, with its exit code and hint.
 fn fail<E: JobError>(e: E) -> Failure {
     let (code, hint, changes) = (e.exit_code(), e.hint(), e.changes());
-    let (step, detail, problems) = (e.step(), e.detail(), e.problems());
+    let (step, detail, problems) = (e.step(), e.detail(), Box::new(e.problems()));
     Failure {
         changes,
         step,
@@ -134,7 +135,7 @@ fn exit_code(result: Result<ExitStatus, Failure>, printer: &Printer) -> ExitStat
         Ok(code) => code,
         Err(f) => {
             // Causes already spelled out in the message above them are not repeated.
-            let mut causes: Vec<String> = f.problems.clone();
+            let mut causes: Vec<String> = *f.problems.clone();
             let mut shown = f.error.to_string();
             for c in f.error.chain().skip(1) {
                 let text = c.to_string();
@@ -709,7 +710,7 @@ fn policy_check(file: Option<std::path::PathBuf>, cx: Ctx<'_>) -> Result<ExitSta
     let r = jobs::policy::check(file.as_deref()).map_err(|e| {
         let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
             .then(|| "fix every listed line; unknown keys are errors".into());
-        let problems = e.problems();
+        let problems = Box::new(e.problems());
         Failure {
             problems,
             ..Failure::new(e, ExitStatus::BadInput, hint)
