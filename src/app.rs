@@ -24,8 +24,10 @@ pub(crate) struct Failure {
     pub(crate) step: Option<String>,
     /// The underlying library's own account of the failure (printed with -v).
     pub(crate) detail: Option<String>,
-    /// Each problem of an invalid input, one `caused by:` line each (boxed: a `Failure` is
-    /// every command's `Err` and stays small).
+    /// Each problem of an invalid input, one `caused by:` line each. Boxed on purpose: a
+    /// `Failure` is every command's `Err`, and a thin pointer keeps it under clippy's
+    /// large-error limit (a `Vec` or a boxed slice would not).
+    #[allow(clippy::box_collection)]
     pub(crate) problems: Box<Vec<String>>,
 }
 
