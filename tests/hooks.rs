@@ -770,7 +770,7 @@ fn quiet_failed_deploy_prints_the_hooks_last_lines() {
         lines[0].starts_with("certctl rotate: set lb: failed: deploy hook failed (exit 1)"),
         "{err}"
     );
-    let hook_lines: Vec<&str> = lines[1..].iter().copied().collect();
+    let hook_lines = &lines[1..];
     assert_eq!(hook_lines.len(), 10, "the last 10 lines: {err}");
     assert!(
         hook_lines
