@@ -3,6 +3,7 @@
 pub(crate) mod acm;
 pub mod check;
 pub(crate) mod doctor;
+pub(crate) mod hints;
 pub(crate) mod inspect;
 pub(crate) mod man;
 pub(crate) mod onprem;

@@ -126,6 +126,9 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
                 "; no --hostname given, host not checked"
             }
         ));
+        if let Some(n) = &gw.note {
+            out.push_str(&format!("  note: {}\n", Inert(n)));
+        }
     } else {
         out.push_str(&format!(
             "API Gateway: {}\n",
