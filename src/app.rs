@@ -24,6 +24,11 @@ pub(crate) struct Failure {
     pub(crate) step: Option<String>,
     /// The underlying library's own account of the failure (printed with -v).
     pub(crate) detail: Option<String>,
+    /// Each problem of an invalid input, one `caused by:` line each. Boxed on purpose: a
+    /// `Failure` is every command's `Err`, and a thin pointer keeps it under clippy's
+    /// large-error limit (a `Vec` or a boxed slice would not).
+    #[allow(clippy::box_collection)]
+    pub(crate) problems: Box<Vec<String>>,
 }
 
 impl Failure {
@@ -39,6 +44,7 @@ impl Failure {
             changes: Vec::new(),
             step: None,
             detail: None,
+            problems: Box::default(),
         }
     }
 }
@@ -58,11 +64,12 @@ fn aws_failure(e: crate::aws::AwsError) -> Failure {
 /// A job's error as a failure, with its exit code and hint.
 fn fail<E: JobError>(e: E) -> Failure {
     let (code, hint, changes) = (e.exit_code(), e.hint(), e.changes());
-    let (step, detail) = (e.step(), e.detail());
+    let (step, detail, problems) = (e.step(), e.detail(), Box::new(e.problems()));
     Failure {
         changes,
         step,
         detail,
+        problems,
         ..Failure::new(e, code, hint)
     }
 }
@@ -130,7 +137,7 @@ fn exit_code(result: Result<ExitStatus, Failure>, printer: &Printer) -> ExitStat
         Ok(code) => code,
         Err(f) => {
             // Causes already spelled out in the message above them are not repeated.
-            let mut causes: Vec<String> = Vec::new();
+            let mut causes: Vec<String> = *f.problems.clone();
             let mut shown = f.error.to_string();
             for c in f.error.chain().skip(1) {
                 let text = c.to_string();
@@ -483,6 +490,10 @@ fn dispatch(
         Command::Rotate(a) => rotate(a, cx),
         Command::Scan(a) => scan(a, cx),
         Command::Policy(PolicyCommand::Check { file }) => policy_check(file, cx),
+        Command::Policy(PolicyCommand::Show { name }) => {
+            cx.printer.report(&jobs::policy::show(&name));
+            Ok(ExitStatus::Ok)
+        }
     }
 }
 
@@ -707,7 +718,11 @@ fn policy_check(file: Option<std::path::PathBuf>, cx: Ctx<'_>) -> Result<ExitSta
     let r = jobs::policy::check(file.as_deref()).map_err(|e| {
         let hint = matches!(e, crate::policy::PolicyError::Invalid { .. })
             .then(|| "fix every listed line; unknown keys are errors".into());
-        Failure::new(e, ExitStatus::BadInput, hint)
+        let problems = Box::new(e.problems());
+        Failure {
+            problems,
+            ..Failure::new(e, ExitStatus::BadInput, hint)
+        }
     })?;
     cx.printer.report(&r);
     Ok(ExitStatus::Ok)

@@ -32,7 +32,8 @@ pub(crate) struct Global {
     /// Print exactly one JSON document on stdout (also on failure).
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Evaluate as of this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z); default: now.
+    /// Evaluate as of this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z, or a date: 2026-01-01 is
+    /// midnight UTC); default: now.
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_at)]
     pub(crate) at: Option<i64>,
     /// Print only errors: no report, no progress (waits longer than a second show a spinner
@@ -202,8 +203,8 @@ pub(crate) struct DoctorArgs {
     /// Dial HOST:PORT for --onprem-url.
     #[arg(long, value_name = "HOST:PORT")]
     pub(crate) onprem_connect_to: Option<String>,
-    /// Days of validity below which a certificate fails.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    /// Days of validity below which a certificate fails (days: 30, 30d or 4w).
+    #[arg(long, value_name = "N", default_value = "30", value_parser = crate::duration::parse_days)]
     pub(crate) min_days: u32,
     /// The store the ALB's chain is judged against (`apigateway`, a PEM bundle or a directory).
     #[arg(long, value_name = "apigateway|FILE|DIR", default_value = "apigateway")]
@@ -335,11 +336,13 @@ pub(crate) struct AcmAuditArgs {
     /// --region.
     #[arg(long)]
     pub(crate) all_regions: bool,
-    /// Report certificates expiring within N days (imported ones are never renewed by ACM).
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    /// Report certificates expiring within N days (imported ones are never renewed by ACM);
+    /// days: 30, 30d or 4w.
+    #[arg(long, value_name = "N", default_value = "30", value_parser = crate::duration::parse_days)]
     pub(crate) min_days: u32,
-    /// A certificate still PENDING_VALIDATION after this long is stuck (e.g. 6h, 2d).
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = crate::duration::parse_positive)]
+    /// A certificate still PENDING_VALIDATION after this long is stuck: a bare number is
+    /// hours, like the JSON field `stuck_after_hours` (24 = 24h); or with a unit (90m, 2d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = crate::duration::parse_hours)]
     pub(crate) stuck_after: std::time::Duration,
     /// At most N regions are queried at once.
     #[arg(long, value_name = "N", default_value_t = 17)]
@@ -530,8 +533,8 @@ pub(crate) struct ScanArgs {
     /// Files and directories (recursive).
     #[arg(value_name = "PATH", required = true)]
     pub(crate) paths: Vec<PathBuf>,
-    /// Report certificates expiring within N days.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    /// Report certificates expiring within N days (days: 30, 30d or 4w).
+    #[arg(long, value_name = "N", default_value = "30", value_parser = crate::duration::parse_days)]
     pub(crate) min_days: u32,
     /// Write a Prometheus textfile (atomically) for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
@@ -563,8 +566,8 @@ pub(crate) struct CheckArgs {
     #[command(flatten)]
     pub(crate) fetch: FetchArgs,
     /// Report `expires-soon` when a certificate of the path expires within N days
-    /// (default: the policy's min-days, 30).
-    #[arg(long, value_name = "N")]
+    /// (days: 14, 14d or 2w; default: the policy's min-days, 30).
+    #[arg(long, value_name = "N", value_parser = crate::duration::parse_days)]
     pub(crate) min_days: Option<u32>,
     /// The policy: `gateway` (built in, default), `strict` (built in: gateway plus the
     /// RFC 5280 / CA/B structural lints), or a policy file.
@@ -690,6 +693,19 @@ EXIT CODES:
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Print a built-in policy (`gateway`, the default of `check`, or `strict`) as TOML: a
+    /// documented starting point for a policy file of your own.
+    #[command(after_help = "EXAMPLES:
+  certctl policy show gateway
+  certctl policy show strict --json
+
+EXIT CODES:
+  0 printed, 2 no such built-in policy")]
+    Show {
+        /// The built-in policy.
+        #[arg(value_name = "NAME", default_value = "gateway", value_parser = ["gateway", "strict"])]
+        name: String,
+    },
 }
 
 // Values certctl parses itself. Each parser refuses a value with the message and hint the
@@ -803,11 +819,22 @@ fn records_format() -> Checked<crate::jobs::acm::RecordsFormat> {
 
 /// `--at`: an RFC 3339 instant as Unix seconds, between 1950-01-01 and 9999-12-31 (what
 /// certificates can encode).
+/// A date alone (`2027-01-01`) is that day's midnight UTC.
 pub(crate) fn parse_at(s: &str) -> Result<i64, BadValue> {
-    const HINT: Option<&str> = Some("use RFC 3339, e.g. 2026-01-01T00:00:00Z");
-    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|e| BadValue::new(format!("bad --at \"{s}\": {e}"), HINT))?;
+    const HINT: Option<&str> =
+        Some("use RFC 3339 (2026-01-01T00:00:00Z) or a date (2026-01-01, midnight UTC)");
+    let rfc3339 = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp());
+    let date = || {
+        let f = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &f).map(|d| d.midnight().assume_utc().unix_timestamp())
+    };
+    let at = rfc3339.or_else(|_| date()).map_err(|_| {
+        BadValue::new(
+            format!("bad --at \"{s}\": not an RFC 3339 instant or a date"),
+            HINT,
+        )
+    })?;
     const Y1950: i64 = -631_152_000;
     if !(Y1950..=crate::mint::MAX_TIME).contains(&at) {
         return Err(BadValue::new(

@@ -1,5 +1,7 @@
 //! Durations as every flag and config value writes them: `90` (seconds), `500ms`, `90s`, `30m`,
-//! `2h`, `30d`, `2w`; one parser and one error message for all of them.
+//! `2h`, `30d`, `2w`; one parser and one error message for all of them. Two flags read a bare
+//! number in their own unit, as their names and JSON fields say: `--min-days` (days; `7d`, `2w`
+//! also) and `--stuck-after` (hours, like its `stuck_after_hours` field; any unit also).
 
 use std::time::Duration;
 
@@ -20,6 +22,48 @@ pub(crate) enum DurationError {
     Zero(String),
     #[error("invalid duration \"{0}\": the longest is 36600d")]
     TooLong(String),
+    #[error("invalid number of days \"{0}\": expected {DAY_FORMS}")]
+    Days(String),
+}
+
+/// What a day count may look like (`--min-days`).
+pub(crate) const DAY_FORMS: &str = "whole days: 7, 7d or 2w";
+
+/// A day count (`--min-days`): a bare number is days; `7d` and `2w` are accepted too. Other
+/// units (`12h`) are refused: the count is of whole days.
+pub(crate) fn parse_days(text: &str) -> Result<u32, DurationError> {
+    let days = || DurationError::Days(text.to_string());
+    let s = text.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let per = match unit.trim_start() {
+        "" | "d" => 1u64,
+        "w" => 7,
+        _ => return Err(days()),
+    };
+    if digits.is_empty() {
+        return Err(days());
+    }
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| DurationError::TooLong(text.to_string()))?;
+    match n.checked_mul(per) {
+        Some(d) if d <= MAX_SECS / 86_400 => Ok(d as u32),
+        _ => Err(DurationError::TooLong(text.to_string())),
+    }
+}
+
+/// A duration whose bare number is hours (`--stuck-after 24` = 24h, as `stuck_after_hours`
+/// says); with a unit it is [`parse_positive`].
+pub(crate) fn parse_hours(text: &str) -> Result<Duration, DurationError> {
+    let s = text.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_positive(&format!("{s}h")).map_err(|e| match e {
+            DurationError::Zero(_) => DurationError::Zero(text.to_string()),
+            _ => DurationError::TooLong(text.to_string()),
+        });
+    }
+    parse_positive(text)
 }
 
 /// Parses `90`, `500ms`, `90s`, `30m`, `2h`, `30d` or `2w` (surrounding spaces ignored);
@@ -81,6 +125,33 @@ mod tests {
         }
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_positive("1ms"), Ok(Duration::from_millis(1)));
+    }
+
+    #[test]
+    fn days_take_a_day_or_week_unit() {
+        for (text, days) in [("7", 7), ("7d", 7), ("2w", 14), (" 30 d ", 30), ("0", 0)] {
+            assert_eq!(parse_days(text), Ok(days), "{text}");
+        }
+        for bad in ["", "d", "12h", "1.5", "-1", "7days", "90s"] {
+            let e = parse_days(bad).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("invalid number of days \"{bad}\": expected whole days: 7, 7d or 2w")
+            );
+        }
+        assert!(matches!(
+            parse_days("36601"),
+            Err(DurationError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn a_bare_stuck_after_is_hours() {
+        assert_eq!(parse_hours("24"), Ok(Duration::from_secs(24 * 3600)));
+        assert_eq!(parse_hours("90m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_hours("2d"), Ok(Duration::from_secs(2 * 86_400)));
+        assert_eq!(parse_hours("0"), Err(DurationError::Zero("0".into())));
+        assert!(matches!(parse_hours("3x"), Err(DurationError::Invalid(_))));
     }
 
     #[test]

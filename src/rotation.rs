@@ -64,6 +64,9 @@ pub(crate) struct SetConfig {
     pub(crate) key: KeyAlg,
     pub(crate) ca_dir: Option<PathBuf>,
     pub(crate) formats: Vec<Format>,
+    /// Put the root CA into fullchain.pem (and haproxy.pem) too, as `issue onprem
+    /// --include-root` does.
+    pub(crate) include_root: bool,
     pub(crate) p12_password_file: Option<PathBuf>,
     pub(crate) deploy_hook: Option<String>,
     pub(crate) hook_timeout: Duration,
@@ -98,6 +101,7 @@ const SET_KEYS: &[&str] = &[
     "key",
     "ca-dir",
     "formats",
+    "include-root",
     "p12-password-file",
     "deploy-hook",
     "hook-timeout",
@@ -116,10 +120,7 @@ impl RotateConfig {
         let text =
             input_file::read_trusted_text(path, input_file::CONFIG).map_err(|e| match e {
                 ReadError::Io { path, source } => RotateConfigError::Read { path, source },
-                ReadError::NotFound { path } => RotateConfigError::Read {
-                    path,
-                    source: std::io::ErrorKind::NotFound.into(),
-                },
+                // `cannot read config: PATH: no such file`, as for every other input.
                 e => RotateConfigError::Input(e),
             })?;
         // Relative paths in the config are relative to the config's own directory, made
@@ -492,6 +493,7 @@ fn set_config(
         }
     }
     formats.dedup();
+    let include_root = r.boolean(t, "include-root").is_some_and(|(b, _)| b);
     let p12_password_file = r.string(t, "p12-password-file").map(|(d, _)| base.join(d));
     if formats.contains(&Format::Pkcs12) && p12_password_file.is_none() {
         r.issues.push(ConfigIssue {
@@ -559,6 +561,7 @@ fn set_config(
         key,
         ca_dir,
         formats,
+        include_root,
         p12_password_file,
         deploy_hook,
         hook_timeout,

@@ -38,7 +38,12 @@ pub enum Unsafe {
     #[error("is owned by uid {uid}, neither you (uid {euid}) nor root, so its owner could redirect what is below it")]
     Owner { uid: u32, euid: u32 },
     #[error("is writable by group or others (mode {mode:04o}), so another user could replace what is below it")]
-    Writable { mode: u32 },
+    Writable {
+        mode: u32,
+        /// Owned by the running user: with [`system_dir`] false, `chmod go-w` is then advice
+        /// that changes nothing others or the system rely on.
+        yours: bool,
+    },
     #[error("is a shared directory (mode {mode:04o}): other users can create names in it")]
     Shared { mode: u32 },
     #[error("is a symbolic link owned by uid {uid}, neither you (uid {euid}) nor root")]
@@ -58,13 +63,17 @@ pub enum Unsafe {
 impl Unsafe {
     /// What the user can do about it, naming the offending component.
     fn hint(&self, at: &Path) -> String {
+        let at_path = at;
         let at = at.display();
         match self {
             Unsafe::Owner { euid, .. } => format!(
                 "use a path whose every directory is owned by root or by you (uid {euid}), or `chown` {at} to one of them"
             ),
+            Unsafe::Writable { yours: true, .. } if !system_dir(at_path) => format!(
+                "use a path no other user can change, or run `chmod go-w {at}` (it is your directory)"
+            ),
             Unsafe::Writable { .. } => format!(
-                "use a path no other user can change, or run `chmod go-w {at}` if that directory is yours"
+                "use a path outside {at}, in a directory only you (or root) can change; leave the mode of {at} alone: other users or the system rely on it"
             ),
             Unsafe::Shared { .. } => format!(
                 "do not write straight into a shared directory; make one of your own inside it first, e.g. `mkdir -m 0755 {at}/certctl`"
@@ -79,6 +88,30 @@ impl Unsafe {
             }
         }
     }
+}
+
+/// A directory of the system's layout: `/`, a top-level directory (`/tmp`, `/var`, ...) or one
+/// of the shared directories below them (`/var/tmp`, `/var/local`, `/var/mail`, `/run/lock`,
+/// `/dev/shm`, `/usr/local`, ...). Their modes are the system's (a group-writable `/var/local`
+/// is Debian's design), so no hint advises changing them, even to root, who owns them.
+fn system_dir(at: &Path) -> bool {
+    const SHARED: &[&str] = &[
+        "/var/tmp",
+        "/var/local",
+        "/var/mail",
+        "/var/spool",
+        "/var/crash",
+        "/var/cache",
+        "/var/lib",
+        "/var/log",
+        "/run/lock",
+        "/run/user",
+        "/dev/shm",
+        "/dev/mqueue",
+        "/usr/local",
+        "/usr/src",
+    ];
+    at.is_absolute() && (at.components().count() <= 2 || SHARED.iter().any(|s| at == Path::new(s)))
 }
 
 /// Why a path could not be reached safely.
@@ -186,7 +219,10 @@ fn check_dir_stat(st: &rustix::fs::Stat, last: bool) -> Option<Unsafe> {
                 return Some(Unsafe::Shared { mode });
             }
         } else {
-            return Some(Unsafe::Writable { mode });
+            return Some(Unsafe::Writable {
+                mode,
+                yours: st.st_uid == euid,
+            });
         }
     }
     None
@@ -457,7 +493,8 @@ impl<'a> Walk<'a> {
         }
         let mode = st.st_mode & 0o7777;
         if mode & 0o022 != 0 {
-            return Err(self.refuse(at, Unsafe::Writable { mode }));
+            let yours = st.st_uid == euid();
+            return Err(self.refuse(at, Unsafe::Writable { mode, yours }));
         }
         Ok(Reached::File(fd))
     }
@@ -594,6 +631,42 @@ mod tests {
         let e = open_dir(&d.path().join("a"), None).unwrap_err();
         assert!(e.to_string().contains("shared directory"), "{e}");
         assert!(!e.hint().unwrap().contains("chmod"), "{:?}", e.hint());
+    }
+
+    /// `chmod go-w` is advised only for a directory of your own, never for someone else's or
+    /// for a directory of the system's layout (not even to root, who owns those).
+    #[test]
+    fn chmod_is_advised_only_for_your_own_directory() {
+        let at = Path::new("/srv/certs/shared");
+        let mine = Unsafe::Writable {
+            mode: 0o777,
+            yours: true,
+        }
+        .hint(at);
+        assert!(mine.contains("`chmod go-w /srv/certs/shared`"), "{mine}");
+        let theirs = Unsafe::Writable {
+            mode: 0o775,
+            yours: false,
+        }
+        .hint(at);
+        assert!(!theirs.contains("chmod"), "{theirs}");
+        assert!(
+            theirs.contains("use a path outside /srv/certs/shared"),
+            "{theirs}"
+        );
+        for system in ["/var/local", "/tmp", "/", "/usr/local", "/dev/shm"] {
+            let h = Unsafe::Writable {
+                mode: 0o2775,
+                yours: true,
+            }
+            .hint(Path::new(system));
+            assert!(!h.contains("chmod"), "{system}: {h}");
+        }
+        let shared = Unsafe::Shared { mode: 0o1777 }.hint(Path::new("/tmp"));
+        assert!(
+            !shared.contains("chmod") && shared.contains("`mkdir -m 0755 /tmp/certctl`"),
+            "{shared}"
+        );
     }
 
     #[test]

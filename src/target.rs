@@ -82,6 +82,10 @@ impl crate::jobs::JobError for InputError {
             InputError::Fetch(FetchError::Handshake { .. }) => {
                 Some("is the port serving TLS? try `openssl s_client -connect HOST:PORT`".into())
             }
+            InputError::NotFound { path } => {
+                let p = path.to_string_lossy();
+                looks_like_host(&p).then(|| format!("for a server, give its URL: https://{p}"))
+            }
             _ => None,
         }
     }
@@ -92,6 +96,29 @@ impl crate::jobs::JobError for InputError {
 pub(crate) enum Target {
     File(PathBuf),
     Url { host: String, port: u16 },
+}
+
+/// A missing "file" that reads as a host (`api.example.com`, `10.0.0.5:8443`): letters,
+/// digits, dots, dashes and one port, with a dot, no slash, and no certificate file extension.
+pub(crate) fn looks_like_host(s: &str) -> bool {
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+        _ => (s, None),
+    };
+    let lower = host.to_ascii_lowercase();
+    let cert_ext = [
+        ".pem", ".crt", ".cer", ".der", ".p7b", ".p12", ".pfx", ".key",
+    ]
+    .iter()
+    .any(|e| lower.ends_with(e));
+    host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && !cert_ext
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && port.is_none_or(|p| p.parse::<u16>().is_ok())
 }
 
 /// `https://host[:port][/...]` or a file path.

@@ -392,7 +392,9 @@ pub(crate) fn sig_alg_name(oid: &str) -> String {
     .to_string()
 }
 
-/// Whole days from `at` to `t`, rounded down (negative once `t` has passed).
+/// Whole days from `at` to `t`, rounded down: `floor((t - at) / 86400)`. The one day-count
+/// rule of every command (days left, "expired N days ago" with N = minus this, metrics):
+/// negative exactly when `t` has passed (-1 during the first day after it).
 pub(crate) fn days_until(t: i64, at: i64) -> i64 {
     (t - at).div_euclid(86_400)
 }

@@ -786,3 +786,212 @@ fn a_browser_only_root_is_named_with_its_listed_cross_sign() {
     assert!(message.contains("ISRG Root X2"), "{message}");
     assert!(f["hint"].as_str().unwrap().contains("isrgrootx1"), "{f:#}");
 }
+
+/// Every hint case of issue 24, one row each: what was given, then what the hints (finding
+/// hints, API Gateway's fix and note, or the error's hint) must and must not say.
+#[test]
+fn hints_fit_the_case() {
+    let d = tempdir();
+    let dir = d.path();
+    let at = AT;
+    let p = |s: &str| dir.join(s).display().to_string();
+    // certctl's own layout: a private root CA and a leaf issued by it (fullchain.pem = leaf).
+    assert_eq!(run(["--at", at, "ca", "init", "--dir", &p("ca")]).0, 0);
+    let issued = |name: &str, ca: bool| {
+        let mut a = vec![
+            "--at",
+            at,
+            "issue",
+            "onprem",
+            "--dns",
+            "lb.example.internal",
+        ];
+        if ca {
+            a.extend(["--ca", "CA"]);
+        }
+        let out = p(name);
+        let ca_dir = p("ca");
+        let a: Vec<String> = a
+            .iter()
+            .map(|s| {
+                if *s == "CA" {
+                    ca_dir.clone()
+                } else {
+                    s.to_string()
+                }
+            })
+            .chain(["--out-dir".to_string(), out])
+            .collect();
+        let (code, _, err) = run(&a);
+        assert_eq!(code, 0, "{err}");
+    };
+    issued("leaf", true);
+    issued("self", false);
+    // A chain whose private root is not given: leaf + intermediate only.
+    let c = chain("api.example.com");
+    let cert = write(dir, "cert.pem", &c.leaf.pem);
+    let inters = write(dir, "intermediates.pem", &c.inter.pem);
+    let root = write(dir, "root.pem", &c.root.pem);
+    let served = write(dir, "served.pem", format!("{}{}", c.leaf.pem, c.inter.pem))
+        .display()
+        .to_string();
+    let (cert, inters, root) = (
+        cert.display().to_string(),
+        inters.display().to_string(),
+        root.display().to_string(),
+    );
+    let full = p("leaf/fullchain.pem");
+    let self_cert = p("self/cert.pem");
+    let all_hints = |doc: &serde_json::Value| -> String {
+        let mut h: Vec<String> = doc["findings"]
+            .as_array()
+            .map(|fs| {
+                fs.iter()
+                    .filter_map(|f| f["hint"].as_str())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for k in ["fix", "note"] {
+            if let Some(s) = doc["apigateway"][k].as_str() {
+                h.push(format!("{k}: {s}"));
+            }
+        }
+        if let Some(s) = doc["error"]["hint"].as_str() {
+            h.push(s.to_string());
+        }
+        h.join("\n")
+    };
+    struct Row<'a> {
+        case: &'a str,
+        args: Vec<String>,
+        exit: i32,
+        codes: Option<&'a [&'a str]>,
+        says: &'a [&'a str],
+        never: &'a [&'a str],
+    }
+    let s = |v: &[&str]| -> Vec<String> { v.iter().map(|x| x.to_string()).collect() };
+    let rows = [
+        Row {
+            case: "(a) issue --ca fullchain.pem against API Gateway: the private root, nothing missing",
+            args: s(&["check", &full, "--hostname", "lb.example.internal"]),
+            exit: 1,
+            codes: Some(&["untrusted-root"]),
+            says: &["the chain is complete, but its root \"CN=certctl on-prem CA\" is private"],
+            never: &["serve the intermediate", "missing-intermediate"],
+        },
+        Row {
+            case: "(b) API Gateway's list: --trust-store is certctl's verdict, not API Gateway's",
+            args: s(&["check", &full]),
+            exit: 1,
+            codes: None,
+            says: &["`--trust-store` changes certctl's verdict, not API Gateway's", "insecureSkipVerification"],
+            never: &["or pass --trust-store for a private CA"],
+        },
+        Row {
+            case: "(b) --trust-store given and refused: not suggested again, the note says what it changes",
+            args: s(&["check", &cert, "--chain", &inters, "--trust-store", &self_cert]),
+            exit: 1,
+            codes: None,
+            says: &["note: judged against --trust-store, which changes certctl's verdict, not API Gateway's"],
+            never: &["pass --trust-store"],
+        },
+        Row {
+            case: "(b) --trust-store given and accepted: the note still says it",
+            args: s(&["check", &served, "--trust-store", &root]),
+            exit: 0,
+            codes: Some(&[]),
+            says: &["note: judged against --trust-store"],
+            never: &["pass --trust-store"],
+        },
+        Row {
+            case: "(c) the self-signed leaf as its own trust store, wrong host: hostname only",
+            args: s(&["check", &self_cert, "--trust-store", &self_cert, "--hostname", "wrong.example.internal"]),
+            exit: 1,
+            codes: Some(&["hostname-mismatch"]),
+            says: &[],
+            never: &["self-signed"],
+        },
+        Row {
+            case: "(d) --fix-chain with the intermediate given and the root private: the root is missing",
+            args: s(&["check", &cert, "--chain", &inters, "--fix-chain", &p("fixed.pem")]),
+            exit: 2,
+            codes: None,
+            says: &["no intermediate is missing: what is missing is a trusted root"],
+            never: &["pass the missing intermediate"],
+        },
+        Row {
+            case: "(d) --fix-chain with the intermediate really missing: pass it",
+            args: s(&["check", &cert, "--trust-store", &root, "--fix-chain", &p("fixed.pem")]),
+            exit: 2,
+            codes: None,
+            says: &["pass the missing intermediate with --chain FILE"],
+            never: &["trusted root"],
+        },
+        Row {
+            case: "(f) man --dir into a sticky directory",
+            args: s(&["man", "--dir", "/tmp"]),
+            exit: 2,
+            codes: None,
+            says: &["make one of your own inside it first, e.g. `mkdir -m 0755 /tmp/certctl`"],
+            never: &["chmod"],
+        },
+        Row {
+            case: "(f) --metrics into a sticky directory",
+            args: s(&["scan", &p("leaf"), "--metrics", "/tmp/certctl-i24.prom"]),
+            exit: 2,
+            codes: None,
+            says: &["make one of your own inside it first"],
+            never: &["chmod"],
+        },
+        Row {
+            case: "(f) --fix-chain into a sticky directory",
+            args: s(&["check", &cert, "--chain", &inters, "--trust-store", &root, "--fix-chain", "/tmp/certctl-i24.pem"]),
+            exit: 2,
+            codes: None,
+            says: &["make one of your own inside it first"],
+            never: &["chmod"],
+        },
+        Row {
+            case: "(g) a host name where a file was expected",
+            args: s(&["check", "api.example.com"]),
+            exit: 2,
+            codes: None,
+            says: &["for a server, give its URL: https://api.example.com"],
+            never: &[],
+        },
+        Row {
+            case: "(g) a missing file is only a missing file",
+            args: s(&["check", &p("nope.pem")]),
+            exit: 2,
+            codes: None,
+            says: &[],
+            never: &["https://"],
+        },
+    ];
+    for r in rows {
+        let mut args = vec!["--at".to_string(), at.to_string()];
+        args.extend(r.args.iter().cloned());
+        let (code, doc, err) = run_json(&args);
+        let hints = all_hints(&doc);
+        assert_eq!(code, r.exit, "{}: {doc:#} {err}", r.case);
+        if let Some(want) = r.codes {
+            assert_eq!(
+                codes(&doc),
+                want.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "{}: {doc:#}",
+                r.case
+            );
+        }
+        for s in r.says {
+            assert!(hints.contains(s), "{}: wants {s:?} in\n{hints}", r.case);
+        }
+        for s in r.never {
+            assert!(
+                !hints.contains(s) && !codes(&doc).iter().any(|c| c == s),
+                "{}: {s:?} in\n{hints}",
+                r.case
+            );
+        }
+    }
+}

@@ -330,6 +330,113 @@ fn policy_check_lists_codes_and_reports_every_problem() {
     );
 }
 
+/// Each problem of a config on its own line, a misspelled key with the closest one, a missing
+/// file as "no such file": in rotate configs and policies alike.
+#[test]
+fn config_problems_one_per_line_with_suggestions() {
+    let d = tempdir();
+    let cfg = write(
+        d.path(),
+        "rotate.toml",
+        "[[cert]]\nname = \"a\"\ndsn = [\"a.example.com\"]\nout-dir = \"a\"\nrenew_befor = \"10d\"\ninclude-roots = true\nkeep = 0\n",
+    );
+    let (code, _, err) = run(["rotate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("error: invalid config ") && lines[0].ends_with(": 5 problems"),
+        "{err}"
+    );
+    for want in [
+        "caused by: line 1: [[cert]] is missing `dns (or ip)`",
+        "caused by: line 3: unknown key `dsn` in [[cert]] (did you mean `dns`?)",
+        "caused by: line 5: unknown key `renew_befor` in [[cert]] (did you mean `renew-before`?)",
+        "caused by: line 6: unknown key `include-roots` in [[cert]] (did you mean `include-root`?)",
+        "caused by: line 7: `keep` must be between 1 and 100, found 0",
+    ] {
+        assert!(lines.contains(&want), "{want}\n{err}");
+    }
+    assert!(lines.iter().all(|l| l.len() < 120), "{err}");
+    let (_, doc, _) = run_json(["rotate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        doc["error"]["causes"].as_array().unwrap().len(),
+        5,
+        "{doc:#}"
+    );
+
+    let policy = write(
+        d.path(),
+        "p.toml",
+        "min-dayz = 3\nlint = 3\n[levels]\nexpird = \"warn\"\n",
+    );
+    for args in [
+        vec!["policy", "check", policy.to_str().unwrap()],
+        vec!["check", "x.pem", "--policy", policy.to_str().unwrap()],
+    ] {
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("caused by: line 1: unknown key `min-dayz` (did you mean `min-days`?)\n"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\ncaused by: line 2: `lint` must be true or false"),
+            "{err}"
+        );
+        assert!(err.lines().next().unwrap().ends_with("problems"), "{err}");
+    }
+
+    let missing = d.path().join("missing.toml");
+    let (code, _, err) = run(["rotate", "--config", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such file") && !err.contains("entity not found"),
+        "{err}"
+    );
+    let (code, _, err) = run(["check", "x.pem", "--policy", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such file") && !err.contains("policy check FILE"),
+        "{err}"
+    );
+}
+
+/// `policy show` prints each built-in policy as a file `policy check` and `check --policy`
+/// accept with the same levels as the built-in name.
+#[test]
+fn policy_show_round_trips_through_policy_check() {
+    let d = tempdir();
+    for name in ["gateway", "strict"] {
+        let (code, text, err) = run(["policy", "show", name]);
+        assert_eq!(code, 0, "{err}");
+        assert!(text.contains("[levels]"), "{text}");
+        let file = write(d.path(), &format!("{name}.toml"), &text);
+        let (code, from_file, err) = run_json(["policy", "check", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let (_, built_in, _) = run_json(["policy", "check", name]);
+        for field in [
+            "levels",
+            "min_days",
+            "min_rsa_bits",
+            "min_ec_bits",
+            "allowed_signature_algorithms",
+        ] {
+            assert_eq!(from_file[field], built_in[field], "{name}: {field}");
+        }
+        let (code, doc, _) = run_json(["policy", "show", name]);
+        assert_eq!(code, 0);
+        assert_eq!(doc["policy"], name);
+        assert_eq!(doc["toml"], text.as_str());
+    }
+    // The two differ (strict runs the lints), so each name is its own file.
+    let (_, g, _) = run(["policy", "show"]);
+    let (_, s, _) = run(["policy", "show", "strict"]);
+    assert_ne!(g, s);
+    assert!(s.contains("lint = true") && g.contains("lint = false"));
+    let (code, _, _) = run(["policy", "show", "bogus"]);
+    assert_eq!(code, 2);
+}
+
 #[test]
 fn the_readme_iam_policy_allows_every_aws_call_certctl_makes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -489,6 +596,7 @@ fn json_documents_match_the_readme_schema() {
                 concat!(env!("CARGO_MANIFEST_DIR"), "/policies/gateway.toml"),
             ]),
         ),
+        ("policy show", s(&["policy", "show", "strict"])),
         ("scan", s(&["scan", &lb])),
         ("scan", s(&["scan", &lb, &junk, "--metrics", &p("m.prom")])),
         ("truststore list", s(&["truststore", "list"])),

@@ -140,8 +140,25 @@ fn a_healthy_path_passes_and_each_break_names_its_hop() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(out.stdout.is_empty());
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("hop alb failed"), "{err}");
+    // One line per deny finding of the failed hop, each naming its code.
+    let denies: Vec<String> = hop(&doc, "alb")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "deny")
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    assert!(denies.contains(&"untrusted-root".to_string()), "{doc:#}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), denies.len(), "{err}");
+    for (line, code) in lines.iter().zip(&denies) {
+        assert!(
+            line.starts_with(&format!(
+                "certctl doctor: api.example.com: hop alb failed: {code}: "
+            )),
+            "{err}"
+        );
+    }
 
     for (brk, want_hop, want_code) in [
         // With --rest-api-id the VPC link defines the path; an alias elsewhere disagrees.

@@ -752,3 +752,41 @@ fn a_failed_hook_shows_its_last_lines_redacted_in_the_human_report() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(!out.contains("hook| "), "{out}");
 }
+
+/// `rotate -q` (cron) on a failed deploy: the error line, then the hook's last lines, each
+/// redacted and inert (no terminal control from the hook, no forged line).
+#[test]
+fn quiet_failed_deploy_prints_the_hooks_last_lines() {
+    let d = tempdir();
+    let hook = "for i in $(seq 1 15); do echo step $i; done; printf 'evil\\033[2J\\n'; \
+                echo 'nginx: [emerg] cannot load certificate' >&2; cat \"$CERTCTL_KEY\"; exit 1";
+    let cfg = config(d.path(), &format!("deploy-hook = {}\n", toml_str(hook)));
+    let c = cfg.to_str().unwrap();
+    let (code, out, err) = run(["-q", "rotate", "--config", c, "--at", AT]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].starts_with("certctl rotate: set lb: failed: deploy hook failed (exit 1)"),
+        "{err}"
+    );
+    let hook_lines = &lines[1..];
+    assert_eq!(hook_lines.len(), 10, "the last 10 lines: {err}");
+    assert!(
+        hook_lines
+            .iter()
+            .all(|l| l.starts_with("certctl rotate: set lb: hook| ")),
+        "{err}"
+    );
+    assert!(err.contains("hook| evil\\e[2J\n"), "escaped: {err}");
+    assert!(
+        err.contains("hook| nginx: [emerg] cannot load certificate\n"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err}");
+    assert!(!err.contains("step 5\n"), "only the last lines: {err}");
+    assert!(
+        !err.contains("PRIVATE KEY-----\nM") && !err.contains("BEGIN EC PRIVATE"),
+        "redacted: {err}"
+    );
+}

@@ -766,3 +766,181 @@ fn scan_shows_each_certificate_once_with_all_its_paths() {
         "{err}"
     );
 }
+
+fn rfc3339(t: i64) -> String {
+    ts(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// One day-count rule (floor of the seconds left / 86400) in issue, check, scan and inspect,
+/// at instants on and between day boundaries, before and after expiry.
+#[test]
+fn issue_check_scan_and_inspect_count_days_alike() {
+    let dir = tempdir();
+    let out = dir.path().join("leaf");
+    let (code, issued, err) = run_json(
+        [
+            "--at",
+            AT,
+            "issue",
+            "onprem",
+            "--dns",
+            "days.example.com",
+            "--out-dir",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([out.display().to_string()]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(issued["certificate"]["days_left"], 365);
+    let cert = out.join("cert.pem");
+    let cert = cert.to_str().unwrap();
+    for (offset, want) in [
+        (0, 365),
+        (1, 364),
+        (DAY - 1, 364),
+        (DAY, 364),
+        (365 * DAY - 1, 0),
+        (365 * DAY, 0),
+        (365 * DAY + 1, -1),
+        (370 * DAY + DAY / 2, -6),
+    ] {
+        let at = rfc3339(AT_UNIX + offset);
+        let (_, checked, _) = run_json(["--at", &at, "check", cert]);
+        assert_eq!(checked["path"][0]["days_left"], want, "check at {at}");
+        let (_, scanned, _) = run_json(["--at", &at, "scan", cert]);
+        assert_eq!(scanned["items"][0]["days_left"], want, "scan at {at}");
+        let (_, inspected, _) = run(["--at", &at, "inspect", cert]);
+        let human = if want < 0 {
+            format!("(expired {} days ago)", -want)
+        } else {
+            format!("({want} days left)")
+        };
+        assert!(inspected.contains(&human), "inspect at {at}: {inspected}");
+        if want < 0 {
+            let message = format!("({} days ago)", -want);
+            assert!(
+                checked["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["code"] == "expired"
+                        && f["message"].as_str().unwrap().contains(&message)),
+                "check at {at}: {checked}"
+            );
+            let scan_msg = format!("expired {} days ago", -want);
+            assert!(scanned.to_string().contains(&scan_msg), "scan at {at}");
+        }
+    }
+}
+
+/// `--min-days` takes days with or without `d`, or weeks; `--at` takes a date.
+#[test]
+fn min_days_takes_days_or_weeks_and_at_takes_a_date() {
+    let dir = tempdir();
+    let out = dir.path().join("leaf");
+    let o = out.to_str().unwrap();
+    let (code, _, err) = run([
+        "--at",
+        "2030-06-01",
+        "issue",
+        "onprem",
+        "--dns",
+        "d.example.com",
+        "--days",
+        "20",
+        "--out-dir",
+        o,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let cert = out.join("cert.pem");
+    let cert = cert.to_str().unwrap();
+    // 20 days left: within 3w (21 days) and 21d, not within 2w or 14.
+    for (min, soon) in [
+        ("14", false),
+        ("2w", false),
+        ("14d", false),
+        ("21d", true),
+        ("3w", true),
+        ("21", true),
+    ] {
+        let (_, doc, err) = run_json(["--at", AT, "scan", cert, "--min-days", min]);
+        assert_eq!(doc["min_days"].as_u64().unwrap() > 20, soon, "{min}: {err}");
+        let (_, doc, _) = run_json(["--at", AT, "check", cert, "--min-days", min]);
+        assert_eq!(
+            codes(&doc).contains(&"expires-soon".to_string()),
+            soon,
+            "check --min-days {min}"
+        );
+    }
+    for bad in ["12h", "2 weeks", "-1", "1.5"] {
+        let flag = format!("--min-days={bad}");
+        let (code, _, err) = run(["--at", AT, "scan", cert, &flag]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(
+            err.contains(&format!(
+                "invalid number of days \"{bad}\": expected whole days: 7, 7d or 2w"
+            )),
+            "{err}"
+        );
+    }
+    // A date is midnight UTC: the same report as the full instant.
+    let (_, by_date, _) = run_json(["--at", "2030-06-01", "check", cert]);
+    let (_, by_instant, _) = run_json(["--at", "2030-06-01T00:00:00Z", "check", cert]);
+    assert_eq!(by_date, by_instant);
+    let (code, _, err) = run(["--at", "2030-06", "check", cert]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("error: bad --at \"2030-06\": not an RFC 3339 instant or a date"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "hint: use RFC 3339 (2026-01-01T00:00:00Z) or a date (2026-01-01, midnight UTC)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("separator"), "{err}");
+}
+
+/// `include-root` in a rotate set means what `issue onprem --include-root` means: the root CA
+/// in fullchain.pem too; without it, the leaf alone (the CA is a root).
+#[test]
+fn rotate_include_root_puts_the_root_in_fullchain() {
+    let d = tempdir();
+    let ca = d.path().join("ca");
+    let (code, _, err) = run(["--at", AT, "ca", "init", "--dir", ca.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let count = |p: &Path| {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .matches("-----BEGIN CERTIFICATE-----")
+            .count()
+    };
+    for (extra, want) in [
+        ("include-root = true\n", 2),
+        ("include-root = false\n", 1),
+        ("", 1),
+    ] {
+        let cfg = config(d.path(), &format!("ca-dir = \"ca\"\n{extra}"));
+        let (code, _, err) = run([
+            "--at",
+            AT,
+            "rotate",
+            "--force",
+            "--config",
+            cfg.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{extra}: {err}");
+        assert_eq!(count(&d.path().join("lb/fullchain.pem")), want, "{extra}");
+    }
+    let cfg = config(d.path(), "include-root = \"yes\"\n");
+    let (code, _, err) = run(["--at", AT, "rotate", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`include-root` must be true or false"),
+        "{err}"
+    );
+}

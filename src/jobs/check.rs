@@ -28,7 +28,10 @@ pub enum CheckError {
     #[error(
         "--fix-chain: the chain cannot be completed from the certificates given; nothing written"
     )]
-    CannotFix,
+    CannotFix {
+        /// What is missing, from the check's findings.
+        hint: String,
+    },
 }
 
 impl crate::jobs::JobError for CheckError {
@@ -51,10 +54,20 @@ impl crate::jobs::JobError for CheckError {
     fn hint(&self) -> Option<String> {
         match self {
             CheckError::Input(e) => e.hint(),
-            CheckError::CannotFix => Some("pass the missing intermediate with --chain FILE".into()),
-            CheckError::Policy(_) => Some("`certctl policy check FILE` lists every problem".into()),
+            CheckError::CannotFix { hint } => Some(hint.clone()),
+            CheckError::Policy(PolicyError::Invalid { .. }) => {
+                Some("`certctl policy check FILE` lists every problem".into())
+            }
+            CheckError::Policy(PolicyError::Read(e)) => e.hint(),
             CheckError::Write(e) => e.hint(),
             _ => None,
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        match self {
+            CheckError::Policy(e) => e.problems(),
+            _ => Vec::new(),
         }
     }
 }
@@ -185,7 +198,9 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
     let mut written = None;
     if let Some(out) = &req.fix_chain {
         let Some(fixed) = &v.fixed_chain else {
-            return Err(CheckError::CannotFix);
+            return Err(CheckError::CannotFix {
+                hint: cannot_fix_hint(&v.findings, &params),
+            });
         };
         let pem: String = fixed
             .iter()
@@ -194,12 +209,59 @@ pub fn run(req: &CheckRequest) -> Result<CheckReport, CheckError> {
         fsx::write_atomic(out, pem.as_bytes(), 0o644)?;
         written = Some(out.display().to_string());
     }
+    let root_beside = match (&target, &req.fetched_pem) {
+        (Target::File(path), None) => {
+            leaf_of(&chain, &v).and_then(|leaf| crate::jobs::hints::find_root_beside(path, leaf))
+        }
+        _ => None,
+    };
+    let case = crate::jobs::hints::Case {
+        custom_store: !req.trust_store.eq_ignore_ascii_case("apigateway"),
+        acm: req.fetched_pem.is_some(),
+        root_beside,
+    };
     let mut report = report(&req.target, address, &chain, &params, v);
+    crate::jobs::hints::fit(&mut report, &case);
     if let Some(p) = &req.policy {
         report.policy.profile = p.display().to_string();
     }
     report.fixed_chain_written = written;
     Ok(report)
+}
+
+/// The presented certificate the path starts at.
+fn leaf_of<'c>(
+    chain: &'c ChainInput,
+    v: &verify::Verification,
+) -> Option<&'c crate::x509::CertInfo> {
+    let fp = &v.path.first()?.sha256;
+    chain.presented.iter().find(|c| &c.sha256.colon_hex() == fp)
+}
+
+/// Why `--fix-chain` has nothing to write, from what the check found: the chain may be
+/// complete up to a root that is not trusted (nothing to add: the root is what is missing from
+/// the store), or an intermediate may really be missing.
+fn cannot_fix_hint(findings: &[Finding], params: &CheckParams<'_>) -> String {
+    let store = match &params.store.kind {
+        crate::trust::store::StoreKind::ApiGateway => "API Gateway's list".to_string(),
+        crate::trust::store::StoreKind::Custom(p) => format!("the trust store {}", p.display()),
+    };
+    let has = |code: &str| findings.iter().any(|f| f.code == code);
+    if has("untrusted-root") || has("anchor-expired") {
+        let private = match &params.store.kind {
+            crate::trust::store::StoreKind::ApiGateway => "; for a private root, --trust-store ROOT.pem writes it (that changes certctl's verdict, not API Gateway's)",
+            crate::trust::store::StoreKind::Custom(_) => "",
+        };
+        format!(
+            "no intermediate is missing: what is missing is a trusted root (the chain ends at a root that is not in {store}), and --fix-chain writes a chain only when it reaches one{private}"
+        )
+    } else if has("self-signed") {
+        "a self-signed leaf has no chain to complete: issue one from a CA (`certctl issue onprem --ca DIR`, or ACM)".into()
+    } else if has("missing-intermediate") {
+        "pass the missing intermediate with --chain FILE (the leaf's issuer; `certctl inspect` names it)".into()
+    } else {
+        "the findings above say what stops the path; --fix-chain writes a chain only when it reaches a trusted root".into()
+    }
 }
 
 fn report(
@@ -319,5 +381,11 @@ pub(crate) fn check_pem(
         leaf_is_first: true,
     };
     let v = verify::verify(&chain, &params);
-    Ok(report(label, None, &chain, &params, v))
+    let mut report = report(label, None, &chain, &params, v);
+    let case = crate::jobs::hints::Case {
+        acm: true,
+        ..Default::default()
+    };
+    crate::jobs::hints::fit(&mut report, &case);
+    Ok(report)
 }

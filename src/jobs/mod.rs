@@ -3,6 +3,7 @@
 pub(crate) mod acm;
 pub mod check;
 pub(crate) mod doctor;
+pub(crate) mod hints;
 pub(crate) mod inspect;
 pub(crate) mod man;
 pub(crate) mod onprem;
@@ -31,6 +32,11 @@ pub(crate) trait JobError: std::error::Error + Send + Sync + 'static {
     /// The underlying library's own account of the failure, for -v.
     fn detail(&self) -> Option<String> {
         None
+    }
+    /// Each problem of an invalid input (a config's `line N: …`), printed one per line after
+    /// the error line.
+    fn problems(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 

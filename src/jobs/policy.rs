@@ -27,6 +27,29 @@ pub(crate) struct PolicyReport {
     pub(crate) levels: Vec<LevelReport>,
 }
 
+/// A built-in policy's text (`policy show`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PolicyText {
+    pub(crate) schema_version: u32,
+    /// `gateway` or `strict`.
+    pub(crate) policy: &'static str,
+    /// The policy file, as `check --policy FILE` and `policy check FILE` read it.
+    pub(crate) toml: &'static str,
+}
+
+/// The built-in policy `name` (`strict`, else `gateway`) as TOML.
+pub(crate) fn show(name: &str) -> PolicyText {
+    let (policy, toml) = match name {
+        "strict" => ("strict", crate::policy::STRICT_POLICY),
+        _ => ("gateway", crate::policy::DEFAULT_GATEWAY_POLICY),
+    };
+    PolicyText {
+        schema_version: 1,
+        policy,
+        toml,
+    }
+}
+
 /// Validates `file` (or the built-in policy).
 pub(crate) fn check(file: Option<&Path>) -> Result<PolicyReport, PolicyError> {
     let policy = match file {

@@ -3,6 +3,7 @@
 use super::human::{table, Human, Style, MAX_CELL};
 use super::inert::{cell, inert_join, Inert};
 use crate::aws::DnsRecord;
+use crate::findings::Severity;
 use crate::jobs::acm::{
     AttachReport, CertReport, ListReport, RecordsFormat, RecordsReport, RequestReport, StatusReport,
 };
@@ -261,16 +262,25 @@ impl Human for DoctorReport {
         out
     }
 
+    /// One line per deny finding of each failed hop, naming its code (a failed hop without
+    /// one: its summary), so that `-q` in cron says what failed, not only where.
     fn failures(&self) -> Vec<String> {
-        self.hops
-            .iter()
-            .filter(|h| h.status == HopStatus::Fail)
-            .map(|h| {
-                format!(
+        let mut out = Vec::new();
+        for h in self.hops.iter().filter(|h| h.status == HopStatus::Fail) {
+            let before = out.len();
+            for f in h.findings.iter().filter(|f| f.severity == Severity::Deny) {
+                out.push(format!(
+                    "certctl doctor: {}: hop {} failed: {}: {}",
+                    self.hostname, h.hop, f.code, f.message
+                ));
+            }
+            if out.len() == before {
+                out.push(format!(
                     "certctl doctor: {}: hop {} failed: {}",
                     self.hostname, h.hop, h.summary
-                )
-            })
-            .collect()
+                ));
+            }
+        }
+        out
     }
 }

@@ -3,7 +3,7 @@
 use crate::findings::Severity;
 use crate::jobs::check::CheckReport;
 use crate::jobs::inspect::InspectReport;
-use crate::jobs::policy::PolicyReport;
+use crate::jobs::policy::{PolicyReport, PolicyText};
 use crate::jobs::truststore::{ExportReport, ListReport, ShowReport, UpdateReport, VerifyReport};
 use crate::x509::CertInfo;
 
@@ -126,6 +126,9 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
                 "; no --hostname given, host not checked"
             }
         ));
+        if let Some(n) = &gw.note {
+            out.push_str(&format!("  note: {}\n", Inert(n)));
+        }
     } else {
         out.push_str(&format!(
             "API Gateway: {}\n",
@@ -388,6 +391,13 @@ impl Human for VerifyReport {
             self.missing_pem.len()
         ));
         out
+    }
+}
+
+impl Human for PolicyText {
+    /// The TOML itself, so that `> my-policy.toml` is a policy file.
+    fn human(&self, _style: &Style) -> String {
+        self.toml.to_string()
     }
 }
 

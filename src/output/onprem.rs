@@ -140,21 +140,38 @@ impl Human for RotateReport {
         out
     }
 
+    /// One line per failed set and, when its deploy hook failed, the hook's last lines
+    /// (already redacted; the printer renders each line inert), so that a cron mail says why.
     fn failures(&self) -> Vec<String> {
-        self.sets
-            .iter()
-            .filter(|s| s.exit_code() != ExitStatus::Ok)
-            .map(|s| match (&s.error, &s.old) {
+        let mut out = Vec::new();
+        for s in self.sets.iter().filter(|s| s.exit_code() != ExitStatus::Ok) {
+            out.push(match (&s.error, &s.old) {
                 (Some(e), _) => format!("certctl rotate: set {}: failed: {e}", s.name),
                 (None, Some(old)) => format!(
                     "certctl rotate: set {}: the certificate in place expired on {}",
                     s.name, old.not_after
                 ),
                 (None, None) => format!("certctl rotate: set {}: {}", s.name, s.action),
-            })
-            .collect()
+            });
+            if let Some(h) = s.hook.as_ref().filter(|h| !h.ok()) {
+                let lines: Vec<&str> = h.output.trim_end().lines().collect();
+                for l in &lines[lines.len().saturating_sub(QUIET_HOOK_LINES)..] {
+                    out.push(format!(
+                        "certctl rotate: set {}: hook| {}",
+                        s.name,
+                        super::inert::bounded(l, QUIET_HOOK_LINE_WIDTH)
+                    ));
+                }
+            }
+        }
+        out
     }
 }
+
+/// How many of a failed hook's last lines `rotate -q` prints, and at most how many characters
+/// of each (the JSON report has the whole output).
+const QUIET_HOOK_LINES: usize = 10;
+const QUIET_HOOK_LINE_WIDTH: usize = 300;
 
 impl Human for ScanReport {
     fn human(&self, style: &Style) -> String {

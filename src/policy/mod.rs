@@ -26,15 +26,25 @@ pub enum PolicyError {
     },
 }
 
-/// `N problem(s): line a: …; line b: …` on one line.
+/// `N problem(s)` (the error line); the problems themselves are [`issue_lines`], one line each.
 pub(crate) fn render_issues(issues: &[ConfigIssue]) -> String {
     let n = issues.len();
-    let list: Vec<String> = issues.iter().map(ToString::to_string).collect();
-    format!(
-        "{n} problem{}: {}",
-        if n == 1 { "" } else { "s" },
-        list.join("; ")
-    )
+    format!("{n} problem{}", if n == 1 { "" } else { "s" })
+}
+
+/// One `line N: …` text per problem, in line order (printed as `caused by:` lines).
+pub(crate) fn issue_lines(issues: &[ConfigIssue]) -> Vec<String> {
+    issues.iter().map(ToString::to_string).collect()
+}
+
+impl PolicyError {
+    /// Every problem of an invalid policy, one line each.
+    pub(crate) fn problems(&self) -> Vec<String> {
+        match self {
+            PolicyError::Invalid { issues, .. } => issue_lines(issues),
+            PolicyError::Read(_) => Vec::new(),
+        }
+    }
 }
 
 /// A validated check policy.

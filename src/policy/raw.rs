@@ -67,14 +67,13 @@ impl<'s> Reader<'s> {
         });
     }
 
-    /// Records every key of `table` not in `allowed` (with a suggestion when one is close).
+    /// Records every key of `table` not in `allowed` (with the closest allowed key as a
+    /// suggestion when one is close: [`suggest`]).
     pub(crate) fn deny_unknown(&mut self, table: &Table<'_>, allowed: &[&str], within: &str) {
         for key in table.keys() {
             let name: &str = key.get_ref();
             if !allowed.contains(&name) {
-                let hint = allowed
-                    .iter()
-                    .find(|a| similar(a, name))
+                let hint = suggest(name, allowed)
                     .map(|a| format!(" (did you mean `{a}`?)"))
                     .unwrap_or_default();
                 let place = if within.is_empty() {
@@ -196,26 +195,43 @@ impl<'s> Reader<'s> {
     }
 }
 
-fn similar(a: &str, b: &str) -> bool {
-    let (a, b) = (a.replace('_', "-"), b.replace('_', "-"));
-    if a == b {
-        return true;
+/// The allowed key closest to `name`, when it is close: at most one edit for names of up to
+/// four characters, two for longer ones (an edit is an insertion, a deletion, a substitution or
+/// two neighbours swapped: `dsn` → `dns`); `_` and `-` are the same.
+pub(crate) fn suggest<'a>(name: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let name = name.replace('_', "-").to_ascii_lowercase();
+    let limit = if name.chars().count() <= 4 { 1 } else { 2 };
+    allowed
+        .iter()
+        .map(|a| (edit_distance(&name, a), *a))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    // One edit apart (insert, delete or substitute).
-    let (x, y): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let (short, long) = if x.len() <= y.len() { (x, y) } else { (y, x) };
-    if long.len() - short.len() > 1 {
-        return false;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
-    let mut i = 0;
-    while i < short.len() && short[i] == long[i] {
-        i += 1;
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
     }
-    if short.len() == long.len() {
-        short[i + 1..] == long[i + 1..]
-    } else {
-        short[i..] == long[i + 1..]
-    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -232,6 +248,34 @@ mod tests {
         assert_eq!(r.issues[0].line, 2);
         assert!(r.issues[1].message.contains("did you mean `min-days`"));
         assert_eq!(r.integer(doc.get_ref(), "a").map(|x| x.0), Some(1));
+    }
+
+    #[test]
+    fn suggests_the_closest_key_like_clap() {
+        let keys = [
+            "dns",
+            "ip",
+            "out-dir",
+            "renew-before",
+            "deploy-hook",
+            "include-root",
+        ];
+        for (typo, want) in [
+            ("dsn", Some("dns")),
+            ("dn", Some("dns")),
+            ("ips", Some("ip")),
+            ("outdir", Some("out-dir")),
+            ("out_dir", Some("out-dir")),
+            ("renew-befor", Some("renew-before")),
+            ("renwe-before", Some("renew-before")),
+            ("deploy_hok", Some("deploy-hook")),
+            ("include_roots", Some("include-root")),
+            ("hook", None),
+            ("xyz", None),
+            ("days", None),
+        ] {
+            assert_eq!(suggest(typo, &keys), want, "{typo}");
+        }
     }
 
     #[test]

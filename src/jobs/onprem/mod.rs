@@ -103,17 +103,9 @@ pub(crate) fn p12_password(file: Option<&Path>) -> Result<String, OnpremError> {
 }
 
 /// The files of a set: cert/chain/fullchain/key PEMs, plus the requested formats; the root CA
-/// stays out of fullchain.pem (a server that sends its root gains nothing and `check` flags it).
-pub(crate) fn set_files(
-    m: &Minted,
-    formats: &[Format],
-    p12_password: Option<&str>,
-) -> Result<Vec<NewFile>, OnpremError> {
-    set_files_with(m, formats, p12_password, false)
-}
-
-/// [`set_files`], with the root CA appended to fullchain.pem (and haproxy.pem) when
-/// `include_root`: for a load balancer that insists on the whole chain.
+/// stays out of fullchain.pem (a server that sends its root gains nothing and `check` flags it)
+/// unless `include_root` (`issue onprem --include-root`, a rotate set's `include-root`): for a
+/// load balancer that insists on the whole chain.
 pub(crate) fn set_files_with(
     m: &Minted,
     formats: &[Format],

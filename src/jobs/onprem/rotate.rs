@@ -60,6 +60,15 @@ impl crate::jobs::JobError for RotateError {
             ),
         }
     }
+
+    fn problems(&self) -> Vec<String> {
+        match self {
+            RotateError::Config(RotateConfigError::Invalid { issues, .. }) => {
+                crate::policy::issue_lines(issues)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Options of one run.
@@ -479,7 +488,8 @@ fn rotate_inner(
     };
     let minted = mint::leaf(&spec, ca.as_ref())?;
     rep.warnings.extend(minted.warnings.iter().cloned());
-    let files = onprem::set_files(&minted, &cfg.formats, password.as_deref())?;
+    let files =
+        onprem::set_files_with(&minted, &cfg.formats, password.as_deref(), cfg.include_root)?;
     let mut hk = hk;
     for f in files.iter().filter(|f| f.name.ends_with(".pem")) {
         hk.secrets.add_pem(&f.bytes);

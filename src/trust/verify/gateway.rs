@@ -55,7 +55,10 @@ pub(super) fn judge(
 /// The findings that carry API Gateway's refusal.
 pub(super) fn refusal_findings(ctx: &mut Ctx<'_>, known: &Known, leaf: usize, gw: &apigw::Verdict) {
     let leaf = known.info(leaf);
-    if !gw.accepted() && leaf.is_self_issued() {
+    // A refusal for the host name alone is not about the issuer: a self-signed leaf in the
+    // trust store is then no reason (`--trust-store leaf.pem --hostname wrong`).
+    let host_only = matches!(gw.refusal, Some(apigw::Refusal::Host { .. }));
+    if !gw.accepted() && !host_only && leaf.is_self_issued() {
         let store_name = match &ctx.params.store.kind {
             StoreKind::ApiGateway => "API Gateway's list".to_string(),
             StoreKind::Custom(p) => format!("the trust store {}", p.display()),
