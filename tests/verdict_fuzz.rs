@@ -852,6 +852,86 @@ fn regressions(pool: &KeyPool) -> Vec<(Case, bool)> {
         "-",
         false,
     );
+    // The JDK's name-constraints check (`NameConstraintsExtension.verify`) adds the leaf's CN to
+    // the SAN extension's own name list when it has no SAN of the CN's kind; HttpClient then
+    // reads it as a SAN (seed 2026: c2880, c7929, c9879, c18738).
+    let mut nc_ip = fixed("Regression Constrained IP", true, &[], &[]);
+    nc_ip.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::IpAddress("10.0.0.0/8".parse().unwrap())],
+        excluded_subtrees: Vec::new(),
+    });
+    let nc_ip = make(&nc_ip, Some(&root), pool, rng);
+    let ip_cn_dns_san = make(
+        &fixed("10.0.0.5", false, &["lb.example.test"], &[]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-ip-cn-into-sans",
+        vec![&ip_cn_dns_san, &nc_ip],
+        vec![&root],
+        "10.0.0.5",
+        true,
+    );
+    let dns_cn_ip_san = make(
+        &fixed("lb.example.test", false, &[], &["10.0.0.5"]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-dns-cn-into-sans",
+        vec![&dns_cn_ip_san, &nc_ip],
+        vec![&root],
+        "lb.example.test",
+        true,
+    );
+    // `IPAddressUtil.textToNumericFormatV4`: "10.5" is the IPv4 literal 10.0.0.5.
+    let short_ip_cn = make(
+        &fixed("10.5", false, &["lb.example.test"], &[]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-short-ipv4-cn",
+        vec![&short_ip_cn, &nc_ip],
+        vec![&root],
+        "10.0.0.5",
+        true,
+    );
+    // `new DNSName(cn)` allows no wildcard: a wildcard CN is neither copied nor constrained
+    // (seed 2026: c17545, c17983).
+    let wild_cn_ip_san = make(
+        &fixed("*.example.test", false, &[], &["10.0.0.5"]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-never-copy-a-wildcard-cn",
+        vec![&wild_cn_ip_san, &nc_ip],
+        vec![&root],
+        "a.example.test",
+        false,
+    );
+    let mut nc_dns = fixed("Regression Constrained DNS", true, &[], &[]);
+    nc_dns.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::DnsName("other.test".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let nc_dns = make(&nc_dns, Some(&root), pool, rng);
+    let mut wild = fixed("*.example.test", false, &[], &[]);
+    wild.dns.clear();
+    let wild_cn_only = make(&wild, Some(&nc_dns), pool, rng);
+    add(
+        "wildcard-cn-outside-permitted-dns-subtree",
+        vec![&wild_cn_only, &nc_dns],
+        vec![&root],
+        "api.example.test",
+        true,
+    );
     // The host as written: a trailing dot matches no SAN in HttpClient.
     let plain = make(
         &fixed("lb.example.test", false, &["lb.example.test"], &[]),
