@@ -916,21 +916,7 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
             let (n, c) = (n.to_ascii_lowercase(), c.to_ascii_lowercase());
             Some(c.is_empty() || n == c || n.ends_with(&format!(".{c}")))
         }
-        (AltName::Ip(ip), AltName::Ip(c)) => {
-            // `sun.security.x509.IPAddressName.constrains`: an address and a subnet of the
-            // other IP version are of the same type and not within (NAME_SAME_TYPE), so an
-            // IPv6 SAN fails a permitted IPv4 subtree.
-            if c.len() != ip.len() * 2 {
-                return Some(false);
-            }
-            let (addr, mask) = c.split_at(ip.len());
-            Some(
-                ip.iter()
-                    .zip(addr)
-                    .zip(mask)
-                    .all(|((i, a), m)| i & m == a & m),
-            )
-        }
+        (AltName::Ip(ip), AltName::Ip(c)) => Some(ip_within(ip, c)),
         (AltName::Directory(n), AltName::Directory(c)) => {
             let inner = |d: &[u8]| -> Vec<u8> { der_contents(d).unwrap_or_default() };
             let (n, c) = (inner(n), inner(c));
@@ -939,6 +925,47 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
         (AltName::Email(_), AltName::Email(_)) | (AltName::Uri(_), AltName::Uri(_)) => Some(true),
         _ => None,
     }
+}
+
+/// `sun.security.x509.IPAddressName.constrains`, subtree `c` against name `ip` (4 or 16 bytes
+/// an address, 8 or 32 an address and a mask), as `NameConstraintsExtension.verify` reads it:
+/// within on `NAME_MATCH` or `NAME_NARROWS`. An address and a subnet of the other IP version,
+/// or two different addresses, are `NAME_SAME_TYPE` and not within, so an IPv6 SAN fails a
+/// permitted IPv4 subtree; a subnet-shaped SAN (limbo `nc-permits-invalid-ip-san`) is within a
+/// subnet that encloses it.
+fn ip_within(ip: &[u8], c: &[u8]) -> bool {
+    let subnet = |b: &[u8]| b.len() == 8 || b.len() == 32;
+    if ip.len() == c.len() && !subnet(c) {
+        return ip == c;
+    }
+    if c.len() == ip.len() * 2 {
+        // A subnet against an address: the address masked is the subnet's address.
+        let (addr, mask) = c.split_at(ip.len());
+        return ip.iter().zip(addr).zip(mask).all(|((i, a), m)| i & m == *a);
+    }
+    if ip.len() != c.len() || !subnet(c) {
+        return false;
+    }
+    let half = c.len() / 2;
+    let (ca, cm) = c.split_at(half);
+    let (na, nm) = ip.split_at(half);
+    let c_empty = ca.iter().zip(cm).any(|(a, m)| a & m != *a);
+    let n_empty = na.iter().zip(nm).any(|(a, m)| a & m != *a);
+    let equal = ca
+        .iter()
+        .zip(cm)
+        .zip(na.iter().zip(nm))
+        .all(|((a, m), (b, n))| a & m == b & n)
+        && cm == nm;
+    if equal {
+        return true;
+    }
+    if c_empty || n_empty {
+        // MATCH when both are empty, NARROWS when only the name is, WIDENS when only `c` is.
+        return n_empty;
+    }
+    // The name's subnet inside `c`'s: its mask at least as long, its address in `c`.
+    (0..half).all(|i| cm[i] & nm[i] == cm[i] && ca[i] & cm[i] == na[i] & cm[i])
 }
 
 /// The contents of a DER TLV.
@@ -970,6 +997,18 @@ mod tests {
         assert!(!jdk_dns_syntax("_acme.example.com", true));
         assert!(!jdk_dns_syntax("a..b", true));
         assert!(!jdk_dns_syntax("*", true));
+    }
+
+    #[test]
+    fn ip_subtrees_as_ipaddressname_constrains() {
+        let net = [192, 0, 2, 0, 255, 255, 255, 0];
+        assert!(ip_within(&[192, 0, 2, 1], &net));
+        assert!(!ip_within(&[192, 0, 3, 1], &net));
+        assert!(ip_within(&net, &net));
+        assert!(ip_within(&[192, 0, 2, 128, 255, 255, 255, 128], &net));
+        assert!(!ip_within(&[192, 0, 0, 0, 255, 255, 0, 0], &net));
+        assert!(!ip_within(&[0u8; 16], &net));
+        assert!(!ip_within(&[192, 0, 2, 1], &[192, 0, 2, 2]));
     }
 
     #[test]
