@@ -1094,3 +1094,59 @@ fn a_file_whose_first_certificate_issues_none_of_the_rest_is_judged_by_that_firs
         "{doc}"
     );
 }
+
+#[test]
+fn a_cn_the_jdk_copies_into_the_sans_is_accepted_by_api_gateway_and_denied_by_policy() {
+    let dir = support::tempdir();
+    let pool = KeyPool {
+        rsa2048: Vec::new(),
+        rsa3072: Vec::new(),
+    };
+    let rng = &mut Rng(2);
+    let root = make(&fixed("Copy Root", true, &[], &[]), None, &pool, rng);
+    let mut ca = fixed("Copy Constrained", true, &[], &[]);
+    ca.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::IpAddress("10.0.0.0/8".parse().unwrap())],
+        excluded_subtrees: Vec::new(),
+    });
+    let ca = make(&ca, Some(&root), &pool, rng);
+    let leaf = make(
+        &fixed("10.0.0.5", false, &["lb.example.test"], &[]),
+        Some(&ca),
+        &pool,
+        rng,
+    );
+    let chain = support::write(
+        dir.path(),
+        "chain.pem",
+        pem_all(&[leaf.der.clone(), ca.der.clone()]),
+    );
+    let anchors = support::write(
+        dir.path(),
+        "root.pem",
+        pem_all(std::slice::from_ref(&root.der)),
+    );
+    let (code, doc, _) = support::run_json([
+        "check",
+        chain.to_str().unwrap(),
+        "--trust-store",
+        anchors.to_str().unwrap(),
+        "--hostname",
+        "10.0.0.5",
+        "--at",
+        support::AT,
+        "--json",
+    ]);
+    assert_eq!(doc["apigateway"]["verdict"], "accept", "{doc}");
+    assert_eq!(code, 1, "{doc}");
+    let mismatch = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "hostname-mismatch")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(mismatch["severity"], "deny", "{doc}");
+    let msg = mismatch["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("copies the CN into the SAN list"), "{msg}");
+}
