@@ -188,17 +188,17 @@ struct Plan {
 impl Plan {
     fn ca(name: &str, rng: &mut Rng) -> Plan {
         let (nb, na) = validity(rng, 3650);
-        let bc = match rng.below(100) {
+        let bc = match rng.below(200) {
             0..=2 => None,
-            3..=5 => Some((true, None, false)),
-            6..=12 => Some((true, Some(rng.below(3) as u8), true)),
-            13 => Some((false, None, true)),
+            3..=10 => Some((true, None, false)),
+            11..=24 => Some((true, Some(rng.below(3) as u8), true)),
+            25 => Some((false, None, true)),
             _ => Some((true, None, true)),
         };
-        let ku = match rng.below(100) {
-            0..=7 => None,
-            8..=10 => Some((0x02, true)),
-            11..=13 => Some((0x86, false)),
+        let ku = match rng.below(200) {
+            0..=15 => None,
+            16..=18 => Some((0x02, true)),
+            19..=26 => Some((0x86, false)),
             _ => Some((0x06, true)),
         };
         let eku = match rng.below(100) {
@@ -206,7 +206,7 @@ impl Plan {
             5..=6 => Some((vec![CLIENT_AUTH], false)),
             _ => None,
         };
-        let nc = rng.pct(6).then(|| name_constraints(rng));
+        let nc = rng.pct(5).then(|| name_constraints(rng));
         Plan {
             cn: Some(name.to_string()),
             org: "Fuzz".into(),
@@ -251,16 +251,16 @@ impl Plan {
         };
         let ku = match rng.below(100) {
             0..=29 => None,
-            30..=84 => Some((0x80, rng.pct(70))),
-            85..=89 => Some((0xa0, true)),
-            90..=94 => Some((0x20, true)),
+            30..=86 => Some((0x80, rng.pct(70))),
+            87..=91 => Some((0xa0, true)),
+            92..=94 => Some((0x20, true)),
             _ => Some((0x84, true)),
         };
         let eku = match rng.below(100) {
             0..=14 => None,
-            15..=79 => Some((vec![SERVER_AUTH], false)),
-            80..=84 => Some((vec![SERVER_AUTH, CLIENT_AUTH], rng.pct(50))),
-            85..=89 => Some((vec![CLIENT_AUTH], false)),
+            15..=81 => Some((vec![SERVER_AUTH], false)),
+            82..=86 => Some((vec![SERVER_AUTH, CLIENT_AUTH], rng.pct(50))),
+            87..=89 => Some((vec![CLIENT_AUTH], false)),
             _ => Some((vec![ANY_EKU], false)),
         };
         Plan {
@@ -313,8 +313,8 @@ impl Plan {
 /// (notBefore, notAfter): mostly valid at the instant, sometimes expired or not yet valid.
 fn validity(rng: &mut Rng, days: i64) -> (i64, i64) {
     match rng.below(100) {
-        0..=5 => (AT_UNIX - 2 * days * DAY, AT_UNIX - DAY),
-        6..=10 => (AT_UNIX + DAY, AT_UNIX + days * DAY),
+        0..=2 => (AT_UNIX - 2 * days * DAY, AT_UNIX - DAY),
+        3..=5 => (AT_UNIX + DAY, AT_UNIX + days * DAY),
         _ => (AT_UNIX - 30 * DAY, AT_UNIX + days * DAY),
     }
 }
@@ -391,6 +391,38 @@ const HOSTS: &[&str] = &[
     "2001:DB8:0:0:0:0:0:5",
 ];
 
+/// A host the leaf names (a DNS SAN, as written or in upper case, a name under a wildcard, an
+/// IP SAN in its short or long form, the CN), or `None` when it names none.
+fn own_host(leaf: &Plan, rng: &mut Rng) -> Option<String> {
+    let mut names: Vec<String> = Vec::new();
+    for d in &leaf.dns {
+        match d.strip_prefix("*.") {
+            Some(base) => names.push(format!("{}.{base}", rng.pick(&["a", "lb", "api"]))),
+            None if rng.pct(20) => names.push(d.to_ascii_uppercase()),
+            None => names.push(d.clone()),
+        }
+    }
+    for ip in &leaf.ips {
+        match ip {
+            IpAddr::V6(a) if rng.pct(40) => names.push(
+                a.segments()
+                    .iter()
+                    .map(|s| format!("{s:X}"))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+            ),
+            ip => names.push(ip.to_string()),
+        }
+    }
+    names.extend(
+        leaf.cn
+            .iter()
+            .filter(|c| !c.contains(' ') && !c.contains('*'))
+            .cloned(),
+    );
+    (!names.is_empty()).then(|| rng.pick(&names).clone())
+}
+
 fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
     let mut shape = String::new();
     let root = make(&Plan::ca(&format!("Fuzz Root {n}"), rng), None, pool, rng);
@@ -401,16 +433,12 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
         let m = make(&plan, Some(inters.last().unwrap_or(&root)), pool, rng);
         inters.push(m);
     }
-    let leaf = make(
-        &Plan::leaf(rng),
-        Some(inters.last().unwrap_or(&root)),
-        pool,
-        rng,
-    );
+    let leaf_plan = Plan::leaf(rng);
+    let leaf = make(&leaf_plan, Some(inters.last().unwrap_or(&root)), pool, rng);
     // What the server sends: leaf, the intermediates nearest first, then variations.
     let mut chain: Vec<Vec<u8>> = vec![leaf.der.clone()];
     chain.extend(inters.iter().rev().map(|m| m.der.clone()));
-    if !inters.is_empty() && rng.pct(8) {
+    if !inters.is_empty() && rng.pct(5) {
         let i = 1 + rng.below(inters.len());
         chain.remove(i);
         shape.push_str(" missing-intermediate");
@@ -424,13 +452,13 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
         p.not_before = AT_UNIX - DAY;
         p
     };
-    if rng.pct(12) {
+    if rng.pct(10) {
         let s = make(&stray(), None, pool, rng);
         let at = 1 + rng.below(chain.len());
         chain.insert(at, s.der);
         shape.push_str(" extra-unrelated");
     }
-    if chain.len() > 2 && rng.pct(10) {
+    if chain.len() > 2 && rng.pct(8) {
         let (a, b) = (
             1 + rng.below(chain.len() - 1),
             1 + rng.below(chain.len() - 1),
@@ -454,7 +482,7 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
         shape.push_str(" duplicate");
     }
     let mut anchors = Vec::new();
-    if rng.pct(92) {
+    if rng.pct(95) {
         anchors.push(root.der.clone());
     } else {
         shape.push_str(" root-not-trusted");
@@ -467,7 +495,11 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
         let other = make(&Plan::ca(&format!("Fuzz Other {n}"), rng), None, pool, rng);
         anchors.push(other.der);
     }
-    let host = rng.pct(92).then(|| rng.pick(HOSTS).to_string());
+    // Mostly a name the leaf carries (in one of the forms a user writes), else any host.
+    let host = rng.pct(92).then(|| match own_host(&leaf_plan, rng) {
+        Some(h) if rng.pct(60) => h,
+        _ => rng.pick(HOSTS).to_string(),
+    });
     Case {
         id: format!("c{n}"),
         chain,
@@ -596,6 +628,8 @@ struct Tally {
     disagreements: Vec<String>,
     false_accepts: usize,
     refusals: usize,
+    /// JDK refusals by kind (PKIX, HOST, PARSE).
+    by_kind: std::collections::BTreeMap<String, usize>,
 }
 
 fn fuzz(count: usize, seed: u64, keep: &Path) -> Tally {
@@ -608,6 +642,7 @@ fn fuzz(count: usize, seed: u64, keep: &Path) -> Tally {
         disagreements: Vec::new(),
         false_accepts: 0,
         refusals: 0,
+        by_kind: std::collections::BTreeMap::new(),
     };
     let mut start = 0;
     while start < count {
@@ -626,8 +661,9 @@ fn fuzz(count: usize, seed: u64, keep: &Path) -> Tally {
         for (c, oracle) in cases.iter().zip(&answers) {
             t.cases += 1;
             let (ours, exit0) = certctl_verdict(&dir, c);
-            if oracle.is_some() {
+            if let Some((kind, _)) = oracle {
                 t.refusals += 1;
+                *t.by_kind.entry(kind.clone()).or_default() += 1;
                 if exit0 {
                     t.false_accepts += 1;
                 }
@@ -674,10 +710,13 @@ fn the_api_gateway_verdict_agrees_with_the_jdk_on_generated_chains() {
     let started = std::time::Instant::now();
     let t = fuzz(count, seed, &keep);
     println!(
-        "verdict-fuzz seed {seed}: {} cases, {} disagreements, JDK refusals {}, check exit 0 on a JDK refusal {}, {:.1} s",
+        "verdict-fuzz seed {seed}: {} cases, {} disagreements, JDK accepts {} ({:.1}%), JDK refusals {} {:?}, check exit 0 on a JDK refusal {}, {:.1} s",
         t.cases,
         t.disagreements.len(),
+        t.cases - t.refusals,
+        100.0 * (t.cases - t.refusals) as f64 / t.cases.max(1) as f64,
         t.refusals,
+        t.by_kind,
         t.false_accepts,
         started.elapsed().as_secs_f64()
     );
@@ -852,6 +891,86 @@ fn regressions(pool: &KeyPool) -> Vec<(Case, bool)> {
         "-",
         false,
     );
+    // The JDK's name-constraints check (`NameConstraintsExtension.verify`) adds the leaf's CN to
+    // the SAN extension's own name list when it has no SAN of the CN's kind; HttpClient then
+    // reads it as a SAN (seed 2026: c2880, c7929, c9879, c18738).
+    let mut nc_ip = fixed("Regression Constrained IP", true, &[], &[]);
+    nc_ip.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::IpAddress("10.0.0.0/8".parse().unwrap())],
+        excluded_subtrees: Vec::new(),
+    });
+    let nc_ip = make(&nc_ip, Some(&root), pool, rng);
+    let ip_cn_dns_san = make(
+        &fixed("10.0.0.5", false, &["lb.example.test"], &[]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-ip-cn-into-sans",
+        vec![&ip_cn_dns_san, &nc_ip],
+        vec![&root],
+        "10.0.0.5",
+        true,
+    );
+    let dns_cn_ip_san = make(
+        &fixed("lb.example.test", false, &[], &["10.0.0.5"]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-dns-cn-into-sans",
+        vec![&dns_cn_ip_san, &nc_ip],
+        vec![&root],
+        "lb.example.test",
+        true,
+    );
+    // `IPAddressUtil.textToNumericFormatV4`: "10.5" is the IPv4 literal 10.0.0.5.
+    let short_ip_cn = make(
+        &fixed("10.5", false, &["lb.example.test"], &[]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-copy-short-ipv4-cn",
+        vec![&short_ip_cn, &nc_ip],
+        vec![&root],
+        "10.0.0.5",
+        true,
+    );
+    // `new DNSName(cn)` allows no wildcard: a wildcard CN is neither copied nor constrained
+    // (seed 2026: c17545, c17983).
+    let wild_cn_ip_san = make(
+        &fixed("*.example.test", false, &[], &["10.0.0.5"]),
+        Some(&nc_ip),
+        pool,
+        rng,
+    );
+    add(
+        "name-constraints-never-copy-a-wildcard-cn",
+        vec![&wild_cn_ip_san, &nc_ip],
+        vec![&root],
+        "a.example.test",
+        false,
+    );
+    let mut nc_dns = fixed("Regression Constrained DNS", true, &[], &[]);
+    nc_dns.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::DnsName("other.test".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let nc_dns = make(&nc_dns, Some(&root), pool, rng);
+    let mut wild = fixed("*.example.test", false, &[], &[]);
+    wild.dns.clear();
+    let wild_cn_only = make(&wild, Some(&nc_dns), pool, rng);
+    add(
+        "wildcard-cn-outside-permitted-dns-subtree",
+        vec![&wild_cn_only, &nc_dns],
+        vec![&root],
+        "api.example.test",
+        true,
+    );
     // The host as written: a trailing dot matches no SAN in HttpClient.
     let plain = make(
         &fixed("lb.example.test", false, &["lb.example.test"], &[]),
@@ -974,4 +1093,60 @@ fn a_file_whose_first_certificate_issues_none_of_the_rest_is_judged_by_that_firs
         !support::codes(&doc).contains(&"self-signed".to_string()),
         "{doc}"
     );
+}
+
+#[test]
+fn a_cn_the_jdk_copies_into_the_sans_is_accepted_by_api_gateway_and_denied_by_policy() {
+    let dir = support::tempdir();
+    let pool = KeyPool {
+        rsa2048: Vec::new(),
+        rsa3072: Vec::new(),
+    };
+    let rng = &mut Rng(2);
+    let root = make(&fixed("Copy Root", true, &[], &[]), None, &pool, rng);
+    let mut ca = fixed("Copy Constrained", true, &[], &[]);
+    ca.nc = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::IpAddress("10.0.0.0/8".parse().unwrap())],
+        excluded_subtrees: Vec::new(),
+    });
+    let ca = make(&ca, Some(&root), &pool, rng);
+    let leaf = make(
+        &fixed("10.0.0.5", false, &["lb.example.test"], &[]),
+        Some(&ca),
+        &pool,
+        rng,
+    );
+    let chain = support::write(
+        dir.path(),
+        "chain.pem",
+        pem_all(&[leaf.der.clone(), ca.der.clone()]),
+    );
+    let anchors = support::write(
+        dir.path(),
+        "root.pem",
+        pem_all(std::slice::from_ref(&root.der)),
+    );
+    let (code, doc, _) = support::run_json([
+        "check",
+        chain.to_str().unwrap(),
+        "--trust-store",
+        anchors.to_str().unwrap(),
+        "--hostname",
+        "10.0.0.5",
+        "--at",
+        support::AT,
+        "--json",
+    ]);
+    assert_eq!(doc["apigateway"]["verdict"], "accept", "{doc}");
+    assert_eq!(code, 1, "{doc}");
+    let mismatch = doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["code"] == "hostname-mismatch")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(mismatch["severity"], "deny", "{doc}");
+    let msg = mismatch["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("copies the CN into the SAN list"), "{msg}");
 }

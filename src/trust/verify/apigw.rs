@@ -181,8 +181,75 @@ fn jdk_san(d: &CertDetail) -> Option<(Vec<String>, Vec<IpAddr>)> {
     Some((dns, ips))
 }
 
-/// The JDK's `DNSName` syntax (wildcards allowed as `*.` + a letter or digit).
-fn jdk_dns_syntax(name: &str) -> bool {
+/// The name `sun.security.x509.NameConstraintsExtension.verify(X509Certificate)` adds for the
+/// certificate's most specific CN (`X500Name.findMostSpecificAttribute`, the last CN) when
+/// `names` (its subject and SANs) hold no name of the CN's kind: an IP address when the CN is
+/// an IP literal (`IPAddressUtil.isIPv4LiteralAddress` / `isIPv6LiteralAddress`), else a DNS
+/// name when `new DNSName(cn)` accepts it (no wildcard: that constructor passes
+/// `allowWildcard = false`).
+///
+/// The JDK adds it to the `GeneralNames` object `SubjectAlternativeNameExtension.getNames()`
+/// returns, which is the extension's own list, not a copy: when the certificate has a
+/// subjectAltName extension, the CN stays in it, and a later `getSubjectAlternativeNames()` (the
+/// first call builds and caches the list) returns it as a SAN. HttpClient's verifier reads that
+/// list after the trust manager, so the CN then matches as a SAN of its kind (see
+/// [`host_refusal`]). Found by `tests/verdict_fuzz.rs` (seed 2026) and confirmed on JDK 17:
+/// `getSubjectAlternativeNames()` called before the PKIX check returns the SANs as issued, and
+/// HttpClient then refuses.
+fn cn_as_san(d: &CertDetail, names: &[AltName]) -> Option<AltName> {
+    let cn = d.subject_cns.last()?;
+    let ip = jdk_ipv4_literal(cn).map(|a| a.to_vec()).or_else(|| {
+        cn.parse::<std::net::Ipv6Addr>()
+            .ok()
+            .map(|a| a.octets().to_vec())
+    });
+    match ip {
+        Some(ip) if !names.iter().any(|n| matches!(n, AltName::Ip(_))) => Some(AltName::Ip(ip)),
+        Some(_) => None,
+        None if jdk_dns_syntax(cn, false)
+            && !names.iter().any(|n| matches!(n, AltName::Dns(_))) =>
+        {
+            Some(AltName::Dns(cn.clone()))
+        }
+        None => None,
+    }
+}
+
+/// `sun.net.util.IPAddressUtil.textToNumericFormatV4`: one to four decimal parts, the leading
+/// ones a byte each, the last filling the remaining bytes ("10.5" is 10.0.0.5).
+fn jdk_ipv4_literal(s: &str) -> Option<[u8; 4]> {
+    if s.is_empty() || s.len() > 15 {
+        return None;
+    }
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut res = [0u8; 4];
+    let (last, lead) = parts.split_last()?;
+    for (k, p) in lead.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        res[k] = p.parse::<u8>().ok()?;
+    }
+    if last.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: u64 = last.parse().ok()?;
+    let room = 4 - lead.len();
+    if value >= 1u64 << (8 * room) {
+        return None;
+    }
+    for k in 0..room {
+        res[3 - k] = ((value >> (8 * k)) & 0xff) as u8;
+    }
+    Some(res)
+}
+
+/// The JDK's `DNSName(String, boolean allowWildcard)` syntax (a wildcard, when allowed, as `*.`
+/// + a letter or digit).
+fn jdk_dns_syntax(name: &str, allow_wildcard: bool) -> bool {
     if name.is_empty() || !name.is_ascii() {
         return false;
     }
@@ -194,7 +261,8 @@ fn jdk_dns_syntax(name: &str) -> bool {
             return false;
         }
         if !b[start].is_ascii_alphanumeric() {
-            let wildcard_ok = start == 0
+            let wildcard_ok = allow_wildcard
+                && start == 0
                 && b.len() >= 3
                 && b[0] == b'*'
                 && b[1] == b'.'
@@ -339,6 +407,10 @@ struct Ctx<'a> {
     at: i64,
     unverified: Vec<String>,
     budget: usize,
+    /// `NameConstraintsExtension.verify` ran on the leaf (a CA above it in a path tried carries
+    /// name constraints): the JDK then copied the leaf's CN into its SAN list, see
+    /// [`cn_as_san`].
+    leaf_name_constrained: bool,
 }
 
 /// Judges a presented chain (leaf first, as the server sends it) the way API Gateway's client
@@ -357,8 +429,8 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
     let anchors: Vec<Option<Parsed>> = anchors.iter().map(|d| Parsed::parse(d).ok()).collect();
     let p: Vec<&Parsed> = presented.iter().collect();
     let a: Vec<&Parsed> = anchors.iter().flatten().collect();
-    let host_check = match (host, p.first().map(|l| Cert::of(l))) {
-        (Some(h), Some(Ok(leaf))) => Some(host_refusal(leaf, h)),
+    let host_check = match (host, p.first()) {
+        (Some(h), Some(leaf)) if Cert::of(leaf).is_ok() => Some(host_check(leaf, h)),
         _ => None,
     };
     let mut v = judge_parsed(&p, &a, at, host_check);
@@ -369,13 +441,13 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
     v
 }
 
-/// [`judge`] over parsed certificates, with the leaf's hostname verdict already made
+/// [`judge`] over parsed certificates, with the leaf's hostname verdicts already made
 /// ([`host_check`]; `None` when no host is given).
 pub(crate) fn judge_parsed(
     presented: &[&Parsed],
     anchors: &[&Parsed],
     at: i64,
-    host_check: Option<Option<Refusal>>,
+    host_check: Option<HostCheck>,
 ) -> Verdict {
     let refuse = Verdict::refused;
     let certs = match presented
@@ -403,6 +475,7 @@ pub(crate) fn judge_parsed(
         at,
         unverified: Vec::new(),
         budget: 4096,
+        leaf_name_constrained: false,
     };
     let (path, anchor) = match engine_validate(&mut ctx) {
         Ok(v) => v,
@@ -414,7 +487,7 @@ pub(crate) fn judge_parsed(
             return refuse(Refusal::Pkix { message: m });
         }
     }
-    if let Some(Some(r)) = host_check {
+    if let Some(r) = host_check.and_then(|h| h.verdict(ctx.leaf_name_constrained)) {
         return refuse(r);
     }
     let mut unverified = ctx.unverified;
@@ -427,12 +500,40 @@ pub(crate) fn judge_parsed(
     }
 }
 
-/// HttpClient's hostname verdict on one parsed certificate, made once per check: `None` when
-/// it matches.
-pub(crate) fn host_check(leaf: &Parsed, host: &str) -> Option<Refusal> {
+/// HttpClient's hostname verdicts on the leaf, made once per check (`None` matches): on the
+/// certificate as issued, and after the JDK's name-constraints check copied its CN into its
+/// SAN list ([`cn_as_san`]), which is what HttpClient reads when a CA of the validated path
+/// carries name constraints.
+#[derive(Debug, Clone)]
+pub(crate) struct HostCheck {
+    pub(crate) as_issued: Option<Refusal>,
+    pub(crate) cn_as_san: Option<Refusal>,
+}
+
+impl HostCheck {
+    /// The verdict HttpClient gives after the trust manager ran.
+    fn verdict(self, leaf_name_constrained: bool) -> Option<Refusal> {
+        if leaf_name_constrained {
+            self.cn_as_san
+        } else {
+            self.as_issued
+        }
+    }
+}
+
+/// HttpClient's hostname verdicts on one parsed certificate, made once per check.
+pub(crate) fn host_check(leaf: &Parsed, host: &str) -> HostCheck {
     match Cert::of(leaf) {
-        Ok(c) => host_refusal(c, host),
-        Err(message) => Some(Refusal::Parse { message }),
+        Ok(c) => HostCheck {
+            as_issued: host_refusal(c, host, false),
+            cn_as_san: host_refusal(c, host, true),
+        },
+        Err(message) => HostCheck {
+            as_issued: Some(Refusal::Parse {
+                message: message.clone(),
+            }),
+            cn_as_san: Some(Refusal::Parse { message }),
+        },
     }
 }
 
@@ -447,8 +548,23 @@ pub(crate) fn host_check(leaf: &Parsed, host: &str) -> Option<Refusal> {
 /// host's kind*. The newer accepts a subset of what the older accepts; AWS does not publish the
 /// version API Gateway runs, so where they differ the refusal is the verdict and `older_accepts`
 /// says an older client would accept.
-fn host_refusal(leaf: Cert<'_>, host: &str) -> Option<Refusal> {
-    let (dns, ips) = jdk_san(leaf.det).unwrap_or_default();
+///
+/// `cn_copied`: the JDK's `NameConstraintsExtension.verify` ran on the leaf and, when the leaf
+/// has a subjectAltName extension the JDK reads, appended the CN to it as a SAN of the CN's kind
+/// ([`cn_as_san`]); `getSubjectAlternativeNames()`, which HttpClient's `getSubjectAltNames`
+/// calls, then lists it.
+fn host_refusal(leaf: Cert<'_>, host: &str, cn_copied: bool) -> Option<Refusal> {
+    let san = jdk_san(leaf.det);
+    let copied = match (&leaf.det.san, &san) {
+        (Some(raw), Some(_)) if cn_copied => cn_as_san(leaf.det, raw),
+        _ => None,
+    };
+    let (mut dns, mut ips) = san.unwrap_or_default();
+    match copied {
+        Some(AltName::Dns(d)) => dns.push(d),
+        Some(AltName::Ip(b)) => ips.extend(ip_of(&b)),
+        _ => {}
+    }
     let cn = leaf.det.subject_cns.last().map(String::as_str);
     let older = names::host_matches(
         host,
@@ -489,6 +605,15 @@ fn host_refusal(leaf: Cert<'_>, host: &str) -> Option<Refusal> {
             );
             Some(refusal(reason, older.is_ok()))
         }
+    }
+}
+
+/// A 4- or 16-byte address.
+fn ip_of(b: &[u8]) -> Option<IpAddr> {
+    match b.len() {
+        4 => <[u8; 4]>::try_from(b).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(b).ok().map(IpAddr::from),
+        _ => None,
     }
 }
 
@@ -700,6 +825,8 @@ fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
         }
         // Name constraints of the intermediates above apply to this certificate.
         if !constraints.is_empty() && (is_leaf || !cert.self_issued()) {
+            // `NameConstraintsExtension.verify` copies the leaf's CN into its SAN list.
+            ctx.leaf_name_constrained |= is_leaf;
             for nc in &constraints {
                 if let Err(m) = name_constraints_allow(nc, cert) {
                     return Err(format!("{cpv}: {m}"));
@@ -754,17 +881,8 @@ fn name_constraints_allow(nc_cert: &CertDetail, cert: &Cert<'_>) -> Result<(), S
         names.extend(san.iter().cloned());
     }
     // Without a SAN of its kind, the most specific CN counts as a DNS name or IP address.
-    if let Some(cn) = cert.det.subject_cns.last() {
-        if let Ok(ip) = cn.parse::<IpAddr>() {
-            if !names.iter().any(|n| matches!(n, AltName::Ip(_))) {
-                names.push(AltName::Ip(match ip {
-                    IpAddr::V4(a) => a.octets().to_vec(),
-                    IpAddr::V6(a) => a.octets().to_vec(),
-                }));
-            }
-        } else if jdk_dns_syntax(cn) && !names.iter().any(|n| matches!(n, AltName::Dns(_))) {
-            names.push(AltName::Dns(cn.clone()));
-        }
+    if let Some(cn) = cn_as_san(cert.det, &names) {
+        names.push(cn);
     }
     let all_constraints = permitted.iter().flatten().chain(excluded.iter().flatten());
     let has_other = all_constraints
@@ -798,21 +916,7 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
             let (n, c) = (n.to_ascii_lowercase(), c.to_ascii_lowercase());
             Some(c.is_empty() || n == c || n.ends_with(&format!(".{c}")))
         }
-        (AltName::Ip(ip), AltName::Ip(c)) => {
-            // `sun.security.x509.IPAddressName.constrains`: an address and a subnet of the
-            // other IP version are of the same type and not within (NAME_SAME_TYPE), so an
-            // IPv6 SAN fails a permitted IPv4 subtree.
-            if c.len() != ip.len() * 2 {
-                return Some(false);
-            }
-            let (addr, mask) = c.split_at(ip.len());
-            Some(
-                ip.iter()
-                    .zip(addr)
-                    .zip(mask)
-                    .all(|((i, a), m)| i & m == a & m),
-            )
-        }
+        (AltName::Ip(ip), AltName::Ip(c)) => Some(ip_within(ip, c)),
         (AltName::Directory(n), AltName::Directory(c)) => {
             let inner = |d: &[u8]| -> Vec<u8> { der_contents(d).unwrap_or_default() };
             let (n, c) = (inner(n), inner(c));
@@ -821,6 +925,47 @@ fn within(name: &AltName, c: &AltName) -> Option<bool> {
         (AltName::Email(_), AltName::Email(_)) | (AltName::Uri(_), AltName::Uri(_)) => Some(true),
         _ => None,
     }
+}
+
+/// `sun.security.x509.IPAddressName.constrains`, subtree `c` against name `ip` (4 or 16 bytes
+/// an address, 8 or 32 an address and a mask), as `NameConstraintsExtension.verify` reads it:
+/// within on `NAME_MATCH` or `NAME_NARROWS`. An address and a subnet of the other IP version,
+/// or two different addresses, are `NAME_SAME_TYPE` and not within, so an IPv6 SAN fails a
+/// permitted IPv4 subtree; a subnet-shaped SAN (limbo `nc-permits-invalid-ip-san`) is within a
+/// subnet that encloses it.
+fn ip_within(ip: &[u8], c: &[u8]) -> bool {
+    let subnet = |b: &[u8]| b.len() == 8 || b.len() == 32;
+    if ip.len() == c.len() && !subnet(c) {
+        return ip == c;
+    }
+    if c.len() == ip.len() * 2 {
+        // A subnet against an address: the address masked is the subnet's address.
+        let (addr, mask) = c.split_at(ip.len());
+        return ip.iter().zip(addr).zip(mask).all(|((i, a), m)| i & m == *a);
+    }
+    if ip.len() != c.len() || !subnet(c) {
+        return false;
+    }
+    let half = c.len() / 2;
+    let (ca, cm) = c.split_at(half);
+    let (na, nm) = ip.split_at(half);
+    let c_empty = ca.iter().zip(cm).any(|(a, m)| a & m != *a);
+    let n_empty = na.iter().zip(nm).any(|(a, m)| a & m != *a);
+    let equal = ca
+        .iter()
+        .zip(cm)
+        .zip(na.iter().zip(nm))
+        .all(|((a, m), (b, n))| a & m == b & n)
+        && cm == nm;
+    if equal {
+        return true;
+    }
+    if c_empty || n_empty {
+        // MATCH when both are empty, NARROWS when only the name is, WIDENS when only `c` is.
+        return n_empty;
+    }
+    // The name's subnet inside `c`'s: its mask at least as long, its address in `c`.
+    (0..half).all(|i| cm[i] & nm[i] == cm[i] && ca[i] & cm[i] == na[i] & cm[i])
 }
 
 /// The contents of a DER TLV.
@@ -845,11 +990,37 @@ mod tests {
 
     #[test]
     fn jdk_dns_name_syntax() {
-        assert!(jdk_dns_syntax("api.example.com"));
-        assert!(jdk_dns_syntax("*.example.com"));
-        assert!(!jdk_dns_syntax("f*o.example.com"));
-        assert!(!jdk_dns_syntax("_acme.example.com"));
-        assert!(!jdk_dns_syntax("a..b"));
-        assert!(!jdk_dns_syntax("*"));
+        assert!(jdk_dns_syntax("api.example.com", true));
+        assert!(jdk_dns_syntax("*.example.com", true));
+        assert!(!jdk_dns_syntax("*.example.com", false));
+        assert!(!jdk_dns_syntax("f*o.example.com", true));
+        assert!(!jdk_dns_syntax("_acme.example.com", true));
+        assert!(!jdk_dns_syntax("a..b", true));
+        assert!(!jdk_dns_syntax("*", true));
+    }
+
+    #[test]
+    fn ip_subtrees_as_ipaddressname_constrains() {
+        let net = [192, 0, 2, 0, 255, 255, 255, 0];
+        assert!(ip_within(&[192, 0, 2, 1], &net));
+        assert!(!ip_within(&[192, 0, 3, 1], &net));
+        assert!(ip_within(&net, &net));
+        assert!(ip_within(&[192, 0, 2, 128, 255, 255, 255, 128], &net));
+        assert!(!ip_within(&[192, 0, 0, 0, 255, 255, 0, 0], &net));
+        assert!(!ip_within(&[0u8; 16], &net));
+        assert!(!ip_within(&[192, 0, 2, 1], &[192, 0, 2, 2]));
+    }
+
+    #[test]
+    fn jdk_ipv4_literal_forms() {
+        assert_eq!(jdk_ipv4_literal("10.0.0.5"), Some([10, 0, 0, 5]));
+        assert_eq!(jdk_ipv4_literal("10.5"), Some([10, 0, 0, 5]));
+        assert_eq!(jdk_ipv4_literal("167772165"), Some([10, 0, 0, 5]));
+        assert_eq!(jdk_ipv4_literal("10.0.261"), Some([10, 0, 1, 5]));
+        assert_eq!(jdk_ipv4_literal("10.0.0.256"), None);
+        assert_eq!(jdk_ipv4_literal("10..5"), None);
+        assert_eq!(jdk_ipv4_literal("1.2.3.4.5"), None);
+        assert_eq!(jdk_ipv4_literal("lb.example.test"), None);
+        assert_eq!(jdk_ipv4_literal(""), None);
     }
 }

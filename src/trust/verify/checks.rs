@@ -6,7 +6,7 @@ use super::anchors::anchor_expired;
 use super::build::Built;
 use super::collect::Known;
 use super::lint;
-use super::policy::{check_key, check_leaf, lint_hint, renew_hint};
+use super::policy::{check_key, check_leaf, lint_hint, renew_hint, HostView};
 use super::{Ctx, Source};
 use crate::findings::{CheckCode, Finding};
 
@@ -16,12 +16,12 @@ pub(super) fn policy_checks(
     known: &Known,
     built: &Built,
     leaf: usize,
-    host_refused: bool,
+    host: HostView,
 ) {
     for (pos, &i) in built.path.iter().enumerate() {
         path_cert(ctx, known, built, pos, i);
     }
-    check_leaf(ctx, known.info(leaf), host_refused);
+    check_leaf(ctx, known.info(leaf), host);
     if ctx.params.policy.lint {
         lints(ctx, known, built);
     }

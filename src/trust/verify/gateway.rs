@@ -13,7 +13,7 @@ pub(super) fn judge(
     ctx: &Ctx<'_>,
     known: &Known,
     leaf: usize,
-    host_check: Option<Option<apigw::Refusal>>,
+    host_check: Option<apigw::HostCheck>,
 ) -> apigw::Verdict {
     let store = ctx.params.store;
     let presented = &known.presented;

@@ -39,7 +39,11 @@ pub(super) fn pick_leaf(known: &Known, first: bool, host: Option<&Hostname>) -> 
         .collect();
     let pool = if non_ca.is_empty() { &ends } else { &non_ca };
     if let Some(h) = host {
-        let covers = |i: usize| apigw::host_check(&known.nodes[i].cert, h.as_given()).is_none();
+        let covers = |i: usize| {
+            apigw::host_check(&known.nodes[i].cert, h.as_given())
+                .as_issued
+                .is_none()
+        };
         if let Some(i) = pool.iter().find(|i| covers(**i)) {
             return *i;
         }

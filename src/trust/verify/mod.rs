@@ -275,9 +275,15 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
     let host_check = params
         .hostname
         .map(|h| apigw::host_check(&known.nodes[leaf].cert, h.as_given()));
-    let host_refused = matches!(host_check, Some(Some(_)));
+    // certctl's policy matches the names as issued; API Gateway's JDK client may match the CN
+    // its name-constraints check copied into the SANs (`apigw::cn_as_san`).
+    let host_refused = host_check.as_ref().is_some_and(|h| h.as_issued.is_some());
     let gw = gateway::judge(&ctx, &known, leaf, host_check);
-    checks::policy_checks(&mut ctx, &known, &built, leaf, host_refused);
+    let host = policy::HostView {
+        refused: host_refused,
+        apigw_accepts: gw.accepted(),
+    };
+    checks::policy_checks(&mut ctx, &known, &built, leaf, host);
     presentation::presentation_findings(&mut ctx, &input.presented, &known, &built, leaf);
     gateway::refusal_findings(&mut ctx, &known, leaf, &gw);
     let path = report::path_rows(&known, &built, params.at);

@@ -46,8 +46,18 @@ pub(super) fn check_key(ctx: &mut Ctx<'_>, c: &CertInfo) {
     }
 }
 
-/// The leaf's shape; `host_refused` is HttpClient's hostname verdict, made once per check.
-pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, host_refused: bool) {
+/// HttpClient's hostname verdict, made once per check, as the policy reads it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HostView {
+    /// HttpClient refuses the host on the leaf's names as issued.
+    pub(super) refused: bool,
+    /// API Gateway's client accepts the chain (with a refused host: only because the JDK's
+    /// name-constraints check copied the CN into the SANs, `apigw::cn_as_san`).
+    pub(super) apigw_accepts: bool,
+}
+
+/// The leaf's shape and its names against the host.
+pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, host_view: HostView) {
     let params = ctx.params;
     if leaf.is_ca() {
         ctx.add(
@@ -129,7 +139,7 @@ pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, host_refused: bool)
         );
     }
     if let Some(host) = params.hostname {
-        if host_refused {
+        if host_view.refused {
             let sans: Vec<String> = leaf
                 .dns_names
                 .iter()
@@ -139,9 +149,14 @@ pub(super) fn check_leaf(ctx: &mut Ctx<'_>, leaf: &CertInfo, host_refused: bool)
             ctx.add(
                 CheckCode::HostnameMismatch,
                 format!(
-                    "the leaf is not valid for {} (its SANs: {})",
+                    "the leaf is not valid for {} (its SANs: {}){}",
                     host.as_given(),
-                    if sans.is_empty() { "none".to_string() } else { sans.join(", ") }
+                    if sans.is_empty() { "none".to_string() } else { sans.join(", ") },
+                    if host_view.apigw_accepts {
+                        "; API Gateway's JDK client accepts it only because its name-constraints check copies the CN into the SAN list (sun.security.x509.NameConstraintsExtension.verify), which any other client, and a JDK that reads the SANs first, does not"
+                    } else {
+                        ""
+                    }
                 ),
                 Some("reissue the certificate with this hostname, or use the hostname the certificate names".into()),
                 Some(leaf),
