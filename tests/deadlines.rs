@@ -24,6 +24,7 @@ const NOT_AWS: &[&str] = &[
     "truststore update",
     "truststore verify",
     "policy check",
+    "policy show",
     "ca init",
     "issue onprem",
     "rotate",

@@ -59,32 +59,8 @@ pub(super) fn diagnose(
                     Some(hint),
                     Some(leaf),
                 );
-            } else if end.is_self_issued() {
-                // A root browsers trust: say so, and name a listed cross-sign where one exists.
-                let browser = crate::trust::browser::by_sha256(&end.sha256)
-                    .or_else(|| crate::trust::browser::by_subject_der(&end.subject_raw))
-                    .map(|r| crate::trust::browser::explain(&r));
-                let (tail, hint) = browser.unwrap_or_else(|| (String::new(), "use a certificate from a CA on the list (e.g. ACM via the ALB), or pass --trust-store for a private CA".into()));
-                ctx.add(
-                    CheckCode::UntrustedRoot,
-                    format!("the chain ends at the root \"{}\", which is not in {store_name}{tail}", end.subject),
-                    Some(hint),
-                    Some(end),
-                );
             } else {
-                let browser = crate::trust::browser::by_subject_der(&end.issuer_raw)
-                    .map(|r| crate::trust::browser::explain(&r));
-                let (tail, hint) = match (browser, end.ca_issuers.first()) {
-                    (Some(b), _) => b,
-                    (None, Some(url)) => (String::new(), format!("\"{}\" is published at {url}; if it is on the list, add it with --chain", end.issuer)),
-                    (None, None) => (String::new(), "use a certificate from a CA on the list, or pass --trust-store for a private CA".into()),
-                };
-                ctx.add(
-                    CheckCode::UntrustedRoot,
-                    format!("the chain ends at \"{}\", whose issuer \"{}\" is not in {store_name}{tail}", end.subject, end.issuer),
-                    Some(hint),
-                    Some(end),
-                );
+                untrusted_root(ctx, end, &store_name);
             }
         }
         // The per-certificate validity checks name the certificate; see `verify`.
@@ -139,5 +115,53 @@ pub(super) fn diagnose(
             None,
             None,
         ),
+    }
+}
+
+/// `untrusted-root`: the chain ends at a root, or below an issuer, that the store lacks; a root
+/// browsers trust is named so, with the listed root that cross-signs it.
+fn untrusted_root(ctx: &mut Ctx<'_>, end: &crate::x509::CertInfo, store_name: &str) {
+    if end.is_self_issued() {
+        // A root browsers trust: say so, and name a listed cross-sign where one exists.
+        let browser = crate::trust::browser::by_sha256(&end.sha256)
+            .or_else(|| crate::trust::browser::by_subject_der(&end.subject_raw))
+            .map(|r| crate::trust::browser::explain(&r));
+        let (tail, hint) = browser.unwrap_or_else(|| (String::new(), "use a certificate from a CA on the list (e.g. ACM via the ALB), or pass --trust-store for a private CA".into()));
+        ctx.add(
+            CheckCode::UntrustedRoot,
+            format!(
+                "the chain ends at the root \"{}\", which is not in {store_name}{tail}",
+                end.subject
+            ),
+            Some(hint),
+            Some(end),
+        );
+    } else {
+        let browser = crate::trust::browser::by_subject_der(&end.issuer_raw)
+            .map(|r| crate::trust::browser::explain(&r));
+        let (tail, hint) = match (browser, end.ca_issuers.first()) {
+            (Some(b), _) => b,
+            (None, Some(url)) => (
+                String::new(),
+                format!(
+                    "\"{}\" is published at {url}; if it is on the list, add it with --chain",
+                    end.issuer
+                ),
+            ),
+            (None, None) => (
+                String::new(),
+                "use a certificate from a CA on the list, or pass --trust-store for a private CA"
+                    .into(),
+            ),
+        };
+        ctx.add(
+            CheckCode::UntrustedRoot,
+            format!(
+                "the chain ends at \"{}\", whose issuer \"{}\" is not in {store_name}{tail}",
+                end.subject, end.issuer
+            ),
+            Some(hint),
+            Some(end),
+        );
     }
 }
