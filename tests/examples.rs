@@ -367,10 +367,39 @@ fn help_examples(ex: &mut Examples) -> Vec<Vec<String>> {
     walked
 }
 
-/// Every command of every `sh`, `bash`, `shell` and `console` block of README.md.
+/// README.md and every page of docs/, as (name, text).
+fn documents() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = vec![(
+        "README.md".to_string(),
+        std::fs::read_to_string(root.join("README.md")).unwrap(),
+    )];
+    let mut pages: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    pages.sort();
+    assert!(pages.len() >= 10, "docs/ has {} pages", pages.len());
+    for p in pages {
+        let name = format!("docs/{}", p.file_name().unwrap().to_string_lossy());
+        out.push((name, std::fs::read_to_string(&p).unwrap()));
+    }
+    out
+}
+
+/// Every command of every `sh`, `bash`, `shell` and `console` block of README.md and of every
+/// page of docs/.
 fn readme_examples(ex: &mut Examples) -> usize {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut blocks = 0;
+    for (name, text) in documents() {
+        blocks += document_examples(ex, &name, &text);
+    }
+    blocks
+}
+
+/// The runnable blocks of one document.
+fn document_examples(ex: &mut Examples, name: &str, readme: &str) -> usize {
     let mut blocks = 0;
     let mut fence: Option<String> = None;
     let mut block: Vec<(usize, &str)> = Vec::new();
@@ -408,7 +437,7 @@ fn readme_examples(ex: &mut Examples) -> usize {
                 };
                 blocks += 1;
                 for (n, command) in join_continuations(commands.into_iter()) {
-                    ex.add(&command, format!("README.md:{n}"));
+                    ex.add(&command, format!("{name}:{n}"));
                 }
             }
         }
@@ -544,14 +573,16 @@ fn fixture(base: &Path) -> Fixture {
     );
     // /etc/certctl/onprem.toml is the config README.md shows (written into each copy, its
     // out-dir moved there too); ./onprem.toml names the same set with a hook that can run here.
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let rotate_config = readme
-        .split("\n```toml\n")
-        .nth(1)
-        .and_then(|b| b.split("\n```").next())
-        .expect("README.md shows a rotate config")
-        .to_string();
+    let rotate_config = documents()
+        .into_iter()
+        .find_map(|(_, text)| {
+            text.split("\n```toml\n")
+                .skip(1)
+                .filter_map(|b| b.split("\n```").next())
+                .find(|b| b.contains("out-dir = \"/etc/certctl/onprem-lb\""))
+                .map(str::to_string)
+        })
+        .expect("the docs show a rotate config");
     assert!(
         rotate_config.contains("out-dir = \"/etc/certctl/onprem-lb\""),
         "{rotate_config}"
@@ -800,7 +831,7 @@ fn every_help_and_readme_example_runs() {
     b.sort();
     assert_eq!(a, b, "the help walk missed a subcommand");
     assert!(from_help >= 40, "{from_help} help examples");
-    assert!(blocks >= 15, "{blocks} README shell blocks");
+    assert!(blocks >= 15, "{blocks} shell blocks in README.md and docs/");
 
     // The tables name only examples that exist.
     for (text, _) in NOT_RUN {
@@ -908,7 +939,7 @@ fn every_help_and_readme_example_runs() {
     }
     // The figures, also for scripts/test to print after the suite.
     let mut figures = vec![format!(
-        "examples: {found} found ({from_help} in --help, {} in README.md), {} distinct: {} ran \
+        "examples: {found} found ({from_help} in --help, {} in README.md and docs/), {} distinct: {} ran \
          ({} exit 0, {} with the exit code EXPECT gives), {} not run (NOT_RUN), {:.1} s",
         found - from_help,
         ex.0.len(),

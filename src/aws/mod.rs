@@ -102,13 +102,13 @@ fn msg_suffix(m: &str) -> String {
 impl AwsError {
     pub(crate) fn hint(&self) -> Option<String> {
         Some(match self {
-            AwsError::NoCredentials(_) => "configure credentials (AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or an instance role); README lists the IAM policy".into(),
+            AwsError::NoCredentials(_) => "configure credentials (AWS_PROFILE / --profile, AWS_ACCESS_KEY_ID, or an instance role); docs/acm.md lists the IAM policy".into(),
             AwsError::BadCredentials { code, .. } if code.contains("Expired") => "the session token has expired: renew it (`aws sso login`, a new STS session) and run again".into(),
             AwsError::BadCredentials { .. } => "the access key or token is not valid for this account/partition, or the clock is off: check AWS_ACCESS_KEY_ID / the profile and the system time".into(),
             AwsError::UnknownProfile { .. } => "`aws configure list-profiles` lists the profiles; AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point at other files; or drop --profile / AWS_PROFILE to use the default chain".into(),
             AwsError::NoRegion => "e.g. --region eu-west-1 (the region of the load balancers)".into(),
             AwsError::BadEndpoint(_) => "e.g. --endpoint-url http://127.0.0.1:5000".into(),
-            AwsError::AccessDenied { action, .. } => format!("allow {} in the IAM policy (README: minimal IAM policy)", iam_action(action)),
+            AwsError::AccessDenied { action, .. } => format!("allow {} in the IAM policy (docs/acm.md: minimal IAM policy)", iam_action(action)),
             AwsError::Throttled { .. } | AwsError::ServerError { .. } => "transient on AWS's side: run the command again (it is idempotent); --max-attempts / AWS_MAX_ATTEMPTS raises the retries".into(),
             AwsError::Timeout { .. } => "check the network path to AWS (proxy, VPC endpoint); --aws-timeout raises the per-attempt timeout".into(),
             AwsError::Deadline { .. } | AwsError::GaveUp { .. } => "raise --timeout, or run again: every command is idempotent".into(),

@@ -451,7 +451,7 @@ pub fn parse_schema(readme: &str) -> Schema {
 /// README.md's JSON schema, parsed once.
 pub fn schema() -> &'static Schema {
     static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
-    SCHEMA.get_or_init(|| parse_schema(include_str!("../../README.md")))
+    SCHEMA.get_or_init(|| parse_schema(include_str!("../../docs/json-schema.md")))
 }
 
 /// The paths of `value` (a `kind` object at `path`) that README.md does not document, and
