@@ -293,7 +293,7 @@ pub fn improve_suggestion(err: &mut clap::Error, args: &[String]) {
         .get_arguments()
         .filter(|a| !a.is_hide_set())
         .filter_map(|a| a.get_long())
-        .map(|long| (edit_distance(&typed, long), long))
+        .map(|long| (crate::policy::raw::edit_distance(&typed, long), long))
         .min();
     if let Some((d, long)) = best {
         let close = d == 1 || (d == 2 && typed.len() >= 6);
@@ -309,31 +309,6 @@ pub fn improve_suggestion(err: &mut clap::Error, args: &[String]) {
             );
         }
     }
-}
-
-/// Edits (insert, delete, substitute, swap two adjacent letters) from `a` to `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -362,9 +337,9 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_a_swap_as_one() {
-        assert_eq!(edit_distance("dsn", "dns"), 1);
-        assert_eq!(edit_distance("dsn", "json"), 2);
-        assert_eq!(edit_distance("hostnme", "hostname"), 1);
-        assert_eq!(edit_distance("", "ab"), 2);
+        assert_eq!(crate::policy::raw::edit_distance("dsn", "dns"), 1);
+        assert_eq!(crate::policy::raw::edit_distance("dsn", "json"), 2);
+        assert_eq!(crate::policy::raw::edit_distance("hostnme", "hostname"), 1);
+        assert_eq!(crate::policy::raw::edit_distance("", "ab"), 2);
     }
 }
