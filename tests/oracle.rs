@@ -11,13 +11,8 @@ use std::process::Command;
 
 use certctl::trust::verify::apigw;
 use rcgen::{ExtendedKeyUsagePurpose, KeyUsagePurpose};
+use support::oracle::compile_oracle;
 use support::{Spec, AT_UNIX, DAY};
-
-const JARS: &[&str] = &[
-    "/usr/share/java/httpclient.jar",
-    "/usr/share/java/httpcore.jar",
-    "/usr/share/java/commons-logging.jar",
-];
 
 /// One case for both judges.
 struct Case {
@@ -46,31 +41,6 @@ fn der_of(pem: &str) -> Vec<u8> {
         .and_then(|v| v.into_iter().next())
         .map(|d| d.as_ref().to_vec())
         .unwrap_or_default()
-}
-
-/// Compiles the oracle (once per test binary run) into `dir`.
-fn compile_oracle(dir: &Path) -> String {
-    for jar in JARS {
-        assert!(
-            Path::new(jar).exists(),
-            "{jar} is missing: install the Debian package libhttpclient-java (scripts/test does)"
-        );
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/ApigwOracle.java");
-    let out = Command::new("javac")
-        .arg("-d")
-        .arg(dir)
-        .arg("-cp")
-        .arg(JARS.join(":"))
-        .arg(&src)
-        .output()
-        .expect("javac (JDK 17) must be installed");
-    assert!(
-        out.status.success(),
-        "javac failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("{}:{}", dir.display(), JARS.join(":"))
 }
 
 /// Runs every case through one JVM.

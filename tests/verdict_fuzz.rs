@@ -19,13 +19,8 @@ use rcgen::{
     CertificateParams, CidrSubnet, CustomExtension, DnType, GeneralSubtree, IsCa, Issuer, KeyPair,
     NameConstraints, SanType, SignatureAlgorithm,
 };
+use support::oracle::compile_oracle;
 use support::{AT_UNIX, DAY};
-
-const JARS: &[&str] = &[
-    "/usr/share/java/httpclient.jar",
-    "/usr/share/java/httpcore.jar",
-    "/usr/share/java/commons-logging.jar",
-];
 
 /// The JVM's start dominates: this many cases go to one oracle run.
 const BATCH: usize = 2500;
@@ -564,30 +559,6 @@ fn run_oracle(dir: &Path, cp: &str, cases: &[Case]) -> Vec<Option<(String, Strin
                 .expect("every case answered")
         })
         .collect()
-}
-
-fn compile_oracle(dir: &Path) -> String {
-    for jar in JARS {
-        assert!(
-            Path::new(jar).exists(),
-            "{jar} is missing: install libhttpclient-java"
-        );
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/ApigwOracle.java");
-    let out = Command::new("javac")
-        .arg("-d")
-        .arg(dir)
-        .arg("-cp")
-        .arg(JARS.join(":"))
-        .arg(&src)
-        .output()
-        .expect("javac (JDK 17) must be installed");
-    assert!(
-        out.status.success(),
-        "javac failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!("{}:{}", dir.display(), JARS.join(":"))
 }
 
 /// certctl's verdict (`check`'s `apigateway`, the chain as a server sends it): `None` accepts,

@@ -5,6 +5,7 @@
 pub mod dnsserver;
 pub mod faultproxy;
 pub mod moto;
+pub mod oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
