@@ -20,11 +20,6 @@ const AWS_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalue0123456789";
 const AWS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const OTHER_SECRET: &str = "db-Passw0rd-Xyzzy";
 
-/// A TOML basic string holding `s`.
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
 /// A config with one set `lb` in `<dir>/lb`, plus `extra` lines in its table.
 fn config(dir: &Path, top: &str, extra: &str) -> PathBuf {
     write(
@@ -286,21 +281,6 @@ fn no_key_line_and_no_secret_appear_in_any_output() {
             );
         }
     }
-}
-
-fn alive(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
-fn wait_for(p: &Path, max: Duration) {
-    let t = Instant::now();
-    while !p.exists() {
-        assert!(t.elapsed() < max, "{} never appeared", p.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(50));
 }
 
 #[test]

@@ -30,26 +30,6 @@ fn config(dir: &Path, extra: &str) -> PathBuf {
     )
 }
 
-/// A TOML basic string holding `s`.
-fn toml_str(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn alive(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
-fn wait_for(p: &Path, max: Duration) {
-    let t = Instant::now();
-    while !p.exists() {
-        assert!(t.elapsed() < max, "{} never appeared", p.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(20));
-}
-
 /// Kills a hook's whole process group (its shell wrote `$$` into `pidfile`).
 fn kill_group(pidfile: &Path) {
     if let Ok(pid) = std::fs::read_to_string(pidfile) {

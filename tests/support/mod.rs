@@ -640,3 +640,25 @@ pub fn snapshot(root: &Path) -> std::collections::BTreeMap<String, String> {
     walk(root, root, &mut out);
     out
 }
+
+/// A TOML basic string holding `s`.
+pub fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Whether process `pid` is running (a zombie is not).
+pub fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Waits until `p` exists (failing after `max`), then a moment for its writer to finish.
+pub fn wait_for(p: &Path, max: std::time::Duration) {
+    let t = std::time::Instant::now();
+    while !p.exists() {
+        assert!(t.elapsed() < max, "{} never appeared", p.display());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
