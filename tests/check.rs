@@ -349,19 +349,6 @@ fn extra_and_duplicate_certificates_are_info() {
 }
 
 /// openssl, for what rcgen with ring cannot make (RSA-1024 keys, SHA-1 signatures).
-fn openssl(args: &[&str], dir: &std::path::Path) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn openssl_chain(dir: &std::path::Path, leaf_key: &str, digest: &str) {
     openssl(
         &[

@@ -338,19 +338,6 @@ fn metrics_are_valid_prometheus_text_with_one_series_per_label_set() {
     assert_eq!(scan_certs.2, 4.0);
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The human line of the certificate stored in `file`, or a failure.
 fn item_of<'a>(doc: &'a serde_json::Value, file: &str) -> &'a serde_json::Value {
     doc["items"]
@@ -387,7 +374,6 @@ fn every_encoding_of_a_certificate_is_read_and_an_expired_one_is_reported_expire
     write(&dir, "x509.pem", x509);
     let out = dir.to_str().unwrap();
     openssl(
-        &src,
         &[
             "x509",
             "-in",
@@ -398,9 +384,9 @@ fn every_encoding_of_a_certificate_is_read_and_an_expired_one_is_reported_expire
             "-out",
             &format!("{out}/trusted.pem"),
         ],
+        &src,
     );
     openssl(
-        &src,
         &[
             "crl2pkcs7",
             "-nocrl",
@@ -409,9 +395,9 @@ fn every_encoding_of_a_certificate_is_read_and_an_expired_one_is_reported_expire
             "-out",
             &format!("{out}/bundle.p7c"),
         ],
+        &src,
     );
     openssl(
-        &src,
         &[
             "crl2pkcs7",
             "-nocrl",
@@ -422,6 +408,7 @@ fn every_encoding_of_a_certificate_is_read_and_an_expired_one_is_reported_expire
             "-out",
             &format!("{out}/bundle.p7b"),
         ],
+        &src,
     );
     let trusted = std::fs::read_to_string(dir.join("trusted.pem")).unwrap();
     assert!(trusted.contains("BEGIN TRUSTED CERTIFICATE"), "{trusted}");
@@ -488,7 +475,6 @@ fn a_7000_attribute_subject_is_one_bounded_cell_and_every_other_file_is_reported
     let cnf = write(d.path(), "long.cnf", cnf);
     let long = dir.join("long.pem");
     openssl(
-        d.path(),
         &[
             "req",
             "-x509",
@@ -506,6 +492,7 @@ fn a_7000_attribute_subject_is_one_bounded_cell_and_every_other_file_is_reported
             "-out",
             long.to_str().unwrap(),
         ],
+        d.path(),
     );
     write(&dir, "fine.pem", &chain("fine.example.com").leaf.pem);
     write(&dir, "old.pem", expired("old.example.com"));
@@ -583,7 +570,7 @@ fn an_openssl_req_x509_server_certificate_is_self_signed_and_a_root_ca_is_not() 
         if let Some(s) = san {
             args.extend(["-addext", s]);
         }
-        openssl(&dir, &args);
+        openssl(&args, &dir);
     }
     let (_, doc, err) = run_json(["scan", dir.to_str().unwrap(), "--at", AT]);
     assert_no_panic(&err);

@@ -662,3 +662,17 @@ pub fn wait_for(p: &Path, max: std::time::Duration) {
     }
     std::thread::sleep(std::time::Duration::from_millis(50));
 }
+
+/// Runs openssl in `dir`; it must succeed.
+pub fn openssl(args: &[&str], dir: &Path) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
