@@ -487,6 +487,7 @@ fn dispatch(
             Ok(ExitStatus::Ok)
         }
         Command::Issue(IssueCommand::Onprem(a)) => issue_onprem(a, cx),
+        Command::Issue(IssueCommand::Client(a)) => issue_client(a, cx),
         Command::Rotate(a) => rotate(a, cx),
         Command::Scan(a) => scan(a, cx),
         Command::Policy(PolicyCommand::Check { file }) => policy_check(file, cx),
@@ -662,17 +663,39 @@ fn issue_onprem(a: crate::cli::IssueOnpremArgs, cx: Ctx<'_>) -> Result<ExitStatu
         at,
     };
     let mut r = jobs::onprem::issue::run(&req).map_err(fail)?;
-    // Allowed (a certificate for a planned cut-over, a test fixture), but said: no server
-    // should be given it before then, and `rotate` replaces it on its next run.
-    if crate::mint::not_before(at) > cx.wall {
+    future_warning(&mut r, cx);
+    cx.printer.report(&r);
+    Ok(ExitStatus::Ok)
+}
+
+fn issue_client(a: crate::cli::IssueClientArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    check_validity(cx.at, a.days)?;
+    let req = jobs::onprem::issue::ClientRequest {
+        cn: a.cn,
+        dns: a.dns.into_iter().map(DnsName::into_string).collect(),
+        ca_dir: a.ca,
+        key: a.key,
+        days: a.days,
+        out_dir: a.out_dir,
+        force: a.force,
+        at: cx.at,
+    };
+    let mut r = jobs::onprem::issue::run_client(&req).map_err(fail)?;
+    future_warning(&mut r, cx);
+    cx.printer.report(&r);
+    Ok(ExitStatus::Ok)
+}
+
+/// Allowed (a certificate for a planned cut-over, a test fixture), but said: no server or
+/// client should be given it before then, and `rotate` replaces it on its next run.
+fn future_warning(r: &mut jobs::onprem::issue::IssueReport, cx: Ctx<'_>) {
+    if crate::mint::not_before(cx.at) > cx.wall {
         r.warnings.push(format!(
             "this certificate is not valid until {} (--at is after the real clock, {}); `certctl rotate` renews a set holding a certificate that is not valid yet",
-            crate::x509::rfc3339(crate::mint::not_before(at)),
+            crate::x509::rfc3339(crate::mint::not_before(cx.at)),
             crate::x509::rfc3339(cx.wall)
         ));
     }
-    cx.printer.report(&r);
-    Ok(ExitStatus::Ok)
 }
 
 fn rotate(a: crate::cli::RotateArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {

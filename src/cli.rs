@@ -104,7 +104,8 @@ pub(crate) enum Command {
     /// A private root CA for on-prem certificates.
     #[command(subcommand)]
     Ca(CaCommand),
-    /// Issue a certificate (`issue onprem`: the on-prem load balancer's leaf).
+    /// Issue a certificate (`issue onprem`: the on-prem load balancer's leaf; `issue client`: a
+    /// client certificate for mutual TLS).
     #[command(subcommand)]
     Issue(IssueCommand),
     /// Renew the on-prem sets of a config when due; safe under cron (lock, atomic swap, rollback).
@@ -472,6 +473,48 @@ pub(crate) enum IssueCommand {
   2  bad input (name, IP, days, CA, a pair already there without --force)
   3  I/O error"))]
     Onprem(IssueOnpremArgs),
+    /// A client certificate for mutual TLS (clientAuth only), signed by a `ca init` CA: what
+    /// API Gateway presents to an ALB that verifies clients.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl issue client --ca /etc/certctl/ca --cn apigw-prod \\
+      --out-dir /etc/certctl/apigw-client
+  certctl issue client --ca ./ca --cn apigw-prod --key rsa-2048 \\
+      --days 180 --out-dir ./client --force --json
+
+  Writes cert.pem, key.pem (0600), chain.pem (the issuing CA chain, leaf excluded: what
+  `acm import --chain` takes and what the ALB's trust store holds), fullchain.pem (the leaf
+  and intermediates). With --force the previous set is kept for rollback.
+
+", "EXIT CODES:
+  0  issued
+  2  bad input (common name, DNS name, days, CA, a set already there without --force)
+  3  I/O error"))]
+    Client(IssueClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IssueClientArgs {
+    /// The CA that signs it (a directory from `certctl ca init`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) ca: PathBuf,
+    /// The client's common name (what the server logs and forwards).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) cn: String,
+    /// Optional DNS names (subjectAltName); most servers ignore them on a client certificate.
+    #[arg(long, value_name = "NAME", num_args = 1.., value_parser = DnsName::parse_san)]
+    pub(crate) dns: Vec<DnsName>,
+    /// Key algorithm (API Gateway presents RSA 2048/3072/4096 or ECDSA P-256/P-384 keys).
+    #[arg(long, visible_alias = "key-type", value_name = "ALG", default_value = "ecdsa-p256", value_parser = key_alg())]
+    pub(crate) key: crate::keys::KeyAlg,
+    /// Validity in days (capped at the CA's expiry).
+    #[arg(long, value_name = "N", default_value_t = 365)]
+    pub(crate) days: u32,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
+    /// Replace an existing set (the old one is kept for rollback).
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Args)]

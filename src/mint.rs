@@ -24,6 +24,8 @@ pub(crate) enum MintError {
     Days { days: u32, max: u32 },
     #[error("a certificate needs at least one DNS name or IP address")]
     NoNames,
+    #[error("bad common name \"{0}\": it must be 1 to 64 characters, no control characters")]
+    CommonName(String),
     #[error(transparent)]
     Names(#[from] crate::names::NameError),
     #[error("{0} cannot be encoded in a certificate (X.509 times end at 9999-12-31T23:59:59Z)")]
@@ -135,37 +137,20 @@ pub(crate) struct LeafSpec {
 
 /// A server leaf: self-signed without a CA, else signed by it (validity capped at the CA's).
 pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError> {
-    if spec.days == 0 || spec.days > 3650 {
-        return Err(MintError::Days {
-            days: spec.days,
-            max: 3650,
-        });
-    }
+    check_leaf_days(spec.days)?;
     if spec.dns.is_empty() && spec.ips.is_empty() {
         return Err(MintError::NoNames);
     }
     crate::names::check_count(spec.dns.len() + spec.ips.len())?;
     let key = keys::generate(spec.key)?;
-    let mut p = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
     let cn = spec
         .dns
         .first()
         .cloned()
         .unwrap_or_else(|| spec.ips[0].to_string());
-    dn.push(DnType::CommonName, cn);
-    p.distinguished_name = dn;
-    let mut sans = Vec::new();
-    for d in &spec.dns {
-        sans.push(SanType::DnsName(
-            d.clone()
-                .try_into()
-                .map_err(|e: rcgen::Error| MintError::Build(e.to_string()))?,
-        ));
-    }
-    sans.extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
-    p.subject_alt_names = sans;
-    p.is_ca = IsCa::ExplicitNoCa;
+    let mut p = leaf_params(&cn, &spec.dns)?;
+    p.subject_alt_names
+        .extend(spec.ips.iter().map(|ip| SanType::IpAddress(*ip)));
     p.key_usages = if spec.key.is_rsa() {
         vec![
             KeyUsagePurpose::DigitalSignature,
@@ -175,9 +160,75 @@ pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError
         vec![KeyUsagePurpose::DigitalSignature]
     };
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    sign_leaf(p, key, spec.days, spec.at, ca)
+}
+
+/// What a client certificate (TLS client authentication, e.g. API Gateway presenting itself to
+/// an ALB that verifies clients) should hold.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientSpec {
+    /// The subject's common name (required: it names the client in logs and headers).
+    pub(crate) cn: String,
+    /// Optional DNS names (subjectAltName).
+    pub(crate) dns: Vec<String>,
+    pub(crate) key: KeyAlg,
+    pub(crate) days: u32,
+    pub(crate) at: i64,
+}
+
+/// A client leaf signed by `ca`: extendedKeyUsage clientAuth only, keyUsage digitalSignature
+/// (critical), basicConstraints CA:FALSE; validity capped at the CA's.
+pub(crate) fn client_leaf(spec: &ClientSpec, ca: &Ca) -> Result<Minted, MintError> {
+    check_leaf_days(spec.days)?;
+    let cn = &spec.cn;
+    if cn.trim().is_empty() || cn.chars().count() > 64 || cn.chars().any(char::is_control) {
+        return Err(MintError::CommonName(spec.cn.clone()));
+    }
+    crate::names::check_count(spec.dns.len())?;
+    let key = keys::generate(spec.key)?;
+    let mut p = leaf_params(&spec.cn, &spec.dns)?;
+    // The signature a TLS client makes (CertificateVerify) is all the key does, for RSA too.
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    sign_leaf(p, key, spec.days, spec.at, Some(ca))
+}
+
+fn check_leaf_days(days: u32) -> Result<(), MintError> {
+    if days == 0 || days > 3650 {
+        return Err(MintError::Days { days, max: 3650 });
+    }
+    Ok(())
+}
+
+/// A leaf's subject (CN) and DNS SANs, CA:FALSE.
+fn leaf_params(cn: &str, dns: &[String]) -> Result<CertificateParams, MintError> {
+    let mut p = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    p.distinguished_name = dn;
+    for d in dns {
+        p.subject_alt_names.push(SanType::DnsName(
+            d.clone()
+                .try_into()
+                .map_err(|e: rcgen::Error| MintError::Build(e.to_string()))?,
+        ));
+    }
+    p.is_ca = IsCa::ExplicitNoCa;
+    Ok(p)
+}
+
+/// Serial, validity (from `at`, back-dated; capped at the CA's expiry with a warning) and the
+/// signature: self-signed without a CA, else by it.
+fn sign_leaf(
+    mut p: CertificateParams,
+    key: KeyPair,
+    days: u32,
+    at: i64,
+    ca: Option<&Ca>,
+) -> Result<Minted, MintError> {
     p.serial_number = Some(serial()?);
-    p.not_before = ts(spec.at - BACKDATE)?;
-    let mut not_after = spec.at + i64::from(spec.days) * 86_400;
+    p.not_before = ts(at - BACKDATE)?;
+    let mut not_after = at + i64::from(days) * 86_400;
     let mut warnings = Vec::new();
     let cert = match ca {
         None => {
@@ -185,7 +236,7 @@ pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError
             p.self_signed(&key)
         }
         Some(ca) => {
-            if ca.cert.not_after <= spec.at {
+            if ca.cert.not_after <= at {
                 return Err(MintError::CaExpired(crate::x509::rfc3339(
                     ca.cert.not_after,
                 )));
@@ -195,8 +246,8 @@ pub(crate) fn leaf(spec: &LeafSpec, ca: Option<&Ca>) -> Result<Minted, MintError
                 warnings.push(format!(
                     "validity capped at the CA's expiry, {} ({} days instead of {})",
                     crate::x509::rfc3339(not_after),
-                    (not_after - spec.at) / 86_400,
-                    spec.days
+                    (not_after - at) / 86_400,
+                    days
                 ));
             }
             p.not_after = ts(not_after)?;
@@ -312,5 +363,58 @@ mod tests {
             leaf(&late, Some(&ca)),
             Err(MintError::CaExpired(_))
         ));
+    }
+
+    #[test]
+    fn client_leaf_is_for_client_auth_only() {
+        let c = ca("Unit CA", KeyAlg::EcdsaP256, 30, AT).unwrap();
+        let ca = Ca {
+            cert: c.cert,
+            key: c.key,
+        };
+        let spec = ClientSpec {
+            cn: "apigw-backend-client".into(),
+            dns: vec![],
+            key: KeyAlg::EcdsaP256,
+            days: 365,
+            at: AT,
+        };
+        let m = client_leaf(&spec, &ca).unwrap();
+        assert_eq!(m.cert.common_name.as_deref(), Some("apigw-backend-client"));
+        assert_eq!(
+            m.cert.extended_key_usage.as_deref(),
+            Some(&["clientAuth".to_string()][..])
+        );
+        assert_eq!(
+            m.cert.key_usage.as_deref(),
+            Some(&["digitalSignature".to_string()][..])
+        );
+        assert_eq!(m.cert.basic_constraints_ca, Some(false));
+        assert!(m.cert.dns_names.is_empty());
+        assert!(m.cert.issued_by(&ca.cert));
+        assert_eq!(m.cert.not_after, ca.cert.not_after, "capped at the CA");
+        assert_eq!(m.warnings.len(), 1);
+        let detail = crate::x509::CertDetail::parse(&m.cert.der).unwrap();
+        let ku = detail.extension("2.5.29.15").unwrap();
+        assert!(ku.critical, "keyUsage is critical");
+        for bad in ["", " ", "a\nb", &"x".repeat(65)] {
+            let s = ClientSpec {
+                cn: bad.to_string(),
+                ..spec.clone()
+            };
+            assert!(
+                matches!(client_leaf(&s, &ca), Err(MintError::CommonName(_))),
+                "{bad:?}"
+            );
+        }
+        let named = ClientSpec {
+            dns: vec!["client.example.internal".into()],
+            ..spec
+        };
+        let m = client_leaf(&named, &ca).unwrap();
+        assert_eq!(
+            m.cert.dns_names,
+            vec!["client.example.internal".to_string()]
+        );
     }
 }

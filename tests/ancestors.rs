@@ -203,6 +203,22 @@ fn cases(w: &World, input: &Path) -> Vec<Case> {
             ],
         },
         Case {
+            name: "issue client --ca",
+            args: args(
+                &["issue", "client", "--cn", "apigw-client", "--at", AT],
+                vec![
+                    "--ca".into(),
+                    s(&w.ca),
+                    "--out-dir".into(),
+                    s(&r.join("srv/tls/client")),
+                ],
+            ),
+            paths: vec![
+                (w.ca.clone(), Use::Dir),
+                (r.join("srv/tls/client"), Use::Dir),
+            ],
+        },
+        Case {
             name: "ca init",
             args: args(
                 &["ca", "init", "--at", AT],
@@ -492,6 +508,8 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         "issue onprem --out-dir",
         "issue onprem --ca",
         "issue onprem --p12-password-file",
+        "issue client --out-dir",
+        "issue client --ca",
         "ca init --dir",
         "rotate --config",
         "scan --metrics",
