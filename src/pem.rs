@@ -181,6 +181,98 @@ pub(crate) fn decode_certificate_blocks(
     }
 }
 
+/// One piece of a PEM text as a line-oriented reader sees it: what a trust-store bundle's lint
+/// judges line by line (blank lines, comments, stray text, blocks of any label).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PemPiece {
+    /// A line outside any block: its 1-based number and text (line ending removed, invalid
+    /// UTF-8 replaced).
+    Line { line: usize, text: String },
+    /// A block from its BEGIN line (1-based) to its END line: the label, the decoded bytes or
+    /// why they could not be decoded, and the numbers of blank lines inside it.
+    Block {
+        line: usize,
+        label: String,
+        der: Result<Vec<u8>, String>,
+        blank_inside: Vec<usize>,
+    },
+}
+
+/// The input cut into lines and blocks, in order. Never fails: a block with no END line, a
+/// BEGIN inside a block or bad base64 is a block whose `der` says why.
+pub(crate) fn pem_pieces(bytes: &[u8]) -> Vec<PemPiece> {
+    struct Open {
+        line: usize,
+        label: String,
+        body: Vec<u8>,
+        blank_inside: Vec<usize>,
+    }
+    fn close(o: Open, end_found: bool) -> PemPiece {
+        let der = if end_found {
+            let mut pem = b"-----BEGIN CERTIFICATE-----\n".to_vec();
+            pem.extend_from_slice(&o.body);
+            pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+            CertificateDer::from_pem_slice(&pem)
+                .map(|d| d.as_ref().to_vec())
+                .map_err(|e| describe(e).to_string())
+        } else {
+            Err(format!("the {} block has no END line", o.label))
+        };
+        PemPiece::Block {
+            line: o.line,
+            label: o.label,
+            der,
+            blank_inside: o.blank_inside,
+        }
+    }
+    let mut out = Vec::new();
+    let mut open: Option<Open> = None;
+    let text = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    for (i, raw) in text.split(|b| *b == b'\n').enumerate() {
+        let n = i + 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let begin = line
+            .strip_prefix(b"-----BEGIN ")
+            .and_then(|l| l.strip_suffix(b"-----"));
+        if let Some(label) = begin {
+            if let Some(o) = open.take() {
+                out.push(close(o, false));
+            }
+            open = Some(Open {
+                line: n,
+                label: String::from_utf8_lossy(label).into_owned(),
+                body: Vec::new(),
+                blank_inside: Vec::new(),
+            });
+            continue;
+        }
+        let Some(o) = open.as_mut() else {
+            out.push(PemPiece::Line {
+                line: n,
+                text: String::from_utf8_lossy(line).into_owned(),
+            });
+            continue;
+        };
+        let end = line
+            .strip_prefix(b"-----END ")
+            .and_then(|l| l.strip_suffix(b"-----"));
+        if end == Some(o.label.as_bytes()) {
+            if let Some(o) = open.take() {
+                out.push(close(o, true));
+            }
+        } else if line.iter().all(u8::is_ascii_whitespace) {
+            o.blank_inside.push(n);
+        } else {
+            o.body.extend_from_slice(line);
+            o.body.push(b'\n');
+        }
+    }
+    if let Some(o) = open {
+        out.push(close(o, false));
+    }
+    out
+}
+
 /// Every PEM block of the input with its kind, for callers that need keys as well (e.g. a
 /// key-and-certificate file). Blocks of unknown kinds are skipped.
 pub fn decode_sections(bytes: &[u8]) -> Result<Vec<(SectionKind, Vec<u8>)>, PemError> {
@@ -340,5 +432,62 @@ mod tests {
                 &d[..]
             );
         }
+    }
+
+    #[test]
+    fn pieces_keep_lines_blocks_and_blank_lines() {
+        let der: Vec<u8> = (0u8..=90).collect();
+        let cert = encode_certificate(&der);
+        let text = format!(
+            "# one\n\n{cert}garbage\r\n{}-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n-----BEGIN X-----\nAAAA\n",
+            encode("X509 CRL", &der[..5]).replacen("\n", "\n\n", 2)
+        );
+        let pieces = pem_pieces(text.as_bytes());
+        assert_eq!(
+            pieces[0],
+            PemPiece::Line {
+                line: 1,
+                text: "# one".into()
+            }
+        );
+        assert_eq!(
+            pieces[1],
+            PemPiece::Line {
+                line: 2,
+                text: String::new()
+            }
+        );
+        let PemPiece::Block {
+            line,
+            label,
+            der: d,
+            blank_inside,
+        } = &pieces[2]
+        else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(
+            (*line, label.as_str(), blank_inside.len()),
+            (3, "CERTIFICATE", 0)
+        );
+        assert_eq!(d.as_deref().unwrap(), &der[..]);
+        assert!(matches!(&pieces[3], PemPiece::Line { text, .. } if text == "garbage"));
+        let PemPiece::Block {
+            label,
+            der: d,
+            blank_inside,
+            ..
+        } = &pieces[4]
+        else {
+            panic!("{pieces:?}")
+        };
+        assert_eq!(label, "X509 CRL");
+        assert!(d.is_ok());
+        assert_eq!(blank_inside.len(), 2);
+        assert!(matches!(&pieces[5], PemPiece::Block { der: Err(_), .. }));
+        assert!(matches!(&pieces[6], PemPiece::Block { der: Err(e), .. } if e.contains("no END")));
+        assert_eq!(pieces.len(), 7);
+        assert!(pem_pieces(b"").len() <= 1);
+        let _ = pem_pieces(&[0xff, 0x30, b'\n', 0, 0]);
     }
 }

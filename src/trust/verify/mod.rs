@@ -220,7 +220,8 @@ struct Node {
     store_root_expired: Option<bool>,
 }
 
-fn unix(at: i64) -> UnixTime {
+/// `--at` as webpki's time (instants before 1970 read as 1970).
+pub(crate) fn unix(at: i64) -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64))
 }
 
