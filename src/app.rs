@@ -630,6 +630,23 @@ fn truststore(t: TruststoreCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> 
             };
             printer.report(&jobs::truststore::update(&from, &out, options).map_err(fail)?)
         }
+        TruststoreCommand::Bundle { target, cas, out } => {
+            let r = jobs::albtrust::bundle(target.target(), &cas, &out, at).map_err(fail)?;
+            if r.out.is_none() && !printer.json {
+                printer.raw(&r.bundle);
+            } else {
+                printer.report(&r);
+            }
+        }
+        TruststoreCommand::Lint {
+            target,
+            bundle,
+            client,
+        } => {
+            let r = jobs::albtrust::lint(target.target(), &bundle, &client, at).map_err(fail)?;
+            printer.report(&r);
+            return Ok(r.exit_code());
+        }
         TruststoreCommand::Verify => {
             let r = jobs::truststore::verify().map_err(fail)?;
             printer.report(&r);

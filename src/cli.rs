@@ -84,7 +84,8 @@ pub(crate) enum Command {
   2  bad input (unreadable or malformed certificate, bad hostname)
   3  could not look (network)"))]
     Check(CheckArgs),
-    /// The bundled API Gateway trust store: list, show, export, update, verify.
+    /// The bundled API Gateway trust store (list, show, export, update, verify), and CA bundles
+    /// for an ALB's mutual TLS trust store (bundle, lint).
     #[command(subcommand)]
     Truststore(TruststoreCommand),
     /// Print every certificate of a file, a server's chain or an ACM certificate in detail.
@@ -687,6 +688,53 @@ EXIT CODES:
         #[arg(long)]
         allow_shrink: bool,
     },
+    /// Write a CA bundle an ALB trust store accepts (mutual TLS, verify mode): PEM, no blank
+    /// lines, a `#` comment per CA, duplicates dropped; refuses client (non-CA) and expired
+    /// certificates.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl truststore bundle --for alb /etc/certctl/ca/ca.pem --out bundle.pem
+  certctl truststore bundle --for alb root.pem issuing.pem --out - --json
+  aws s3 cp bundle.pem s3://example-truststores/alb/bundle.pem
+
+", "EXIT CODES:
+  0  written
+  2  bad input (unreadable file, a non-CA or expired certificate, more than 25 CAs)
+  3  could not write"))]
+    Bundle {
+        /// Where the bundle goes (`alb`: an Application Load Balancer trust store).
+        #[arg(long = "for", value_name = "TARGET", value_enum)]
+        target: BundleFor,
+        /// CA certificate files (PEM with any surrounding text, or DER).
+        #[arg(value_name = "CA_FILE", required = true)]
+        cas: Vec<PathBuf>,
+        /// The bundle file to write (atomically), or `-` for stdout.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Judge a CA bundle as an ALB trust store would (format, limits, CA certificates, expiry)
+    /// and, with --client, whether the ALB admits each client chain and at what depth.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl truststore lint --for alb bundle.pem
+  certctl truststore lint --for alb bundle.pem \\
+      --client /etc/certctl/apigw-client/fullchain.pem
+  certctl truststore lint --for alb bundle.pem --client cert.pem \\
+      --at 2027-01-01 --json
+
+", "EXIT CODES:
+  0  the ALB accepts the bundle and admits every --client (warnings allowed)
+  1  a deny-level finding, or a --client the ALB would refuse
+  2  bad input (unreadable bundle, unreadable or malformed --client file)"))]
+    Lint {
+        /// Whose rules to apply (`alb`: an Application Load Balancer trust store).
+        #[arg(long = "for", value_name = "TARGET", value_enum)]
+        target: BundleFor,
+        /// The bundle to judge.
+        #[arg(value_name = "BUNDLE")]
+        bundle: PathBuf,
+        /// A client chain file (leaf first) to verify against the bundle; repeatable.
+        #[arg(long, value_name = "FILE")]
+        client: Vec<PathBuf>,
+    },
     /// Recompute every shipped root's fingerprints against the list.
     #[command(after_help = "EXAMPLES:
   certctl truststore verify
@@ -694,6 +742,21 @@ EXIT CODES:
 EXIT CODES:
   0 every shipped root matches the list, 1 a mismatch")]
     Verify,
+}
+
+/// `truststore bundle|lint --for`: whose trust store the bundle is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BundleFor {
+    /// An Application Load Balancer trust store (mutual TLS, verify mode).
+    Alb,
+}
+
+impl BundleFor {
+    pub(crate) fn target(self) -> crate::albtrust::BundleTarget {
+        match self {
+            BundleFor::Alb => crate::albtrust::BundleTarget::Alb,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

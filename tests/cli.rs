@@ -561,6 +561,58 @@ fn json_documents_match_the_readme_schema() {
             "ca init",
             s(&["ca", "init", "--dir", &p("ca"), "--name", "Test CA"]),
         ),
+        (
+            "issue client",
+            s(&[
+                "issue",
+                "client",
+                "--ca",
+                &p("ca"),
+                "--cn",
+                "apigw-test",
+                "--out-dir",
+                &p("client"),
+            ]),
+        ),
+        (
+            "truststore bundle",
+            s(&[
+                "truststore",
+                "bundle",
+                "--for",
+                "alb",
+                &format!("{}/ca.pem", p("ca")),
+                "--out",
+                &p("bundle.pem"),
+            ]),
+        ),
+        // A refused client and an admitted one, with a finding (the leaf in the bundle).
+        (
+            "truststore lint",
+            s(&[
+                "truststore",
+                "lint",
+                "--for",
+                "alb",
+                &format!("{}/fullchain.pem", p("client")),
+                "--client",
+                &format!("{}/fullchain.pem", p("client")),
+                "--client",
+                &format!("{lb}/cert.pem"),
+            ]),
+        ),
+        (
+            "truststore lint",
+            s(&[
+                "truststore",
+                "lint",
+                "--for",
+                "alb",
+                &p("bundle.pem"),
+                "--client",
+                &format!("{}/fullchain.pem", p("client")),
+            ]),
+        ),
         // Self-signed: API Gateway refuses, with the line it would log.
         ("check", s(&["check", &format!("{lb}/fullchain.pem")])),
         (

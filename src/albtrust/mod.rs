@@ -30,8 +30,13 @@ use serde::Serialize;
 use crate::findings::Severity;
 use crate::x509::CertInfo;
 
+// The whole interface, also what `truststore` does not use itself (the AWS commands judge a
+// trust store's current certificates and an ACM client certificate with it).
+#[allow(unused_imports)]
 pub(crate) use build::{build_bundle, BuildError, BuiltBundle, BundleInput};
+#[allow(unused_imports)]
 pub(crate) use parse::{certificate_findings, lint, parse_bundle};
+#[allow(unused_imports)]
 pub(crate) use verify::{verify_client, AlbRefusal, ClientPath, PathCert};
 
 /// CA certificates per trust store (ELB quotas: "CA certificates per trust store").
@@ -41,10 +46,11 @@ pub(crate) const MAX_CERTIFICATE_BYTES: usize = 16 * 1024;
 /// Certificates in a verified client path, leaf and anchor included ("certificate chain depth").
 pub(crate) const MAX_CHAIN_DEPTH: usize = 4;
 /// Trust stores per account (ELB quotas: "Trust stores per account").
+#[allow(dead_code)]
 pub(crate) const MAX_TRUST_STORES: usize = 20;
 
 /// Where a bundle is meant to go: the only target today is an ALB trust store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum BundleTarget {
     /// An Application Load Balancer trust store (mutual TLS, verify mode).
@@ -76,6 +82,7 @@ pub(crate) struct AlbBundle {
 
 impl AlbBundle {
     /// A bundle of already parsed certificates (e.g. a trust store's current CA certificates).
+    #[allow(dead_code)]
     pub(crate) fn of(certificates: Vec<CertInfo>) -> AlbBundle {
         AlbBundle {
             certificates: certificates

@@ -1,6 +1,7 @@
 //! One module per command group; each returns a report value and never prints.
 
 pub(crate) mod acm;
+pub(crate) mod albtrust;
 pub mod check;
 pub(crate) mod doctor;
 pub(crate) mod hints;

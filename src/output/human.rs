@@ -28,7 +28,7 @@ impl Style {
         }
     }
 
-    fn severity(&self, s: Severity) -> String {
+    pub(crate) fn severity(&self, s: Severity) -> String {
         let label = format!("{:<4}", s.as_str());
         match s {
             Severity::Deny => self.paint("1;31", &label),

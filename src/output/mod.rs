@@ -1,6 +1,7 @@
 //! The only code that prints: human tables and JSON documents on stdout, errors on stderr.
 
 mod acm;
+mod albtrust;
 mod audit;
 pub(crate) mod human;
 pub(crate) mod inert;
