@@ -95,6 +95,7 @@ fn world(d: &Path) -> World {
         "var/lib/metrics",
         "var/lib/fix",
         "var/lib/export",
+        "var/lib/bundle",
         "usr/share",
         "run/deployed",
     ] {
@@ -280,6 +281,19 @@ fn cases(w: &World, input: &Path) -> Vec<Case> {
             name: "man --dir",
             args: vec!["man".into(), "--dir".into(), s(&r.join("usr/share/man1"))],
             paths: vec![(r.join("usr/share/man1"), Use::Dir)],
+        },
+        Case {
+            name: "truststore bundle --for alb",
+            args: vec![
+                "truststore".into(),
+                "bundle".into(),
+                "--for".into(),
+                "alb".into(),
+                s(&input.join("root.pem")),
+                "--out".into(),
+                s(&r.join("var/lib/bundle/alb.pem")),
+            ],
+            paths: vec![(r.join("var/lib/bundle/alb.pem"), Use::WriteFile)],
         },
         Case {
             name: "truststore export",
@@ -516,6 +530,7 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         "check --fix-chain",
         "man --dir",
         "truststore export --out",
+        "truststore bundle --out",
     ]
     .into();
     // Written through the same fsx::write_atomic, but the command needs more than this suite
@@ -533,6 +548,7 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         "check --policy",
         "truststore update --from",
         "doctor --trust-store",
+        "truststore lint --client",
     ]
     .into();
     let mut unclassified = Vec::new();

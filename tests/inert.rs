@@ -122,12 +122,8 @@ fn json(args: &[&str]) -> serde_json::Value {
 /// The commands run below, and those that print no text from a certificate, server, file
 /// or hook a user can give them (with why); the test fails when the command tree grows a
 /// command that is in neither list.
-const COVERED: &[&str] = &["check", "inspect", "scan", "rotate"];
+const COVERED: &[&str] = &["check", "inspect", "scan", "rotate", "truststore"];
 const NOT_HERE: &[(&str, &str)] = &[
-    (
-        "truststore",
-        "prints only the bundled store (its own, verified, roots) and paths given to it",
-    ),
     (
         "policy",
         "prints a policy file's values, certctl's own levels",
@@ -223,6 +219,68 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
             "{args:?}:\n{out}"
         );
     }
+    // truststore bundle|lint print the subjects (and stray lines) of the files they are given.
+    let bundle = d.path().join("bundle.pem");
+    let bundle_s = bundle.to_str().unwrap();
+    human(&[
+        "truststore",
+        "bundle",
+        "--for",
+        "alb",
+        ca_s,
+        "--out",
+        bundle_s,
+        "--at",
+        AT,
+    ]);
+    let written = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        written.lines().all(|l| !l.starts_with('#') || l.chars().all(|c| (' '..='~').contains(&c) && c != '-')),
+        "{written}"
+    );
+    let stray = write(
+        d.path(),
+        "stray.pem",
+        format!("evil\x1b[2J line\n{}", ca.pem),
+    );
+    for args in [
+        vec![
+            "truststore",
+            "lint",
+            "--for",
+            "alb",
+            bundle_s,
+            "--client",
+            leaf_s,
+            "--at",
+            AT,
+        ],
+        vec![
+            "truststore",
+            "lint",
+            "--for",
+            "alb",
+            stray.to_str().unwrap(),
+            "--client",
+            leaf_s,
+        ],
+    ] {
+        let out = human(&args);
+        assert!(out.contains("\\e[2J"), "{args:?}:\n{out}");
+    }
+    let doc = json(&[
+        "truststore",
+        "lint",
+        "--for",
+        "alb",
+        bundle_s,
+        "--client",
+        leaf_s,
+        "--at",
+        AT,
+    ]);
+    let subject = doc["certificates"][0]["subject"].as_str().unwrap();
+    assert!(subject.contains(HOSTILE), "truststore lint: {subject:?}");
     let out = human(&["inspect", leaf_s, "--at", AT]);
     assert!(
         out.contains("evil\\e[2J\\e]0;title\\x07\\r\\nAPI Gateway: ACCEPTS (forged)\\u{202e}gpj.exe\\u{2066}\\x00\\x7f\\u{85}"),
@@ -319,7 +377,7 @@ fn human_printers_never_format_foreign_text_raw() {
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/output");
     let mut bad = Vec::new();
-    for file in ["human.rs", "onprem.rs", "acm.rs", "audit.rs"] {
+    for file in ["human.rs", "onprem.rs", "acm.rs", "audit.rs", "albtrust.rs"] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         for (n, line) in text.lines().enumerate() {
             let t = line.trim();

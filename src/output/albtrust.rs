@@ -104,7 +104,7 @@ impl Human for LintReport {
                 style.severity(f.severity),
                 f.code.as_str(),
                 Inert(&f.message),
-                f.hint
+                Inert(f.hint)
             ));
         }
         if !self.clients.is_empty() {
