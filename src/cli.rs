@@ -479,8 +479,8 @@ pub(crate) enum IssueCommand {
     #[command(after_help = concat!("EXAMPLES:
   certctl issue client --ca /etc/certctl/ca --cn apigw-prod \\
       --out-dir /etc/certctl/apigw-client
-  certctl issue client --ca ./ca --cn apigw-prod --key rsa-2048 \\
-      --days 180 --out-dir ./client --force --json
+  certctl issue client --ca /etc/certctl/ca --cn apigw-prod \\
+      --key-type rsa-2048 --days 180 --out-dir ./client --force --json
 
   Writes cert.pem, key.pem (0600), chain.pem (the issuing CA chain, leaf excluded: what
   `acm import --chain` takes and what the ALB's trust store holds), fullchain.pem (the leaf
@@ -693,8 +693,10 @@ EXIT CODES:
     /// certificates.
     #[command(after_help = concat!("EXAMPLES:
   certctl truststore bundle --for alb /etc/certctl/ca/ca.pem --out bundle.pem
+  certctl truststore bundle --for alb root.pem issuing.pem --out -
   certctl truststore bundle --for alb root.pem issuing.pem --out - --json
-  aws s3 cp bundle.pem s3://example-truststores/alb/bundle.pem
+
+  The bundle is what CreateTrustStore / ModifyTrustStore read from S3.
 
 ", "EXIT CODES:
   0  written
@@ -715,10 +717,8 @@ EXIT CODES:
     /// and, with --client, whether the ALB admits each client chain and at what depth.
     #[command(after_help = concat!("EXAMPLES:
   certctl truststore lint --for alb bundle.pem
-  certctl truststore lint --for alb bundle.pem \\
-      --client /etc/certctl/apigw-client/fullchain.pem
-  certctl truststore lint --for alb bundle.pem --client cert.pem \\
-      --at 2027-01-01 --json
+  certctl truststore lint --for alb bundle.pem --client client.pem
+  certctl truststore lint --for alb bundle.pem --client client.pem --json
 
 ", "EXIT CODES:
   0  the ALB accepts the bundle and admits every --client (warnings allowed)

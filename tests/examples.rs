@@ -563,6 +563,35 @@ fn fixture(base: &Path) -> Fixture {
         "--name",
         "Example On-Prem CA",
     ]);
+    // Backend mTLS: a client certificate from that CA (at the pinned instant the examples
+    // run at), the ALB bundle of the CA, and a root and an issuing CA to bundle.
+    let client_set = base.join("client-set");
+    certctl_ok(&[
+        "issue",
+        "client",
+        "--ca",
+        t.join("etc/certctl/ca").to_str().unwrap(),
+        "--cn",
+        "apigw-prod",
+        "--at",
+        AT,
+        "--out-dir",
+        client_set.to_str().unwrap(),
+    ]);
+    std::fs::copy(client_set.join("fullchain.pem"), w.join("client.pem")).unwrap();
+    certctl_ok(&[
+        "truststore",
+        "bundle",
+        "--for",
+        "alb",
+        t.join("etc/certctl/ca/ca.pem").to_str().unwrap(),
+        "--at",
+        AT,
+        "--out",
+        w.join("bundle.pem").to_str().unwrap(),
+    ]);
+    write(&w, "root.pem", &root.pem);
+    write(&w, "issuing.pem", &inter.pem);
     let served: Vec<CertificateDer<'static>> =
         certctl::pem::decode_certificates(&std::fs::read(onprem.join("fullchain.pem")).unwrap())
             .unwrap();

@@ -31,32 +31,47 @@ fn free_port() -> u16 {
 }
 
 /// `openssl s_server` on 127.0.0.1 requiring a client certificate that chains to `bundle`,
-/// judging validity at `at` (Unix seconds): `-www` answers a request with a status page.
+/// judging validity at `at` (Unix seconds): `-www` answers a request with a status page. A
+/// server that could not bind its port (taken between picking and binding) exits, and is
+/// started again on another.
 fn s_server(dir: &Path, bundle: &Path, at: i64) -> (Server, u16) {
-    let port = free_port();
-    let child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-        .args(["-cert", "server/cert.pem", "-key", "server/key.pem"])
-        .args(["-Verify", "4", "-verify_return_error"])
-        .arg("-CAfile")
-        .arg(bundle)
-        .args(["-attime", &at.to_string(), "-www", "-quiet"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl is installed (scripts/test installs it)");
-    let server = Server(child);
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "s_server never listened on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+    for _ in 0..5 {
+        let port = free_port();
+        let child = Command::new("openssl")
+            .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+            .args(["-cert", "server/cert.pem", "-key", "server/key.pem"])
+            .args(["-Verify", "4", "-verify_return_error"])
+            .arg("-CAfile")
+            .arg(bundle)
+            .args(["-attime", &at.to_string(), "-www", "-quiet"])
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("openssl is installed (scripts/test installs it)");
+        let mut server = Server(child);
+        let t = Instant::now();
+        loop {
+            if server.0.try_wait().unwrap().is_some() {
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                // Listening, and it is this server (not another one on the same port).
+                std::thread::sleep(Duration::from_millis(100));
+                if server.0.try_wait().unwrap().is_none() {
+                    return (server, port);
+                }
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "s_server never listened on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
-    (server, port)
+    panic!("s_server could not start on any of 5 ports");
 }
 
 /// Whether the server admits the client of the set in `dir/set`: the handshake completes and
