@@ -243,42 +243,25 @@ fn hostile_certificate_text_is_inert_in_every_human_printer_and_exact_in_json() 
         "stray.pem",
         format!("evil\x1b[2J line\n{}", ca.pem),
     );
-    for args in [
-        vec![
+    fn lint_args<'a>(bundle: &'a str, leaf: &'a str) -> [&'a str; 9] {
+        [
             "truststore",
             "lint",
             "--for",
             "alb",
-            bundle_s,
+            bundle,
             "--client",
-            leaf_s,
+            leaf,
             "--at",
             AT,
-        ],
-        vec![
-            "truststore",
-            "lint",
-            "--for",
-            "alb",
-            stray.to_str().unwrap(),
-            "--client",
-            leaf_s,
-        ],
-    ] {
+        ]
+    }
+    let lint = |bundle| lint_args(bundle, leaf_s);
+    for args in [lint(bundle_s), lint(stray.to_str().unwrap())] {
         let out = human(&args);
         assert!(out.contains("\\e[2J"), "{args:?}:\n{out}");
     }
-    let doc = json(&[
-        "truststore",
-        "lint",
-        "--for",
-        "alb",
-        bundle_s,
-        "--client",
-        leaf_s,
-        "--at",
-        AT,
-    ]);
+    let doc = json(&lint(bundle_s));
     let subject = doc["certificates"][0]["subject"].as_str().unwrap();
     assert!(subject.contains(HOSTILE), "truststore lint: {subject:?}");
     let out = human(&["inspect", leaf_s, "--at", AT]);

@@ -134,13 +134,11 @@ fn certctl_ok(args: &[&str]) {
     assert_eq!(code, 0, "certctl {args:?}: {out}{err}");
 }
 
-#[test]
-fn an_alb_bundle_from_certctl_admits_its_client_and_refuses_strangers_and_expired_ones() {
-    let d = tempdir();
-    let dir = d.path();
+/// A CA made by `ca init`, a server set from it (`issue onprem`, for s_server) and its ALB
+/// bundle (`truststore bundle --for alb`), all at [`AT`].
+fn world(dir: &Path) {
     let p = |n: &str| s(&dir.join(n));
     certctl_ok(&["ca", "init", "--dir", &p("ca"), "--at", AT]);
-    certctl_ok(&["ca", "init", "--dir", &p("other-ca"), "--at", AT]);
     certctl_ok(&[
         "issue",
         "onprem",
@@ -153,6 +151,26 @@ fn an_alb_bundle_from_certctl_admits_its_client_and_refuses_strangers_and_expire
         "--out-dir",
         &p("server"),
     ]);
+    certctl_ok(&[
+        "truststore",
+        "bundle",
+        "--for",
+        "alb",
+        &format!("{}/ca.pem", p("ca")),
+        "--out",
+        &p("bundle.pem"),
+        "--at",
+        AT,
+    ]);
+}
+
+#[test]
+fn an_alb_bundle_from_certctl_admits_its_client_and_refuses_strangers_and_expired_ones() {
+    let d = tempdir();
+    let dir = d.path();
+    let p = |n: &str| s(&dir.join(n));
+    world(dir);
+    certctl_ok(&["ca", "init", "--dir", &p("other-ca"), "--at", AT]);
     // The client API Gateway would present, one from a CA the ALB does not trust, and one
     // valid for a day only.
     for (set, ca, days) in [
@@ -175,17 +193,6 @@ fn an_alb_bundle_from_certctl_admits_its_client_and_refuses_strangers_and_expire
             &p(set),
         ]);
     }
-    certctl_ok(&[
-        "truststore",
-        "bundle",
-        "--for",
-        "alb",
-        &format!("{}/ca.pem", p("ca")),
-        "--out",
-        &p("bundle.pem"),
-        "--at",
-        AT,
-    ]);
     let (code, doc, _) = run_json([
         "truststore",
         "lint",
@@ -251,31 +258,7 @@ fn an_alb_bundle_from_certctl_admits_its_client_and_refuses_strangers_and_expire
 fn a_server_certificate_is_no_client_for_the_server_nor_for_the_lint() {
     let d = tempdir();
     let dir = d.path();
-    let p = |n: &str| s(&dir.join(n));
-    certctl_ok(&["ca", "init", "--dir", &p("ca"), "--at", AT]);
-    certctl_ok(&[
-        "issue",
-        "onprem",
-        "--ca",
-        &p("ca"),
-        "--dns",
-        "localhost",
-        "--at",
-        AT,
-        "--out-dir",
-        &p("server"),
-    ]);
-    certctl_ok(&[
-        "truststore",
-        "bundle",
-        "--for",
-        "alb",
-        &format!("{}/ca.pem", p("ca")),
-        "--out",
-        &p("bundle.pem"),
-        "--at",
-        AT,
-    ]);
+    world(dir);
     let (_server, port) = s_server(dir, &dir.join("bundle.pem"), AT_UNIX + 3600);
     // The on-prem leaf (serverAuth only) from the same CA, presented as a client.
     assert!(

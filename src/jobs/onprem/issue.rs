@@ -84,11 +84,7 @@ pub(crate) struct IssueReport {
 
 pub(crate) fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
     names::check_count(req.dns.len() + req.ip.len())?;
-    let dns = req
-        .dns
-        .iter()
-        .map(|d| names::dns_name(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let dns = dns_names(&req.dns)?;
     let ips = req
         .ip
         .iter()
@@ -118,6 +114,11 @@ pub(crate) fn run(req: &IssueRequest) -> Result<IssueReport, IssueError> {
     write_set(&target, ca.as_ref(), |ca| mint::leaf(&spec, ca))
 }
 
+/// Each DNS name checked and normalized (lower case, IDNs in punycode).
+fn dns_names(names: &[String]) -> Result<Vec<String>, NameError> {
+    names.iter().map(|d| names::dns_name(d)).collect()
+}
+
 /// What `issue client` issues: a client certificate from a certctl CA.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientRequest {
@@ -136,11 +137,7 @@ pub(crate) struct ClientRequest {
 /// (the issuing CA chain, leaf excluded), `fullchain.pem`; atomically, the previous set kept.
 pub(crate) fn run_client(req: &ClientRequest) -> Result<IssueReport, IssueError> {
     names::check_count(req.dns.len())?;
-    let dns = req
-        .dns
-        .iter()
-        .map(|d| names::dns_name(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let dns = dns_names(&req.dns)?;
     let ca = onprem::load_ca(&req.ca_dir)?;
     let spec = ClientSpec {
         cn: req.cn.clone(),
