@@ -47,6 +47,7 @@ pub(crate) enum ImportCode {
 
 impl ImportCode {
     /// Every code, for the documentation test.
+    #[cfg(test)]
     pub(crate) const ALL: [ImportCode; 24] = [
         ImportCode::CertNotPem,
         ImportCode::CertNotOne,
