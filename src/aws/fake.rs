@@ -5,6 +5,9 @@ use std::cell::RefCell;
 
 use super::*;
 
+/// An S3 object of the fake: (bucket, key, version, bytes).
+pub(crate) type FakeObject = (String, String, Option<String>, Vec<u8>);
+
 /// A listener and its certificates (arn, is_default).
 pub(crate) type ListenerState = (Listener, Vec<(String, bool)>);
 
@@ -53,7 +56,7 @@ pub(crate) struct FakeAws {
     /// Trust stores and the bundle each holds.
     pub(crate) trust_stores_held: RefCell<Vec<(TrustStore, Vec<u8>)>>,
     /// S3 objects: (bucket, key, version, bytes), oldest first.
-    pub(crate) objects: RefCell<Vec<(String, String, Option<String>, Vec<u8>)>>,
+    pub(crate) objects: RefCell<Vec<FakeObject>>,
     /// Buckets with versioning enabled.
     pub(crate) versioned: Vec<String>,
     /// Listeners' mutual authentication (listener ARN, setting).

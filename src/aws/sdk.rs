@@ -1352,30 +1352,6 @@ fn cert_detail(c: &aws_sdk_acm::types::CertificateDetail, arn: &str) -> CertDeta
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pagination_follows_tokens_and_stops_on_a_repeated_one() {
-        // Three pages, then the end.
-        let pages = |t: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
-            Ok(match t.as_deref() {
-                None => (vec![1, 2], Some("a".into())),
-                Some("a") => (vec![3], Some("b".into())),
-                _ => (vec![4], None),
-            })
-        };
-        assert_eq!(paginate(pages).unwrap(), vec![1, 2, 3, 4]);
-        // A server that hands the same token back: an error, not a loop.
-        let stuck = |_: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
-            Ok((vec![1], Some("same".into())))
-        };
-        let e = paginate(stuck).unwrap_err().to_string();
-        assert!(e.contains("twice"), "{e}");
-    }
-}
-
 fn trust_store_of(t: &aws_sdk_elasticloadbalancingv2::types::TrustStore) -> super::TrustStore {
     super::TrustStore {
         arn: t.trust_store_arn().unwrap_or_default().to_string(),
@@ -1791,5 +1767,29 @@ impl super::Stages for Sdk {
             let out = resp.items().iter().map(generated_cert).collect();
             Ok((out, resp.position().map(str::to_string)))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_follows_tokens_and_stops_on_a_repeated_one() {
+        // Three pages, then the end.
+        let pages = |t: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
+            Ok(match t.as_deref() {
+                None => (vec![1, 2], Some("a".into())),
+                Some("a") => (vec![3], Some("b".into())),
+                _ => (vec![4], None),
+            })
+        };
+        assert_eq!(paginate(pages).unwrap(), vec![1, 2, 3, 4]);
+        // A server that hands the same token back: an error, not a loop.
+        let stuck = |_: Option<String>| -> Result<(Vec<u32>, Option<String>), AwsError> {
+            Ok((vec![1], Some("same".into())))
+        };
+        let e = paginate(stuck).unwrap_err().to_string();
+        assert!(e.contains("twice"), "{e}");
     }
 }
