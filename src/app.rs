@@ -312,6 +312,7 @@ fn acm(command: AcmCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
             Ok(ExitStatus::Ok)
         }
         AcmCommand::Audit(a) => audit(a, cx),
+        AcmCommand::Import(a) => acm_import(a, cx),
         AcmCommand::Attach {
             arn,
             listener,
@@ -325,6 +326,52 @@ fn acm(command: AcmCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
             Ok(ExitStatus::Ok)
         }
     }
+}
+
+/// `acm import`: the files are read (the key through the trusted-secret path) and checked
+/// before the clients are made; a refusal is a report with exit 2.
+fn acm_import(a: crate::cli::AcmImportArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    use crate::input_file::{self, CERTIFICATES, PRIVATE_KEY};
+    let read_err = |e: input_file::ReadError| {
+        let (code, hint) = (e.exit_code(), e.hint());
+        Failure::new(e, code, hint)
+    };
+    let cert = input_file::read(&a.cert, CERTIFICATES).map_err(read_err)?;
+    let chain = match &a.chain {
+        Some(p) => Some(input_file::read(p, CERTIFICATES).map_err(read_err)?),
+        None => None,
+    };
+    let key = input_file::read_private_key(&a.key, PRIVATE_KEY).map_err(read_err)?;
+    let key = String::from_utf8(crate::acm_import::trim(&key).to_vec()).map_err(|_| {
+        Failure::new(
+            anyhow::anyhow!("{}: not PEM text", a.key.display()),
+            ExitStatus::BadInput,
+            Some("ACM imports PEM keys only".into()),
+        )
+    })?;
+    let tags = a
+        .tag
+        .iter()
+        .map(|t| {
+            t.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| fail(jobs::acm::AcmError::BadTag(t.clone())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let req = jobs::acm::ImportRequest {
+        cert,
+        key: crate::aws::SecretPem::new(key),
+        chain,
+        arn: a.arn,
+        tags,
+        usage: a.usage,
+        dry_run: a.dry_run,
+    };
+    let sdk = aws(cx.g, Deadline::after(cx.started, a.deadline.timeout))?;
+    let r = jobs::acm::import(&sdk, &req, cx.at).map_err(fail)?;
+    cx.printer.report(&r);
+    Ok(r.exit_code())
 }
 
 /// The DNS look-up settings (None: `--no-dns`).

@@ -137,8 +137,8 @@ pub(crate) enum Command {
   2  a path does not exist
   3  could not write --metrics"))]
     Scan(ScanArgs),
-    /// The ALB's ACM certificate: request (find-or-request, Route 53 validation, wait),
-    /// records, status, list, attach.
+    /// ACM certificates: request (find-or-request, Route 53 validation, wait), records,
+    /// status, list, attach, import, audit.
     #[command(subcommand)]
     Acm(AcmCommand),
     /// Walk the whole path hop by hop (Route 53 → NLB → ALB → live TLS → on-prem → API Gateway)
@@ -315,6 +315,24 @@ EXIT CODES:
         #[command(flatten)]
         deadline: DeadlineArgs,
     },
+    /// Import a certificate, its chain and key into ACM (or re-import it to --arn), after
+    /// checking every ACM import requirement (and API Gateway's, for a client certificate)
+    /// on the files. Idempotent: the same certificate already imported is reported, not
+    /// imported again.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl acm import --cert client/cert.pem --key client/key.pem \\
+      --chain client/chain.pem
+  certctl acm import --cert cert.pem --key key.pem --chain chain.pem \\
+      --arn arn:aws:acm:eu-west-1:123456789012:certificate/…
+  certctl acm import --cert cert.pem --key key.pem --chain chain.pem \\
+      --dry-run --json
+
+", "EXIT CODES:
+  0  imported, re-imported, or already there (unchanged)
+  2  refused: a requirement is not met (each finding named with its fix), a bad --arn or
+     file; nothing was written
+  3  AWS error"))]
+    Import(AcmImportArgs),
     /// Every certificate of the account in one or more regions (all key types): type, status,
     /// expiry, use, renewal, and whether each DNS validation CNAME is still in its Route 53
     /// zone. Findings with fixes; `--metrics` for a textfile collector. Read-only.
@@ -330,6 +348,36 @@ EXIT CODES:
   2  bad input (region name, flags)
   3  AWS could not be queried (in every region; or in some, with no deny-level finding elsewhere), or --metrics could not be written"))]
     Audit(AcmAuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AcmImportArgs {
+    /// The certificate, alone (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+    /// Its private key (PEM, unencrypted, mode 0600): sent to ACM, never printed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The issuing CA certificates, the certificate's issuer first, the root last (PEM;
+    /// certctl's chain.pem). Leave it out for a self-signed certificate.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: Option<PathBuf>,
+    /// Re-import to this certificate (same ARN: listeners and stages using it pick it up).
+    #[arg(long, value_name = "ARN")]
+    pub(crate) arn: Option<String>,
+    /// Whose rules apply besides ACM's: apigateway (a stage's client certificate: chain of at
+    /// most 5, clientAuth, key type), alb (ACM's only), or auto (apigateway for a certificate
+    /// with clientAuth and without serverAuth).
+    #[arg(long = "for", value_name = "USE", default_value = "auto", value_parser = import_use())]
+    pub(crate) usage: crate::acm_import::ImportUse,
+    /// Tags for a new certificate (ACM takes none on a re-import).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) tag: Vec<String>,
+    /// Check and print the call it would make; import nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -901,6 +949,23 @@ fn issue_format() -> Checked<crate::rotation::Format> {
             )),
         },
         names: || vec!["pem", "haproxy", "pkcs12"],
+    }
+}
+
+/// `acm import --for`.
+fn import_use() -> Checked<crate::acm_import::ImportUse> {
+    use crate::acm_import::ImportUse;
+    Checked {
+        parse: |s| match s {
+            "auto" => Ok(ImportUse::Auto),
+            "apigateway" => Ok(ImportUse::Apigateway),
+            "alb" => Ok(ImportUse::Alb),
+            _ => Err(BadValue::new(
+                format!("unknown --for \"{s}\" (expected auto, apigateway or alb)"),
+                None,
+            )),
+        },
+        names: || vec!["auto", "apigateway", "alb"],
     }
 }
 

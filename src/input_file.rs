@@ -31,6 +31,11 @@ pub(crate) const SAVED_PAGE: Limit = Limit {
     what: "a saved trust-list page",
     max: 16 * 1024 * 1024,
 };
+/// A private key file (the key of a certificate to import).
+pub(crate) const PRIVATE_KEY: Limit = Limit {
+    what: "a private key file",
+    max: 64 * 1024,
+};
 /// A password file (its first line is the password).
 pub(crate) const PASSWORD: Limit = Limit {
     what: "a password file",
@@ -59,6 +64,9 @@ pub enum ReadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A private key file others can read.
+    #[error("{path}: a private key readable by group or others (mode {mode:04o}): not read")]
+    KeyExposed { path: PathBuf, mode: u32 },
     /// A file certctl trusts (config, password) reached through an unsafe path.
     #[error(transparent)]
     Path(#[from] crate::safepath::PathError),
@@ -82,6 +90,7 @@ impl ReadError {
     pub(crate) fn hint(&self) -> Option<String> {
         match self {
             ReadError::Path(e) => e.hint(),
+            ReadError::KeyExposed { path, .. } => Some(format!("chmod 600 {}", path.display())),
             _ => None,
         }
     }
@@ -216,6 +225,36 @@ pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, Rea
     String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8 {
         path: path.to_path_buf(),
     })
+}
+
+/// Reads a private key file like the other secrets certctl trusts: reached by
+/// [`crate::safepath::open_file`] (no other user can redirect or replace it), a regular file
+/// no one but its owner can read (mode 0600 or stricter), at most `limit.max` bytes. The bytes
+/// are the key: callers keep them out of every report and log.
+pub(crate) fn read_private_key(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = match crate::safepath::open_file(path) {
+        Ok(f) => f,
+        Err(crate::safepath::PathError::NotFound { .. }) => {
+            return Err(ReadError::NotFound {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let meta = file.metadata().map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    check_regular(path, &meta, limit)?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(ReadError::KeyExposed {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    read_capped(file, meta.len(), path, limit)
 }
 
 /// Opens a file a directory walk found at `real` (its path with no symbolic link in it) and

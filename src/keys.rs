@@ -146,6 +146,117 @@ pub fn matches(key: &KeyPair, cert: &CertInfo) -> bool {
     key.public_key_raw() == cert.public_key.as_slice()
 }
 
+/// The public key (RSAPublicKey DER, or the EC point) of a private key in any form ACM
+/// imports, read for the certificate's key type; None when it is not such a key.
+pub(crate) fn public_key_of(
+    format: crate::pem::KeyFormat,
+    der: &[u8],
+    cert_key: &KeyInfo,
+) -> Option<Vec<u8>> {
+    use crate::pem::KeyFormat;
+    match cert_key {
+        KeyInfo::Rsa { .. } => {
+            let rsa = match format {
+                KeyFormat::Pkcs1 => der.to_vec(),
+                KeyFormat::Pkcs8 => pkcs8_inner(der, RSA_ENCRYPTION)?,
+                KeyFormat::Sec1 => return None,
+            };
+            // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, … }
+            let (_, body, _) = der_tlv(&rsa)?;
+            let (_, _, rest) = der_tlv(body)?;
+            let (n_len, rest2) = tlv_len(rest)?;
+            let (e_len, _) = tlv_len(rest2)?;
+            let inner = &rest[..n_len + e_len];
+            let mut out = vec![0x30];
+            out.extend(der_len(inner.len()));
+            out.extend_from_slice(inner);
+            Some(out)
+        }
+        KeyInfo::Ec { curve, .. } => {
+            use aws_lc_rs::signature::{self, KeyPair as _};
+            let alg = match curve.as_str() {
+                "P-256" => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                "P-384" => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+                "P-521" => &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+                _ => return None,
+            };
+            if format == KeyFormat::Pkcs1 {
+                return None;
+            }
+            let kp = signature::EcdsaKeyPair::from_private_key_der(alg, der).ok()?;
+            Some(kp.public_key().as_ref().to_vec())
+        }
+        _ => None,
+    }
+}
+
+/// rsaEncryption (1.2.840.113549.1.1.1), as DER OID content.
+const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// The privateKey octets of a PKCS#8 PrivateKeyInfo whose algorithm is `oid`.
+fn pkcs8_inner(der: &[u8], oid: &[u8]) -> Option<Vec<u8>> {
+    let (_, body, _) = der_tlv(der)?;
+    let (_, _, rest) = der_tlv(body)?; // version
+    let (_, alg, rest) = der_tlv(rest)?; // AlgorithmIdentifier
+    let (tag, alg_oid, _) = der_tlv(alg)?;
+    if tag != 0x06 || alg_oid != oid {
+        return None;
+    }
+    let (tag, key, _) = der_tlv(rest)?;
+    (tag == 0x04).then(|| key.to_vec())
+}
+
+/// One DER element: (tag, content, rest). Bounded; never panics on hostile input.
+fn der_tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (total, _) = tlv_len(b)?;
+    let tag = *b.first()?;
+    let header = total - content_len(b)?;
+    Some((tag, &b[header..total], &b[total..]))
+}
+
+fn content_len(b: &[u8]) -> Option<usize> {
+    let first = *b.get(1)?;
+    if first < 0x80 {
+        return Some(usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | usize::from(*b.get(2 + i)?);
+    }
+    Some(len)
+}
+
+/// The whole length (header and content) of the first element, and what follows it.
+fn tlv_len(b: &[u8]) -> Option<(usize, &[u8])> {
+    let first = *b.get(1)?;
+    let header = if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
+    let total = header.checked_add(content_len(b)?)?;
+    (total <= b.len()).then(|| (total, &b[total..]))
+}
+
+fn der_len(n: usize) -> Vec<u8> {
+    if n < 0x80 {
+        vec![n as u8]
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        let mut v = vec![0x80 | bytes.len() as u8];
+        v.extend(bytes);
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! certctl: certificates for the API Gateway → NLB → ALB → on-prem path, as a library.
 
+pub(crate) mod acm_import;
 pub(crate) mod albtrust;
 pub mod app;
 pub mod aws;

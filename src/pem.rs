@@ -336,6 +336,38 @@ pub fn decode_private_key(bytes: &[u8]) -> Result<Vec<u8>, PemError> {
     })
 }
 
+/// How a private key is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFormat {
+    /// `PRIVATE KEY`.
+    Pkcs8,
+    /// `RSA PRIVATE KEY`.
+    Pkcs1,
+    /// `EC PRIVATE KEY`.
+    Sec1,
+}
+
+/// The private keys of a PEM file in any unencrypted form ACM imports (PKCS#8, PKCS#1,
+/// SEC1), with their form; certificates and other blocks are left out.
+pub(crate) fn decode_any_private_keys(bytes: &[u8]) -> Result<Vec<(KeyFormat, Vec<u8>)>, PemError> {
+    Ok(decode_sections(bytes)?
+        .into_iter()
+        .filter_map(|(kind, der)| match kind {
+            SectionKind::PrivateKey => Some((KeyFormat::Pkcs8, der)),
+            SectionKind::RsaPrivateKey => Some((KeyFormat::Pkcs1, der)),
+            SectionKind::EcPrivateKey => Some((KeyFormat::Sec1, der)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Whether the text holds a password-protected private key: PKCS#8 `ENCRYPTED PRIVATE KEY`,
+/// or a legacy OpenSSL block with `Proc-Type: 4,ENCRYPTED`.
+pub(crate) fn has_encrypted_key(bytes: &[u8]) -> bool {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    has(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || has(b"Proc-Type: 4,ENCRYPTED")
+}
+
 /// Encodes DER as one PEM block with the given label (`CERTIFICATE`, `PRIVATE KEY`, ...).
 pub(crate) fn encode(label: &str, der: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

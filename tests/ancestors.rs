@@ -541,8 +541,14 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         "truststore update --out",
     ]
     .into();
+    // Read through the same safepath::open_file as the password file covered above (and
+    // refused when group or others can read it, tests/acm_import.rs), but the command needs the
+    // AWS emulator, which this suite does not build.
+    let same_reader: BTreeSet<&str> = ["acm import --key"].into();
     // Read as untrusted input: judged, never run or written as root.
     let untrusted: BTreeSet<&str> = [
+        "acm import --cert",
+        "acm import --chain",
         "check --chain",
         "check --trust-store",
         "check --policy",
@@ -578,6 +584,7 @@ fn every_path_flag_of_every_subcommand_is_classified() {
             if !covered.contains(key.as_str())
                 && !same_writer.contains(key.as_str())
                 && !untrusted.contains(key.as_str())
+                && !same_reader.contains(key.as_str())
             {
                 unclassified.push(key);
             }

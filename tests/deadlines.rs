@@ -126,6 +126,24 @@ fn args(path: &str, topo: &serde_json::Value, ca: &str) -> Option<Vec<String>> {
             s("https_listener"),
         ],
         "acm audit" => ["acm", "audit", "--no-dns"].map(String::from).to_vec(),
+        "acm import" => {
+            // The fixture's certificate, chain and key (made 0600: a key others can read is
+            // refused before any call).
+            let dir = std::path::Path::new(ca).parent().unwrap();
+            let key = dir.join("key.pem");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+            vec![
+                "acm".into(),
+                "import".into(),
+                "--cert".into(),
+                dir.join("cert.pem").display().to_string(),
+                "--key".into(),
+                key.display().to_string(),
+                "--chain".into(),
+                ca.into(),
+            ]
+        }
         "check" => vec![
             "check".into(),
             s("certificate"),

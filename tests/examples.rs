@@ -31,6 +31,30 @@ use support::*;
 /// lines joined, trailing comment dropped), with the reason.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "certctl acm import --cert client/cert.pem --key client/key.pem --chain client/chain.pem",
+        "needs a client certificate, its key (0600) and chain valid at the real clock, which the \
+         emulator checks; tests/acm_import.rs runs import, re-import to an ARN and dry run \
+         against the emulator with files it generates",
+    ),
+    (
+        "certctl acm import --cert cert.pem --key key.pem --chain chain.pem --arn arn:aws:acm:eu-west-1:123456789012:certificate/…",
+        "needs a client certificate, its key (0600) and chain valid at the real clock, which the \
+         emulator checks; tests/acm_import.rs runs import, re-import to an ARN and dry run \
+         against the emulator with files it generates",
+    ),
+    (
+        "certctl acm import --cert cert.pem --key key.pem --chain chain.pem --dry-run --json",
+        "needs a client certificate, its key (0600) and chain valid at the real clock, which the \
+         emulator checks; tests/acm_import.rs runs import, re-import to an ARN and dry run \
+         against the emulator with files it generates",
+    ),
+    (
+        "certctl acm import --cert client/cert.pem --key client/key.pem --chain client/chain.pem --dry-run",
+        "needs a client certificate, its key (0600) and chain valid at the real clock, which the \
+         emulator checks; tests/acm_import.rs runs import, re-import to an ARN and dry run \
+         against the emulator with files it generates",
+    ),
+    (
         "scripts/test",
         "the README's set-up step: runs fmt, clippy and the whole suite, this test included",
     ),

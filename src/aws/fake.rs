@@ -5,6 +5,9 @@ use std::cell::RefCell;
 
 use super::*;
 
+/// An S3 object of the fake: (bucket, key, version, bytes).
+pub(crate) type FakeObject = (String, String, Option<String>, Vec<u8>);
+
 /// A listener and its certificates (arn, is_default).
 pub(crate) type ListenerState = (Listener, Vec<(String, bool)>);
 
@@ -46,6 +49,22 @@ pub(crate) struct FakeAws {
     pub(crate) listener_writes: RefCell<usize>,
     /// (stage, variables); a stage not listed is not found.
     pub(crate) stages: Vec<(String, std::collections::BTreeMap<String, String>)>,
+    /// Every ImportCertificate call, in order.
+    pub(crate) imports: RefCell<Vec<ImportSpec>>,
+    /// (ARN, certificate PEM, chain PEM) of imported certificates, for GetCertificate.
+    pub(crate) imported_pems: RefCell<Vec<(String, String, Option<String>)>>,
+    /// Trust stores and the bundle each holds.
+    pub(crate) trust_stores_held: RefCell<Vec<(TrustStore, Vec<u8>)>>,
+    /// S3 objects: (bucket, key, version, bytes), oldest first.
+    pub(crate) objects: RefCell<Vec<FakeObject>>,
+    /// Buckets with versioning enabled.
+    pub(crate) versioned: Vec<String>,
+    /// Listeners' mutual authentication (listener ARN, setting).
+    pub(crate) mutual: RefCell<Vec<(String, MutualAuth)>>,
+    /// Stages' client certificates ("api/stage", id or ARN).
+    pub(crate) stage_certs: RefCell<Vec<(String, Option<String>)>>,
+    /// Generated API Gateway client certificates.
+    pub(crate) generated: Vec<GeneratedClientCert>,
 }
 
 impl FakeAws {
@@ -181,12 +200,61 @@ impl Acm for FakeAws {
         Ok(arn)
     }
 
-    fn get_certificate(&self, _arn: &str) -> Result<(String, Option<String>), AwsError> {
+    fn get_certificate(&self, arn: &str) -> Result<(String, Option<String>), AwsError> {
+        if let Some((_, c, ch)) = self
+            .imported_pems
+            .borrow()
+            .iter()
+            .find(|(a, _, _)| a == arn)
+        {
+            return Ok((c.clone(), ch.clone()));
+        }
         self.pem.clone().ok_or(AwsError::Rejected {
             action: "acm:GetCertificate".into(),
             code: "Unsupported".into(),
             message: "the fake has no PEM".into(),
         })
+    }
+
+    fn import_certificate(&self, spec: &ImportSpec) -> Result<String, AwsError> {
+        self.check("acm:ImportCertificate")?;
+        self.imports.borrow_mut().push(spec.clone());
+        let info = crate::pem::decode_certificates(spec.certificate.as_bytes())
+            .ok()
+            .and_then(|d| d.first().and_then(|c| crate::x509::CertInfo::parse(c).ok()));
+        let arn = spec.arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:aws:acm:eu-west-1:123456789012:certificate/imported-{}",
+                self.imports.borrow().len()
+            )
+        });
+        let detail = CertDetail {
+            arn: arn.clone(),
+            domain: info
+                .as_ref()
+                .and_then(|i| i.common_name.clone())
+                .unwrap_or_default(),
+            status: CertStatus::Issued,
+            key_algorithm: info.as_ref().map(|i| match &i.key {
+                crate::x509::KeyInfo::Rsa { bits } => format!("RSA_{bits}"),
+                crate::x509::KeyInfo::Ec { curve, .. } if curve == "P-256" => {
+                    "EC_prime256v1".into()
+                }
+                crate::x509::KeyInfo::Ec { curve, .. } if curve == "P-384" => "EC_secp384r1".into(),
+                _ => "EC_secp521r1".into(),
+            }),
+            not_after: info.as_ref().map(|i| i.not_after),
+            kind: Some("IMPORTED".into()),
+            serial: info.as_ref().map(|i| i.serial.clone()),
+            ..CertDetail::default()
+        };
+        let mut certs = self.certs.borrow_mut();
+        certs.retain(|c| c.arn != arn);
+        certs.push(detail);
+        let mut pems = self.imported_pems.borrow_mut();
+        pems.retain(|(a, _, _)| *a != arn);
+        pems.push((arn.clone(), spec.certificate.clone(), spec.chain.clone()));
+        Ok(arn)
     }
 
     fn region(&self) -> String {
@@ -340,5 +408,286 @@ impl Topology for FakeAws {
                 what: format!("stage {stage} of REST API {rest_api_id}"),
                 message: "Invalid stage identifier specified".into(),
             })
+    }
+}
+
+impl TrustStores for FakeAws {
+    fn create_trust_store(
+        &self,
+        name: &str,
+        bundle: &S3Location,
+        _tags: &[(String, String)],
+    ) -> Result<TrustStore, AwsError> {
+        self.check("elasticloadbalancing:CreateTrustStore")?;
+        let bytes = self.get_object(
+            &bundle.bucket,
+            &bundle.key,
+            bundle.version.as_deref(),
+            1 << 20,
+        )?;
+        let mut held = self.trust_stores_held.borrow_mut();
+        if held.iter().any(|(t, _)| t.name == name) {
+            return Err(AwsError::Rejected {
+                action: "elasticloadbalancing:CreateTrustStore".into(),
+                code: "DuplicateTrustStoreName".into(),
+                message: name.into(),
+            });
+        }
+        let t = TrustStore {
+            arn: format!(
+                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:truststore/{name}/{}",
+                held.len() + 1
+            ),
+            name: name.into(),
+            status: TrustStoreStatus::Active,
+            ca_certificates: crate::pem::decode_certificates(&bytes.bytes)
+                .map(|c| c.len() as i32)
+                .ok(),
+            revoked_entries: Some(0),
+        };
+        held.push((t.clone(), bytes.bytes));
+        Ok(t)
+    }
+
+    fn trust_stores(&self, arns: &[String], names: &[String]) -> Result<Vec<TrustStore>, AwsError> {
+        let held = self.trust_stores_held.borrow();
+        if let Some(a) = arns
+            .iter()
+            .find(|a| !held.iter().any(|(t, _)| &t.arn == *a))
+        {
+            return Err(AwsError::NotFound {
+                what: "trust store".into(),
+                message: a.clone(),
+            });
+        }
+        Ok(held
+            .iter()
+            .map(|(t, _)| t.clone())
+            .filter(|t| {
+                (arns.is_empty() || arns.contains(&t.arn))
+                    && (names.is_empty() || names.contains(&t.name))
+            })
+            .collect())
+    }
+
+    fn modify_trust_store(&self, arn: &str, bundle: &S3Location) -> Result<TrustStore, AwsError> {
+        let bytes = self.get_object(
+            &bundle.bucket,
+            &bundle.key,
+            bundle.version.as_deref(),
+            1 << 20,
+        )?;
+        let mut held = self.trust_stores_held.borrow_mut();
+        let (t, b) =
+            held.iter_mut()
+                .find(|(t, _)| t.arn == arn)
+                .ok_or_else(|| AwsError::NotFound {
+                    what: "trust store".into(),
+                    message: arn.into(),
+                })?;
+        t.ca_certificates = crate::pem::decode_certificates(&bytes.bytes)
+            .map(|c| c.len() as i32)
+            .ok();
+        *b = bytes.bytes;
+        Ok(t.clone())
+    }
+
+    fn delete_trust_store(&self, arn: &str) -> Result<(), AwsError> {
+        self.trust_stores_held
+            .borrow_mut()
+            .retain(|(t, _)| t.arn != arn);
+        Ok(())
+    }
+
+    fn trust_store_bundle(&self, arn: &str, max: usize) -> Result<Vec<u8>, AwsError> {
+        let held = self.trust_stores_held.borrow();
+        let (_, b) = held
+            .iter()
+            .find(|(t, _)| t.arn == arn)
+            .ok_or_else(|| AwsError::NotFound {
+                what: "trust store".into(),
+                message: arn.into(),
+            })?;
+        if b.len() > max {
+            return Err(AwsError::Rejected {
+                action: "elasticloadbalancing:GetTrustStoreCaCertificatesBundle".into(),
+                code: "TooLarge".into(),
+                message: String::new(),
+            });
+        }
+        Ok(b.clone())
+    }
+
+    fn listener_mutual_auth(&self, listener: &str) -> Result<MutualAuth, AwsError> {
+        Ok(self
+            .mutual
+            .borrow()
+            .iter()
+            .find(|(l, _)| l == listener)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(MutualAuth::off))
+    }
+
+    fn set_listener_mutual_auth(&self, listener: &str, auth: &MutualAuth) -> Result<(), AwsError> {
+        self.check("elasticloadbalancing:ModifyListener")?;
+        let mut m = self.mutual.borrow_mut();
+        m.retain(|(l, _)| l != listener);
+        m.push((listener.into(), auth.clone()));
+        Ok(())
+    }
+}
+
+impl Objects for FakeAws {
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<Option<String>, AwsError> {
+        self.check("s3:PutObject")?;
+        let mut objects = self.objects.borrow_mut();
+        let version = self
+            .versioned
+            .iter()
+            .any(|b| b == bucket)
+            .then(|| format!("v{}", objects.len() + 1));
+        objects.push((bucket.into(), key.into(), version.clone(), bytes.to_vec()));
+        Ok(version)
+    }
+
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        max: usize,
+    ) -> Result<S3Object, AwsError> {
+        let objects = self.objects.borrow();
+        let found = objects
+            .iter()
+            .rev()
+            .find(|(b, k, v, _)| {
+                b == bucket && k == key && (version.is_none() || v.as_deref() == version)
+            })
+            .ok_or_else(|| AwsError::NotFound {
+                what: "s3:GetObject".into(),
+                message: "NoSuchKey".into(),
+            })?;
+        if found.3.len() > max {
+            return Err(AwsError::Rejected {
+                action: "s3:GetObject".into(),
+                code: "TooLarge".into(),
+                message: String::new(),
+            });
+        }
+        Ok(S3Object {
+            bytes: found.3.clone(),
+            version: found.2.clone(),
+        })
+    }
+
+    fn bucket_versioning(&self, bucket: &str) -> Result<BucketVersioning, AwsError> {
+        Ok(if self.versioned.iter().any(|b| b == bucket) {
+            BucketVersioning::Enabled
+        } else {
+            BucketVersioning::default()
+        })
+    }
+}
+
+impl Stages for FakeAws {
+    fn stage(&self, rest_api_id: &str, stage: &str) -> Result<StageInfo, AwsError> {
+        if !self.stages.iter().any(|(s, _)| s == stage) {
+            return Err(AwsError::NotFound {
+                what: format!("stage {stage} of REST API {rest_api_id}"),
+                message: "Invalid stage identifier specified".into(),
+            });
+        }
+        let key = format!("{rest_api_id}/{stage}");
+        Ok(StageInfo {
+            rest_api_id: rest_api_id.into(),
+            stage: stage.into(),
+            client_certificate_id: self
+                .stage_certs
+                .borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, c)| c.clone()),
+            deployment_id: None,
+        })
+    }
+
+    fn set_stage_client_certificate(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+        id_or_arn: Option<&str>,
+    ) -> Result<StageInfo, AwsError> {
+        self.check("apigateway:UpdateStage")?;
+        self.stage(rest_api_id, stage)?;
+        let key = format!("{rest_api_id}/{stage}");
+        let mut certs = self.stage_certs.borrow_mut();
+        certs.retain(|(k, _)| *k != key);
+        certs.push((key, id_or_arn.map(str::to_string)));
+        drop(certs);
+        self.stage(rest_api_id, stage)
+    }
+
+    fn client_certificate(&self, id: &str) -> Result<GeneratedClientCert, AwsError> {
+        self.generated
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "client certificate".into(),
+                message: id.into(),
+            })
+    }
+
+    fn client_certificates(&self) -> Result<Vec<GeneratedClientCert>, AwsError> {
+        Ok(self.generated.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fake_s3_keeps_versions_and_the_trust_store_holds_its_bundle() {
+        let aws = FakeAws {
+            versioned: vec!["b".into()],
+            ..FakeAws::default()
+        };
+        let v1 = aws.put_object("b", "k", b"one").unwrap();
+        let v2 = aws.put_object("b", "k", b"two").unwrap();
+        assert_ne!(v1, v2);
+        assert_eq!(
+            aws.get_object("b", "k", v1.as_deref(), 10).unwrap().bytes,
+            b"one"
+        );
+        assert_eq!(aws.get_object("b", "k", None, 10).unwrap().bytes, b"two");
+        assert!(aws.get_object("b", "k", None, 2).is_err());
+        let loc = S3Location {
+            bucket: "b".into(),
+            key: "k".into(),
+            version: v1,
+        };
+        let t = aws.create_trust_store("ts", &loc, &[]).unwrap();
+        assert_eq!(aws.trust_store_bundle(&t.arn, 100).unwrap(), b"one");
+        assert!(aws.create_trust_store("ts", &loc, &[]).is_err());
+        assert_eq!(
+            aws.listener_mutual_auth("l").unwrap().mode,
+            MutualAuthMode::Off
+        );
+        aws.set_listener_mutual_auth("l", &MutualAuth::verify(&t.arn))
+            .unwrap();
+        assert_eq!(
+            aws.listener_mutual_auth("l")
+                .unwrap()
+                .trust_store_arn
+                .as_deref(),
+            Some(t.arn.as_str())
+        );
     }
 }

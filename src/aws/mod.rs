@@ -81,16 +81,20 @@ pub enum AwsError {
     },
 }
 
-/// The IAM action that allows an operation: API Gateway's reads (v1 and v2) are all
-/// `apigateway:GET`.
-fn iam_action(operation: &str) -> &str {
-    if operation.starts_with("apigateway") {
-        "apigateway:GET"
-    } else {
-        operation
+/// The IAM action that allows an operation: API Gateway's are HTTP verbs (reads, v1 and v2,
+/// are all `apigateway:GET`, UpdateStage is `apigateway:PATCH`).
+fn iam_action(operation: &str) -> String {
+    match operation {
+        "apigateway:UpdateStage" => "apigateway:PATCH".into(),
+        "apigateway:GenerateClientCertificate" => "apigateway:POST".into(),
+        o if o.starts_with("apigateway") => "apigateway:GET".into(),
+        // ELBv2 reads the CA bundle from S3 with the caller's permissions.
+        "elasticloadbalancing:CreateTrustStore" | "elasticloadbalancing:ModifyTrustStore" => {
+            format!("{operation} (and s3:GetObject, s3:GetObjectVersion on the CA bundle)")
+        }
+        o => o.into(),
     }
 }
-
 fn msg_suffix(m: &str) -> String {
     if m.is_empty() {
         String::new()
@@ -340,6 +344,40 @@ pub(crate) struct CertDetail {
     pub(crate) validations: Vec<Validation>,
     /// `AMAZON_ISSUED`, `IMPORTED` or `PRIVATE`.
     pub(crate) kind: Option<String>,
+    /// The serial number as ACM prints it (`0a:1b:…`; the emulator prints decimal).
+    pub(crate) serial: Option<String>,
+}
+
+/// A private key's PEM: kept out of `Debug`, reports and logs; only the SDK reads it, to send.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct SecretPem(String);
+
+impl SecretPem {
+    pub(crate) fn new(pem: String) -> SecretPem {
+        SecretPem(pem)
+    }
+    /// The PEM, for the one call that sends it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretPem(<redacted>)")
+    }
+}
+
+/// An ImportCertificate call (PEM texts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ImportSpec {
+    pub(crate) certificate: String,
+    pub(crate) private_key: SecretPem,
+    /// The chain above the certificate, its issuer first; None: self-signed.
+    pub(crate) chain: Option<String>,
+    /// Re-import to this certificate (same ARN); ACM takes no tags then.
+    pub(crate) arn: Option<String>,
+    pub(crate) tags: Vec<(String, String)>,
 }
 
 /// What ListCertificates is asked for.
@@ -396,6 +434,8 @@ pub(crate) trait Acm {
     fn request_certificate(&self, spec: &RequestSpec) -> Result<String, AwsError>;
     /// The issued certificate and its chain, PEM.
     fn get_certificate(&self, arn: &str) -> Result<(String, Option<String>), AwsError>;
+    /// ImportCertificate: a new certificate, or a re-import to `spec.arn`; returns the ARN.
+    fn import_certificate(&self, spec: &ImportSpec) -> Result<String, AwsError>;
     /// The region the client talks to.
     fn region(&self) -> String;
 }
@@ -416,6 +456,172 @@ pub(crate) trait Elb {
     fn listener_certificates(&self, arn: &str) -> Result<Vec<(String, bool)>, AwsError>;
     fn add_listener_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError>;
     fn set_default_certificate(&self, listener: &str, cert: &str) -> Result<(), AwsError>;
+}
+
+aws_enum!(
+    /// An ELBv2 trust store's status.
+    TrustStoreStatus {
+        Active = "ACTIVE",
+        Creating = "CREATING",
+    }
+);
+
+aws_enum!(
+    /// How an HTTPS listener handles client certificates (MutualAuthentication Mode).
+    MutualAuthMode {
+        Off = "off",
+        Verify = "verify",
+        Passthrough = "passthrough",
+    }
+);
+
+aws_enum!(
+    /// An S3 bucket's versioning (GetBucketVersioning); `Other("")`: never enabled.
+    BucketVersioning {
+        Enabled = "Enabled",
+        Suspended = "Suspended",
+    }
+);
+
+/// An S3 object (a trust store's CA bundle): bucket, key and, when pinned, its version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+    pub version: Option<String>,
+}
+
+/// An ELBv2 trust store.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TrustStore {
+    pub arn: String,
+    pub name: String,
+    pub status: TrustStoreStatus,
+    pub ca_certificates: Option<i32>,
+    pub revoked_entries: Option<i64>,
+}
+
+/// A listener's mutual authentication; a listener that reports none is `off`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MutualAuth {
+    pub mode: MutualAuthMode,
+    pub trust_store_arn: Option<String>,
+    pub ignore_client_certificate_expiry: Option<bool>,
+    /// `on` or `off`.
+    pub advertise_ca_names: Option<String>,
+}
+
+impl MutualAuth {
+    pub fn off() -> MutualAuth {
+        MutualAuth {
+            mode: MutualAuthMode::Off,
+            trust_store_arn: None,
+            ignore_client_certificate_expiry: None,
+            advertise_ca_names: None,
+        }
+    }
+
+    /// Mode `verify` against `trust_store_arn`, expired client certificates refused.
+    pub fn verify(trust_store_arn: &str) -> MutualAuth {
+        MutualAuth {
+            mode: MutualAuthMode::Verify,
+            trust_store_arn: Some(trust_store_arn.to_string()),
+            ignore_client_certificate_expiry: Some(false),
+            advertise_ca_names: None,
+        }
+    }
+}
+
+/// ELBv2 trust stores and a listener's mutual authentication.
+pub trait TrustStores {
+    /// CreateTrustStore from a CA bundle in S3.
+    fn create_trust_store(
+        &self,
+        name: &str,
+        bundle: &S3Location,
+        tags: &[(String, String)],
+    ) -> Result<TrustStore, AwsError>;
+    /// DescribeTrustStores (every page); empty `arns` and `names`: every trust store.
+    fn trust_stores(&self, arns: &[String], names: &[String]) -> Result<Vec<TrustStore>, AwsError>;
+    /// One trust store by ARN ([`AwsError::NotFound`] when there is none).
+    fn trust_store(&self, arn: &str) -> Result<TrustStore, AwsError> {
+        self.trust_stores(&[arn.to_string()], &[])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "trust store".into(),
+                message: arn.to_string(),
+            })
+    }
+    /// ModifyTrustStore: replaces the CA bundle.
+    fn modify_trust_store(&self, arn: &str, bundle: &S3Location) -> Result<TrustStore, AwsError>;
+    fn delete_trust_store(&self, arn: &str) -> Result<(), AwsError>;
+    /// The CA bundle the trust store holds (GetTrustStoreCaCertificatesBundle, then the
+    /// pre-signed URL it returns, read with the same deadline), at most `max` bytes.
+    fn trust_store_bundle(&self, arn: &str, max: usize) -> Result<Vec<u8>, AwsError>;
+    /// The listener's mutual authentication (DescribeListeners).
+    fn listener_mutual_auth(&self, listener: &str) -> Result<MutualAuth, AwsError>;
+    /// ModifyListener with MutualAuthentication only (nothing else of the listener changes).
+    fn set_listener_mutual_auth(&self, listener: &str, auth: &MutualAuth) -> Result<(), AwsError>;
+}
+
+/// An S3 object read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Object {
+    pub bytes: Vec<u8>,
+    pub version: Option<String>,
+}
+
+/// S3 operations certctl uses (the trust store's CA bundle).
+pub trait Objects {
+    /// PutObject; returns the new version id (None in a bucket that is not versioned).
+    fn put_object(&self, bucket: &str, key: &str, bytes: &[u8])
+        -> Result<Option<String>, AwsError>;
+    /// GetObject (the current version, or `version`); more than `max` bytes is refused.
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        max: usize,
+    ) -> Result<S3Object, AwsError>;
+    fn bucket_versioning(&self, bucket: &str) -> Result<BucketVersioning, AwsError>;
+}
+
+/// A REST API stage, as far as its client certificate goes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StageInfo {
+    pub rest_api_id: String,
+    pub stage: String,
+    /// A generated client certificate's id or an ACM certificate ARN.
+    pub client_certificate_id: Option<String>,
+    pub deployment_id: Option<String>,
+}
+
+/// A client certificate API Gateway generated (self-signed, 365 days).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GeneratedClientCert {
+    pub id: String,
+    pub description: Option<String>,
+    pub pem: String,
+    pub created: Option<i64>,
+    pub expires: Option<i64>,
+}
+
+/// API Gateway stages' client certificates.
+pub trait Stages {
+    fn stage(&self, rest_api_id: &str, stage: &str) -> Result<StageInfo, AwsError>;
+    /// UpdateStage `replace /clientCertificateId` (an id or an ACM ARN); None removes it.
+    fn set_stage_client_certificate(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+        id_or_arn: Option<&str>,
+    ) -> Result<StageInfo, AwsError>;
+    /// GetClientCertificate (generated ids only: it does not know ACM ARNs).
+    fn client_certificate(&self, id: &str) -> Result<GeneratedClientCert, AwsError>;
+    /// GetClientCertificates, every page.
+    fn client_certificates(&self) -> Result<Vec<GeneratedClientCert>, AwsError>;
 }
 
 /// A load balancer (read its `kind`, never infer it from the ARN).

@@ -1,4 +1,4 @@
-//! The official AWS SDK behind certctl's AWS traits (ACM, Route 53, ELBv2, API Gateway); the only file that imports `aws_sdk_*`.
+//! The official AWS SDK behind certctl's AWS traits (ACM, Route 53, ELBv2, API Gateway, S3); the only file that imports `aws_sdk_*`.
 //! One HTTP/TLS stack (hyper 1 + rustls with ring), given to aws-config explicitly.
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,8 +13,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
 use crate::deadline::Deadline;
 
 use super::{
-    Acm, AwsError, AwsTarget, CertDetail, CertListItem, Dns, DnsRecord, Elb, HostedZone, ListQuery,
-    Listener, RequestSpec, Validation,
+    Acm, AwsError, AwsTarget, CertDetail, CertListItem, Dns, DnsRecord, Elb, HostedZone,
+    ImportSpec, ListQuery, Listener, RequestSpec, Validation,
 };
 
 /// Clients for ACM, Route 53, ELBv2 and API Gateway (v1 and v2) sharing one config, driven by
@@ -26,6 +26,11 @@ pub struct Sdk {
     elb: aws_sdk_elasticloadbalancingv2::Client,
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
+    s3: aws_sdk_s3::Client,
+    /// Plain HTTPS GETs (the pre-signed URL of a trust store's CA bundle), same TLS stack.
+    fetcher: aws_smithy_http_client::Connector,
+    /// An --endpoint-url was given (an emulator): its pre-signed URLs may be plain http.
+    custom_endpoint: bool,
     region: String,
     deadline: Deadline,
     /// Attempts the SDK makes per call.
@@ -137,6 +142,17 @@ impl Sdk {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             apigw: aws_sdk_apigateway::Client::new(&conf),
             apigw2: aws_sdk_apigatewayv2::Client::new(&conf),
+            s3: aws_sdk_s3::Client::new(&conf),
+            fetcher: aws_smithy_http_client::Connector::builder()
+                .connector_settings(
+                    aws_smithy_runtime_api::client::http::HttpConnectorSettings::builder()
+                        .connect_timeout(attempt)
+                        .read_timeout(attempt)
+                        .build(),
+                )
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build(),
+            custom_endpoint: target.endpoint_url.is_some(),
             region,
             rt,
             deadline,
@@ -283,6 +299,27 @@ impl Sdk {
                 other => return other,
             }
         }
+    }
+}
+
+/// A write sent once whose answer never came: it may have been applied.
+fn lost_if_unanswered(action: &str, e: AwsError) -> AwsError {
+    match e {
+        AwsError::Timeout { .. } => AwsError::Lost {
+            action: action.into(),
+            cause: "no answer within --aws-timeout".into(),
+        },
+        AwsError::Deadline {
+            in_flight: true, ..
+        } => AwsError::Lost {
+            action: action.into(),
+            cause: "the command's deadline passed before the answer came".into(),
+        },
+        AwsError::Transport { cause, .. } if cause != REFUSED => AwsError::Lost {
+            action: action.into(),
+            cause,
+        },
+        e => e,
     }
 }
 
@@ -544,7 +581,7 @@ where
                     code: c.to_string(),
                     message,
                 },
-                Some(c) if c.contains("NotFound") || c == "NoSuchHostedZone" => AwsError::NotFound {
+                Some(c) if c.contains("NotFound") || c.starts_with("NoSuch") => AwsError::NotFound {
                     what: action,
                     message: if message.is_empty() { c.to_string() } else { message },
                 },
@@ -743,6 +780,49 @@ impl Acm for Sdk {
             resp.certificate().unwrap_or_default().to_string(),
             resp.certificate_chain().map(str::to_string),
         ))
+    }
+
+    fn import_certificate(&self, spec: &ImportSpec) -> Result<String, AwsError> {
+        use aws_sdk_acm::primitives::Blob;
+        use aws_sdk_acm::types::Tag;
+        let action = "acm:ImportCertificate";
+        let mut req = self
+            .acm
+            .import_certificate()
+            .certificate(Blob::new(spec.certificate.as_bytes()))
+            .private_key(Blob::new(spec.private_key.expose().as_bytes()))
+            .set_certificate_chain(spec.chain.as_ref().map(|c| Blob::new(c.as_bytes())))
+            .set_certificate_arn(spec.arn.clone());
+        for (k, v) in &spec.tags {
+            let tag = Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| AwsError::Rejected {
+                    action: action.into(),
+                    code: "BadTag".into(),
+                    message: e.to_string(),
+                })?;
+            req = req.tags(tag);
+        }
+        // A re-import to one ARN is idempotent and is tried again like every write; a new
+        // import is not (each makes a certificate), so it is sent once: a lost answer says so,
+        // and the rerun finds the certificate by its fingerprint instead of importing again.
+        let resp = if spec.arn.is_some() {
+            self.send_write(action, || req.clone().send())?
+        } else {
+            let once = aws_sdk_acm::config::Builder::default()
+                .retry_config(aws_config::retry::RetryConfig::disabled());
+            self.send(action, req.customize().config_override(once).send())
+                .map_err(|e| lost_if_unanswered(action, e))?
+        };
+        resp.certificate_arn()
+            .map(str::to_string)
+            .ok_or_else(|| AwsError::Rejected {
+                action: action.into(),
+                code: "NoArn".into(),
+                message: "ImportCertificate returned no ARN".into(),
+            })
     }
 
     fn region(&self) -> String {
@@ -1255,6 +1335,7 @@ fn cert_detail(c: &aws_sdk_acm::types::CertificateDetail, arn: &str) -> CertDeta
             .map(|r| r.renewal_status().as_str().to_string()),
         failure_reason: c.failure_reason().map(|f| f.as_str().to_string()),
         kind: c.r#type().map(|t| t.as_str().to_string()),
+        serial: c.serial().map(str::to_string),
         validations: c
             .domain_validation_options()
             .iter()
@@ -1268,6 +1349,424 @@ fn cert_detail(c: &aws_sdk_acm::types::CertificateDetail, arn: &str) -> CertDeta
                 }),
             })
             .collect(),
+    }
+}
+
+fn trust_store_of(t: &aws_sdk_elasticloadbalancingv2::types::TrustStore) -> super::TrustStore {
+    super::TrustStore {
+        arn: t.trust_store_arn().unwrap_or_default().to_string(),
+        name: t.name().unwrap_or_default().to_string(),
+        status: t
+            .status()
+            .map(|s| super::TrustStoreStatus::parse(s.as_str()))
+            .unwrap_or_default(),
+        ca_certificates: t.number_of_ca_certificates(),
+        revoked_entries: t.total_revoked_entries(),
+    }
+}
+
+/// The one trust store an ELBv2 write answered with.
+fn one_store(
+    action: &str,
+    stores: &[aws_sdk_elasticloadbalancingv2::types::TrustStore],
+) -> Result<super::TrustStore, AwsError> {
+    stores
+        .first()
+        .map(trust_store_of)
+        .ok_or_else(|| AwsError::Rejected {
+            action: action.into(),
+            code: "NoTrustStore".into(),
+            message: "the answer names no trust store".into(),
+        })
+}
+
+impl super::TrustStores for Sdk {
+    fn create_trust_store(
+        &self,
+        name: &str,
+        bundle: &super::S3Location,
+        tags: &[(String, String)],
+    ) -> Result<super::TrustStore, AwsError> {
+        use aws_sdk_elasticloadbalancingv2::types::Tag;
+        let action = "elasticloadbalancing:CreateTrustStore";
+        let mut req = self
+            .elb
+            .create_trust_store()
+            .name(name)
+            .ca_certificates_bundle_s3_bucket(&bundle.bucket)
+            .ca_certificates_bundle_s3_key(&bundle.key)
+            .set_ca_certificates_bundle_s3_object_version(bundle.version.clone());
+        for (k, v) in tags {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        // Idempotent by name: a second create of the same name is refused
+        // (DuplicateTrustStoreName), never a second store.
+        let resp = self.send_write(action, || req.clone().send())?;
+        one_store(action, resp.trust_stores())
+    }
+
+    fn trust_stores(
+        &self,
+        arns: &[String],
+        names: &[String],
+    ) -> Result<Vec<super::TrustStore>, AwsError> {
+        paginate(|marker| {
+            let resp = self.send(
+                "elasticloadbalancing:DescribeTrustStores",
+                self.elb
+                    .describe_trust_stores()
+                    .set_trust_store_arns((!arns.is_empty()).then(|| arns.to_vec()))
+                    .set_names((!names.is_empty()).then(|| names.to_vec()))
+                    .set_marker(marker)
+                    .send(),
+            )?;
+            let out = resp.trust_stores().iter().map(trust_store_of).collect();
+            Ok((out, resp.next_marker().map(str::to_string)))
+        })
+    }
+
+    fn modify_trust_store(
+        &self,
+        arn: &str,
+        bundle: &super::S3Location,
+    ) -> Result<super::TrustStore, AwsError> {
+        let action = "elasticloadbalancing:ModifyTrustStore";
+        let resp = self.send_write(action, || {
+            self.elb
+                .modify_trust_store()
+                .trust_store_arn(arn)
+                .ca_certificates_bundle_s3_bucket(&bundle.bucket)
+                .ca_certificates_bundle_s3_key(&bundle.key)
+                .set_ca_certificates_bundle_s3_object_version(bundle.version.clone())
+                .send()
+        })?;
+        one_store(action, resp.trust_stores())
+    }
+
+    fn delete_trust_store(&self, arn: &str) -> Result<(), AwsError> {
+        self.send_write("elasticloadbalancing:DeleteTrustStore", || {
+            self.elb.delete_trust_store().trust_store_arn(arn).send()
+        })?;
+        Ok(())
+    }
+
+    fn trust_store_bundle(&self, arn: &str, max: usize) -> Result<Vec<u8>, AwsError> {
+        let resp = self.send(
+            "elasticloadbalancing:GetTrustStoreCaCertificatesBundle",
+            self.elb
+                .get_trust_store_ca_certificates_bundle()
+                .trust_store_arn(arn)
+                .send(),
+        )?;
+        let url = resp.location().unwrap_or_default();
+        self.fetch_url(
+            "elasticloadbalancing:GetTrustStoreCaCertificatesBundle (the bundle's URL)",
+            url,
+            max,
+        )
+    }
+
+    fn listener_mutual_auth(&self, listener: &str) -> Result<super::MutualAuth, AwsError> {
+        let resp = self.send(
+            "elasticloadbalancing:DescribeListeners",
+            self.elb.describe_listeners().listener_arns(listener).send(),
+        )?;
+        let l = resp.listeners().first().ok_or_else(|| AwsError::NotFound {
+            what: "listener".into(),
+            message: listener.to_string(),
+        })?;
+        Ok(match l.mutual_authentication() {
+            None => super::MutualAuth::off(),
+            Some(m) => super::MutualAuth {
+                mode: super::MutualAuthMode::parse(m.mode().unwrap_or("off")),
+                trust_store_arn: m.trust_store_arn().map(str::to_string),
+                ignore_client_certificate_expiry: m.ignore_client_certificate_expiry(),
+                advertise_ca_names: m
+                    .advertise_trust_store_ca_names()
+                    .map(|a| a.as_str().to_string()),
+            },
+        })
+    }
+
+    fn set_listener_mutual_auth(
+        &self,
+        listener: &str,
+        auth: &super::MutualAuth,
+    ) -> Result<(), AwsError> {
+        use aws_sdk_elasticloadbalancingv2::types::{
+            AdvertiseTrustStoreCaNamesEnum, MutualAuthenticationAttributes,
+        };
+        let attrs = MutualAuthenticationAttributes::builder()
+            .mode(auth.mode.as_str())
+            .set_trust_store_arn(auth.trust_store_arn.clone())
+            .set_ignore_client_certificate_expiry(auth.ignore_client_certificate_expiry)
+            .set_advertise_trust_store_ca_names(
+                auth.advertise_ca_names
+                    .as_deref()
+                    .map(AdvertiseTrustStoreCaNamesEnum::from),
+            )
+            .build();
+        self.send_write("elasticloadbalancing:ModifyListener", || {
+            self.elb
+                .modify_listener()
+                .listener_arn(listener)
+                .mutual_authentication(attrs.clone())
+                .send()
+        })?;
+        Ok(())
+    }
+}
+
+impl Sdk {
+    /// GETs a URL AWS handed out (a pre-signed S3 URL), at most `max` bytes, within the
+    /// command's deadline. https only, except behind --endpoint-url (an emulator).
+    fn fetch_url(&self, action: &str, url: &str, max: usize) -> Result<Vec<u8>, AwsError> {
+        use aws_smithy_runtime_api::client::http::HttpConnector;
+        let plain_ok = self.custom_endpoint && url.starts_with("http://");
+        if !url.starts_with("https://") && !plain_ok {
+            return Err(AwsError::Rejected {
+                action: action.into(),
+                code: "BadLocation".into(),
+                message: "the bundle's location is not an https URL".into(),
+            });
+        }
+        let bad = |e: String| AwsError::Transport {
+            action: action.into(),
+            cause: "the bundle's URL could not be read".into(),
+            detail: e,
+        };
+        let mut req = aws_sdk_elasticloadbalancingv2::config::http::HttpRequest::new(
+            aws_sdk_s3::primitives::SdkBody::empty(),
+        );
+        req.set_uri(url).map_err(|e| bad(e.to_string()))?;
+        let read = async {
+            let resp = self
+                .fetcher
+                .call(req)
+                .await
+                .map_err(|e| bad(format!("{e:?}")))?;
+            let status = resp.status().as_u16();
+            if status != 200 {
+                return Err(AwsError::Rejected {
+                    action: action.into(),
+                    code: format!("HTTP {status}"),
+                    message: "the bundle's URL did not answer with the bundle".into(),
+                });
+            }
+            let mut body = aws_sdk_s3::primitives::ByteStream::new(resp.into_body());
+            bounded(action, &mut body, max).await
+        };
+        within(&self.rt, &self.deadline, read).unwrap_or_else(|| {
+            Err(AwsError::Deadline {
+                action: action.into(),
+                in_flight: true,
+            })
+        })
+    }
+
+    /// An S3 object's body, at most `max` bytes, within the command's deadline.
+    fn read_body(
+        &self,
+        action: &str,
+        mut body: aws_sdk_s3::primitives::ByteStream,
+        max: usize,
+    ) -> Result<Vec<u8>, AwsError> {
+        within(&self.rt, &self.deadline, bounded(action, &mut body, max)).unwrap_or_else(|| {
+            Err(AwsError::Deadline {
+                action: action.into(),
+                in_flight: true,
+            })
+        })
+    }
+}
+
+/// A body read to its end, refused past `max` bytes.
+async fn bounded(
+    action: &str,
+    body: &mut aws_sdk_s3::primitives::ByteStream,
+    max: usize,
+) -> Result<Vec<u8>, AwsError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| AwsError::Transport {
+            action: action.into(),
+            cause: "the connection was dropped before the answer was complete".into(),
+            detail: e.to_string(),
+        })?;
+        if out.len() + chunk.len() > max {
+            return Err(AwsError::Rejected {
+                action: action.into(),
+                code: "TooLarge".into(),
+                message: format!("more than {max} bytes; not read"),
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+impl super::Objects for Sdk {
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<Option<String>, AwsError> {
+        use aws_sdk_s3::primitives::ByteStream;
+        // The same bytes at the same key: writing them again changes nothing but the version.
+        let resp = self.send_write("s3:PutObject", || {
+            self.s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type("application/x-pem-file")
+                .body(ByteStream::from(bytes.to_vec()))
+                .send()
+        })?;
+        Ok(resp.version_id().map(str::to_string))
+    }
+
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        max: usize,
+    ) -> Result<super::S3Object, AwsError> {
+        let action = if version.is_some() {
+            "s3:GetObjectVersion"
+        } else {
+            "s3:GetObject"
+        };
+        let resp = self.send(
+            action,
+            self.s3
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .set_version_id(version.map(str::to_string))
+                .send(),
+        )?;
+        if resp.content_length().is_some_and(|n| n > max as i64) {
+            return Err(AwsError::Rejected {
+                action: action.into(),
+                code: "TooLarge".into(),
+                message: format!("s3://{bucket}/{key} is more than {max} bytes; not read"),
+            });
+        }
+        let version = resp.version_id().map(str::to_string);
+        let bytes = self.read_body(action, resp.body, max)?;
+        Ok(super::S3Object { bytes, version })
+    }
+
+    fn bucket_versioning(&self, bucket: &str) -> Result<super::BucketVersioning, AwsError> {
+        let resp = self.send(
+            "s3:GetBucketVersioning",
+            self.s3.get_bucket_versioning().bucket(bucket).send(),
+        )?;
+        Ok(resp
+            .status()
+            .map(|s| super::BucketVersioning::parse(s.as_str()))
+            .unwrap_or_default())
+    }
+}
+
+fn generated_cert(c: &aws_sdk_apigateway::types::ClientCertificate) -> super::GeneratedClientCert {
+    super::GeneratedClientCert {
+        id: c.client_certificate_id().unwrap_or_default().to_string(),
+        description: c.description().map(str::to_string),
+        pem: c.pem_encoded_certificate().unwrap_or_default().to_string(),
+        created: c.created_date().map(|d| d.secs()),
+        expires: c.expiration_date().map(|d| d.secs()),
+    }
+}
+
+impl super::Stages for Sdk {
+    fn stage(&self, rest_api_id: &str, stage: &str) -> Result<super::StageInfo, AwsError> {
+        let resp = self.send(
+            "apigateway:GetStage",
+            self.apigw
+                .get_stage()
+                .rest_api_id(rest_api_id)
+                .stage_name(stage)
+                .send(),
+        )?;
+        Ok(super::StageInfo {
+            rest_api_id: rest_api_id.to_string(),
+            stage: resp.stage_name().unwrap_or(stage).to_string(),
+            client_certificate_id: resp.client_certificate_id().map(str::to_string),
+            deployment_id: resp.deployment_id().map(str::to_string),
+        })
+    }
+
+    fn set_stage_client_certificate(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+        id_or_arn: Option<&str>,
+    ) -> Result<super::StageInfo, AwsError> {
+        use aws_sdk_apigateway::types::{Op, PatchOperation};
+        let op = match id_or_arn {
+            Some(v) => PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/clientCertificateId")
+                .value(v)
+                .build(),
+            None => PatchOperation::builder()
+                .op(Op::Remove)
+                .path("/clientCertificateId")
+                .build(),
+        };
+        // Setting the same value again changes nothing: idempotent.
+        let resp = self.send_write("apigateway:UpdateStage", || {
+            self.apigw
+                .update_stage()
+                .rest_api_id(rest_api_id)
+                .stage_name(stage)
+                .patch_operations(op.clone())
+                .send()
+        })?;
+        Ok(super::StageInfo {
+            rest_api_id: rest_api_id.to_string(),
+            stage: resp.stage_name().unwrap_or(stage).to_string(),
+            client_certificate_id: resp.client_certificate_id().map(str::to_string),
+            deployment_id: resp.deployment_id().map(str::to_string),
+        })
+    }
+
+    fn client_certificate(&self, id: &str) -> Result<super::GeneratedClientCert, AwsError> {
+        let resp = self.send(
+            "apigateway:GetClientCertificate",
+            self.apigw
+                .get_client_certificate()
+                .client_certificate_id(id)
+                .send(),
+        )?;
+        Ok(super::GeneratedClientCert {
+            id: resp.client_certificate_id().unwrap_or(id).to_string(),
+            description: resp.description().map(str::to_string),
+            pem: resp
+                .pem_encoded_certificate()
+                .unwrap_or_default()
+                .to_string(),
+            created: resp.created_date().map(|d| d.secs()),
+            expires: resp.expiration_date().map(|d| d.secs()),
+        })
+    }
+
+    fn client_certificates(&self) -> Result<Vec<super::GeneratedClientCert>, AwsError> {
+        paginate(|position| {
+            let resp = self.send(
+                "apigateway:GetClientCertificates",
+                self.apigw
+                    .get_client_certificates()
+                    .set_position(position)
+                    .limit(500)
+                    .send(),
+            )?;
+            let out = resp.items().iter().map(generated_cert).collect();
+            Ok((out, resp.position().map(str::to_string)))
+        })
     }
 }
 

@@ -5,7 +5,8 @@ use super::inert::{cell, inert_join, Inert};
 use crate::aws::DnsRecord;
 use crate::findings::Severity;
 use crate::jobs::acm::{
-    AttachReport, CertReport, ListReport, RecordsFormat, RecordsReport, RequestReport, StatusReport,
+    AttachReport, CertReport, ImportReport, ListReport, RecordsFormat, RecordsReport,
+    RequestReport, StatusReport,
 };
 use crate::jobs::doctor::{DoctorReport, HopStatus};
 
@@ -221,6 +222,43 @@ impl Human for AttachReport {
         }
         for c in &self.listener_certificates {
             out.push_str(&format!("  listener certificate: {}\n", Inert(c)));
+        }
+        out
+    }
+}
+
+impl Human for ImportReport {
+    fn human(&self, _style: &Style) -> String {
+        let mut out = match &self.arn {
+            Some(arn) => format!("{}: {}\n", self.action, Inert(arn)),
+            None => format!("{}\n", self.action),
+        };
+        if let Some(c) = &self.certificate {
+            out.push_str(&format!(
+                "  certificate: {}\n  serial:      {}\n  sha256:      {}\n  not after:   {}\n  key:         {}\n",
+                Inert(&c.subject),
+                Inert(&c.serial),
+                c.sha256,
+                c.not_after,
+                c.key_algorithm
+            ));
+            if c.apigateway_rules {
+                out.push_str("  checked as an API Gateway client certificate\n");
+            }
+        }
+        if let Some(s) = &self.status {
+            out.push_str(&format!("  status:      {}\n", Inert(s)));
+        }
+        for c in &self.calls {
+            out.push_str(&format!("call: {}\n", Inert(c)));
+        }
+        for f in &self.findings {
+            out.push_str(&format!(
+                "  {}: {}\n    fix: {}\n",
+                f.code.as_str(),
+                Inert(&f.message),
+                Inert(&f.fix)
+            ));
         }
         out
     }

@@ -5,6 +5,7 @@
 pub mod dnsserver;
 pub mod faultproxy;
 pub mod moto;
+pub mod mtls;
 pub mod oracle;
 
 use std::path::{Path, PathBuf};

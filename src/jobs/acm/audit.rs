@@ -907,6 +907,9 @@ mod tests {
         fn get_certificate(&self, _: &str) -> Result<(String, Option<String>), AwsError> {
             unreachable!("the audit never fetches PEM")
         }
+        fn import_certificate(&self, _: &crate::aws::ImportSpec) -> Result<String, AwsError> {
+            unreachable!("the audit never imports")
+        }
         fn region(&self) -> String {
             "eu-west-1".into()
         }

@@ -16,6 +16,7 @@ use crate::progress::Progress;
 
 mod attach;
 pub(crate) mod audit;
+mod import;
 mod request;
 mod route53;
 mod status;
@@ -23,6 +24,7 @@ mod validate;
 mod verdict;
 
 pub(crate) use attach::{attach, AttachOptions, AttachReport};
+pub(crate) use import::{import, ImportReport, ImportRequest};
 pub(crate) use request::request;
 pub(crate) use route53::zone_for;
 pub(crate) use status::{
