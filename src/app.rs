@@ -776,7 +776,21 @@ fn rotate(a: crate::cli::RotateArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure>
         now: cx.wall,
     };
     let progress = crate::output::Waits::new(cx.printer.quiet);
-    let r = jobs::onprem::rotate::run(&req, &progress).map_err(fail)?;
+    // Made only when a set with acm-arn needs it; --timeout bounds every AWS call of the run.
+    let deadline = Deadline::after(cx.started, a.deadline.timeout);
+    let g = cx.g;
+    let link = jobs::onprem::reimport::AcmLink::new(move || {
+        aws(g, deadline)
+            .map(|s| Box::new(s) as Box<dyn crate::aws::Acm>)
+            .map_err(|f| {
+                let hint = f.hint.map(|h| format!("; {h}")).unwrap_or_default();
+                jobs::onprem::reimport::Unreachable {
+                    message: format!("cannot reach ACM: {}{hint}", f.error),
+                    code: f.exit_code,
+                }
+            })
+    });
+    let r = jobs::onprem::rotate::run(&req, &progress, &link).map_err(fail)?;
     cx.printer.report(&r);
     Ok(r.exit_code())
 }

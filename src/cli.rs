@@ -618,6 +618,9 @@ pub(crate) struct RotateArgs {
     /// Only these sets (by name).
     #[arg(long, value_name = "NAME")]
     pub(crate) only: Vec<String>,
+    /// Bounds the AWS calls of client sets with `acm-arn` (read, re-import).
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
 }
 
 #[derive(Debug, Args)]

@@ -102,16 +102,6 @@ const NOT_APPLICABLE: &[(&[&str], &[&str])] = &[
         ],
     ),
     (
-        &["rotate"],
-        &[
-            "profile",
-            "region",
-            "endpoint_url",
-            "aws_timeout",
-            "max_attempts",
-        ],
-    ),
-    (
         &["scan"],
         &[
             "profile",

@@ -51,11 +51,26 @@ pub(crate) enum Format {
     Pkcs12,
 }
 
+/// What a set's certificate is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetKind {
+    /// A TLS server's (the on-prem load balancer's): named by `dns`/`ip`.
+    Server,
+    /// A TLS client's (API Gateway presenting itself to a backend that verifies clients):
+    /// named by `cn`, signed by `ca-dir`, clientAuth only.
+    Client,
+}
+
 /// One validated `[[cert]]`.
 #[derive(Debug, Clone)]
 pub(crate) struct SetConfig {
     pub(crate) name: String,
     pub(crate) line: usize,
+    pub(crate) kind: SetKind,
+    /// The client certificate's common name (client sets only).
+    pub(crate) cn: Option<String>,
+    /// Client sets: after a new pair is installed, re-import it to this ACM certificate.
+    pub(crate) acm_arn: Option<String>,
     pub(crate) dns: Vec<String>,
     pub(crate) ip: Vec<IpAddr>,
     pub(crate) out_dir: PathBuf,
@@ -93,6 +108,9 @@ pub struct RotateConfig {
 
 const SET_KEYS: &[&str] = &[
     "name",
+    "kind",
+    "cn",
+    "acm-arn",
     "dns",
     "ip",
     "out-dir",
@@ -416,7 +434,17 @@ fn set_config(
             ),
         });
     }
-    if t.get("dns").is_none() && t.get("ip").is_none() {
+    let kind = set_kind(r, t);
+    let cn = client_fields(r, t, line, kind);
+    if kind == SetKind::Client {
+        // A client is named by its CN; DNS names are optional, addresses are a server's.
+        if let Some(l) = r.line_of(t, "ip") {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: "`ip` is for server sets: a client certificate names its client by `cn` (and optional `dns`)".into(),
+            });
+        }
+    } else if t.get("dns").is_none() && t.get("ip").is_none() {
         missing(r, "dns (or ip)");
     } else if dns.is_empty() && ip.is_empty() && r.issues.len() == before {
         // `dns = []` with no ip: a certificate needs a name; say so now, not at renewal.
@@ -480,6 +508,12 @@ fn set_config(
         }
     }
     let ca_dir = r.string(t, "ca-dir").map(|(d, _)| base.join(d));
+    if kind == SetKind::Client && ca_dir.is_none() && t.get("ca-dir").is_none() {
+        r.issues.push(ConfigIssue {
+            line,
+            message: "[[cert]] of kind \"client\" is missing `ca-dir`: a client certificate is signed by a certctl CA (`certctl ca init`), the one the backend's trust store holds".into(),
+        });
+    }
     let mut formats = vec![Format::Pem];
     for (f, l) in r.strings(t, "formats").unwrap_or_default() {
         match f.as_str() {
@@ -537,6 +571,13 @@ fn set_config(
         },
         None => None,
     };
+    if let (SetKind::Client, Some(l)) = (kind, r.line_of(t, "verify-url")) {
+        r.issues.push(ConfigIssue {
+            line: l,
+            message: "`verify-url` checks what a server serves; a client set has nothing served to verify".into(),
+        });
+    }
+    let acm_arn = acm_arn(r, t, kind);
     let verify_connect_to = r.string(t, "verify-connect-to").map(|(s, _)| s);
     let verify_hostname = r.string(t, "verify-hostname").map(|(s, _)| s);
     let mut keep = 3usize;
@@ -553,6 +594,9 @@ fn set_config(
     (r.issues.len() == before).then_some(SetConfig {
         name,
         line,
+        kind,
+        cn,
+        acm_arn,
         dns,
         ip,
         out_dir,
@@ -573,6 +617,105 @@ fn set_config(
         verify_timeout,
         keep,
     })
+}
+
+/// `kind = "server" | "client"` (default server).
+fn set_kind(r: &mut Reader<'_>, t: &Table<'_>) -> SetKind {
+    match r.string(t, "kind") {
+        None => SetKind::Server,
+        Some((k, _)) if k == "server" => SetKind::Server,
+        Some((k, _)) if k == "client" => SetKind::Client,
+        Some((k, l)) => {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: format!(
+                    "unknown kind \"{}\" (expected \"server\" or \"client\")",
+                    k.escape_debug()
+                ),
+            });
+            SetKind::Server
+        }
+    }
+}
+
+/// `cn`: required for a client set (at most 64 characters, no control characters, as X.509's
+/// CommonName allows), refused for a server set (its CN is its first DNS name).
+fn client_fields(r: &mut Reader<'_>, t: &Table<'_>, line: usize, kind: SetKind) -> Option<String> {
+    let cn = r.string(t, "cn");
+    match (kind, cn) {
+        (SetKind::Server, Some((_, l))) => {
+            r.issues.push(ConfigIssue {
+                line: l,
+                message: "`cn` is for client sets (kind = \"client\"); a server set's CN is its first DNS name".into(),
+            });
+            None
+        }
+        (SetKind::Server, None) => None,
+        (SetKind::Client, None) => {
+            r.issues.push(ConfigIssue {
+                line,
+                message: "[[cert]] of kind \"client\" is missing `cn` (the name the client certificate carries)".into(),
+            });
+            None
+        }
+        (SetKind::Client, Some((cn, l))) => {
+            if cn.trim().is_empty() || cn.chars().count() > 64 || cn.chars().any(char::is_control) {
+                r.issues.push(ConfigIssue {
+                    line: l,
+                    message: format!(
+                        "`cn` \"{}\" must be 1 to 64 characters with no control characters",
+                        cn.escape_debug()
+                    ),
+                });
+                None
+            } else {
+                Some(cn)
+            }
+        }
+    }
+}
+
+/// Whether `arn` is an ACM certificate ARN: `arn:PARTITION:acm:REGION:ACCOUNT:certificate/ID`
+/// (a 12-digit account, an id of letters, digits and `-`).
+pub(crate) fn acm_arn_ok(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [a, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let token =
+        |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-');
+    let id = resource.strip_prefix("certificate/").unwrap_or_default();
+    a == "arn"
+        && partition.starts_with("aws")
+        && token(partition)
+        && service == "acm"
+        && token(region)
+        && account.len() == 12
+        && account.bytes().all(|c| c.is_ascii_digit())
+        && token(id)
+}
+
+/// `acm-arn`: client sets only, an ACM certificate ARN.
+fn acm_arn(r: &mut Reader<'_>, t: &Table<'_>, kind: SetKind) -> Option<String> {
+    let (arn, l) = r.string(t, "acm-arn")?;
+    if kind != SetKind::Client {
+        r.issues.push(ConfigIssue {
+            line: l,
+            message: "`acm-arn` is for client sets (kind = \"client\"): the re-import keeps API Gateway's client certificate current".into(),
+        });
+        return None;
+    }
+    if !acm_arn_ok(&arn) {
+        r.issues.push(ConfigIssue {
+            line: l,
+            message: format!(
+                "`acm-arn` \"{}\" is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+                arn.escape_debug()
+            ),
+        });
+        return None;
+    }
+    Some(arn)
 }
 
 #[cfg(test)]

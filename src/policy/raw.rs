@@ -59,6 +59,11 @@ impl<'s> Reader<'s> {
         line_of(self.src, v.span().start)
     }
 
+    /// The line of `key` in `table`, when it is there.
+    pub(crate) fn line_of(&self, table: &Table<'_>, key: &str) -> Option<usize> {
+        table.get(key).map(|v| self.line(v))
+    }
+
     pub(crate) fn issue<T>(&mut self, at: &Spanned<T>, message: impl Into<String>) {
         let line = self.line(at);
         self.issues.push(ConfigIssue {

@@ -3,6 +3,7 @@
 pub(crate) mod ca;
 pub(crate) mod hook;
 pub(crate) mod issue;
+pub(crate) mod reimport;
 pub(crate) mod rotate;
 pub(crate) mod scan;
 

@@ -1,5 +1,6 @@
 //! `certctl rotate`: renew on-prem sets when due, swap atomically, deploy, verify, roll back.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -10,9 +11,11 @@ use crate::certset::{self, CertSet};
 use crate::exit::ExitStatus;
 use crate::jobs::onprem::{self, hook, CertSummary};
 use crate::keys::{self, KeyAlg};
-use crate::mint::{self, LeafSpec};
+use crate::mint::{self, ClientSpec, LeafSpec};
 use crate::progress::Progress;
-use crate::rotation::{RotateConfig, RotateConfigError, SetConfig};
+use crate::rotation::{RotateConfig, RotateConfigError, SetConfig, SetKind};
+
+use super::reimport::{self, AcmLink, Reimport, SetAcm};
 use crate::x509::CertInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -100,10 +103,15 @@ pub(crate) struct SetReport {
     /// certificate in place starts after the instant evaluated), `renew-window`, `names-changed`,
     /// `key-type-changed`, `key-mismatch`, `issuer-changed`, `formats-changed` (a wanted file
     /// such as haproxy.pem or cert.p12 is not in place), `interrupted-deploy` (a previous run
-    /// died between the switch and a successful deploy hook and verification), `forced`.
+    /// died between the switch and a successful deploy hook and verification), `acm-differs`
+    /// (ACM holds another certificate at the set's `acm-arn`: the pair in place is re-imported,
+    /// nothing re-issued), `forced`.
     pub(crate) reasons: Vec<&'static str>,
     pub(crate) old: Option<CertSummary>,
     pub(crate) new: Option<CertSummary>,
+    /// Client sets with `acm-arn`: what ACM held and what was done there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) acm: Option<SetAcm>,
     /// When a renewal is next due (unchanged sets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) renew_at: Option<String>,
@@ -194,6 +202,15 @@ impl From<onprem::OnpremError> for SetFail {
     }
 }
 
+impl From<reimport::Failed> for SetFail {
+    fn from(e: reimport::Failed) -> SetFail {
+        SetFail {
+            message: e.message,
+            code: e.code,
+        }
+    }
+}
+
 impl From<mint::MintError> for SetFail {
     fn from(e: mint::MintError) -> SetFail {
         SetFail {
@@ -204,10 +221,11 @@ impl From<mint::MintError> for SetFail {
 }
 
 /// Rotates every set (or the `only` ones) in turn; waits (lock, hook, verify) report to
-/// `progress`.
+/// `progress`; `acm` is asked for its client only by a set with `acm-arn`.
 pub(crate) fn run(
     req: &RotateRequest,
     progress: &dyn Progress,
+    acm: &AcmLink<'_>,
 ) -> Result<RotateReport, RotateError> {
     let config = RotateConfig::load(&req.config)?;
     for name in &req.only {
@@ -258,7 +276,7 @@ pub(crate) fn run(
             sets.push(rep);
             continue;
         }
-        sets.push(rotate_set(s, &config, req, progress));
+        sets.push(rotate_set(s, &config, req, progress, acm));
     }
     Ok(RotateReport {
         schema_version: 1,
@@ -277,6 +295,7 @@ fn blank(cfg: &SetConfig) -> SetReport {
         reasons: Vec::new(),
         old: None,
         new: None,
+        acm: None,
         renew_at: None,
         hook: None,
         verified: None,
@@ -334,6 +353,7 @@ fn reasons(
     } else if at >= renew_at {
         why.push("renew-window");
     }
+    let cn_changed = cfg.kind == SetKind::Client && c.common_name.as_deref() != cfg.cn.as_deref();
     let mut want: Vec<String> = cfg.dns.clone();
     want.sort();
     let mut have: Vec<String> = c.dns_names.iter().map(|d| d.to_ascii_lowercase()).collect();
@@ -342,7 +362,7 @@ fn reasons(
     want_ip.sort();
     let mut have_ip = c.ip_addresses.clone();
     have_ip.sort();
-    if want != have || want_ip != have_ip {
+    if want != have || want_ip != have_ip || cn_changed {
         why.push("names-changed");
     }
     if KeyAlg::of_cert(c) != Some(cfg.key) {
@@ -369,9 +389,10 @@ fn rotate_set(
     config: &RotateConfig,
     req: &RotateRequest,
     progress: &dyn Progress,
+    acm: &AcmLink<'_>,
 ) -> SetReport {
     let mut rep = blank(cfg);
-    if let Err(e) = rotate_inner(cfg, config, req, &mut rep, progress) {
+    if let Err(e) = rotate_inner(cfg, config, req, &mut rep, progress, acm) {
         rep.action = "failed";
         rep.error = Some(e.message);
         rep.exit = e.code;
@@ -392,9 +413,14 @@ fn rotate_inner(
     req: &RotateRequest,
     rep: &mut SetReport,
     progress: &dyn Progress,
+    link: &AcmLink<'_>,
 ) -> Result<(), SetFail> {
     let at = req.at;
     let ca = cfg.ca_dir.as_deref().map(onprem::load_ca).transpose()?;
+    // What ACM holds is read (and the key type checked) before anything is minted or written.
+    if let Some(arn) = &cfg.acm_arn {
+        rep.acm = Some(reimport::held(link, cfg, arn)?);
+    }
     if req.dry_run
         && std::fs::symlink_metadata(&cfg.out_dir)
             .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
@@ -433,19 +459,33 @@ fn rotate_inner(
     if interrupted {
         why.push("interrupted-deploy");
     }
+    if let (true, Some(cur), Some(held)) = (why.is_empty(), &cur, &rep.acm) {
+        if held.held_sha256.as_deref() != Some(cur.cert.sha256.colon_hex().as_str()) {
+            why.push("acm-differs");
+        }
+    }
     rep.renew_at = renew_at.map(crate::x509::rfc3339);
     rep.reasons = why.clone();
     if why.is_empty() {
         return Ok(());
     }
+    let redeploy_only = cur.is_some() && (why == ["interrupted-deploy"] || why == ["acm-differs"]);
     if req.dry_run {
         rep.action = "would-renew";
         rep.plan = plan(cfg);
-        if why == ["interrupted-deploy"] && cur.is_some() {
+        if let Some(a) = rep.acm.as_mut() {
+            a.action = Some("would-reimport");
+        }
+        if redeploy_only {
             // Nothing to issue: only the deploy of the pair in place is to be finished.
             rep.plan.drain(..2);
-            rep.plan
-                .push("mark the pair in place as deployed (finish the interrupted deploy)".into());
+            if why == ["acm-differs"] {
+                rep.plan.truncate(1);
+            } else {
+                rep.plan.push(
+                    "mark the pair in place as deployed (finish the interrupted deploy)".into(),
+                );
+            }
         }
         return Ok(());
     }
@@ -459,38 +499,84 @@ fn rotate_inner(
     let hk = HookCtx {
         cwd: &config.dir,
         secrets,
+        acm: match &cfg.acm_arn {
+            Some(arn) => Some(Reimport {
+                client: link.client()?,
+                arn,
+                at,
+                changed: Cell::new(false),
+            }),
+            None => None,
+        },
+        hook_ran: Cell::new(false),
     };
-    // Only the deploy was interrupted and the pair in place is fine: deploy it again.
-    if why == ["interrupted-deploy"] {
-        if let Some(cur) = &cur {
-            let files: Vec<&'static str> = certset::FILES
-                .iter()
-                .copied()
-                .filter(|f| matches!(set.read(f), Ok(Some(_))))
-                .collect();
+    if let (true, Some(cur)) = (redeploy_only, &cur) {
+        if why == ["acm-differs"] {
+            // The pair in place is fine and deployed: only ACM is behind. Nothing is rolled
+            // back on failure (nothing was switched); the next run tries again.
             rep.new = rep.old.clone();
             rep.action = "redeployed";
-            // On failure, go back to the version before (as the interrupted run would have).
-            return deploy(cfg, &set, &files, &cur.cert, Some(cur), &hk, rep, progress);
+            return Ok(reimport_step(&hk, &set, rep)?);
         }
+        // Only the deploy was interrupted and the pair in place is fine: deploy it again.
+        let files: Vec<&'static str> = certset::FILES
+            .iter()
+            .copied()
+            .filter(|f| matches!(set.read(f), Ok(Some(_))))
+            .collect();
+        rep.new = rep.old.clone();
+        rep.action = "redeployed";
+        // On failure, go back to the version before (as the interrupted run would have).
+        return deploy(cfg, &set, &files, &cur.cert, Some(cur), &hk, rep, progress);
     }
+    renew(cfg, &set, ca.as_ref(), cur.as_ref(), hk, at, rep, progress)
+}
+
+/// Mints the set's new pair, installs it (marked pending) and deploys it.
+#[allow(clippy::too_many_arguments)]
+fn renew(
+    cfg: &SetConfig,
+    set: &CertSet,
+    ca: Option<&mint::Ca>,
+    cur: Option<&OnDisk>,
+    mut hk: HookCtx<'_>,
+    at: i64,
+    rep: &mut SetReport,
+    progress: &dyn Progress,
+) -> Result<(), SetFail> {
     let password = if cfg.formats.contains(&crate::rotation::Format::Pkcs12) {
         Some(onprem::p12_password(cfg.p12_password_file.as_deref())?)
     } else {
         None
     };
-    let spec = LeafSpec {
-        dns: cfg.dns.clone(),
-        ips: cfg.ip.clone(),
-        key: cfg.key,
-        days: cfg.days,
-        at,
+    let minted = match (cfg.kind, ca) {
+        (SetKind::Client, Some(ca)) => mint::client_leaf(
+            &ClientSpec {
+                cn: cfg.cn.clone().unwrap_or_default(),
+                dns: cfg.dns.clone(),
+                key: cfg.key,
+                days: cfg.days,
+                at,
+            },
+            ca,
+        )?,
+        (SetKind::Client, None) => {
+            return Err(mint::MintError::Build("a client certificate needs a CA".into()).into())
+        }
+        (SetKind::Server, ca) => mint::leaf(
+            &LeafSpec {
+                dns: cfg.dns.clone(),
+                ips: cfg.ip.clone(),
+                key: cfg.key,
+                days: cfg.days,
+                at,
+            },
+            ca,
+        )?,
     };
-    let minted = mint::leaf(&spec, ca.as_ref())?;
     rep.warnings.extend(minted.warnings.iter().cloned());
     let files =
         onprem::set_files_with(&minted, &cfg.formats, password.as_deref(), cfg.include_root)?;
-    let mut hk = hk;
     for f in files.iter().filter(|f| f.name.ends_with(".pem")) {
         hk.secrets.add_pem(&f.bytes);
     }
@@ -502,23 +588,34 @@ fn rotate_inner(
     set.install(&id, &files)?;
     rep.new = Some(CertSummary::of(&minted.cert, at));
     rep.action = "renewed";
-    deploy(
-        cfg,
-        &set,
-        &file_names,
-        &minted.cert,
-        cur.as_ref(),
-        &hk,
-        rep,
-        progress,
-    )
+    deploy(cfg, set, &file_names, &minted.cert, cur, &hk, rep, progress)
 }
 
-/// What every hook run of one set shares: where it runs and what its output must not show.
+/// Re-imports the pair in place to the set's ARN (when it has one), recording what was done.
+fn reimport_step(
+    hk: &HookCtx<'_>,
+    set: &CertSet,
+    rep: &mut SetReport,
+) -> Result<(), reimport::Failed> {
+    let Some(r) = &hk.acm else { return Ok(()) };
+    let done = reimport::reimport(r, set);
+    if let Some(a) = rep.acm.as_mut() {
+        a.action = Some(match &done {
+            Ok(action) => action,
+            Err(_) => "failed",
+        });
+    }
+    done.map(|_| ())
+}
+
+/// What every deploy step of one set shares: where its hook runs, what the hook's output must
+/// not show, where the pair is re-imported, and whether the hook ran for the new pair.
 struct HookCtx<'a> {
     /// The config's folder.
     cwd: &'a Path,
     secrets: hook::Secrets,
+    acm: Option<Reimport<'a>>,
+    hook_ran: Cell<bool>,
 }
 
 /// Whether a file the config's formats want (haproxy.pem, cert.p12) is not in place.
@@ -569,8 +666,18 @@ fn deploy(
     rep: &mut SetReport,
     progress: &dyn Progress,
 ) -> Result<(), SetFail> {
+    // The re-import to ACM comes first: API Gateway picks it up without a redeploy, and a
+    // refused or failed one rolls the set back before any hook deployed the new pair.
+    if let Err(e) = reimport_step(hk, set, rep) {
+        fail_and_roll_back(
+            cfg, set, files, cert, previous, hk, e.message, rep, progress,
+        );
+        rep.exit = rep.exit.max(e.code);
+        return Ok(());
+    }
     if let Some(hook) = &cfg.deploy_hook {
         let env = hook_env(cfg, set, files, cert, "deploy")?;
+        hk.hook_ran.set(true);
         let h = run_hook(cfg, hook, &env, hk, "deploy", progress);
         let ok = h.ok();
         let status = h.status();
@@ -693,7 +800,24 @@ fn fail_and_roll_back(
         crate::x509::rfc3339(now.cert.not_after)
     );
     let mut redeployed = true;
-    if let Some(hook) = &cfg.deploy_hook {
+    if let Some(r) = hk.acm.as_ref().filter(|r| r.changed.get()) {
+        // ACM took the pair that failed: give it the one in place again, so they agree.
+        match reimport::reimport(r, set) {
+            Ok(_) => {
+                if let Some(a) = rep.acm.as_mut() {
+                    a.action = Some("restored");
+                }
+            }
+            Err(e) => {
+                redeployed = false;
+                rep.warnings.push(format!(
+                    "ACM still holds the certificate that was rolled back: {} (the next run re-imports the pair in place)",
+                    e.message
+                ));
+            }
+        }
+    }
+    if let (Some(hook), true) = (&cfg.deploy_hook, hk.hook_ran.get()) {
         let env = match hook_env(cfg, set, files, &now.cert, "rollback") {
             Ok(env) => env,
             Err(e) => {
@@ -732,25 +856,32 @@ fn fail_and_roll_back(
         rep.error = Some(format!("{what}; rolled back: {in_place} is in place again"));
     } else {
         rep.error = Some(format!(
-            "{what}; rolled back: {in_place} is in place again, but its deploy hook failed too (the next run deploys it again)"
+            "{what}; rolled back: {in_place} is in place again, but its deploy (hook or re-import) failed too (the next run deploys it again)"
         ));
     }
 }
 
 fn plan(cfg: &SetConfig) -> Vec<String> {
-    let mut p = vec![
-        format!(
-            "issue a certificate for {} ({} key, valid {} days)",
-            names_of(cfg),
-            cfg.key,
-            cfg.days
+    let what = match cfg.kind {
+        SetKind::Server => format!("a certificate for {}", names_of(cfg)),
+        SetKind::Client => format!(
+            "a client certificate for CN={}",
+            cfg.cn.as_deref().unwrap_or_default()
         ),
+    };
+    let mut p = vec![
+        format!("issue {what} ({} key, valid {} days)", cfg.key, cfg.days),
         format!(
             "write it to {}/.sets/<new> and switch {}/.current to it",
             cfg.out_dir.display(),
             cfg.out_dir.display()
         ),
     ];
+    if let Some(arn) = &cfg.acm_arn {
+        p.push(format!(
+            "re-import it to {arn} (acm:ImportCertificate --certificate-arn)"
+        ));
+    }
     if let Some(h) = &cfg.deploy_hook {
         p.push(format!("run the deploy hook: {h}"));
     }
@@ -808,6 +939,9 @@ fn hook_env(
     ];
     if joined.len() <= DOMAINS_VAR_MAX {
         env.push(("CERTCTL_DOMAINS".into(), joined.into()));
+    }
+    if let Some(arn) = &cfg.acm_arn {
+        env.push(("CERTCTL_ACM_ARN".into(), arn.into()));
     }
     for f in files {
         let var = match *f {
