@@ -792,6 +792,126 @@ deploy-hook = "systemctl reload nginx"
         assert!(RotateConfig::parse(&ok, Path::new("/cfg")).is_ok());
     }
 
+    const CLIENT: &str = "[[cert]]\nname = \"c\"\nkind = \"client\"\nout-dir = \"c\"\n";
+
+    fn client_issues(extra: &str) -> Vec<ConfigIssue> {
+        RotateConfig::parse(&format!("{CLIENT}{extra}"), Path::new("/cfg")).unwrap_err()
+    }
+
+    #[test]
+    fn a_client_set_is_named_by_cn_signed_by_ca_dir_and_may_name_an_arn() {
+        let arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b-2c3d";
+        let text = format!(
+            "{CLIENT}cn = \"apigw\"\nca-dir = \"ca\"\ndns = [\"client.example\"]\nacm-arn = \"{arn}\"\n"
+        );
+        let c = RotateConfig::parse(&text, Path::new("/cfg")).unwrap();
+        let s = &c.sets[0];
+        assert_eq!(s.kind, SetKind::Client);
+        assert_eq!(s.cn.as_deref(), Some("apigw"));
+        assert_eq!(s.acm_arn.as_deref(), Some(arn));
+        assert_eq!(s.ca_dir.as_deref(), Some(Path::new("/cfg/ca")));
+        // A server set is the default, and neither cn nor acm-arn belong to it.
+        let server = "[[cert]]\nname = \"s\"\ndns = [\"s.example\"]\nout-dir = \"s\"\n";
+        let c = RotateConfig::parse(server, Path::new("/cfg")).unwrap();
+        assert_eq!(c.sets[0].kind, SetKind::Server);
+        let bad = format!("{server}cn = \"x\"\nacm-arn = \"{arn}\"\n");
+        let issues = RotateConfig::parse(&bad, Path::new("/cfg")).unwrap_err();
+        assert_eq!(
+            issues.iter().map(|i| i.line).collect::<Vec<_>>(),
+            [5, 6],
+            "{issues:?}"
+        );
+    }
+
+    #[test]
+    fn a_client_set_without_cn_is_refused_and_a_hostile_cn_too() {
+        let issues = client_issues("ca-dir = \"ca\"\n");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(issues[0].message.contains("missing `cn`"), "{issues:?}");
+        for cn in ["", "   ", "a\\u0000b", "line\\nbreak", &"x".repeat(65)] {
+            let issues = client_issues(&format!("ca-dir = \"ca\"\ncn = \"{cn}\"\n"));
+            assert_eq!(issues.len(), 1, "{cn:?}: {issues:?}");
+            assert!(
+                issues[0].message.contains("1 to 64 characters"),
+                "{issues:?}"
+            );
+            assert!(!issues[0].message.contains('\n') && !issues[0].message.contains('\0'));
+        }
+    }
+
+    #[test]
+    fn a_client_set_without_ca_dir_is_refused_and_ip_and_verify_url_too() {
+        let issues = client_issues("cn = \"apigw\"\n");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(issues[0].message.contains("missing `ca-dir`"), "{issues:?}");
+        // Every problem at once: no CA, an address, a URL to verify.
+        let issues = client_issues(
+            "cn = \"apigw\"\nip = [\"10.0.0.1\"]\nverify-url = \"https://x.example\"\n",
+        );
+        assert_eq!(
+            issues.iter().map(|i| i.line).collect::<Vec<_>>(),
+            [1, 6, 7],
+            "{issues:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_arn_is_refused_with_its_form() {
+        for bad in [
+            "arn:aws:iam::123456789012:role/x",
+            "arn:aws:acm:eu-west-1:1234:certificate/abc",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/a b",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/abc\\nx",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/../../etc",
+            "not an arn",
+            "",
+        ] {
+            let issues = client_issues(&format!(
+                "cn = \"c\"\nca-dir = \"ca\"\nacm-arn = \"{bad}\"\n"
+            ));
+            assert_eq!(issues.len(), 1, "{bad:?}: {issues:?}");
+            assert!(
+                issues[0].message.contains("not an ACM certificate ARN"),
+                "{issues:?}"
+            );
+            assert!(!issues[0].message.contains('\n'));
+        }
+        assert!(acm_arn_ok(
+            "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0a-1b"
+        ));
+    }
+
+    #[test]
+    fn an_unknown_kind_is_refused_and_a_hostile_one_is_escaped() {
+        for (kind, shown) in [
+            ("Client", "Client"),
+            ("servers", "servers"),
+            ("x\\u001b[31m", "x\\u{1b}[31m"),
+        ] {
+            let text = format!("[[cert]]\nname = \"k\"\nkind = \"{kind}\"\ndns = [\"k.example\"]\nout-dir = \"k\"\n");
+            let issues = RotateConfig::parse(&text, Path::new("/cfg")).unwrap_err();
+            assert_eq!(issues.len(), 1, "{issues:?}");
+            assert_eq!(issues[0].line, 3);
+            assert!(
+                issues[0]
+                    .message
+                    .contains(&format!("unknown kind \"{shown}\"")),
+                "{issues:?}"
+            );
+            assert!(!issues[0].message.contains('\u{1b}'));
+        }
+        let misspelt = RotateConfig::parse(
+            "[[cert]]\nname = \"k\"\nknd = \"client\"\ndns = [\"k.example\"]\nout-dir = \"k\"\n",
+            Path::new("/cfg"),
+        )
+        .unwrap_err();
+        assert!(
+            misspelt[0].message.contains("did you mean `kind`"),
+            "{misspelt:?}"
+        );
+    }
+
     #[test]
     fn durations_and_shares() {
         assert_eq!(RenewBefore::Percent(33).seconds(300), 99);

@@ -235,5 +235,17 @@ mod tests {
         )
         .unwrap_or_else(|issues| panic!("{}", crate::policy::render_issues(&issues)));
         assert!(!cfg.sets.is_empty());
+        // The documented client set, with its acm-arn line taken in.
+        let with_arn = super::EXAMPLE_CONFIG.replace("# acm-arn = ", "acm-arn = ");
+        let cfg = crate::rotation::RotateConfig::parse(&with_arn, std::path::Path::new("/etc"))
+            .unwrap_or_else(|issues| panic!("{}", crate::policy::render_issues(&issues)));
+        let client = cfg.sets.iter().find(|s| s.name == "apigw-client").unwrap();
+        assert_eq!(client.kind, crate::rotation::SetKind::Client);
+        assert_eq!(client.cn.as_deref(), Some("apigw-backend-client"));
+        assert!(client
+            .acm_arn
+            .as_deref()
+            .unwrap()
+            .starts_with("arn:aws:acm:"));
     }
 }
