@@ -266,3 +266,113 @@ fn a_client_set_is_reimported_to_its_arn_and_a_failed_reimport_rolls_back() {
     assert_eq!(forced.code, 0, "{:#}", forced.doc);
     assert_eq!(set0(&forced)["acm"]["action"], "reimported");
 }
+
+/// `acm audit` shows an imported client certificate near expiry (with the rotate hint) and a
+/// generated API Gateway client certificate with their expiry, in JSON and in the metrics.
+#[test]
+fn audit_shows_client_certificates_and_their_expiry() {
+    let emu = start_mtls_emulator("600");
+    let d = tempdir();
+    let ep = emu.endpoint.clone();
+    let ca = d.path().join("ca");
+    let (code, _, err) = support::run(["ca", "init", "--dir", ca.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    // A client set valid 20 days, imported: within the audit's 30 days.
+    let cfg = config(d.path(), "");
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("days = 90", "days = 20"),
+    )
+    .unwrap();
+    assert_eq!(rotate("http://127.0.0.1:9", &cfg, &[]).code, 0);
+    let c = d.path().join("client");
+    let p = |f: &str| c.join(f).display().to_string();
+    let imp = run(
+        &ep,
+        &[
+            "acm",
+            "import",
+            "--cert",
+            &p("cert.pem"),
+            "--key",
+            &p("key.pem"),
+            "--chain",
+            &p("chain.pem"),
+        ],
+    );
+    let arn = imp.doc["arn"].as_str().unwrap().to_string();
+    let generated = emu.fixture(&["generate", "backend mtls"]);
+    let id = generated["id"].as_str().unwrap().to_string();
+
+    let metrics = d.path().join("acm.prom");
+    let audit = run(
+        &ep,
+        &[
+            "acm",
+            "audit",
+            "--no-dns",
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        audit.code, 1,
+        "expires-soon is deny: {:#} {}",
+        audit.doc, audit.stderr
+    );
+    let imported = audit.doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["arn"] == arn.as_str())
+        .unwrap();
+    assert_eq!(imported["client_certificate"], true);
+    assert_eq!(imported["days_left"].as_i64(), Some(19));
+    let soon = imported["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "expires-soon")
+        .unwrap_or_else(|| panic!("{imported:#}"));
+    assert!(soon["hint"]
+        .as_str()
+        .unwrap()
+        .contains("certctl rotate re-imports it"));
+    let g = audit.doc["apigateway_client_certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{:#}", audit.doc));
+    let days = g["days_left"].as_i64().unwrap();
+    assert!((363..=365).contains(&days), "{g:#}");
+    assert_eq!(g["description"], "backend mtls");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let line = |id: &str, kind: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("certctl_client_certificate_expiry_timestamp_seconds{")
+                    && l.contains(&format!("id=\"{id}\""))
+                    && l.contains(&format!("kind=\"{kind}\""))
+            })
+            .unwrap_or_else(|| panic!("no {kind} gauge for {id}: {text}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as f64;
+    let imported_at = line(&arn, "imported");
+    assert!(
+        (imported_at - now - 20.0 * 86_400.0).abs() < 3_600.0,
+        "{imported_at}"
+    );
+    let generated_at = line(&id, "apigateway");
+    assert!((generated_at - generated["expires"].as_f64().unwrap()).abs() < 2.0);
+}

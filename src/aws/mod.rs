@@ -815,7 +815,7 @@ pub(crate) struct AuditCert {
 
 /// The calls `acm audit` makes besides [`Acm`] and [`Dns`]; defaults fall back to those traits,
 /// so an implementation overrides them only to save calls.
-pub(crate) trait AuditCalls: Acm + Dns {
+pub(crate) trait AuditCalls: Acm + Dns + Stages {
     /// One DescribeCertificate with the fields the audit reports.
     fn audit_certificate(&self, arn: &str) -> Result<AuditCert, AwsError> {
         Ok(AuditCert {

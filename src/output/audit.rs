@@ -32,7 +32,11 @@ impl Human for AuditReport {
             rows.push(vec![
                 cell(&c.region, 32),
                 cell(&c.domain, 64),
-                cell(c.kind.as_deref().unwrap_or("?"), 32),
+                if c.client_certificate {
+                    format!("{} (client)", cell(c.kind.as_deref().unwrap_or("?"), 32))
+                } else {
+                    cell(c.kind.as_deref().unwrap_or("?"), 32)
+                },
                 cell(&c.status, 32),
                 c.days_left
                     .map(|d| d.to_string())
@@ -55,10 +59,35 @@ impl Human for AuditReport {
         } else {
             out.push_str(&table(&rows));
         }
+        if !self.apigateway_client_certificates.is_empty() {
+            let mut rows = vec![vec![
+                "REGION".to_string(),
+                "API GATEWAY CLIENT CERTIFICATE".into(),
+                "DAYS".into(),
+                "DESCRIPTION".into(),
+            ]];
+            for c in &self.apigateway_client_certificates {
+                rows.push(vec![
+                    cell(&c.region, 32),
+                    cell(&c.id, 64),
+                    c.days_left
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    cell(c.description.as_deref().unwrap_or("-"), 64),
+                ]);
+            }
+            out.push('\n');
+            out.push_str(&table(&rows));
+        }
+        let generated = self
+            .apigateway_client_certificates
+            .iter()
+            .flat_map(|c| c.findings.iter().map(move |f| (&c.id, f)));
         let findings: Vec<_> = self
             .certificates
             .iter()
-            .flat_map(|c| c.findings.iter().map(move |f| (c, f)))
+            .flat_map(|c| c.findings.iter().map(move |f| (&c.arn, f)))
+            .chain(generated)
             .filter(|(_, f)| f.severity != Severity::Info || style.verbose > 0)
             .collect();
         if !findings.is_empty() {
@@ -72,7 +101,7 @@ impl Human for AuditReport {
                 };
                 out.push_str(&format!("  {sev} {:<26} {}\n", f.code, Inert(&f.message)));
                 if style.verbose > 0 {
-                    out.push_str(&format!("       {}\n", Inert(&c.arn)));
+                    out.push_str(&format!("       {}\n", Inert(c)));
                 }
                 if let Some(h) = &f.hint {
                     out.push_str(&format!("       fix: {}\n", Inert(h)));

@@ -1,6 +1,8 @@
 //! `certctl acm audit`: every ACM certificate of the account in one or more regions (queried
 //! concurrently, bounded), with what will break before it breaks: expiry, renewal eligibility
-//! and status, use, and whether each DNS validation CNAME is still in its Route 53 zone.
+//! and status, use, and whether each DNS validation CNAME is still in its Route 53 zone; and
+//! the client certificates API Gateway presents to backends, which nothing renews: imported
+//! ACM client certificates and API Gateway's generated ones (365 days).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +11,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::aws::{AuditCalls, AuditCert, AwsError, DnsRecord, HostedZone};
+use crate::aws::{AuditCalls, AuditCert, AwsError, DnsRecord, GeneratedClientCert, HostedZone};
 use crate::exit::ExitStatus;
 use crate::findings::{Finding, Severity};
 use crate::fsx::FsError;
@@ -184,6 +186,23 @@ pub(crate) struct AuditCertificate {
     pub(crate) renewal_failure_reason: Option<String>,
     pub(crate) failure_reason: Option<String>,
     pub(crate) validations: Vec<AuditValidation>,
+    /// An imported certificate for TLS clients only (extendedKeyUsage clientAuth without
+    /// serverAuth): what API Gateway presents to a backend; `certctl rotate` re-imports it.
+    pub(crate) client_certificate: bool,
+    pub(crate) findings: Vec<Finding>,
+    #[serde(skip)]
+    pub(crate) not_after_unix: Option<i64>,
+}
+
+/// One client certificate API Gateway generated (self-signed, valid 365 days, never renewed).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AuditClientCert {
+    pub(crate) region: String,
+    pub(crate) id: String,
+    pub(crate) description: Option<String>,
+    pub(crate) created_at: Option<String>,
+    pub(crate) not_after: Option<String>,
+    pub(crate) days_left: Option<i64>,
     pub(crate) findings: Vec<Finding>,
     #[serde(skip)]
     pub(crate) not_after_unix: Option<i64>,
@@ -198,6 +217,10 @@ pub(crate) struct RegionResult {
     pub(crate) certificates: Option<usize>,
     /// Why the region could not be audited (its certificates are then missing).
     pub(crate) error: Option<String>,
+    /// Why API Gateway's generated client certificates could not be listed (no
+    /// `apigateway:GET` on `/clientcertificates`): the rest of the region is audited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) client_certificates_error: Option<String>,
     pub(crate) duration_ms: u64,
 }
 
@@ -209,6 +232,8 @@ pub(crate) struct AuditReport {
     pub(crate) stuck_after_hours: f64,
     pub(crate) regions: Vec<RegionResult>,
     pub(crate) certificates: Vec<AuditCertificate>,
+    /// API Gateway's generated client certificates, every region.
+    pub(crate) apigateway_client_certificates: Vec<AuditClientCert>,
     /// Findings by severity over every certificate.
     pub(crate) deny: usize,
     pub(crate) warn: usize,
@@ -307,6 +332,7 @@ fn audit_one<C: AuditCalls>(
     }
 
     let days_left = d.not_after.map(|t| crate::x509::days_until(t, req.at));
+    let client_certificate = !amazon && is_client_certificate(client, &d.arn)?;
     let mut findings = Vec::new();
     let label = d.domain.clone();
     match d.status.as_str() {
@@ -362,6 +388,11 @@ fn audit_one<C: AuditCalls>(
                     (
                         format!("{label}: expires in {days} day(s) and ACM has not renewed it"),
                         "ACM renews from 60 days before expiry only while the certificate is in use and its validation CNAMEs resolve; see the other findings",
+                    )
+                } else if client_certificate {
+                    (
+                        format!("{label}: imported client certificate, expires in {days} day(s); ACM never renews an imported certificate"),
+                        "certctl rotate re-imports it: a [[cert]] set with kind = \"client\" and acm-arn = this ARN renews it before expiry",
                     )
                 } else {
                     (
@@ -474,9 +505,62 @@ fn audit_one<C: AuditCalls>(
         renewal_failure_reason: c.renewal_failure_reason.clone(),
         failure_reason: d.failure_reason.clone(),
         validations,
+        client_certificate,
         findings,
         not_after_unix: d.not_after,
     })
+}
+
+/// Whether the imported certificate at `arn` is a TLS client's (GetCertificate, parsed here:
+/// extendedKeyUsage clientAuth without serverAuth).
+fn is_client_certificate<C: AuditCalls>(client: &C, arn: &str) -> Result<bool, AwsError> {
+    // Without acm:GetCertificate (an audit policy from before) it is not taken for a client's.
+    let (pem, _) = match client.get_certificate(arn) {
+        Ok(got) => got,
+        Err(e) if e.deadline_step().is_some() => return Err(e),
+        Err(_) => return Ok(false),
+    };
+    let info = crate::pem::decode_certificates(pem.as_bytes())
+        .ok()
+        .and_then(|d| d.first().and_then(|c| crate::x509::CertInfo::parse(c).ok()));
+    Ok(info.is_some_and(|i| {
+        i.extended_key_usage.as_ref().is_some_and(|eku| {
+            eku.iter().any(|e| e == "clientAuth") && !eku.iter().any(|e| e == "serverAuth")
+        })
+    }))
+}
+
+/// The findings of one generated client certificate: expired, or expiring within `--min-days`.
+fn audit_generated(region: &str, c: GeneratedClientCert, req: &AuditRequest) -> AuditClientCert {
+    let days_left = c.expires.map(|t| crate::x509::days_until(t, req.at));
+    let label = format!("API Gateway client certificate {}", c.id);
+    let hint = "API Gateway never renews a generated client certificate: generate a new one and point the stages at it, or present an ACM client certificate that `certctl rotate` re-imports";
+    let mut findings = Vec::new();
+    match days_left {
+        Some(days) if days < 0 => findings.push(finding(
+            "expired",
+            Severity::Deny,
+            format!("{label}: expired {} day(s) ago", -days),
+            hint,
+        )),
+        Some(days) if days < i64::from(req.min_days) => findings.push(finding(
+            "expires-soon",
+            Severity::Deny,
+            format!("{label}: expires in {days} day(s)"),
+            hint,
+        )),
+        _ => {}
+    }
+    AuditClientCert {
+        region: region.to_string(),
+        id: c.id,
+        description: c.description,
+        created_at: c.created.map(crate::x509::rfc3339),
+        not_after: c.expires.map(crate::x509::rfc3339),
+        days_left,
+        findings,
+        not_after_unix: c.expires,
+    }
 }
 
 /// Whether the DNS path of a certificate's validation is worth checking: an Amazon-issued
@@ -539,7 +623,7 @@ fn audit_region<C: AuditCalls>(
     region: &str,
     zones: &[HostedZone],
     req: &AuditRequest,
-) -> Result<Vec<AuditCertificate>, AwsError> {
+) -> Result<(Vec<AuditCertificate>, Result<Vec<AuditClientCert>, String>), AwsError> {
     let list = client.list_certificates(&list_query(&[]))?;
     let mut out = Vec::with_capacity(list.len());
     for item in list {
@@ -551,7 +635,15 @@ fn audit_region<C: AuditCalls>(
         };
         out.push(audit_one(client, region, c, zones, req)?);
     }
-    Ok(out)
+    let generated = match client.client_certificates() {
+        Ok(g) => Ok(g
+            .into_iter()
+            .map(|c| audit_generated(region, c, req))
+            .collect()),
+        Err(e) if e.deadline_step().is_some() => return Err(e),
+        Err(e) => Err(e.to_string()),
+    };
+    Ok((out, generated))
 }
 
 /// Audits every region in `req.regions`; `connect` makes a client for a region (called once
@@ -599,7 +691,8 @@ where
     let global = connect(first)?;
     let zones = global.list_hosted_zones()?;
     let next = AtomicUsize::new(0);
-    type Done = (usize, RegionResult, Vec<AuditCertificate>, Option<AwsError>);
+    type Found = (Vec<AuditCertificate>, Result<Vec<AuditClientCert>, String>);
+    type Done = (usize, RegionResult, Found, Option<AwsError>);
     let results: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     let workers = req.concurrency.clamp(1, 64).min(req.regions.len());
     std::thread::scope(|s| {
@@ -616,8 +709,9 @@ where
                     Ok(certs) => (
                         RegionResult {
                             region: region.clone(),
-                            certificates: Some(certs.len()),
+                            certificates: Some(certs.0.len()),
                             error: None,
+                            client_certificates_error: certs.1.as_ref().err().cloned(),
                             duration_ms,
                         },
                         certs,
@@ -628,9 +722,10 @@ where
                             region: region.clone(),
                             certificates: None,
                             error: Some(e.to_string()),
+                            client_certificates_error: None,
                             duration_ms,
                         },
-                        Vec::new(),
+                        (Vec::new(), Ok(Vec::new())),
                         Some(e),
                     ),
                 };
@@ -651,9 +746,11 @@ where
     }
     let mut regions = Vec::new();
     let mut certificates = Vec::new();
-    for (_, r, c, _) in results {
+    let mut generated = Vec::new();
+    for (_, r, (c, g), _) in results {
         regions.push(r);
         certificates.extend(c);
+        generated.extend(g.unwrap_or_default());
     }
     if let Some(cfg) = &req.dns {
         let resolver = crate::dns::Resolver::new(cfg.clone())?;
@@ -667,6 +764,7 @@ where
         certificates
             .iter()
             .flat_map(|c| &c.findings)
+            .chain(generated.iter().flat_map(|c| &c.findings))
             .filter(|f| f.severity == s)
             .count()
     };
@@ -679,10 +777,32 @@ where
         warn: count(Severity::Warn),
         regions,
         certificates,
+        apigateway_client_certificates: generated,
         metrics: None,
         at_unix: req.at,
     };
     Ok(report)
+}
+
+/// The expiry of the client certificates API Gateway presents (nothing renews them): imported
+/// ACM client certificates by ARN, generated ones by id.
+fn client_metrics(r: &AuditReport, t: &mut Textfile) {
+    t.gauge(
+        "certctl_client_certificate_expiry_timestamp_seconds",
+        "Not-after of a client certificate API Gateway can present, as a Unix timestamp (kind: imported ACM certificate or apigateway-generated); nothing renews these.",
+    );
+    let imported = r
+        .certificates
+        .iter()
+        .filter(|c| c.client_certificate)
+        .filter_map(|c| Some((&c.region, &c.arn, "imported", c.not_after_unix?)));
+    let generated = r
+        .apigateway_client_certificates
+        .iter()
+        .filter_map(|c| Some((&c.region, &c.id, "apigateway", c.not_after_unix?)));
+    for (region, id, kind, na) in imported.chain(generated) {
+        t.sample(&[("region", region), ("id", id), ("kind", kind)], na as f64);
+    }
 }
 
 /// The Prometheus textfile of an audit.
@@ -781,6 +901,7 @@ pub(crate) fn metrics_text(r: &AuditReport) -> Textfile {
             t.sample(&refs(&l), 1.0);
         }
     }
+    client_metrics(r, &mut t);
     t.gauge("certctl_acm_audit_region_up", REGION_UP_HELP);
     for g in &r.regions {
         t.sample(
@@ -872,6 +993,7 @@ mod tests {
     struct Region {
         certs: Vec<AuditCert>,
         records: Vec<DnsRecord>,
+        generated: Vec<GeneratedClientCert>,
         fail: bool,
     }
 
@@ -904,8 +1026,12 @@ mod tests {
         fn request_certificate(&self, _: &RequestSpec) -> Result<String, AwsError> {
             unreachable!("the audit never requests")
         }
-        fn get_certificate(&self, _: &str) -> Result<(String, Option<String>), AwsError> {
-            unreachable!("the audit never fetches PEM")
+        fn get_certificate(&self, arn: &str) -> Result<(String, Option<String>), AwsError> {
+            // No PEM here: an imported certificate is then not taken for a client's.
+            Err(AwsError::NotFound {
+                what: "certificate".into(),
+                message: arn.into(),
+            })
         }
         fn import_certificate(&self, _: &crate::aws::ImportSpec) -> Result<String, AwsError> {
             unreachable!("the audit never imports")
@@ -928,6 +1054,26 @@ mod tests {
         }
         fn list_records(&self, _: &str) -> Result<Vec<DnsRecord>, AwsError> {
             Ok(self.records.clone())
+        }
+    }
+
+    impl crate::aws::Stages for Region {
+        fn stage(&self, _: &str, _: &str) -> Result<crate::aws::StageInfo, AwsError> {
+            unreachable!("the audit reads no stage")
+        }
+        fn set_stage_client_certificate(
+            &self,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<crate::aws::StageInfo, AwsError> {
+            unreachable!("the audit never writes")
+        }
+        fn client_certificate(&self, _: &str) -> Result<GeneratedClientCert, AwsError> {
+            unreachable!("the audit lists them")
+        }
+        fn client_certificates(&self) -> Result<Vec<GeneratedClientCert>, AwsError> {
+            Ok(self.generated.clone())
         }
     }
 
@@ -1000,10 +1146,58 @@ mod tests {
             Ok(Region {
                 certs: certs.clone(),
                 records: records.clone(),
+                generated: Vec::new(),
                 fail: false,
             })
         };
         run(&req(), &connect).unwrap()
+    }
+
+    #[test]
+    fn generated_client_certificates_show_their_expiry_in_findings_and_metrics() {
+        let generated = |id: &str, days: i64| GeneratedClientCert {
+            id: id.into(),
+            description: Some("backend".into()),
+            pem: String::new(),
+            created: Some(AT - 300 * 86_400),
+            expires: Some(AT + days * 86_400 + 10),
+        };
+        let connect = |_: &str| {
+            Ok(Region {
+                certs: Vec::new(),
+                records: Vec::new(),
+                generated: vec![
+                    generated("near", 10),
+                    generated("far", 200),
+                    generated("old", -2),
+                ],
+                fail: false,
+            })
+        };
+        let r = run(&req(), &connect).unwrap();
+        let g = &r.apigateway_client_certificates;
+        assert_eq!(g.len(), 3);
+        let codes: Vec<Vec<&str>> = g
+            .iter()
+            .map(|c| c.findings.iter().map(|f| f.code).collect())
+            .collect();
+        assert_eq!(codes, [vec!["expires-soon"], vec![], vec!["expired"]]);
+        assert_eq!(g[0].days_left, Some(10));
+        assert!(g[0].findings[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("never renews"));
+        assert_eq!((r.deny, r.exit_code()), (2, ExitStatus::CheckFailed));
+        let t = metrics_text(&r);
+        let text = t.as_str();
+        assert!(
+            text.contains(&format!(
+                "certctl_client_certificate_expiry_timestamp_seconds{{region=\"eu-west-1\",id=\"near\",kind=\"apigateway\"}} {}",
+                AT + 10 * 86_400 + 10
+            )),
+            "{text}"
+        );
     }
 
     #[test]
@@ -1111,6 +1305,7 @@ mod tests {
             Ok(Region {
                 certs: vec![amazon("api.example.com", "ISSUED")],
                 records: vec![record("api.example.com")],
+                generated: Vec::new(),
                 fail: r == "us-east-1",
             })
         };
@@ -1154,6 +1349,7 @@ mod tests {
             Ok(Region {
                 certs: vec![],
                 records: vec![],
+                generated: Vec::new(),
                 fail: true,
             })
         };
