@@ -122,7 +122,8 @@ pub(crate) enum Command {
   1  a deploy hook or verification failed (each failure named on stderr, also with -q), or a
      certificate is expired
   2  bad config (every problem is listed with its line), an unknown --only set
-  3  I/O error (e.g. a full disk, the lock not free within lock-timeout)"))]
+  3  I/O error (e.g. a full disk, the lock not free within lock-timeout), or a client set's
+     re-import to its acm-arn failed (the set rolled back)"))]
     Rotate(RotateArgs),
     /// Every certificate under files and directories, with expiry; Prometheus textfile output.
     #[command(after_help = concat!("EXAMPLES:

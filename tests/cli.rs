@@ -1377,7 +1377,6 @@ fn aws_flags_are_refused_by_commands_that_never_call_aws() {
         ("--max-attempts", "2"),
     ] {
         for (command, rest) in [
-            ("rotate", vec!["rotate", "--config", "x.toml"]),
             (
                 "issue onprem",
                 vec!["issue", "onprem", "--dns", "a.example", "--out-dir", &out],
