@@ -617,13 +617,17 @@ pub(crate) fn check_dns<C: AuditCalls>(
     Ok(())
 }
 
+/// One region's ACM certificates, and its generated client certificates (or why they could
+/// not be listed).
+type RegionFound = (Vec<AuditCertificate>, Result<Vec<AuditClientCert>, String>);
+
 /// Every certificate of one region.
 fn audit_region<C: AuditCalls>(
     client: &C,
     region: &str,
     zones: &[HostedZone],
     req: &AuditRequest,
-) -> Result<(Vec<AuditCertificate>, Result<Vec<AuditClientCert>, String>), AwsError> {
+) -> Result<RegionFound, AwsError> {
     let list = client.list_certificates(&list_query(&[]))?;
     let mut out = Vec::with_capacity(list.len());
     for item in list {
@@ -691,8 +695,7 @@ where
     let global = connect(first)?;
     let zones = global.list_hosted_zones()?;
     let next = AtomicUsize::new(0);
-    type Found = (Vec<AuditCertificate>, Result<Vec<AuditClientCert>, String>);
-    type Done = (usize, RegionResult, Found, Option<AwsError>);
+    type Done = (usize, RegionResult, RegionFound, Option<AwsError>);
     let results: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     let workers = req.concurrency.clamp(1, 64).min(req.regions.len());
     std::thread::scope(|s| {
