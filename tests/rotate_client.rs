@@ -101,6 +101,16 @@ fn held(r: &Run) -> String {
     set0(r)["acm"]["held_sha256"].as_str().unwrap().to_string()
 }
 
+/// `acm import` of the set in `dir/client` (cert, key, chain as the set holds them).
+fn import_set(endpoint: &str, dir: &Path) -> Run {
+    let p = |f: &str| dir.join("client").join(f).display().to_string();
+    let (cert, key, chain) = (p("cert.pem"), p("key.pem"), p("chain.pem"));
+    let args = [
+        "acm", "import", "--cert", &cert, "--key", &key, "--chain", &chain,
+    ];
+    run(endpoint, &args)
+}
+
 #[test]
 fn a_client_set_is_reimported_to_its_arn_and_a_failed_reimport_rolls_back() {
     let emu = start_mtls_emulator("600");
@@ -118,21 +128,7 @@ fn a_client_set_is_reimported_to_its_arn_and_a_failed_reimport_rolls_back() {
     assert!(set0(&first).get("acm").is_none());
 
     // Imported once by hand: that ARN goes in the config.
-    let c = d.path().join("client");
-    let p = |f: &str| c.join(f).display().to_string();
-    let imp = run(
-        &ep,
-        &[
-            "acm",
-            "import",
-            "--cert",
-            &p("cert.pem"),
-            "--key",
-            &p("key.pem"),
-            "--chain",
-            &p("chain.pem"),
-        ],
-    );
+    let imp = import_set(&ep, d.path());
     assert_eq!(
         (imp.code, imp.doc["action"].as_str()),
         (0, Some("imported")),
@@ -287,21 +283,7 @@ fn audit_shows_client_certificates_and_their_expiry() {
     )
     .unwrap();
     assert_eq!(rotate("http://127.0.0.1:9", &cfg, &[]).code, 0);
-    let c = d.path().join("client");
-    let p = |f: &str| c.join(f).display().to_string();
-    let imp = run(
-        &ep,
-        &[
-            "acm",
-            "import",
-            "--cert",
-            &p("cert.pem"),
-            "--key",
-            &p("key.pem"),
-            "--chain",
-            &p("chain.pem"),
-        ],
-    );
+    let imp = import_set(&ep, d.path());
     let arn = imp.doc["arn"].as_str().unwrap().to_string();
     let generated = emu.fixture(&["generate", "backend mtls"]);
     let id = generated["id"].as_str().unwrap().to_string();
