@@ -1,0 +1,1 @@
+//! Unit tests of `mtls plan|apply` with the in-memory fakes: the order of the steps.
