@@ -15,6 +15,7 @@ use crate::x509::CertInfo;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum MtlsCode {
+    StageMissing,
     NoClientCertificate,
     ClientCertMissing,
     ClientCertUnreadable,
@@ -36,6 +37,7 @@ pub(crate) enum MtlsCode {
 impl MtlsCode {
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
+            MtlsCode::StageMissing => "stage-missing",
             MtlsCode::NoClientCertificate => "no-client-certificate",
             MtlsCode::ClientCertMissing => "client-cert-missing",
             MtlsCode::ClientCertUnreadable => "client-cert-unreadable",
@@ -67,6 +69,7 @@ impl MtlsCode {
 
     const fn hint(self) -> &'static str {
         match self {
+            MtlsCode::StageMissing => "check --rest-api-id and --stage (`aws apigateway get-stages --rest-api-id ID`)",
             MtlsCode::NoClientCertificate | MtlsCode::ClientCertMissing => "`certctl mtls apply --client-set DIR …` sets an imported client certificate on the stage",
             MtlsCode::ClientCertUnreadable => "set a certificate certctl issued (`certctl issue client`) on the stage",
             MtlsCode::AcmNotIssued => "`certctl acm status ARN` says why; re-import the client certificate",
@@ -230,7 +233,17 @@ pub(crate) fn look(
     at: i64,
     min_days: u32,
 ) -> Result<Judgement, AwsError> {
-    let info = aws.stages.stage(rest_api_id, stage)?;
+    let info = match aws.stages.stage(rest_api_id, stage) {
+        Err(AwsError::NotFound { .. }) => {
+            let mut j = judge(None, None, at, min_days);
+            j.findings = vec![MtlsFinding::new(
+                MtlsCode::StageMissing,
+                format!("REST API {rest_api_id} has no stage {stage}"),
+            )];
+            return Ok(j);
+        }
+        other => other?,
+    };
     let cert = match &info.client_certificate_id {
         Some(id) => Some(read_stage_cert(aws, id)?),
         None => None,
