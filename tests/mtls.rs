@@ -543,16 +543,55 @@ fn hostile_subject_text_of_the_stage_certificate_is_inert_in_status() {
     leaf.eku = Some(vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth]);
     let leaf = leaf.signed_by(&ca);
     let d = w.dir.path();
-    let (c, k, ch) = (write(d, "h-cert.pem", &leaf.pem), write(d, "h-key.pem", leaf.key.serialize_pem()), write(d, "h-chain.pem", &ca.pem));
-    let arn = w.emu.fixture(&["import", c.to_str().unwrap(), k.to_str().unwrap(), ch.to_str().unwrap()])["arn"].as_str().unwrap().to_string();
+    let (c, k, ch) = (
+        write(d, "h-cert.pem", &leaf.pem),
+        write(d, "h-key.pem", leaf.key.serialize_pem()),
+        write(d, "h-chain.pem", &ca.pem),
+    );
+    let arn = w.emu.fixture(&[
+        "import",
+        c.to_str().unwrap(),
+        k.to_str().unwrap(),
+        ch.to_str().unwrap(),
+    ])["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let api = w.topo["rest_api_id"].as_str().unwrap();
-    w.emu.sdk().set_stage_client_certificate(api, "prod", Some(&arn)).unwrap();
+    w.emu
+        .sdk()
+        .set_stage_client_certificate(api, "prod", Some(&arn))
+        .unwrap();
     let json = w.mtls("status", &[]);
-    assert!(json.doc["judgement"]["subject"].as_str().unwrap().contains(hostile), "exact in JSON: {:#}", json.doc);
-    let mut args = vec!["--endpoint-url".to_string(), w.emu.endpoint.clone(), "--region".into(), "eu-west-1".into(), "mtls".into(), "status".into()];
+    assert!(
+        json.doc["judgement"]["subject"]
+            .as_str()
+            .unwrap()
+            .contains(hostile),
+        "exact in JSON: {:#}",
+        json.doc
+    );
+    let mut args = vec![
+        "--endpoint-url".to_string(),
+        w.emu.endpoint.clone(),
+        "--region".into(),
+        "eu-west-1".into(),
+        "mtls".into(),
+        "status".into(),
+    ];
     args.extend(w.path_args());
-    let out = certctl().args(&args).env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_EC2_METADATA_DISABLED", "true").env_remove("AWS_PROFILE").output().unwrap();
+    let out = certctl()
+        .args(&args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("gw"), "{text}");
-    assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains("\r\nmtls status: OK"), "{text:?}");
+    assert!(
+        !text.contains('\x1b') && !text.contains('\x07') && !text.contains("\r\nmtls status: OK"),
+        "{text:?}"
+    );
 }
