@@ -156,6 +156,27 @@ impl World {
         self.mtls_via(&self.emu.endpoint.clone(), sub, extra)
     }
 
+    /// doctor's mtls hop, through the ALB's name (the emulator has no NLB or alias).
+    fn doctor_hop(&self, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec![
+            "doctor",
+            "--hostname",
+            "alb.example.com",
+            "--alb",
+            "internal-alb",
+            "--no-live",
+        ];
+        args.extend(extra);
+        let doctor = run_at(&self.emu.endpoint, now(), &args);
+        doctor.doc["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["hop"] == "mtls")
+            .unwrap()
+            .clone()
+    }
+
     fn listener_state(&self) -> serde_json::Value {
         self.emu.state()["listeners"][self.topo["https_listener"].as_str().unwrap()].clone()
     }
@@ -268,29 +289,8 @@ fn the_whole_flow_plan_apply_again_doctor_status() {
     );
     assert_eq!(w.emu.state(), state, "a second apply writes nothing");
 
-    let doctor = run_at(
-        &w.emu.endpoint,
-        now(),
-        &[
-            "doctor",
-            "--hostname",
-            "alb.example.com",
-            "--alb",
-            "internal-alb",
-            "--rest-api-id",
-            w.topo["rest_api_id"].as_str().unwrap(),
-            "--stage",
-            "prod",
-            "--no-live",
-        ],
-    );
-    let hop = doctor.doc["hops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["hop"] == "mtls")
-        .unwrap()
-        .clone();
+    let api = w.topo["rest_api_id"].as_str().unwrap();
+    let hop = w.doctor_hop(&["--rest-api-id", api, "--stage", "prod"]);
     assert_eq!(hop["status"], "ok", "{hop:#}");
     assert!(
         hop["summary"].as_str().unwrap().contains("Success"),
@@ -500,25 +500,7 @@ fn status_finds_an_expiring_certificate_and_names_passthrough() {
         .unwrap()
         .clone();
     assert_eq!(f["severity"], "warn");
-    let doctor = run_at(
-        &w.emu.endpoint,
-        now(),
-        &[
-            "doctor",
-            "--hostname",
-            "alb.example.com",
-            "--alb",
-            "internal-alb",
-            "--no-live",
-        ],
-    );
-    let hop = doctor.doc["hops"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["hop"] == "mtls")
-        .unwrap()
-        .clone();
+    let hop = w.doctor_hop(&[]);
     assert_eq!(hop["status"], "warn", "{hop:#}");
     assert!(
         hop["summary"].as_str().unwrap().contains("--rest-api-id"),
