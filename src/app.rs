@@ -483,6 +483,59 @@ fn doctor(a: crate::cli::DoctorArgs, cx: Ctx<'_>) -> Result<ExitStatus, Failure>
     Ok(r.exit_code())
 }
 
+/// `mtls plan|apply|status`.
+fn mtls(command: crate::cli::MtlsCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
+    use crate::cli::MtlsCommand;
+    use jobs::mtls;
+    let (a, apply) = match command {
+        MtlsCommand::Status(a) => {
+            let sdk = aws(cx.g, Deadline::after(cx.started, a.deadline.timeout))?;
+            let req = mtls::StatusRequest {
+                rest_api_id: a.path.rest_api_id,
+                stage: a.path.stage,
+                listener: a.path.listener,
+                min_days: a.min_days,
+                at: cx.at,
+            };
+            let r = mtls::status(crate::aws::Aws::of(&sdk), &req).map_err(fail)?;
+            cx.printer.report(&r);
+            return Ok(r.exit_code());
+        }
+        MtlsCommand::Plan(a) => (a, false),
+        MtlsCommand::Apply(a) => (a, true),
+    };
+    let client = match (a.client_cert_arn, a.client_set) {
+        (Some(arn), _) => mtls::ClientSource::Arn(arn),
+        (None, Some(dir)) => mtls::ClientSource::Set(dir),
+        (None, None) => {
+            return Err(Failure::new(
+                anyhow::anyhow!("give --client-cert-arn ARN or --client-set DIR"),
+                ExitStatus::BadInput,
+                None,
+            ))
+        }
+    };
+    let deadline = Deadline::after(cx.started, a.deadline.timeout);
+    let req = mtls::MtlsRequest {
+        rest_api_id: a.path.rest_api_id,
+        stage: a.path.stage,
+        listener: a.path.listener,
+        bundle: mtls::S3Url::parse(&a.bucket).map_err(fail)?,
+        client,
+        cas: a.ca,
+        trust_store_name: a.trust_store_name,
+        replace_trust_store: a.replace_trust_store,
+        apply,
+        deadline,
+        at: cx.at,
+    };
+    let sdk = aws(cx.g, deadline)?;
+    let waiter = jobs::acm::RealWaiter(cx.started);
+    let r = mtls::run(crate::aws::Aws::of(&sdk), &req, &waiter).map_err(fail)?;
+    cx.printer.report(&r);
+    Ok(r.exit_code())
+}
+
 /// What every command's handler gets besides its own arguments.
 #[derive(Clone, Copy)]
 struct Ctx<'a> {
@@ -518,6 +571,7 @@ fn dispatch(
         Command::Completions { shell } => completions(shell, cx),
         Command::Man { dir } => man(dir, cx),
         Command::Doctor(a) => doctor_with_metrics(a, cx),
+        Command::Mtls(c) => mtls(c, cx),
         Command::Check(a) => check(a, cx),
         Command::Inspect(a) => inspect(a, cx),
         Command::Truststore(t) => truststore(t, cx),

@@ -156,6 +156,10 @@ pub(crate) enum Command {
   2  bad input
   3  AWS could not be queried"))]
     Doctor(DoctorArgs),
+    /// Backend mutual TLS on the path: API Gateway's stage presents a client certificate, the
+    /// ALB's HTTPS listener verifies it with a trust store (plan, apply, status).
+    #[command(subcommand)]
+    Mtls(MtlsCommand),
     /// Shell completions on stdout.
     #[command(after_help = "EXAMPLES:
   certctl completions bash > /etc/bash_completion.d/certctl
@@ -403,6 +407,117 @@ pub(crate) struct AcmAuditArgs {
     pub(crate) metrics: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) dns: DnsArgs,
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MtlsCommand {
+    /// The AWS calls `mtls apply` would make, in order, with their parameters (or "nothing to
+    /// do"). Read-only; the client certificate is verified against the new bundle first.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl mtls plan --rest-api-id a1b2c3d4e5 --stage prod \\
+      --listener arn:aws:elasticloadbalancing:…:listener/app/alb/… \\
+      --bucket s3://my-bundles/alb/clients.pem \\
+      --client-set /etc/certctl/apigw-client
+  certctl mtls plan … --client-cert-arn arn:aws:acm:…:certificate/… \\
+      --ca /etc/certctl/client-ca --json
+
+", "EXIT CODES:
+  0  planned, or nothing to do
+  1  the ALB would not admit the client certificate with this bundle, or the listener
+     verifies with another trust store (without --replace-trust-store)
+  2  bad input (flags, files, a client set the import refuses)
+  3  AWS could not be read"))]
+    Plan(MtlsChangeArgs),
+    /// Make the path verify API Gateway's client certificate, in the safe order: bundle to S3,
+    /// trust store (ACTIVE), the stage's certificate, then, only if the ALB admits what the
+    /// stage presents, the listener in verify mode. Idempotent; a rerun after a failure
+    /// continues.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl mtls apply --rest-api-id a1b2c3d4e5 --stage prod \\
+      --listener arn:aws:elasticloadbalancing:…:listener/app/alb/… \\
+      --bucket s3://my-bundles/alb/clients.pem \\
+      --client-set /etc/certctl/apigw-client --ca /etc/certctl/client-ca
+  certctl mtls apply … --trust-store-name backend-clients --timeout 10m
+
+", "EXIT CODES:
+  0  applied, or already so (every step unchanged)
+  1  refused: the gate (the ALB would not admit the stage's certificate), or another trust
+     store on the listener; nothing past the refusal was written
+  2  bad input
+  3  an AWS call failed mid-way: the report says what was done; running it again is safe"))]
+    Apply(MtlsChangeArgs),
+    /// Judge what is live: the listener's mode and trust store (its bundle linted), the stage's
+    /// client certificate (type, expiry, clientAuth, chain depth) and whether the ALB admits
+    /// it, with the connection log's code when not. Read-only.
+    #[command(after_help = concat!("EXAMPLES:
+  certctl mtls status --rest-api-id a1b2c3d4e5 --stage prod \\
+      --listener arn:aws:elasticloadbalancing:…:listener/app/alb/…
+  certctl mtls status … --min-days 45 --json
+
+", "EXIT CODES:
+  0  the ALB admits the stage's certificate (warnings allowed)
+  1  a deny-level finding (no certificate, refused, expired or expiring)
+  2  bad input
+  3  AWS could not be queried"))]
+    Status(MtlsStatusArgs),
+}
+
+/// The path `mtls` works on.
+#[derive(Debug, Args)]
+pub(crate) struct MtlsPathArgs {
+    /// The REST API whose stage presents the client certificate.
+    #[arg(long, value_name = "ID")]
+    pub(crate) rest_api_id: String,
+    /// The stage.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) stage: String,
+    /// The ALB's HTTPS listener (ARN).
+    #[arg(long, value_name = "ARN")]
+    pub(crate) listener: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MtlsChangeArgs {
+    #[command(flatten)]
+    pub(crate) path: MtlsPathArgs,
+    /// Where the CA bundle goes (a versioned bucket keeps every bundle).
+    #[arg(long, value_name = "s3://BUCKET/KEY")]
+    pub(crate) bucket: String,
+    /// The client certificate: an ACM certificate (ISSUED; imported or private).
+    #[arg(
+        long,
+        value_name = "ARN",
+        required_unless_present = "client_set",
+        conflicts_with = "client_set"
+    )]
+    pub(crate) client_cert_arn: Option<String>,
+    /// The client certificate: a set written by `certctl issue client`, imported into ACM
+    /// (found by fingerprint when it already is).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) client_set: Option<PathBuf>,
+    /// The CAs the ALB trusts: PEM files or certctl CA directories (default: the root of the
+    /// client set's chain.pem; required with --client-cert-arn).
+    #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
+    pub(crate) ca: Vec<PathBuf>,
+    /// The trust store's name (default certctl-<load balancer>-<port>).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) trust_store_name: Option<String>,
+    /// Point a listener that verifies with another trust store at this one.
+    #[arg(long)]
+    pub(crate) replace_trust_store: bool,
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MtlsStatusArgs {
+    #[command(flatten)]
+    pub(crate) path: MtlsPathArgs,
+    /// Days of validity below which the client certificate fails (days: 30, 30d or 4w).
+    #[arg(long, value_name = "N", default_value = "30", value_parser = crate::duration::parse_days)]
+    pub(crate) min_days: u32,
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
 }

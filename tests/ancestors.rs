@@ -544,7 +544,14 @@ fn every_path_flag_of_every_subcommand_is_classified() {
     // Read through the same safepath::open_file as the password file covered above (and
     // refused when group or others can read it, tests/acm_import.rs), but the command needs the
     // AWS emulator, which this suite does not build.
-    let same_reader: BTreeSet<&str> = ["acm import --key"].into();
+    // `mtls --client-set` reads the set (its key too) through certset's directory handle, as
+    // `rotate` reads the sets it renews; the command needs the emulator (tests/mtls.rs).
+    let same_reader: BTreeSet<&str> = [
+        "acm import --key",
+        "mtls plan --client-set",
+        "mtls apply --client-set",
+    ]
+    .into();
     // Read as untrusted input: judged, never run or written as root.
     let untrusted: BTreeSet<&str> = [
         "acm import --cert",
@@ -555,6 +562,10 @@ fn every_path_flag_of_every_subcommand_is_classified() {
         "truststore update --from",
         "doctor --trust-store",
         "truststore lint --client",
+        // CA certificates (a file, or a CA directory's ca.pem through its handle): only judged
+        // and uploaded as the bundle, never a key.
+        "mtls plan --ca",
+        "mtls apply --ca",
     ]
     .into();
     let mut unclassified = Vec::new();

@@ -720,8 +720,11 @@ fn json_documents_match_the_readme_schema() {
     let (_, doc, _) = run_json(["rotate", "--config", &cfg, "--at", AT, "--force"]);
     assert_eq!(doc["sets"][0]["hook"]["exit_code"], 0, "{doc:#}");
     // The AWS documents are run against the emulator (acm import: tests/acm_import.rs checks
-    // every document it prints, refusals included).
+    // every document it prints, refusals included; mtls: tests/mtls.rs).
     for aws in [
+        "mtls plan",
+        "mtls apply",
+        "mtls status",
         "acm import",
         "acm request",
         "acm records",

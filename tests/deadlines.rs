@@ -158,6 +158,34 @@ fn args(path: &str, topo: &serde_json::Value, ca: &str, moto: &str) -> Option<Ve
                 client_set_config(&dir, moto),
             ]
         }
+        // The topology's certificate is a server certificate: the gate refuses it before any
+        // write (exit 1) once AWS answers.
+        "mtls plan" | "mtls apply" => vec![
+            "mtls".into(),
+            path.split(' ').nth(1).unwrap_or("plan").into(),
+            "--rest-api-id".into(),
+            s("rest_api_id"),
+            "--stage".into(),
+            "prod".into(),
+            "--listener".into(),
+            s("https_listener"),
+            "--bucket".into(),
+            "s3://certctl-deadline/alb/clients.pem".into(),
+            "--client-cert-arn".into(),
+            s("certificate"),
+            "--ca".into(),
+            ca.into(),
+        ],
+        "mtls status" => vec![
+            "mtls".into(),
+            "status".into(),
+            "--rest-api-id".into(),
+            s("rest_api_id"),
+            "--stage".into(),
+            "prod".into(),
+            "--listener".into(),
+            s("https_listener"),
+        ],
         _ => return None,
     };
     Some(v)

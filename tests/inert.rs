@@ -144,6 +144,10 @@ const NOT_HERE: &[(&str, &str)] = &[
         "doctor",
         "the live hop's certificate text goes through the same renderer (output::inert); needs AWS",
     ),
+    (
+        "mtls",
+        "fed a client certificate with hostile subject text in tests/mtls.rs (needs the emulator)",
+    ),
     ("completions", "prints a fixed script"),
     ("man", "prints fixed pages"),
 ];

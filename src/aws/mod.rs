@@ -728,16 +728,24 @@ pub(crate) struct Aws<'a> {
     pub(crate) dns: &'a dyn Dns,
     pub(crate) elb: &'a dyn Elb,
     pub(crate) topo: &'a dyn Topology,
+    pub(crate) trust: &'a dyn TrustStores,
+    pub(crate) s3: &'a dyn Objects,
+    pub(crate) stages: &'a dyn Stages,
 }
 
 impl<'a> Aws<'a> {
     /// Every client from one value that implements them all.
-    pub(crate) fn of<T: Acm + Dns + Elb + Topology>(t: &'a T) -> Aws<'a> {
+    pub(crate) fn of<T: Acm + Dns + Elb + Topology + TrustStores + Objects + Stages>(
+        t: &'a T,
+    ) -> Aws<'a> {
         Aws {
             acm: t,
             dns: t,
             elb: t,
             topo: t,
+            trust: t,
+            s3: t,
+            stages: t,
         }
     }
 }

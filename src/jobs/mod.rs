@@ -7,6 +7,7 @@ pub(crate) mod doctor;
 pub(crate) mod hints;
 pub(crate) mod inspect;
 pub(crate) mod man;
+pub(crate) mod mtls;
 pub(crate) mod onprem;
 pub(crate) mod policy;
 pub(crate) mod skipverify;

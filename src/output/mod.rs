@@ -5,6 +5,7 @@ mod albtrust;
 mod audit;
 pub(crate) mod human;
 pub(crate) mod inert;
+mod mtls;
 mod onprem;
 mod progress;
 

@@ -550,13 +550,14 @@ pub fn document_of(args: &[&str], doc: &serde_json::Value) -> String {
                 "acm",
                 "truststore",
                 "policy",
+                "mtls",
             ]
             .contains(a)
         })
         .unwrap_or_else(|| panic!("no command in {args:?}"));
     match args[at] {
         "man" => "man --dir".into(),
-        "issue" | "ca" | "acm" | "truststore" | "policy" => {
+        "issue" | "ca" | "acm" | "truststore" | "policy" | "mtls" => {
             format!("{} {}", args[at], args.get(at + 1).unwrap_or(&""))
         }
         cmd => cmd.to_string(),

@@ -5,6 +5,7 @@ mod alb;
 mod apigateway;
 mod live_tls;
 pub(crate) mod metrics;
+mod mtls;
 mod nlb;
 mod onprem;
 mod route53;
@@ -320,6 +321,7 @@ pub(crate) fn run(
         route53::check(&mut w)?,
         nlb::check(&mut w)?,
         alb::check(&mut w)?,
+        mtls::check(&mut w)?,
         live_tls::check(&mut w)?,
         onprem::check(&mut w)?,
     ];
@@ -523,6 +525,7 @@ mod tests {
                 ("route53", "ok"),
                 ("nlb", "ok"),
                 ("alb", "ok"),
+                ("mtls", "skip"),
                 ("live-tls", "skip"),
                 ("onprem", "ok"),
                 ("apigateway", "ok")
