@@ -577,3 +577,60 @@ fn hostile_subject_text_of_the_stage_certificate_is_inert_in_status() {
         "{text:?}"
     );
 }
+
+/// Moving to a client certificate from a new CA while the listener verifies: a bundle without
+/// the old CA would refuse API Gateway between the trust-store and stage steps, so it is
+/// refused before any write; with both CAs the move goes through, and the old CA can then go.
+#[test]
+fn a_new_ca_while_verifying_keeps_the_old_one_until_the_stage_switches() {
+    let w = World::new();
+    let first = w.mtls("apply", &["--client-set", &w.path("client")]);
+    assert_eq!(first.code, 0, "{:#}", first.doc);
+    w.issue("new-ca", "next", "gateway.example.com", 90);
+    let new_ca = format!("{}/ca.pem", w.path("new-ca"));
+    let old_ca = format!("{}/ca.pem", w.path("ca"));
+
+    let before = w.emu.state();
+    let cut = w.mtls("apply", &["--client-set", &w.path("next"), "--ca", &new_ca]);
+    assert_eq!(cut.code, 1, "{:#}", cut.doc);
+    let refused: Vec<(String, String)> = statuses(&cut.doc)
+        .into_iter()
+        .filter(|(_, s)| s == "refused")
+        .collect();
+    assert_eq!(
+        refused,
+        [("trust-store".to_string(), "refused".to_string())]
+    );
+    let why = cut.doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "refused")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        why.contains("Failed:ClientCertUntrusted") && why.contains("--ca"),
+        "{why}"
+    );
+    assert_eq!(w.emu.state(), before, "nothing written, nothing imported");
+
+    let both = w.mtls(
+        "apply",
+        &[
+            "--client-set",
+            &w.path("next"),
+            "--ca",
+            &old_ca,
+            "--ca",
+            &new_ca,
+        ],
+    );
+    assert_eq!(both.code, 0, "{:#}", both.doc);
+    let only_new = w.mtls("apply", &["--client-set", &w.path("next"), "--ca", &new_ca]);
+    assert_eq!(only_new.code, 0, "{:#}", only_new.doc);
+    let status = w.mtls("status", &[]);
+    assert_eq!(status.code, 0, "{:#}", status.doc);
+    assert_eq!(status.doc["judgement"]["tls_verify_status"], "Success");
+}

@@ -88,6 +88,16 @@ pub(crate) fn run(
         finish(&mut report, "refused before any write");
         return Ok(report);
     }
+    if let Some(refusal) = transition_refusal(aws, req, &live, &local)? {
+        report.steps.push(Step {
+            step: StepName::TrustStore,
+            status: StepStatus::Refused,
+            calls: Vec::new(),
+            detail: Some(refusal),
+        });
+        finish(&mut report, "refused before any write");
+        return Ok(report);
+    }
     if !live.versioned {
         report.warnings.push(format!("s3://{} is not versioned: the trust store cannot be pinned to a version, and an earlier bundle cannot be restored from S3 (enable versioning on the bucket)", req.bundle.bucket));
     }
@@ -136,6 +146,39 @@ fn other_store(live: &Live, name: &str) -> Option<String> {
         (MutualAuthMode::Verify, Some(a)) if Some(a) != ours => Some(a.to_string()),
         _ => None,
     }
+}
+
+/// Why changing the trust store now would lock API Gateway out, if it would: the listener
+/// already verifies with the store `apply` is about to modify, and the new bundle does not
+/// admit the certificate the stage presents until the stage step switches it. Between the two
+/// steps every request would fail the handshake, so nothing is written.
+fn transition_refusal(
+    aws: Aws<'_>,
+    req: &MtlsRequest,
+    live: &Live,
+    local: &Local,
+) -> Result<Option<String>, MtlsError> {
+    let Some(store) = live.store.as_ref().filter(|_| !live.store_same) else {
+        return Ok(None);
+    };
+    let verifying = live.mutual.mode == MutualAuthMode::Verify
+        && live.mutual.trust_store_arn.as_deref() == Some(store.arn.as_str());
+    let Some(current) = live.stage_cert.as_deref().filter(|_| verifying) else {
+        return Ok(None);
+    };
+    if live.arn.as_deref() == Some(current) {
+        // The stage already presents the new certificate, which the new bundle admits.
+        return Ok(None);
+    }
+    let cert = judge::read_stage_cert(aws, current)?;
+    let verdict = gate_report(&cert.chain, &local.bundle, req.at, "transition");
+    if verdict.accepted {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "the listener verifies clients with {} and the stage presents {current}, which the new bundle does not admit ({}): changing the trust store first would refuse API Gateway until the stage switches; keep the CA that issued the stage's certificate in --ca for this run, and drop it once the stage presents the new certificate",
+        store.name, verdict.tls_verify_status
+    )))
 }
 
 /// Every step not in the report yet, as not reached; `nothing_to_do` when none changes.
