@@ -202,11 +202,12 @@ pub(crate) fn read(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
     read_capped(file, opened.len(), path, limit)
 }
 
-/// Reads a file certctl trusts to decide what it runs or writes as root (a rotate config, a
-/// password file): reached by [`crate::safepath::open_file`] (every directory on the way and
-/// the file itself owned by root or you and writable by nobody else), at most `limit.max`
-/// bytes, as UTF-8 text. A missing file is [`ReadError::NotFound`].
-pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
+/// Opens a file certctl trusts through [`crate::safepath::open_file`] and checks it is a
+/// regular file within `limit`; a missing file is [`ReadError::NotFound`].
+fn open_trusted(
+    path: &Path,
+    limit: Limit,
+) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     let file = match crate::safepath::open_file(path) {
         Ok(f) => f,
         Err(crate::safepath::PathError::NotFound { .. }) => {
@@ -221,6 +222,15 @@ pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, Rea
         source,
     })?;
     check_regular(path, &meta, limit)?;
+    Ok((file, meta))
+}
+
+/// Reads a file certctl trusts to decide what it runs or writes as root (a rotate config, a
+/// password file): reached by [`crate::safepath::open_file`] (every directory on the way and
+/// the file itself owned by root or you and writable by nobody else), at most `limit.max`
+/// bytes, as UTF-8 text. A missing file is [`ReadError::NotFound`].
+pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
+    let (file, meta) = open_trusted(path, limit)?;
     let bytes = read_capped(file, meta.len(), path, limit)?;
     String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8 {
         path: path.to_path_buf(),
@@ -233,20 +243,7 @@ pub(crate) fn read_trusted_text(path: &Path, limit: Limit) -> Result<String, Rea
 /// are the key: callers keep them out of every report and log.
 pub(crate) fn read_private_key(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
     use std::os::unix::fs::PermissionsExt;
-    let file = match crate::safepath::open_file(path) {
-        Ok(f) => f,
-        Err(crate::safepath::PathError::NotFound { .. }) => {
-            return Err(ReadError::NotFound {
-                path: path.to_path_buf(),
-            })
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let meta = file.metadata().map_err(|source| ReadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    check_regular(path, &meta, limit)?;
+    let (file, meta) = open_trusted(path, limit)?;
     let mode = meta.permissions().mode() & 0o7777;
     if mode & 0o077 != 0 {
         return Err(ReadError::KeyExposed {

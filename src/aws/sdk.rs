@@ -58,6 +58,24 @@ fn endpoint_ok(url: &str) -> bool {
 }
 
 impl Sdk {
+    /// One listener by ARN (DescribeListeners); NotFound when AWS lists none.
+    fn one_listener(
+        &self,
+        arn: &str,
+    ) -> Result<aws_sdk_elasticloadbalancingv2::types::Listener, AwsError> {
+        let resp = self.send(
+            "elasticloadbalancing:DescribeListeners",
+            self.elb.describe_listeners().listener_arns(arn).send(),
+        )?;
+        resp.listeners()
+            .first()
+            .cloned()
+            .ok_or_else(|| AwsError::NotFound {
+                what: "listener".into(),
+                message: arn.to_string(),
+            })
+    }
+
     pub fn new(target: &AwsTarget) -> Result<Sdk, AwsError> {
         if let Some(e) = &target.endpoint_url {
             if !endpoint_ok(e) {
@@ -923,14 +941,7 @@ impl Dns for Sdk {
 
 impl Elb for Sdk {
     fn describe_listener(&self, arn: &str) -> Result<Listener, AwsError> {
-        let resp = self.send(
-            "elasticloadbalancing:DescribeListeners",
-            self.elb.describe_listeners().listener_arns(arn).send(),
-        )?;
-        let l = resp.listeners().first().ok_or_else(|| AwsError::NotFound {
-            what: "listener".into(),
-            message: arn.to_string(),
-        })?;
+        let l = self.one_listener(arn)?;
         Ok(Listener {
             arn: l.listener_arn().unwrap_or(arn).to_string(),
             protocol: l
@@ -1467,14 +1478,7 @@ impl super::TrustStores for Sdk {
     }
 
     fn listener_mutual_auth(&self, listener: &str) -> Result<super::MutualAuth, AwsError> {
-        let resp = self.send(
-            "elasticloadbalancing:DescribeListeners",
-            self.elb.describe_listeners().listener_arns(listener).send(),
-        )?;
-        let l = resp.listeners().first().ok_or_else(|| AwsError::NotFound {
-            what: "listener".into(),
-            message: listener.to_string(),
-        })?;
+        let l = self.one_listener(listener)?;
         Ok(match l.mutual_authentication() {
             None => super::MutualAuth::off(),
             Some(m) => super::MutualAuth {

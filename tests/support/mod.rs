@@ -7,6 +7,7 @@ pub mod faultproxy;
 pub mod moto;
 pub mod mtls;
 pub mod oracle;
+pub mod pyfixture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
