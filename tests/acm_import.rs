@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rcgen::ExtendedKeyUsagePurpose;
 use support::mtls::{start_mtls_emulator, MtlsEmulator};
-use support::{assert_documented, certctl, openssl, tempdir, write, Made, Spec, DAY};
+use support::{openssl, run_aws_json, tempdir, write, JsonRun, Made, Spec, DAY};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -52,13 +52,7 @@ fn files(dir: &Path, cert: &str, key: &str, chain: &str) -> [PathBuf; 3] {
     ]
 }
 
-struct Run {
-    code: i32,
-    doc: serde_json::Value,
-    stderr: String,
-}
-
-fn import(emu: &MtlsEmulator, f: &[PathBuf; 3], extra: &[&str]) -> Run {
+fn import(emu: &MtlsEmulator, f: &[PathBuf; 3], extra: &[&str]) -> JsonRun {
     let mut args: Vec<String> = [
         "--json",
         "--endpoint-url",
@@ -77,18 +71,8 @@ fn import(emu: &MtlsEmulator, f: &[PathBuf; 3], extra: &[&str]) -> Run {
     args.push("--chain".into());
     args.push(f[2].display().to_string());
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = certctl()
-        .args(&args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    assert_documented(&support::document_of(&refs, &doc), &doc);
+    let run = run_aws_json(&args);
+    let (doc, stderr) = (&run.doc, &run.stderr);
     // The key never reaches stdout or stderr.
     let key = std::fs::read_to_string(&f[1]).unwrap_or_default();
     let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -96,11 +80,7 @@ fn import(emu: &MtlsEmulator, f: &[PathBuf; 3], extra: &[&str]) -> Run {
         let text = format!("{doc}{stderr}");
         assert!(!text.contains(&body[..20]), "the key leaked: {text}");
     }
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        doc,
-        stderr,
-    }
+    run
 }
 
 /// Every certificate in the emulator's ACM: (arn, serial, key algorithm).

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use support::faultproxy::start_proxy;
 use support::mtls::{start_mtls_emulator, MtlsEmulator};
-use support::{assert_documented, certctl, tempdir, DAY};
+use support::{certctl, run_aws_json, tempdir, JsonRun, DAY};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -26,14 +26,8 @@ fn rfc(t: i64) -> String {
         .unwrap()
 }
 
-struct Run {
-    code: i32,
-    doc: serde_json::Value,
-    stderr: String,
-}
-
 /// certctl with `--json --at AT` against `endpoint`.
-fn run_at(endpoint: &str, at: i64, args: &[&str]) -> Run {
+fn run_at(endpoint: &str, at: i64, args: &[&str]) -> JsonRun {
     // `ca` and `issue` never call AWS: its flags would be refused.
     let aws = !matches!(args.first(), Some(&"ca") | Some(&"issue"));
     let mut all: Vec<String> = vec!["--json".into()];
@@ -43,25 +37,7 @@ fn run_at(endpoint: &str, at: i64, args: &[&str]) -> Run {
     all.push("--at".into());
     all.push(rfc(at));
     all.extend(args.iter().map(|s| s.to_string()));
-    let out = certctl()
-        .args(&all)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
-    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    assert_documented(&support::document_of(&refs, &doc), &doc);
-    support::assert_no_panic(&stderr);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        doc,
-        stderr,
-    }
+    run_aws_json(&all)
 }
 
 /// The emulator's topology and a client set issued by a fresh CA.
@@ -138,7 +114,7 @@ impl World {
     }
 
     /// `mtls SUB` with the path, the bucket and `extra`, through `endpoint` (default the emulator).
-    fn mtls_via(&self, endpoint: &str, sub: &str, extra: &[&str]) -> Run {
+    fn mtls_via(&self, endpoint: &str, sub: &str, extra: &[&str]) -> JsonRun {
         let mut args = vec!["mtls".to_string(), sub.to_string()];
         args.extend(self.path_args());
         if sub != "status" {
@@ -152,7 +128,7 @@ impl World {
         run_at(endpoint, now(), &refs)
     }
 
-    fn mtls(&self, sub: &str, extra: &[&str]) -> Run {
+    fn mtls(&self, sub: &str, extra: &[&str]) -> JsonRun {
         self.mtls_via(&self.emu.endpoint.clone(), sub, extra)
     }
 

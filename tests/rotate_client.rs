@@ -11,16 +11,10 @@ use std::path::{Path, PathBuf};
 
 use support::faultproxy::start_proxy;
 use support::mtls::{start_mtls_emulator, MtlsEmulator};
-use support::{assert_documented, certctl, document_of, tempdir, toml_str, write};
-
-struct Run {
-    code: i32,
-    doc: serde_json::Value,
-    stderr: String,
-}
+use support::{run_aws_json, tempdir, toml_str, write, JsonRun};
 
 /// certctl `args` with `--json` against `endpoint` (fake keys, no metadata, the real clock).
-fn run(endpoint: &str, args: &[&str]) -> Run {
+fn run(endpoint: &str, args: &[&str]) -> JsonRun {
     let mut all = vec![
         "--json",
         "--endpoint-url",
@@ -31,22 +25,7 @@ fn run(endpoint: &str, args: &[&str]) -> Run {
         "1",
     ];
     all.extend(args);
-    let out = certctl()
-        .args(&all)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
-    assert_documented(&document_of(&all, &doc), &doc);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        doc,
-        stderr,
-    }
+    run_aws_json(&all)
 }
 
 fn config(dir: &Path, extra: &str) -> PathBuf {
@@ -63,7 +42,7 @@ fn config_in(dir: &Path, file: &str, extra: &str) -> PathBuf {
     )
 }
 
-fn rotate(endpoint: &str, cfg: &Path, extra: &[&str]) -> Run {
+fn rotate(endpoint: &str, cfg: &Path, extra: &[&str]) -> JsonRun {
     let mut args = vec!["rotate", "--config", cfg.to_str().unwrap()];
     args.extend(extra);
     if !extra.contains(&"--timeout") {
@@ -87,7 +66,7 @@ fn certificates(emu: &MtlsEmulator) -> Vec<(String, String)> {
         .collect()
 }
 
-fn set0(r: &Run) -> &serde_json::Value {
+fn set0(r: &JsonRun) -> &serde_json::Value {
     &r.doc["sets"][0]
 }
 
@@ -97,12 +76,12 @@ fn on_disk(dir: &Path) -> String {
 }
 
 /// The SHA-256 ACM holds at `arn`, as the plain rotate reads it.
-fn held(r: &Run) -> String {
+fn held(r: &JsonRun) -> String {
     set0(r)["acm"]["held_sha256"].as_str().unwrap().to_string()
 }
 
 /// `acm import` of the set in `dir/client` (cert, key, chain as the set holds them).
-fn import_set(endpoint: &str, dir: &Path) -> Run {
+fn import_set(endpoint: &str, dir: &Path) -> JsonRun {
     let p = |f: &str| dir.join("client").join(f).display().to_string();
     let (cert, key, chain) = (p("cert.pem"), p("key.pem"), p("chain.pem"));
     let args = [

@@ -238,6 +238,37 @@ where
     (code, doc, err)
 }
 
+/// A certctl run that prints one JSON document.
+pub struct JsonRun {
+    pub code: i32,
+    pub doc: serde_json::Value,
+    pub stderr: String,
+}
+
+/// Runs certctl with `args` (which carry `--json` and the emulator's `--endpoint-url`) and fake
+/// AWS keys, no profile and no metadata service; parses stdout and asserts the document is
+/// documented and stderr shows no panic.
+pub fn run_aws_json<S: AsRef<str>>(args: &[S]) -> JsonRun {
+    let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+    let out = certctl()
+        .args(&args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    assert_documented(&document_of(&args, &doc), &doc);
+    assert_no_panic(&stderr);
+    JsonRun {
+        code: out.status.code().unwrap_or(-1),
+        doc,
+        stderr,
+    }
+}
+
 /// The codes of a check report's findings.
 pub fn codes(doc: &serde_json::Value) -> Vec<String> {
     doc["findings"]
