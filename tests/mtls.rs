@@ -284,6 +284,48 @@ fn the_whole_flow_plan_apply_again_doctor_status() {
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["never-renewed"], "imported: ACM never renews it");
+
+    // From cron: a forced rotate of the client set re-imports to the same ARN (one certificate
+    // in ACM, a new serial), and the path stays admitted without another apply.
+    let serial = status.doc["judgement"]["sha256"].clone();
+    let config = w.dir.path().join("rotate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[cert]]\nname = \"apigw-client\"\nkind = \"client\"\ncn = \"gateway.example.com\"\nout-dir = \"client\"\nca-dir = \"ca\"\ndays = 90\nacm-arn = \"{arn}\"\n"
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let rotated = run_at(
+        &w.emu.endpoint,
+        now(),
+        &["rotate", "--config", &config, "--force"],
+    );
+    assert_eq!(rotated.code, 0, "{}\n{:#}", rotated.stderr, rotated.doc);
+    assert_eq!(
+        rotated.doc["sets"][0]["action"], "renewed",
+        "{:#}",
+        rotated.doc
+    );
+    let imported: Vec<serde_json::Value> = w
+        .emu
+        .fixture(&["certificates"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "IMPORTED")
+        .cloned()
+        .collect();
+    assert_eq!(imported.len(), 1, "one certificate in ACM: {imported:?}");
+    assert_eq!(imported[0]["arn"], arn.as_str());
+    let after = w.mtls("status", &[]);
+    assert_eq!(after.code, 0, "{:#}", after.doc);
+    assert_eq!(after.doc["judgement"]["tls_verify_status"], "Success");
+    assert_ne!(
+        after.doc["judgement"]["sha256"], serial,
+        "a new certificate at the ARN"
+    );
 }
 
 #[test]

@@ -149,6 +149,8 @@ pub(crate) struct Judgement {
     pub(crate) kind: Option<StageCertKind>,
     pub(crate) acm_type: Option<String>,
     pub(crate) subject: Option<String>,
+    /// The leaf's SHA-256 (colon hex): what to compare with ACM or a set on disk.
+    pub(crate) sha256: Option<String>,
     pub(crate) not_after: Option<String>,
     pub(crate) days_left: Option<i64>,
     /// `Success` or `Failed:<code>`; null without a trust store to verify against.
@@ -267,6 +269,7 @@ pub(crate) fn judge(
         kind: cert.map(|c| c.kind),
         acm_type: cert.and_then(|c| c.acm_type.clone()),
         subject: None,
+        sha256: None,
         not_after: None,
         days_left: None,
         tls_verify_status: None,
@@ -326,6 +329,7 @@ pub(crate) fn judge(
 fn judge_leaf(j: &mut Judgement, cert: &StageCert, leaf: &CertInfo, at: i64, min_days: u32) {
     let days = crate::x509::days_until(leaf.not_after, at);
     j.subject = Some(leaf.subject.clone());
+    j.sha256 = Some(leaf.sha256.colon_hex());
     j.not_after = Some(crate::x509::rfc3339(leaf.not_after));
     j.days_left = Some(days);
     let when = crate::x509::rfc3339(leaf.not_after);
