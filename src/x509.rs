@@ -84,17 +84,20 @@ impl Serialize for Fingerprint {
 
 /// Hex of `bytes` joined by `sep`.
 pub(crate) fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if upper {
-                format!("{b:02X}")
-            } else {
-                format!("{b:02x}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(sep)
+    let digits = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut s = String::with_capacity(bytes.len() * (2 + sep.len()));
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push(char::from(digits[usize::from(b >> 4)]));
+        s.push(char::from(digits[usize::from(b & 15)]));
+    }
+    s
 }
 
 /// The public key of a certificate.
@@ -455,6 +458,10 @@ pub(crate) struct CertDetail {
     /// The signature algorithm inside the TBS equals the outer one (OID and parameters).
     pub(crate) sig_alg_consistent: bool,
     pub(crate) spki_alg_oid: String,
+    /// The contents of the outer signatureAlgorithm and of the SPKI's AlgorithmIdentifier
+    /// (OID and parameters' DER), as rustls-webpki compares them with its algorithms.
+    pub(crate) sig_alg_id: Vec<u8>,
+    pub(crate) spki_alg_id: Vec<u8>,
     /// The SPKI algorithm parameters' DER (empty when absent): the named curve OID for EC.
     pub(crate) spki_params: Vec<u8>,
     pub(crate) raw_serial: Vec<u8>,
@@ -511,7 +518,15 @@ impl CertDetail {
         let outer = &cert.signature_algorithm;
         let inner = &cert.tbs_certificate.signature;
         let spki = cert.public_key();
+        let alg_id = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
+            let mut v = x509_parser::der_parser::asn1_rs::ToDer::to_der_vec(&a.algorithm)
+                .unwrap_or_default();
+            v.extend(params_der(a.parameters.as_ref()));
+            v
+        };
         let mut d = CertDetail {
+            sig_alg_id: alg_id(outer),
+            spki_alg_id: alg_id(&spki.algorithm),
             version: cert.version().0 + 1,
             tbs: cert.tbs_certificate.as_ref().to_vec(),
             signature: cert.signature_value.data.to_vec(),

@@ -17,6 +17,7 @@ pub(crate) mod lint;
 mod policy;
 mod presentation;
 pub(crate) mod report;
+mod sigmemo;
 
 use std::time::Duration;
 
@@ -231,6 +232,8 @@ struct Ctx<'a> {
     seen: std::collections::HashSet<(&'static str, Option<crate::x509::Fingerprint>)>,
     /// (code, message) of every lint finding so far.
     lint_seen: std::collections::HashSet<(&'static str, String)>,
+    /// Signatures verified so far (rustls-webpki's, then the JDK model's).
+    sigs: sigmemo::SigMemo,
 }
 
 impl Ctx<'_> {
@@ -263,6 +266,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         findings: Vec::new(),
         seen: std::collections::HashSet::new(),
         lint_seen: std::collections::HashSet::new(),
+        sigs: sigmemo::SigMemo::default(),
     };
     let mut known = collect::collect(&input.presented, &input.extra, params.store);
     if known.nodes.is_empty() {
@@ -293,7 +297,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
 
 /// The report when there is no certificate at all.
 fn nothing_presented(findings: Vec<Finding>, policy: &Policy) -> Verification {
-    let gw = apigw::judge_parsed(&[], &[], 0, None);
+    let gw = apigw::judge_parsed(&[], &[], 0, None, &sigmemo::SigMemo::default());
     let built = build::Built {
         path: Vec::new(),
         anchor: None,
