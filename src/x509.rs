@@ -139,7 +139,10 @@ pub struct CertInfo {
     pub ip_addresses: Vec<IpAddr>,
     pub(crate) key: KeyInfo,
     pub(crate) signature_algorithm: String,
-    pub(crate) sha1: Fingerprint,
+    /// The DER, printed as its SHA-1 fingerprint (computed only when printed: see
+    /// [`CertInfo::sha1`]).
+    #[serde(rename = "sha1", serialize_with = "sha1_of")]
+    pub(crate) der: Vec<u8>,
     pub sha256: Fingerprint,
     pub(crate) subject_key_id: Option<String>,
     pub(crate) authority_key_id: Option<String>,
@@ -151,14 +154,21 @@ pub struct CertInfo {
     /// Extended key usages by name; `None` when the extension is absent.
     pub(crate) extended_key_usage: Option<Vec<String>>,
     pub(crate) ca_issuers: Vec<String>,
-    #[serde(skip)]
-    pub(crate) der: Vec<u8>,
     /// The subjectPublicKey bits (RSAPublicKey DER or EC point), to match a private key.
     #[serde(skip)]
     pub(crate) public_key: Vec<u8>,
 }
 
+fn sha1_of<S: serde::Serializer>(der: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    Fingerprint::sha1(der).serialize(s)
+}
+
 impl CertInfo {
+    /// The SHA-1 fingerprint (only printed, so not computed at parse time).
+    pub(crate) fn sha1(&self) -> Fingerprint {
+        Fingerprint::sha1(&self.der)
+    }
+
     /// Parses one DER certificate. Never panics on hostile input.
     pub fn parse(der: &CertificateDer<'_>) -> Result<CertInfo, X509Error> {
         let bytes = der.as_ref();
@@ -185,7 +195,6 @@ impl CertInfo {
             ip_addresses: Vec::new(),
             key: key_info(&cert),
             signature_algorithm: sig_alg_name(&cert.signature_algorithm.algorithm.to_id_string()),
-            sha1: Fingerprint::sha1(bytes),
             sha256: Fingerprint::sha256(bytes),
             subject_key_id: None,
             authority_key_id: None,

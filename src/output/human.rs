@@ -458,7 +458,7 @@ fn cert_block(c: &CertInfo, _style: &Style) -> String {
     );
     line("key", &c.key.label());
     line("signature", &c.signature_algorithm);
-    line("sha1", &c.sha1.colon_hex());
+    line("sha1", &c.sha1().colon_hex());
     line("sha256", &c.sha256.colon_hex());
     line(
         "subject key id",

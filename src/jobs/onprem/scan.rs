@@ -295,12 +295,11 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
 }
 
 /// A regular file the walk found: the path it is reported under, the same without symbolic
-/// links (what is opened), and what it was (device, inode, size).
+/// links (what is opened), and what it was (device, inode).
 struct Found {
     path: PathBuf,
     real: PathBuf,
     id: (u64, u64),
-    size: u64,
 }
 
 /// What the walk found: the files to read and what it could not look at.
@@ -403,7 +402,6 @@ impl Walk {
                 path: p.to_path_buf(),
                 real,
                 id: (meta.dev(), meta.ino()),
-                size: meta.len(),
             });
         }
     }
@@ -440,10 +438,25 @@ fn read_capped(f: &Found, max: u64) -> Result<Vec<u8>, ScanProblem> {
         let why = why.strip_prefix(&format!("{real}: ")).unwrap_or(&why);
         problem(&f.path, UNREADABLE, why.to_string())
     })?;
-    let mut bytes = Vec::with_capacity(meta.len().min(f.size).min(max) as usize);
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| problem(&f.path, UNREADABLE, e.to_string()))?;
+    let unreadable = |e: std::io::Error| problem(&f.path, UNREADABLE, e.to_string());
+    // One read of the size fstat gave, plus a byte: a shorter answer is the whole file. Only
+    // a file that grew (or a file system that answers in parts) is read on, through the cap.
+    let len = meta.len().min(max);
+    let mut bytes = vec![0u8; len as usize + 1];
+    let mut file = file;
+    let n = loop {
+        match file.read(&mut bytes) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        }
+    };
+    bytes.truncate(n);
+    if n as u64 != meta.len() || n as u64 > len {
+        file.take(max.saturating_add(1) - n as u64)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+    }
     if bytes.len() as u64 > max {
         return Err(problem(
             &f.path,
