@@ -158,7 +158,11 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
             "policy ({}): {} {}\n",
             Inert(&p.profile),
             style.paint("1;31", "DENIES"),
-            p.codes.join(", ")
+            p.codes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     out

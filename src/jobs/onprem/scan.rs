@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, ScanCode, ScanProblemCode, Severity};
 use crate::fsx::{self, FsError};
 use crate::x509::{CertInfo, DerShape};
 
@@ -66,9 +66,9 @@ impl ScanItem {
     /// The findings, rendered now.
     pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut add = |code: &'static str, severity, message: String| {
+        let mut add = |code: ScanCode, severity, message: String| {
             out.push(Finding {
-                code,
+                code: code.into(),
                 severity,
                 message,
                 hint: None,
@@ -77,38 +77,38 @@ impl ScanItem {
         };
         if self.flags & EXPIRED != 0 {
             add(
-                "expired",
+                ScanCode::Expired,
                 Severity::Deny,
                 format!("expired {} days ago", -self.days_left),
             );
         }
         if self.flags & NOT_YET_VALID != 0 {
             add(
-                "not-yet-valid",
+                ScanCode::NotYetValid,
                 Severity::Deny,
                 format!("not valid before {}", crate::x509::rfc3339(self.not_before)),
             );
         }
         if self.flags & EXPIRES_SOON != 0 {
             add(
-                "expires-soon",
+                ScanCode::ExpiresSoon,
                 Severity::Deny,
                 format!("expires in {} days", self.days_left),
             );
         }
         if let Some(alg) = &self.signature {
             add(
-                "sha1-signature",
+                ScanCode::Sha1Signature,
                 Severity::Warn,
                 format!("signed with {alg}"),
             );
         }
         if let Some(k) = &self.weak_key {
-            add("weak-key", Severity::Warn, k.to_string());
+            add(ScanCode::WeakKey, Severity::Warn, k.to_string());
         }
         if self.flags & TRAILING_DATA != 0 {
             add(
-                "trailing-data",
+                ScanCode::TrailingData,
                 Severity::Warn,
                 "bytes follow the certificate's DER in its file or PEM block; a strict reader refuses it"
                     .into(),
@@ -116,7 +116,7 @@ impl ScanItem {
         }
         if self.flags & SELF_SIGNED != 0 {
             add(
-                "self-signed",
+                ScanCode::SelfSigned,
                 Severity::Info,
                 "self-signed (fine behind an ALB; API Gateway would refuse it)".into(),
             );
@@ -126,7 +126,7 @@ impl ScanItem {
 
     /// The finding codes alone, for tables.
     pub(crate) fn codes(&self) -> Vec<&'static str> {
-        self.findings().iter().map(|f| f.code).collect()
+        self.findings().iter().map(|f| f.code.as_str()).collect()
     }
 }
 
@@ -154,7 +154,7 @@ pub(crate) struct ScanProblem {
     /// `unreadable` (cannot be opened or read, a dangling link, not a regular file, replaced
     /// since the walk), `too-large` (over `--max-file-size`) or `malformed` (a certificate
     /// block, PKCS#7 bundle or DER certificate file that does not parse).
-    pub(crate) code: &'static str,
+    pub(crate) code: ScanProblemCode,
     pub(crate) error: String,
 }
 
@@ -406,7 +406,7 @@ impl Walk {
         }
     }
 
-    fn problem(&mut self, p: &Path, code: &'static str, error: String) {
+    fn problem(&mut self, p: &Path, code: ScanProblemCode, error: String) {
         self.problems.push(ScanProblem {
             path: p.display().to_string(),
             code,
@@ -415,9 +415,9 @@ impl Walk {
     }
 }
 
-const UNREADABLE: &str = "unreadable";
-const TOO_LARGE: &str = "too-large";
-const MALFORMED: &str = "malformed";
+const UNREADABLE: ScanProblemCode = ScanProblemCode::Unreadable;
+const TOO_LARGE: ScanProblemCode = ScanProblemCode::TooLarge;
+const MALFORMED: ScanProblemCode = ScanProblemCode::Malformed;
 
 fn too_large(size: u64, max: u64) -> String {
     format!(
@@ -568,7 +568,7 @@ impl Certs<'_> {
     }
 }
 
-fn problem(path: &Path, code: &'static str, error: String) -> ScanProblem {
+fn problem(path: &Path, code: ScanProblemCode, error: String) -> ScanProblem {
     ScanProblem {
         path: path.display().to_string(),
         code,

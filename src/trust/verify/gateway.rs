@@ -78,7 +78,7 @@ pub(super) fn refusal_findings(ctx: &mut Ctx<'_>, known: &Known, leaf: usize, gw
         let said = ctx
             .findings
             .iter()
-            .any(|f| f.code == CheckCode::HostnameMismatch.as_str());
+            .any(|f| f.code == CheckCode::HostnameMismatch);
         if !said {
             let host = ctx
                 .params
