@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
@@ -196,13 +195,6 @@ pub(crate) struct ScanRequest {
 }
 
 pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
-    let mut walk = Walk {
-        hidden: req.hidden,
-        max: req.max_file_size,
-        files: Vec::new(),
-        problems: Vec::new(),
-        seen: HashSet::new(),
-    };
     for p in &req.paths {
         if std::fs::symlink_metadata(p).is_err() {
             if let Some(m) = &req.metrics {
@@ -214,49 +206,42 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
             }
             return Err(ScanError::NotFound(p.clone()));
         }
-        // Opened later by this link-free path (links resolved once, here), never by `p`.
-        match std::fs::canonicalize(p) {
-            Ok(real) => walk.visit(p, &real, true),
-            Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
-        }
     }
-    let Walk {
-        files,
-        problems: walk_problems,
-        ..
-    } = walk;
-    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Found)>();
+    let rx = Mutex::new(rx);
     let found: Mutex<Vec<(usize, ScanItem)>> = Mutex::new(Vec::new());
     let bad: Mutex<Vec<(usize, ScanProblem)>> = Mutex::new(Vec::new());
-    let threads = req.threads.clamp(1, 64).min(files.len().max(1));
-    std::thread::scope(|s| {
+    let threads = req.threads.clamp(1, 64);
+    // The workers read and parse each file as soon as the walk finds it; the walk goes on in
+    // this thread. Results carry the walk's order, and are sorted by it.
+    let (files_scanned, walk_problems) = std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| {
-                let mut local: Vec<(usize, ScanItem)> = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else {
-                        break;
-                    };
-                    let (items, problem) = scan_file(file, req.max_file_size, req.at, req.min_days);
-                    local.extend(items.into_iter().map(|it| (i, it)));
-                    if let Some(p) = problem {
-                        if let Ok(mut b) = bad.lock() {
-                            b.push((i, p));
-                        }
-                    }
-                    // Hand over in batches: the shared list grows once, not per thread.
-                    if local.len() >= 256 {
-                        if let Ok(mut f) = found.lock() {
-                            f.append(&mut local);
-                        }
-                    }
-                }
-                if let Ok(mut f) = found.lock() {
-                    f.append(&mut local);
-                }
-            });
+            s.spawn(|| scan_worker(&rx, &found, &bad, req));
         }
+        let mut walk = Walk {
+            hidden: req.hidden,
+            max: req.max_file_size,
+            files: tx,
+            count: 0,
+            problems: Vec::new(),
+            seen: HashSet::new(),
+        };
+        for p in &req.paths {
+            // Opened later by this link-free path (links resolved once, here), never by `p`.
+            match std::fs::canonicalize(p) {
+                Ok(real) => walk.visit(p, &real, true),
+                Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
+            }
+        }
+        let Walk {
+            count,
+            problems,
+            files,
+            ..
+        } = walk;
+        // Closing the channel ends the workers once every file is taken.
+        drop(files);
+        (count, problems)
     });
     let mut found = found.into_inner().unwrap_or_default();
     found.sort_unstable_by_key(|(i, it)| (*i, it.index));
@@ -275,7 +260,7 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         schema_version: 1,
         at: crate::x509::rfc3339(req.at),
         min_days: req.min_days,
-        files_scanned: files.len(),
+        files_scanned,
         certificates: items.len(),
         expired,
         expiring,
@@ -294,6 +279,38 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
+/// One worker: takes the files the walk sends until it is done, and hands over what each
+/// yields in batches (the shared lists grow once per batch, not per file).
+fn scan_worker(
+    rx: &Mutex<std::sync::mpsc::Receiver<(usize, Found)>>,
+    found: &Mutex<Vec<(usize, ScanItem)>>,
+    bad: &Mutex<Vec<(usize, ScanProblem)>>,
+    req: &ScanRequest,
+) {
+    let mut local: Vec<(usize, ScanItem)> = Vec::new();
+    loop {
+        let next = rx.lock().ok().and_then(|r| r.recv().ok());
+        let Some((i, file)) = next else {
+            break;
+        };
+        let (items, problem) = scan_file(&file, req.max_file_size, req.at, req.min_days);
+        local.extend(items.into_iter().map(|it| (i, it)));
+        if let Some(p) = problem {
+            if let Ok(mut b) = bad.lock() {
+                b.push((i, p));
+            }
+        }
+        if local.len() >= 256 {
+            if let Ok(mut f) = found.lock() {
+                f.append(&mut local);
+            }
+        }
+    }
+    if let Ok(mut f) = found.lock() {
+        f.append(&mut local);
+    }
+}
+
 /// A regular file the walk found: the path it is reported under, the same without symbolic
 /// links (what is opened), and what it was (device, inode).
 struct Found {
@@ -306,7 +323,9 @@ struct Found {
 struct Walk {
     hidden: bool,
     max: u64,
-    files: Vec<Found>,
+    /// Where each file found goes, numbered in walk order.
+    files: std::sync::mpsc::Sender<(usize, Found)>,
+    count: usize,
     problems: Vec<ScanProblem>,
     seen: HashSet<(u64, u64)>,
 }
@@ -398,11 +417,15 @@ impl Walk {
             } else {
                 real.to_path_buf()
             };
-            self.files.push(Found {
+            let n = self.count;
+            self.count += 1;
+            // The workers are gone only if one panicked; the scan then ends with that panic.
+            let found = Found {
                 path: p.to_path_buf(),
                 real,
                 id: (meta.dev(), meta.ino()),
-            });
+            };
+            let _ = self.files.send((n, found));
         }
     }
 
