@@ -178,8 +178,8 @@ impl CertInfo {
             return Err(X509Error::TrailingData(rest.len()));
         }
         let mut info = CertInfo {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            subject: name_string(cert.subject()),
+            issuer: name_string(cert.issuer()),
             subject_raw: cert.subject().as_raw().to_vec(),
             issuer_raw: cert.issuer().as_raw().to_vec(),
             serial: hex_join(cert.raw_serial(), ":", false),
@@ -628,6 +628,37 @@ impl CertDetail {
 }
 
 /// A Name the way Java's `X500Principal.toString()` prints it: RDNs most specific first.
+/// A name as x509-parser prints it (`Display`). Its printer abbreviates CN, C, L, ST, O, OU,
+/// DC and Email itself and looks every other attribute type up in a registry of every OID it
+/// knows, built on first use (a measurable part of a short command's run); a name of those
+/// eight types alone is printed the same way with an empty registry.
+fn name_string(name: &x509_parser::x509::X509Name<'_>) -> String {
+    use x509_parser::oid_registry::{
+        OidRegistry, OID_DOMAIN_COMPONENT, OID_PKCS9_EMAIL_ADDRESS, OID_X509_COMMON_NAME,
+        OID_X509_COUNTRY_NAME, OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATIONAL_UNIT,
+        OID_X509_ORGANIZATION_NAME, OID_X509_STATE_OR_PROVINCE_NAME,
+    };
+    let abbreviated = [
+        OID_X509_COMMON_NAME,
+        OID_X509_COUNTRY_NAME,
+        OID_X509_LOCALITY_NAME,
+        OID_X509_STATE_OR_PROVINCE_NAME,
+        OID_X509_ORGANIZATION_NAME,
+        OID_X509_ORGANIZATIONAL_UNIT,
+        OID_DOMAIN_COMPONENT,
+        OID_PKCS9_EMAIL_ADDRESS,
+    ];
+    if name
+        .iter_attributes()
+        .all(|a| abbreviated.contains(a.attr_type()))
+    {
+        if let Ok(s) = name.to_string_with_registry(&OidRegistry::default()) {
+            return s;
+        }
+    }
+    name.to_string()
+}
+
 fn java_name(name: &x509_parser::x509::X509Name<'_>) -> String {
     let mut rdns: Vec<String> = name
         .iter_rdn()

@@ -302,7 +302,10 @@ fn servfail_on_the_validation_name_is_its_own_finding() {
     assert!(checks[0].detail.contains("SERVFAIL"), "{checks:?}");
     assert_eq!(checks[1].status, Status::Error, "{checks:?}");
     let f = findings(&checks);
-    assert!(f.iter().all(|f| f.code.as_str() != "dns-check-skipped"), "{f:?}");
+    assert!(
+        f.iter().all(|f| f.code.as_str() != "dns-check-skipped"),
+        "{f:?}"
+    );
     let servfail: Vec<_> = f
         .iter()
         .filter(|f| f.code.as_str() == "dns-server-failure")
