@@ -229,7 +229,7 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         for p in &req.paths {
             // Opened later by this link-free path (links resolved once, here), never by `p`.
             match std::fs::canonicalize(p) {
-                Ok(real) => walk.visit(p, &real, true),
+                Ok(real) => walk.visit(p, &real, true, None),
                 Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
             }
         }
@@ -335,8 +335,12 @@ impl Walk {
     /// directories are not; hidden entries are skipped unless asked for. Whatever cannot be
     /// looked at (a dangling link, a directory that cannot be listed, a FIFO, a device, a file
     /// over the size cap) becomes a problem.
-    fn visit(&mut self, p: &Path, real: &Path, top: bool) {
-        let lmeta = match std::fs::symlink_metadata(p) {
+    ///
+    /// `known`: what the directory listing said of the entry, from the directory's handle
+    /// (`fstatat` without following links: the same as `symlink_metadata(p)`, without walking
+    /// the whole path again).
+    fn visit(&mut self, p: &Path, real: &Path, top: bool, known: Option<std::fs::Metadata>) {
+        let lmeta = match known.map_or_else(|| std::fs::symlink_metadata(p), Ok) {
             Ok(m) => m,
             // Gone between listing and looking: nothing was there to miss.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -371,12 +375,12 @@ impl Walk {
                     return self.problem(p, UNREADABLE, format!("cannot list the directory: {e}"))
                 }
             };
-            let mut entries: Vec<std::ffi::OsString> = Vec::new();
+            let mut entries: Vec<(std::ffi::OsString, Option<std::fs::Metadata>)> = Vec::new();
             for e in rd {
                 match e {
                     Ok(e) => {
                         if self.hidden || !e.file_name().to_string_lossy().starts_with('.') {
-                            entries.push(e.file_name());
+                            entries.push((e.file_name(), e.metadata().ok()));
                         }
                     }
                     Err(e) => {
@@ -384,9 +388,9 @@ impl Walk {
                     }
                 }
             }
-            entries.sort();
-            for e in entries {
-                self.visit(&p.join(&e), &real.join(&e), false);
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (e, meta) in entries {
+                self.visit(&p.join(&e), &real.join(&e), false, meta);
             }
         } else if !meta.is_file() {
             self.problem(
