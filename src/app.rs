@@ -269,7 +269,7 @@ fn acm(command: AcmCommand, cx: Ctx<'_>) -> Result<ExitStatus, Failure> {
         if let (true, Some(c)) = (
             r.findings
                 .iter()
-                .any(|f| f.code == "acm-validation-pending"),
+                .any(|f| f.code == crate::findings::AcmCode::AcmValidationPending),
             &r.certificate,
         ) {
             let dns = dns_config(&a.dns, deadline)?;

@@ -15,7 +15,7 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::TokioResolver;
 use serde::Serialize;
 
-use crate::findings::{Finding, Severity};
+use crate::findings::{AcmCode, Finding, Severity};
 
 /// The CA domains ACM issues under; a CAA `issue` set must name one of them.
 pub(crate) const AMAZON_CAA: &[&str] = &[
@@ -88,7 +88,7 @@ pub struct DnsCheck {
     pub detail: String,
     /// A finding code and fix other than the check's usual one, for a failure of another kind.
     #[serde(skip)]
-    pub(crate) cause: Option<(&'static str, &'static str)>,
+    pub(crate) cause: Option<(AcmCode, &'static str)>,
     /// Which resolver answered (`the system resolver`, `127.0.0.1:53`), named in findings.
     #[serde(skip)]
     pub(crate) resolver: String,
@@ -98,8 +98,8 @@ pub struct DnsCheck {
 const KNOWN_CAA_TAGS: &[&str] = &["issue", "issuewild", "iodef"];
 
 /// A critical CAA property no CA understands.
-const CAA_CRITICAL: (&str, &str) = (
-    "caa-critical-unknown-property",
+const CAA_CRITICAL: (AcmCode, &str) = (
+    AcmCode::CaaCriticalUnknownProperty,
     "remove the property, or clear its critical flag (128), in the CAA set that applies",
 );
 
@@ -608,7 +608,7 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in checks.iter().filter(|c| c.status == Status::Error) {
         out.push(Finding {
-            code: "dns-server-failure",
+            code: AcmCode::DnsServerFailure.into(),
             severity: Severity::Warn,
             message: format!("{}: {} (answered by {})", c.name, c.detail, c.resolver),
             hint: Some(
@@ -620,20 +620,20 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
     for c in checks.iter().filter(|c| c.status == Status::Fail) {
         let (code, hint) = c.cause.unwrap_or(match c.check {
             "cname" => (
-                "validation-cname-not-in-dns",
+                AcmCode::ValidationCnameNotInDns,
                 "public DNS must answer the CNAME ACM asked for: put it in the zone the parent delegates to (`certctl acm records ARN --format zone`)",
             ),
             "delegation" => (
-                "zone-delegation-mismatch",
+                AcmCode::ZoneDelegationMismatch,
                 "make the parent zone (registrar) delegate to the Route 53 zone's NS set, or move the records to the zone that is delegated",
             ),
             _ => (
-                "caa-forbids-amazon",
+                AcmCode::CaaForbidsAmazon,
                 "add `0 issue \"amazon.com\"` to the CAA set that applies (ACM also accepts amazontrust.com, awstrust.com, amazonaws.com)",
             ),
         });
         out.push(Finding {
-            code,
+            code: code.into(),
             severity: Severity::Deny,
             message: format!("{}: {} (answered by {})", c.name, c.detail, c.resolver),
             hint: Some(format!("{hint}; {NOT_PUBLIC}")),
@@ -642,7 +642,7 @@ pub fn findings(checks: &[DnsCheck]) -> Vec<Finding> {
     }
     if let Some(skip) = checks.iter().find(|c| c.status == Status::Skip) {
         out.push(Finding {
-            code: "dns-check-skipped",
+            code: AcmCode::DnsCheckSkipped.into(),
             severity: Severity::Info,
             message: format!("DNS checks skipped: {}", skip.detail),
             hint: Some("pass --resolver IP[:PORT] to use another resolver".into()),
@@ -687,7 +687,7 @@ mod tests {
         };
         let f = findings(&[skip("cname"), skip("caa")]);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].code, "dns-check-skipped");
+        assert_eq!(f[0].code, AcmCode::DnsCheckSkipped);
         assert_eq!(f[0].severity, Severity::Info);
     }
 }

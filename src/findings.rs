@@ -24,7 +24,7 @@ impl Severity {
 /// One observation about a certificate or chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,87 +34,245 @@ pub struct Finding {
     pub(crate) certificate: Option<String>,
 }
 
-/// Every finding code `check` can report: the one place they are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum CheckCode {
-    ApigatewayRefuses,
-    UntrustedRoot,
-    SelfSigned,
-    MissingIntermediate,
-    Expired,
-    NotYetValid,
-    ExpiresSoon,
-    HostnameMismatch,
-    AnchorExpired,
-    WeakKey,
-    Sha1Signature,
-    DisallowedSignatureAlgorithm,
-    CaAsLeaf,
-    LeafMissingServerAuth,
-    NoSan,
-    BadSignature,
-    UnsupportedSignatureAlgorithm,
-    PathInvalid,
-    ChainOutOfOrder,
-    LeafNoEku,
-    LeafKeyUsage,
-    CnNotInSan,
-    LongValidity,
-    AnchoredByFingerprint,
-    RootSent,
-    ExtraCertificate,
-    LintSerial,
-    LintKeyIdentifier,
-    LintBasicConstraints,
-    LintNameConstraints,
-    LintCriticalExtension,
-    LintEku,
-    LintNames,
-    LintEncoding,
-    DuplicateCertificate,
+/// Declares one family of finding codes: the enum, serialized kebab-case, with `ALL` (every
+/// code, in declaration order) and `as_str` (the stable spelling, as serialized; a unit test
+/// checks the two agree).
+macro_rules! codes {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum $name {
+            $($variant,)*
+        }
+
+        impl $name {
+            /// Every code of the family, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The stable kebab-case code, as serialized.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
 }
 
-impl CheckCode {
+/// The families whose codes are [`Finding`] codes.
+macro_rules! finding_families {
+    ($($name:ident)*) => {
+        $(
+            impl From<$name> for Code {
+                fn from(c: $name) -> Code {
+                    Code::$name(c)
+                }
+            }
+
+            impl PartialEq<$name> for Code {
+                fn eq(&self, other: &$name) -> bool {
+                    *self == Code::from(*other)
+                }
+            }
+        )*
+    };
+}
+
+finding_families!(CheckCode SkipVerifyCode DoctorCode AcmCode ScanCode);
+
+/// A finding's code: one enum per family, serialized as the code's kebab-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    CheckCode(CheckCode),
+    SkipVerifyCode(SkipVerifyCode),
+    DoctorCode(DoctorCode),
+    AcmCode(AcmCode),
+    ScanCode(ScanCode),
+}
+
+impl Code {
     /// The stable kebab-case code, as serialized.
-    pub(crate) const fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
-            CheckCode::ApigatewayRefuses => "apigateway-refuses",
-            CheckCode::UntrustedRoot => "untrusted-root",
-            CheckCode::SelfSigned => "self-signed",
-            CheckCode::MissingIntermediate => "missing-intermediate",
-            CheckCode::Expired => "expired",
-            CheckCode::NotYetValid => "not-yet-valid",
-            CheckCode::ExpiresSoon => "expires-soon",
-            CheckCode::HostnameMismatch => "hostname-mismatch",
-            CheckCode::AnchorExpired => "anchor-expired",
-            CheckCode::WeakKey => "weak-key",
-            CheckCode::Sha1Signature => "sha1-signature",
-            CheckCode::DisallowedSignatureAlgorithm => "disallowed-signature-algorithm",
-            CheckCode::CaAsLeaf => "ca-as-leaf",
-            CheckCode::LeafMissingServerAuth => "leaf-missing-server-auth",
-            CheckCode::NoSan => "no-san",
-            CheckCode::BadSignature => "bad-signature",
-            CheckCode::UnsupportedSignatureAlgorithm => "unsupported-signature-algorithm",
-            CheckCode::PathInvalid => "path-invalid",
-            CheckCode::ChainOutOfOrder => "chain-out-of-order",
-            CheckCode::LeafNoEku => "leaf-no-eku",
-            CheckCode::LeafKeyUsage => "leaf-key-usage",
-            CheckCode::CnNotInSan => "cn-not-in-san",
-            CheckCode::LongValidity => "long-validity",
-            CheckCode::AnchoredByFingerprint => "anchored-by-fingerprint",
-            CheckCode::RootSent => "root-sent",
-            CheckCode::ExtraCertificate => "extra-certificate",
-            CheckCode::LintSerial => "lint-serial",
-            CheckCode::LintKeyIdentifier => "lint-key-identifier",
-            CheckCode::LintBasicConstraints => "lint-basic-constraints",
-            CheckCode::LintNameConstraints => "lint-name-constraints",
-            CheckCode::LintCriticalExtension => "lint-critical-extension",
-            CheckCode::LintEku => "lint-eku",
-            CheckCode::LintNames => "lint-names",
-            CheckCode::LintEncoding => "lint-encoding",
-            CheckCode::DuplicateCertificate => "duplicate-certificate",
+            Code::CheckCode(c) => c.as_str(),
+            Code::SkipVerifyCode(c) => c.as_str(),
+            Code::DoctorCode(c) => c.as_str(),
+            Code::AcmCode(c) => c.as_str(),
+            Code::ScanCode(c) => c.as_str(),
         }
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+codes! {
+    /// Every finding code `check` can report (its policy levels are [`CHECK_CODES`]).
+    CheckCode {
+        ApigatewayRefuses => "apigateway-refuses",
+        UntrustedRoot => "untrusted-root",
+        SelfSigned => "self-signed",
+        MissingIntermediate => "missing-intermediate",
+        Expired => "expired",
+        NotYetValid => "not-yet-valid",
+        ExpiresSoon => "expires-soon",
+        HostnameMismatch => "hostname-mismatch",
+        AnchorExpired => "anchor-expired",
+        WeakKey => "weak-key",
+        Sha1Signature => "sha1-signature",
+        DisallowedSignatureAlgorithm => "disallowed-signature-algorithm",
+        CaAsLeaf => "ca-as-leaf",
+        LeafMissingServerAuth => "leaf-missing-server-auth",
+        NoSan => "no-san",
+        BadSignature => "bad-signature",
+        UnsupportedSignatureAlgorithm => "unsupported-signature-algorithm",
+        PathInvalid => "path-invalid",
+        ChainOutOfOrder => "chain-out-of-order",
+        LeafNoEku => "leaf-no-eku",
+        LeafKeyUsage => "leaf-key-usage",
+        CnNotInSan => "cn-not-in-san",
+        LongValidity => "long-validity",
+        AnchoredByFingerprint => "anchored-by-fingerprint",
+        RootSent => "root-sent",
+        ExtraCertificate => "extra-certificate",
+        LintSerial => "lint-serial",
+        LintKeyIdentifier => "lint-key-identifier",
+        LintBasicConstraints => "lint-basic-constraints",
+        LintNameConstraints => "lint-name-constraints",
+        LintCriticalExtension => "lint-critical-extension",
+        LintEku => "lint-eku",
+        LintNames => "lint-names",
+        LintEncoding => "lint-encoding",
+        DuplicateCertificate => "duplicate-certificate",
+    }
+}
+
+codes! {
+    /// The codes of `check --skip-verification` (API Gateway's rules with
+    /// insecureSkipVerification) of its own; the rest are [`CheckCode`]s.
+    SkipVerifyCode {
+        SkipVerification => "skip-verification",
+        SkipVerifyNoRoot => "skip-verify-no-root",
+        SkipVerifyRootNotCa => "skip-verify-root-not-ca",
+        SkipVerifySelfSignedLeaf => "skip-verify-self-signed-leaf",
+    }
+}
+
+codes! {
+    /// The codes of `doctor`'s hops (a hop also carries `check`'s and ACM's codes).
+    DoctorCode {
+        DnsNoRecord => "dns-no-record",
+        DnsNotAlias => "dns-not-alias",
+        DnsAliasMissing => "dns-alias-missing",
+        DnsAliasUnknownTarget => "dns-alias-unknown-target",
+        DnsAliasWrongTarget => "dns-alias-wrong-target",
+        DnsAliasWrongZone => "dns-alias-wrong-zone",
+        DnsNoPublicZone => "dns-no-public-zone",
+        NlbNotNetwork => "nlb-not-network",
+        NlbNoListener => "nlb-no-listener",
+        NlbListenerNotTcp => "nlb-listener-not-tcp",
+        NlbNoTargetGroup => "nlb-no-target-group",
+        NlbTargetGroupNotAlb => "nlb-target-group-not-alb",
+        NlbNoAlbRegistered => "nlb-no-alb-registered",
+        NlbWrongAlb => "nlb-wrong-alb",
+        NlbTargetUnhealthy => "nlb-target-unhealthy",
+        UriPortMismatch => "uri-port-mismatch",
+        AlbNoHttpsListener => "alb-no-https-listener",
+        AlbCertUnreadable => "alb-cert-unreadable",
+        AlbCertNameMismatch => "alb-cert-name-mismatch",
+        ExpiresSoon => "expires-soon",
+        Expired => "expired",
+        SelfSigned => "self-signed",
+        VpcMismatch => "vpc-mismatch",
+        LiveTlsError => "live-tls-error",
+        OnpremNoTargetGroup => "onprem-no-target-group",
+        OnpremNoTargets => "onprem-no-targets",
+        OnpremTargetUnhealthy => "onprem-target-unhealthy",
+        OnpremNotHttps => "onprem-not-https",
+        OnpremUnreachable => "onprem-unreachable",
+        ApigwNoVpcLinkIntegration => "apigw-no-vpc-link-integration",
+        ApigwUriNotHttps => "apigw-uri-not-https",
+        ApigwUriHostMismatch => "apigw-uri-host-mismatch",
+        ApigwSkipVerification => "apigw-skip-verification",
+        ApigwStageVariables => "apigw-stage-variables",
+        ApigwStageVariableMissing => "apigw-stage-variable-missing",
+        ApigwNoStage => "apigw-no-stage",
+        ApigwPathsDisagree => "apigw-paths-disagree",
+        VpcLinkMissing => "vpc-link-missing",
+        VpcLinkNotAvailable => "vpc-link-not-available",
+        VpcLinkNoTarget => "vpc-link-no-target",
+        VpcLinkWrongTarget => "vpc-link-wrong-target",
+    }
+}
+
+codes! {
+    /// The codes of ACM: `acm request`/`status` (`acm-…`) and `acm audit` (with its DNS
+    /// look-ups for why validation is stuck).
+    AcmCode {
+        AcmNamesReordered => "acm-names-reordered",
+        AcmFailedBefore => "acm-failed-before",
+        AcmKeyAlgorithmDiffers => "acm-key-algorithm-differs",
+        AcmValidationPending => "acm-validation-pending",
+        AcmValidationFailed => "acm-validation-failed",
+        AcmValidationTimedOut => "acm-validation-timed-out",
+        AcmRevoked => "acm-revoked",
+        AcmExpired => "acm-expired",
+        AcmNotIssued => "acm-not-issued",
+        AcmRenewalIneligible => "acm-renewal-ineligible",
+        ExpiresSoon => "expires-soon",
+        Expired => "expired",
+        Failed => "failed",
+        RenewalFailed => "renewal-failed",
+        PendingValidationStuck => "pending-validation-stuck",
+        ValidationRecordMissing => "validation-record-missing",
+        ValidationZonePrivate => "validation-zone-private",
+        ValidationCnameNotInDns => "validation-cname-not-in-dns",
+        ZoneDelegationMismatch => "zone-delegation-mismatch",
+        CaaForbidsAmazon => "caa-forbids-amazon",
+        RenewalIneligible => "renewal-ineligible",
+        NotInUse => "not-in-use",
+        CaaCriticalUnknownProperty => "caa-critical-unknown-property",
+        DnsServerFailure => "dns-server-failure",
+        DnsCheckSkipped => "dns-check-skipped",
+        WhyPendingUnknown => "why-pending-unknown",
+    }
+}
+
+codes! {
+    /// The codes of `scan`'s findings on each certificate.
+    ScanCode {
+        Expired => "expired",
+        NotYetValid => "not-yet-valid",
+        ExpiresSoon => "expires-soon",
+        Sha1Signature => "sha1-signature",
+        WeakKey => "weak-key",
+        TrailingData => "trailing-data",
+        SelfSigned => "self-signed",
+    }
+}
+
+codes! {
+    /// What kept `scan` from reading a file (a problem, not a finding).
+    ScanProblemCode {
+        Unreadable => "unreadable",
+        TooLarge => "too-large",
+        Malformed => "malformed",
     }
 }
 
@@ -317,6 +475,121 @@ pub(crate) fn code_info(code: &str) -> Option<&'static CodeInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    /// Every code of a family, spelled as serde serializes it (which `as_str` must match).
+    fn spelled<T: Serialize + Copy>(all: &[T], as_str: fn(T) -> &'static str) -> BTreeSet<String> {
+        all.iter()
+            .map(|c| {
+                let json = serde_json::to_string(c).unwrap();
+                assert_eq!(json, format!("\"{}\"", as_str(*c)));
+                let s = as_str(*c);
+                assert!(
+                    s.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                    "{s} is kebab-case"
+                );
+                s.to_string()
+            })
+            .collect()
+    }
+
+    /// The `code`s quoted in a text.
+    fn quoted(text: &str) -> BTreeSet<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| {
+                !w.is_empty()
+                    && w.chars()
+                        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The line of `doc` that starts with `start`.
+    fn line<'a>(doc: &'a str, start: &str) -> &'a str {
+        doc.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting {start}"))
+    }
+
+    const SCHEMA: &str = include_str!("../docs/json-schema.md");
+    const CHECK_DOC: &str = include_str!("../docs/check.md");
+    const DOCTOR_DOC: &str = include_str!("../docs/doctor.md");
+    const ACM_DOC: &str = include_str!("../docs/acm.md");
+    const AUDIT_DOC: &str = include_str!("../docs/audit-and-metrics.md");
+
+    #[test]
+    fn scan_codes_are_the_documented_ones() {
+        let findings = line(SCHEMA, "| `findings` | *finding* list: `expired`");
+        assert_eq!(
+            quoted(findings.split_once("list:").unwrap().1),
+            spelled(ScanCode::ALL, ScanCode::as_str)
+        );
+        let problems = line(SCHEMA, "| `code` | `unreadable`");
+        assert_eq!(
+            quoted(problems.trim_start_matches("| `code` |")),
+            spelled(ScanProblemCode::ALL, ScanProblemCode::as_str)
+        );
+    }
+
+    #[test]
+    fn acm_codes_are_the_documented_ones() {
+        let codes = spelled(AcmCode::ALL, AcmCode::as_str);
+        // The audit table: one row per code (or pair of codes) audit reports.
+        let table: BTreeSet<String> = AUDIT_DOC
+            .lines()
+            .skip_while(|l| !l.starts_with("| code | level | meaning |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .flat_map(|l| quoted(l.split('|').nth(1).unwrap()))
+            .collect();
+        assert!(!table.is_empty());
+        let unknown: Vec<_> = table.difference(&codes).collect();
+        assert!(unknown.is_empty(), "documented, not AcmCode: {unknown:?}");
+        let docs: BTreeSet<String> = [ACM_DOC, AUDIT_DOC, DOCTOR_DOC]
+            .iter()
+            .flat_map(|d| quoted(d))
+            .collect();
+        let missing: Vec<_> = codes.difference(&docs).collect();
+        assert!(missing.is_empty(), "AcmCode not documented: {missing:?}");
+    }
+
+    #[test]
+    fn doctor_and_skip_verification_codes_are_documented() {
+        // docs/doctor.md's table of codes by hop: its `acm-…` codes are ACM's, the rest are
+        // exactly DoctorCode's.
+        let table: BTreeSet<String> = DOCTOR_DOC
+            .lines()
+            .skip_while(|l| !l.starts_with("| hop | codes |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .flat_map(|l| quoted(l.split('|').nth(2).unwrap()))
+            .collect();
+        let acm = spelled(AcmCode::ALL, AcmCode::as_str);
+        let (acm_used, own): (BTreeSet<String>, BTreeSet<String>) = table
+            .into_iter()
+            .partition(|c| c.starts_with("acm-") && acm.contains(c));
+        assert!(!acm_used.is_empty());
+        assert_eq!(own, spelled(DoctorCode::ALL, DoctorCode::as_str));
+        let docs = quoted(CHECK_DOC);
+        let missing: Vec<_> = spelled(SkipVerifyCode::ALL, SkipVerifyCode::as_str)
+            .into_iter()
+            .filter(|c| !docs.contains(c))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "SkipVerifyCode not in docs/check.md: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn every_check_code_has_a_policy_level() {
+        let listed: BTreeSet<String> = CHECK_CODES.iter().map(|c| c.code.to_string()).collect();
+        assert_eq!(listed, spelled(CheckCode::ALL, CheckCode::as_str));
+    }
 
     #[test]
     fn codes_serialize_as_their_kebab_case_names() {

@@ -16,7 +16,17 @@ const NO_BREAK: char = '\u{a0}';
 /// The command line with help text reshaped (see the module doc); parse with this, not
 /// `Cli::command()`, so `--help` shows the reshaped text.
 pub fn command() -> clap::Command {
-    let mut cmd = reshape(Cli::command());
+    ordered(reshape(Cli::command()))
+}
+
+/// The command tree for parsing alone: `command()` without the help texts reshaped (no
+/// after-help is printed from it; the caller parses again with [`command`] to print an error
+/// or help, so every text printed is the same).
+pub fn parser() -> clap::Command {
+    Cli::command()
+}
+
+fn ordered(mut cmd: clap::Command) -> clap::Command {
     // A command's own flags first, then the global ones, in every help.
     let globals: Vec<clap::Id> = cmd
         .get_arguments()

@@ -84,17 +84,20 @@ impl Serialize for Fingerprint {
 
 /// Hex of `bytes` joined by `sep`.
 pub(crate) fn hex_join(bytes: &[u8], sep: &str, upper: bool) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if upper {
-                format!("{b:02X}")
-            } else {
-                format!("{b:02x}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(sep)
+    let digits = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut s = String::with_capacity(bytes.len() * (2 + sep.len()));
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push_str(sep);
+        }
+        s.push(char::from(digits[usize::from(b >> 4)]));
+        s.push(char::from(digits[usize::from(b & 15)]));
+    }
+    s
 }
 
 /// The public key of a certificate.
@@ -136,7 +139,10 @@ pub struct CertInfo {
     pub ip_addresses: Vec<IpAddr>,
     pub(crate) key: KeyInfo,
     pub(crate) signature_algorithm: String,
-    pub(crate) sha1: Fingerprint,
+    /// The DER, printed as its SHA-1 fingerprint (computed only when printed: see
+    /// [`CertInfo::sha1`]).
+    #[serde(rename = "sha1", serialize_with = "sha1_of")]
+    pub(crate) der: Vec<u8>,
     pub sha256: Fingerprint,
     pub(crate) subject_key_id: Option<String>,
     pub(crate) authority_key_id: Option<String>,
@@ -148,14 +154,21 @@ pub struct CertInfo {
     /// Extended key usages by name; `None` when the extension is absent.
     pub(crate) extended_key_usage: Option<Vec<String>>,
     pub(crate) ca_issuers: Vec<String>,
-    #[serde(skip)]
-    pub(crate) der: Vec<u8>,
     /// The subjectPublicKey bits (RSAPublicKey DER or EC point), to match a private key.
     #[serde(skip)]
     pub(crate) public_key: Vec<u8>,
 }
 
+fn sha1_of<S: serde::Serializer>(der: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    Fingerprint::sha1(der).serialize(s)
+}
+
 impl CertInfo {
+    /// The SHA-1 fingerprint (only printed, so not computed at parse time).
+    pub(crate) fn sha1(&self) -> Fingerprint {
+        Fingerprint::sha1(&self.der)
+    }
+
     /// Parses one DER certificate. Never panics on hostile input.
     pub fn parse(der: &CertificateDer<'_>) -> Result<CertInfo, X509Error> {
         let bytes = der.as_ref();
@@ -165,8 +178,8 @@ impl CertInfo {
             return Err(X509Error::TrailingData(rest.len()));
         }
         let mut info = CertInfo {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            subject: name_string(cert.subject()),
+            issuer: name_string(cert.issuer()),
             subject_raw: cert.subject().as_raw().to_vec(),
             issuer_raw: cert.issuer().as_raw().to_vec(),
             serial: hex_join(cert.raw_serial(), ":", false),
@@ -182,7 +195,6 @@ impl CertInfo {
             ip_addresses: Vec::new(),
             key: key_info(&cert),
             signature_algorithm: sig_alg_name(&cert.signature_algorithm.algorithm.to_id_string()),
-            sha1: Fingerprint::sha1(bytes),
             sha256: Fingerprint::sha256(bytes),
             subject_key_id: None,
             authority_key_id: None,
@@ -455,6 +467,10 @@ pub(crate) struct CertDetail {
     /// The signature algorithm inside the TBS equals the outer one (OID and parameters).
     pub(crate) sig_alg_consistent: bool,
     pub(crate) spki_alg_oid: String,
+    /// The contents of the outer signatureAlgorithm and of the SPKI's AlgorithmIdentifier
+    /// (OID and parameters' DER), as rustls-webpki compares them with its algorithms.
+    pub(crate) sig_alg_id: Vec<u8>,
+    pub(crate) spki_alg_id: Vec<u8>,
     /// The SPKI algorithm parameters' DER (empty when absent): the named curve OID for EC.
     pub(crate) spki_params: Vec<u8>,
     pub(crate) raw_serial: Vec<u8>,
@@ -511,7 +527,15 @@ impl CertDetail {
         let outer = &cert.signature_algorithm;
         let inner = &cert.tbs_certificate.signature;
         let spki = cert.public_key();
+        let alg_id = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
+            let mut v = x509_parser::der_parser::asn1_rs::ToDer::to_der_vec(&a.algorithm)
+                .unwrap_or_default();
+            v.extend(params_der(a.parameters.as_ref()));
+            v
+        };
         let mut d = CertDetail {
+            sig_alg_id: alg_id(outer),
+            spki_alg_id: alg_id(&spki.algorithm),
             version: cert.version().0 + 1,
             tbs: cert.tbs_certificate.as_ref().to_vec(),
             signature: cert.signature_value.data.to_vec(),
@@ -604,6 +628,37 @@ impl CertDetail {
 }
 
 /// A Name the way Java's `X500Principal.toString()` prints it: RDNs most specific first.
+/// A name as x509-parser prints it (`Display`). Its printer abbreviates CN, C, L, ST, O, OU,
+/// DC and Email itself and looks every other attribute type up in a registry of every OID it
+/// knows, built on first use (a measurable part of a short command's run); a name of those
+/// eight types alone is printed the same way with an empty registry.
+fn name_string(name: &x509_parser::x509::X509Name<'_>) -> String {
+    use x509_parser::oid_registry::{
+        OidRegistry, OID_DOMAIN_COMPONENT, OID_PKCS9_EMAIL_ADDRESS, OID_X509_COMMON_NAME,
+        OID_X509_COUNTRY_NAME, OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATIONAL_UNIT,
+        OID_X509_ORGANIZATION_NAME, OID_X509_STATE_OR_PROVINCE_NAME,
+    };
+    let abbreviated = [
+        OID_X509_COMMON_NAME,
+        OID_X509_COUNTRY_NAME,
+        OID_X509_LOCALITY_NAME,
+        OID_X509_STATE_OR_PROVINCE_NAME,
+        OID_X509_ORGANIZATION_NAME,
+        OID_X509_ORGANIZATIONAL_UNIT,
+        OID_DOMAIN_COMPONENT,
+        OID_PKCS9_EMAIL_ADDRESS,
+    ];
+    if name
+        .iter_attributes()
+        .all(|a| abbreviated.contains(a.attr_type()))
+    {
+        if let Ok(s) = name.to_string_with_registry(&OidRegistry::default()) {
+            return s;
+        }
+    }
+    name.to_string()
+}
+
 fn java_name(name: &x509_parser::x509::X509Name<'_>) -> String {
     let mut rdns: Vec<String> = name
         .iter_rdn()

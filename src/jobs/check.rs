@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::findings::Finding;
+use crate::findings::{CheckCode, Finding};
 use crate::fsx::{self, FsError};
 use crate::policy::{Policy, PolicyError};
 use crate::target::{self as input, InputError, Target};
@@ -124,7 +124,7 @@ pub(crate) struct PolicyVerdict {
     /// `pass` or `deny`.
     pub(crate) verdict: &'static str,
     /// The deny codes that are policy, not API Gateway's reasons.
-    pub(crate) codes: Vec<&'static str>,
+    pub(crate) codes: Vec<crate::findings::Code>,
 }
 
 impl CheckReport {
@@ -246,8 +246,8 @@ fn cannot_fix_hint(findings: &[Finding], params: &CheckParams<'_>) -> String {
         crate::trust::store::StoreKind::ApiGateway => "API Gateway's list".to_string(),
         crate::trust::store::StoreKind::Custom(p) => format!("the trust store {}", p.display()),
     };
-    let has = |code: &str| findings.iter().any(|f| f.code == code);
-    if has("untrusted-root") || has("anchor-expired") {
+    let has = |code: CheckCode| findings.iter().any(|f| f.code == code);
+    if has(CheckCode::UntrustedRoot) || has(CheckCode::AnchorExpired) {
         let private = match &params.store.kind {
             crate::trust::store::StoreKind::ApiGateway => "; for a private root, --trust-store ROOT.pem writes it (that changes certctl's verdict, not API Gateway's)",
             crate::trust::store::StoreKind::Custom(_) => "",
@@ -255,9 +255,9 @@ fn cannot_fix_hint(findings: &[Finding], params: &CheckParams<'_>) -> String {
         format!(
             "no intermediate is missing: what is missing is a trusted root (the chain ends at a root that is not in {store}), and --fix-chain writes a chain only when it reaches one{private}"
         )
-    } else if has("self-signed") {
+    } else if has(CheckCode::SelfSigned) {
         "a self-signed leaf has no chain to complete: issue one from a CA (`certctl issue onprem --ca DIR`, or ACM)".into()
-    } else if has("missing-intermediate") {
+    } else if has(CheckCode::MissingIntermediate) {
         "pass the missing intermediate with --chain FILE (the leaf's issuer; `certctl inspect` names it)".into()
     } else {
         "the findings above say what stops the path; --fix-chain writes a chain only when it reaches a trusted root".into()

@@ -7,6 +7,7 @@
 //! beside it (what `issue onprem --ca` writes) lacks no intermediate, so its
 //! `missing-intermediate` becomes `untrusted-root`.
 
+use crate::findings::{CheckCode, Code};
 use crate::x509::CertInfo;
 
 use super::check::CheckReport;
@@ -28,19 +29,19 @@ pub(crate) const CUSTOM_STORE_NOTE: &str = "judged against --trust-store, which 
 /// The hints for an ACM certificate's chain, by finding code: ACM serves what it holds, so
 /// "serve the intermediate" or "deploy it" cannot be done; requesting, re-importing or
 /// attaching can.
-pub(crate) const ACM_HINTS: &[(&str, &str)] = &[
-    ("missing-intermediate", ACM_REIMPORT_CHAIN),
-    ("chain-out-of-order", ACM_REIMPORT_CHAIN),
-    ("root-sent", "ACM serves the chain imported with the certificate: re-import it without the root (`aws acm import-certificate --certificate-arn ARN`)"),
-    ("untrusted-root", ACM_PUBLIC),
-    ("self-signed", ACM_PUBLIC),
-    ("anchor-expired", ACM_PUBLIC),
-    ("expired", ACM_RENEW),
-    ("expires-soon", ACM_RENEW),
-    ("not-yet-valid", "ACM serves the certificate as imported: re-import one that is valid now, or request a public one (`certctl acm request HOST`)"),
-    ("hostname-mismatch", ACM_NAMES),
-    ("no-san", ACM_NAMES),
-    ("weak-key", "request one with a stronger key (`certctl acm request HOST --key-algorithm ec-p256`), or re-import one"),
+pub(crate) const ACM_HINTS: &[(CheckCode, &str)] = &[
+    (CheckCode::MissingIntermediate, ACM_REIMPORT_CHAIN),
+    (CheckCode::ChainOutOfOrder, ACM_REIMPORT_CHAIN),
+    (CheckCode::RootSent, "ACM serves the chain imported with the certificate: re-import it without the root (`aws acm import-certificate --certificate-arn ARN`)"),
+    (CheckCode::UntrustedRoot, ACM_PUBLIC),
+    (CheckCode::SelfSigned, ACM_PUBLIC),
+    (CheckCode::AnchorExpired, ACM_PUBLIC),
+    (CheckCode::Expired, ACM_RENEW),
+    (CheckCode::ExpiresSoon, ACM_RENEW),
+    (CheckCode::NotYetValid, "ACM serves the certificate as imported: re-import one that is valid now, or request a public one (`certctl acm request HOST`)"),
+    (CheckCode::HostnameMismatch, ACM_NAMES),
+    (CheckCode::NoSan, ACM_NAMES),
+    (CheckCode::WeakKey, "request one with a stronger key (`certctl acm request HOST --key-algorithm ec-p256`), or re-import one"),
 ];
 
 const ACM_REIMPORT_CHAIN: &str = "ACM serves the chain imported with the certificate: \
@@ -80,7 +81,7 @@ pub(crate) fn fit(report: &mut CheckReport, case: &Case) {
                 f.hint = Some(h.to_string());
             }
         }
-        if let Some(h) = apigw_codes.iter().find_map(|c| acm_hint(c)) {
+        if let Some(h) = apigw_codes.iter().find_map(|c| acm_hint(*c)) {
             report.apigateway.fix = Some(h.to_string());
         }
     }
@@ -109,8 +110,8 @@ pub(crate) fn fit(report: &mut CheckReport, case: &Case) {
 }
 
 /// The ACM hint for a finding code, when ACM changes what can be done.
-pub(crate) fn acm_hint(code: &str) -> Option<&'static str> {
-    ACM_HINTS.iter().find(|(c, _)| *c == code).map(|(_, h)| *h)
+pub(crate) fn acm_hint(code: Code) -> Option<&'static str> {
+    ACM_HINTS.iter().find(|(c, _)| code == *c).map(|(_, h)| *h)
 }
 
 /// The leaf's issuer is a private root kept beside the file: the chain is complete, the root
@@ -126,11 +127,12 @@ fn root_beside(report: &mut CheckReport, file: &str, root: &CertInfo) {
         format!("the trust store {}", report.trust_store)
     };
     let Some(f) = report.findings.iter_mut().find(|f| {
-        f.code == "missing-intermediate" && f.certificate.as_deref() == Some(leaf_fp.as_str())
+        f.code == CheckCode::MissingIntermediate
+            && f.certificate.as_deref() == Some(leaf_fp.as_str())
     }) else {
         return;
     };
-    f.code = "untrusted-root";
+    f.code = CheckCode::UntrustedRoot.into();
     f.message = format!(
         "the leaf's issuer \"{}\" is a private root (in {file}, beside it), which is not in {store}: no intermediate is missing, the root is not trusted",
         root.subject
@@ -148,8 +150,8 @@ fn root_beside(report: &mut CheckReport, file: &str, root: &CertInfo) {
     }
     for codes in [&mut report.apigateway.codes, &mut report.policy.codes] {
         for c in codes.iter_mut() {
-            if *c == "missing-intermediate" {
-                *c = "untrusted-root";
+            if *c == CheckCode::MissingIntermediate {
+                *c = CheckCode::UntrustedRoot.into();
             }
         }
         codes.dedup();
@@ -192,7 +194,7 @@ mod tests {
             assert!(!hint.contains("--chain "), "{code}: {hint}");
             assert!(!hint.contains("--trust-store"), "{code}: {hint}");
         }
-        assert_eq!(acm_hint("sha1-signature"), None);
+        assert_eq!(acm_hint(CheckCode::Sha1Signature.into()), None);
     }
 
     /// An ACM certificate's chain (as `acm status` and `check ARN` judge it) gets ACM's hints:
@@ -220,7 +222,7 @@ mod tests {
         let hint = |code: &str| {
             r.findings
                 .iter()
-                .find(|f| f.code == code)
+                .find(|f| f.code.as_str() == code)
                 .and_then(|f| f.hint.clone())
                 .unwrap_or_else(|| panic!("no {code}: {:?}", r.findings))
         };

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use crate::findings::{Finding, Severity};
+use crate::findings::{CheckCode, Code, Finding, Severity, SkipVerifyCode};
 use crate::x509::CertInfo;
 
 /// The verdict under the skip-verification rules.
@@ -22,14 +22,14 @@ pub(crate) struct SkipVerdict {
 }
 
 fn finding(
-    code: &'static str,
+    code: impl Into<Code>,
     sev: Severity,
     message: String,
     hint: &str,
     c: Option<&CertInfo>,
 ) -> Finding {
     Finding {
-        code,
+        code: code.into(),
         severity: sev,
         message,
         hint: (!hint.is_empty()).then(|| hint.to_string()),
@@ -55,7 +55,7 @@ pub(crate) fn judge(
     store_root_for: &dyn Fn(&CertInfo) -> Option<CertInfo>,
 ) -> SkipVerdict {
     let mut findings = vec![finding(
-        "skip-verification",
+        SkipVerifyCode::SkipVerification,
         Severity::Warn,
         "judged under insecureSkipVerification: the CA list is not checked; expiry, the hostname and a CA root still are".into(),
         "turn insecureSkipVerification off once the certificate chains to a CA on API Gateway's list",
@@ -75,7 +75,7 @@ pub(crate) fn judge(
             .or(presented.first())
     }) else {
         findings.push(finding(
-            "path-invalid",
+            CheckCode::PathInvalid,
             Severity::Deny,
             "no certificate".into(),
             "",
@@ -111,7 +111,7 @@ pub(crate) fn judge(
     for c in &path {
         if c.not_after < at {
             findings.push(finding(
-                "expired",
+                CheckCode::Expired,
                 Severity::Deny,
                 format!(
                     "{} expired on {}",
@@ -123,7 +123,7 @@ pub(crate) fn judge(
             ));
         } else if c.not_before > at {
             findings.push(finding(
-                "not-yet-valid",
+                CheckCode::NotYetValid,
                 Severity::Deny,
                 format!(
                     "{} is valid only from {}",
@@ -140,7 +140,7 @@ pub(crate) fn judge(
     if let (Some(name), Ok(ee)) = (hostname, ee.as_ref()) {
         if ee.verify_is_valid_for_subject_name(name).is_err() {
             findings.push(finding(
-                "hostname-mismatch",
+                CheckCode::HostnameMismatch,
                 Severity::Deny,
                 format!("the leaf does not cover {}", name.to_str()),
                 "reissue it with the integration URI's host in its SANs: API Gateway checks the hostname also with insecureSkipVerification",
@@ -151,7 +151,7 @@ pub(crate) fn judge(
     let root = path.last().filter(|r| r.is_self_issued());
     match root {
         None => findings.push(finding(
-            "skip-verify-no-root",
+            SkipVerifyCode::SkipVerifyNoRoot,
             Severity::Deny,
             format!(
                 "the chain ends at {} without its root: even with insecureSkipVerification API Gateway needs the chain to reach a root CA",
@@ -161,7 +161,7 @@ pub(crate) fn judge(
             path.last(),
         )),
         Some(r) if path.len() == 1 && !r.is_ca() => findings.push(finding(
-            "skip-verify-self-signed-leaf",
+            SkipVerifyCode::SkipVerifySelfSignedLeaf,
             Severity::Deny,
             format!(
                 "{} is a self-signed leaf (CA:FALSE): with insecureSkipVerification API Gateway still requires a root CA with keyCertSign and CA:TRUE",
@@ -171,7 +171,7 @@ pub(crate) fn judge(
             Some(r),
         )),
         Some(r) if !r.is_ca() || !has_key_cert_sign(r) => findings.push(finding(
-            "skip-verify-root-not-ca",
+            SkipVerifyCode::SkipVerifyRootNotCa,
             Severity::Deny,
             format!(
                 "the root {} lacks {}: API Gateway accepts only a root with basicConstraints CA:TRUE and keyUsage keyCertSign",
@@ -212,7 +212,7 @@ pub(crate) fn judge(
                 // Expiry is reported above; anything else is a broken chain.
                 if !e.contains("Expired") && !e.contains("NotValidYet") {
                     findings.push(finding(
-                        "path-invalid",
+                        CheckCode::PathInvalid,
                         Severity::Deny,
                         format!("the chain to {} does not verify: {e}", r.display_name()),
                         "serve leaf and intermediates issued by this root, in order",
@@ -315,7 +315,7 @@ pub(crate) fn check(
         .collect();
     // These rules are API Gateway's own for such an integration: its verdict is the judgement;
     // certctl adds no policy on top in this mode.
-    let deny_codes: Vec<&'static str> = v
+    let deny_codes: Vec<Code> = v
         .findings
         .iter()
         .filter(|f| f.severity == crate::findings::Severity::Deny)
@@ -406,7 +406,7 @@ mod tests {
         assert!(
             v.findings
                 .iter()
-                .any(|f| f.code == "skip-verify-self-signed-leaf"),
+                .any(|f| f.code == SkipVerifyCode::SkipVerifySelfSignedLeaf),
             "{:?}",
             v.findings
         );
@@ -422,16 +422,26 @@ mod tests {
         assert!(v.passes, "{:?}", v.findings);
         assert_eq!(v.path.len(), 2);
         let codes: Vec<_> = v.findings.iter().map(|f| f.code).collect();
-        assert_eq!(codes, vec!["skip-verification"], "the warning stays");
+        assert_eq!(
+            codes,
+            vec![Code::from(SkipVerifyCode::SkipVerification)],
+            "the warning stays"
+        );
 
         // Without the root: fails. Wrong name, expired: fail.
         let v = judge(&chain[..1], &[], true, Some(&name), AT, &none);
-        assert!(v.findings.iter().any(|f| f.code == "skip-verify-no-root"));
+        assert!(v
+            .findings
+            .iter()
+            .any(|f| f.code == SkipVerifyCode::SkipVerifyNoRoot));
         let other = ServerName::try_from("other.example.com").unwrap();
         let v = judge(&chain, &[], true, Some(&other), AT, &none);
-        assert!(v.findings.iter().any(|f| f.code == "hostname-mismatch"));
+        assert!(v
+            .findings
+            .iter()
+            .any(|f| f.code == CheckCode::HostnameMismatch));
         let v = judge(&chain, &[], true, Some(&name), AT + 200 * 86_400, &none);
-        assert!(v.findings.iter().any(|f| f.code == "expired"));
+        assert!(v.findings.iter().any(|f| f.code == CheckCode::Expired));
         assert!(!v.passes);
     }
 }

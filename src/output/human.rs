@@ -158,7 +158,11 @@ fn judgements_block(r: &CheckReport, style: &Style) -> String {
             "policy ({}): {} {}\n",
             Inert(&p.profile),
             style.paint("1;31", "DENIES"),
-            p.codes.join(", ")
+            p.codes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     out
@@ -458,7 +462,7 @@ fn cert_block(c: &CertInfo, _style: &Style) -> String {
     );
     line("key", &c.key.label());
     line("signature", &c.signature_algorithm);
-    line("sha1", &c.sha1.colon_hex());
+    line("sha1", &c.sha1().colon_hex());
     line("sha256", &c.sha256.colon_hex());
     line(
         "subject key id",

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::aws::{AuditCalls, AuditCert, AwsError, DnsRecord, GeneratedClientCert, HostedZone};
 use crate::exit::ExitStatus;
-use crate::findings::{Finding, Severity};
+use crate::findings::{AcmCode, Finding, Severity};
 use crate::fsx::FsError;
 use crate::jobs::acm::{list_query, zone_for, AcmError};
 use crate::metrics::{Job, Textfile};
@@ -257,9 +257,9 @@ impl AuditReport {
     }
 }
 
-fn finding(code: &'static str, severity: Severity, message: String, hint: &str) -> Finding {
+fn finding(code: AcmCode, severity: Severity, message: String, hint: &str) -> Finding {
     Finding {
-        code,
+        code: code.into(),
         severity,
         message,
         hint: Some(hint.to_string()),
@@ -337,7 +337,7 @@ fn audit_one<C: AuditCalls>(
     let label = d.domain.clone();
     match d.status.as_str() {
         "FAILED" | "VALIDATION_TIMED_OUT" | "REVOKED" => findings.push(finding(
-            "failed",
+            AcmCode::Failed,
             Severity::Deny,
             format!(
                 "{label}: ACM says {}{}",
@@ -350,7 +350,7 @@ fn audit_one<C: AuditCalls>(
             "a failed certificate is never retried: fix the cause (`certctl acm status`) and request a new one",
         )),
         "EXPIRED" => findings.push(finding(
-            "expired",
+            AcmCode::Expired,
             Severity::Deny,
             format!("{label}: expired"),
             "request (or import) a new certificate and move its users onto it",
@@ -360,7 +360,7 @@ fn audit_one<C: AuditCalls>(
                 let age = req.at - created;
                 if age > req.stuck_after {
                     findings.push(finding(
-                        "pending-validation-stuck",
+                        AcmCode::PendingValidationStuck,
                         Severity::Deny,
                         format!(
                             "{label}: PENDING_VALIDATION for {} h (since {})",
@@ -378,7 +378,7 @@ fn audit_one<C: AuditCalls>(
         if let Some(days) = days_left {
             if days < 0 {
                 findings.push(finding(
-                    "expired",
+                    AcmCode::Expired,
                     Severity::Deny,
                     format!("{label}: expired {} day(s) ago", -days),
                     "request (or import) a new certificate and move its users onto it",
@@ -400,12 +400,12 @@ fn audit_one<C: AuditCalls>(
                         "import the renewed certificate with the same ARN (`aws acm import-certificate --certificate-arn …`)",
                     )
                 };
-                findings.push(finding("expires-soon", Severity::Deny, msg, hint));
+                findings.push(finding(AcmCode::ExpiresSoon, Severity::Deny, msg, hint));
             }
         }
         if d.in_use_by.is_empty() {
             findings.push(finding(
-                "not-in-use",
+                AcmCode::NotInUse,
                 if amazon { Severity::Warn } else { Severity::Info },
                 format!("{label}: nothing uses it"),
                 if amazon {
@@ -417,7 +417,7 @@ fn audit_one<C: AuditCalls>(
         }
         if amazon && d.renewal_eligibility.as_deref() == Some("INELIGIBLE") {
             findings.push(finding(
-                "renewal-ineligible",
+                AcmCode::RenewalIneligible,
                 Severity::Warn,
                 format!("{label}: ACM says it is not eligible for managed renewal"),
                 "ACM renews a certificate only while it is in use by an AWS service; check `in_use_by`",
@@ -426,7 +426,7 @@ fn audit_one<C: AuditCalls>(
     }
     if matches!(d.renewal_status.as_deref(), Some("FAILED")) {
         findings.push(finding(
-            "renewal-failed",
+            AcmCode::RenewalFailed,
             Severity::Deny,
             format!(
                 "{label}: the last managed renewal failed{}",
@@ -463,7 +463,7 @@ fn audit_one<C: AuditCalls>(
                 reported.push(&r.name);
                 let elsewhere = v.zone_public.is_none();
                 findings.push(finding(
-                    "validation-record-missing",
+                    AcmCode::ValidationRecordMissing,
                     if elsewhere { Severity::Warn } else { Severity::Deny },
                     message,
                     "put it back (`certctl acm request NAME --route53-zone auto` UPSERTs it; `certctl acm records ARN --format zone` prints it); renewal needs it",
@@ -471,7 +471,7 @@ fn audit_one<C: AuditCalls>(
             } else if v.zone_public == Some(false) {
                 reported.push(&r.name);
                 findings.push(finding(
-                    "validation-zone-private",
+                    AcmCode::ValidationZonePrivate,
                     Severity::Deny,
                     format!(
                         "{}: the validation CNAME is only in private zone {} ({}); ACM validates through public DNS",
@@ -892,7 +892,7 @@ pub(crate) fn metrics_text(r: &AuditReport) -> Textfile {
         "1 per finding of the last audit (code and severity as labels).",
     );
     for c in &r.certificates {
-        let mut done: Vec<(&str, Severity)> = Vec::new();
+        let mut done: Vec<(crate::findings::Code, Severity)> = Vec::new();
         for f in &c.findings {
             if done.contains(&(f.code, f.severity)) {
                 continue;
@@ -963,12 +963,12 @@ pub(crate) fn why_pending<C: AuditCalls>(
         }
         Ok(a.findings
             .into_iter()
-            .filter(|f| CAUSES.contains(&f.code))
+            .filter(|f| CAUSES.iter().any(|c| f.code == *c))
             .collect())
     };
     run().unwrap_or_else(|why| {
         vec![Finding {
-            code: "why-pending-unknown",
+            code: AcmCode::WhyPendingUnknown.into(),
             severity: Severity::Info,
             message: format!("could not look for the cause: {why}"),
             hint: None,
@@ -978,13 +978,13 @@ pub(crate) fn why_pending<C: AuditCalls>(
 }
 
 /// The finding codes that explain a validation that does not complete.
-pub(crate) const CAUSES: &[&str] = &[
-    "validation-record-missing",
-    "validation-zone-private",
-    "validation-cname-not-in-dns",
-    "zone-delegation-mismatch",
-    "caa-forbids-amazon",
-    "dns-check-skipped",
+pub(crate) const CAUSES: &[AcmCode] = &[
+    AcmCode::ValidationRecordMissing,
+    AcmCode::ValidationZonePrivate,
+    AcmCode::ValidationCnameNotInDns,
+    AcmCode::ZoneDelegationMismatch,
+    AcmCode::CaaForbidsAmazon,
+    AcmCode::DnsCheckSkipped,
 ];
 
 #[cfg(test)]
@@ -1141,7 +1141,10 @@ mod tests {
     }
 
     fn codes(c: &AuditCertificate) -> Vec<(&'static str, Severity)> {
-        c.findings.iter().map(|f| (f.code, f.severity)).collect()
+        c.findings
+            .iter()
+            .map(|f| (f.code.as_str(), f.severity))
+            .collect()
     }
 
     fn audit(certs: Vec<AuditCert>, records: Vec<DnsRecord>) -> AuditReport {

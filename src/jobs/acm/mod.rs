@@ -10,7 +10,7 @@ use crate::aws::{
     ALL_KEY_TYPES,
 };
 use crate::exit::ExitStatus;
-use crate::findings::{Finding, Severity};
+use crate::findings::{AcmCode, Finding, Severity};
 use crate::names::{self, NameError};
 use crate::progress::Progress;
 
@@ -628,7 +628,7 @@ mod tests {
             let f = rep
                 .findings
                 .iter()
-                .find(|f| f.code == "acm-validation-failed")
+                .find(|f| f.code == AcmCode::AcmValidationFailed)
                 .unwrap_or_else(|| panic!("{:?}", rep.findings));
             assert!(f.message.contains("DOMAIN_NOT_ALLOWED"), "{}", f.message);
             assert!(f.hint.as_deref().unwrap().contains("new one"));
@@ -650,7 +650,10 @@ mod tests {
             let reqs = aws.requests.borrow();
             assert_eq!(reqs.len(), 2);
             assert_ne!(reqs[0].idempotency_token, reqs[1].idempotency_token);
-            assert!(rep.findings.iter().any(|f| f.code == "acm-failed-before"));
+            assert!(rep
+                .findings
+                .iter()
+                .any(|f| f.code == AcmCode::AcmFailedBefore));
             drop(reqs);
             // A third run reuses the second: the token is stable between failures.
             let rep = run(&aws, &r, &w).unwrap();
@@ -678,7 +681,7 @@ mod tests {
             });
             let r = status(&aws, &arn, None, 0).unwrap();
             assert_eq!(r.exit_code(), ExitStatus::CheckFailed, "{state}");
-            assert_eq!(r.findings[0].code, code);
+            assert_eq!(r.findings[0].code.as_str(), code);
             assert!(r.findings[0].hint.is_some());
         }
     }
@@ -698,7 +701,7 @@ mod tests {
         let f = rep
             .findings
             .iter()
-            .find(|f| f.code == "acm-key-algorithm-differs")
+            .find(|f| f.code == AcmCode::AcmKeyAlgorithmDiffers)
             .unwrap();
         assert_eq!(f.severity, Severity::Warn);
         assert!(f.message.contains("RSA_2048") && f.message.contains("ec-p256"));
@@ -813,7 +816,7 @@ mod tests {
         r.timeout = Duration::from_secs(120);
         let rep = run(&aws, &r, &w).unwrap();
         assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
-        assert_eq!(rep.findings[0].code, "acm-validation-pending");
+        assert_eq!(rep.findings[0].code, AcmCode::AcmValidationPending);
         assert!(
             w.0.get() >= 120.0 && w.0.get() < 200.0,
             "waited {}",
@@ -827,7 +830,7 @@ mod tests {
         };
         let rep = run(&aws, &r, &FakeWaiter(Cell::new(0.0))).unwrap();
         assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
-        assert_eq!(rep.findings[0].code, "acm-validation-failed");
+        assert_eq!(rep.findings[0].code, AcmCode::AcmValidationFailed);
         assert!(rep.findings[0].message.contains("CAA_ERROR"));
     }
 
@@ -874,7 +877,7 @@ mod tests {
             vec!["api.example.com".to_string(), long.clone()]
         );
         assert_eq!(aws.requests.borrow()[0].domain, "api.example.com");
-        assert_eq!(rep.findings[0].code, "acm-names-reordered");
+        assert_eq!(rep.findings[0].code, AcmCode::AcmNamesReordered);
         // Nothing short enough: refused before any call, with a hint, also in a dry run.
         let aws = FakeAws::default();
         let mut r = req(&long);
@@ -1034,7 +1037,7 @@ mod tests {
         r.timeout = Duration::from_secs(60);
         let rep = run(&aws, &r, &w).unwrap();
         assert_eq!(rep.exit_code(), ExitStatus::CheckFailed);
-        assert_eq!(rep.findings[0].code, "acm-validation-pending");
+        assert_eq!(rep.findings[0].code, AcmCode::AcmValidationPending);
         assert!(
             rep.findings[0].message.contains("throttled"),
             "{}",

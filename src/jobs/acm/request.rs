@@ -65,7 +65,7 @@ fn request_inner(
     let first_asked = crate::names::dns_name(&req.host).unwrap_or_default();
     if names[0] != first_asked {
         report.findings.push(Finding {
-            code: "acm-names-reordered",
+            code: AcmCode::AcmNamesReordered.into(),
             severity: Severity::Info,
             message: format!(
                 "{first_asked} is {} octets, more than ACM's 64 for the first name: {} goes first, {first_asked} stays a SAN",
@@ -85,7 +85,7 @@ fn request_inner(
     let token = idempotency_token(&names, key, &existing.failed);
     if !existing.failed.is_empty() {
         report.findings.push(Finding {
-            code: "acm-failed-before",
+            code: AcmCode::AcmFailedBefore.into(),
             severity: Severity::Info,
             message: format!(
                 "ACM failed {} for these names before; {}",
@@ -105,7 +105,7 @@ fn request_inner(
             report.action = "reused";
             if let Some(have) = d.key_algorithm.as_deref().filter(|k| *k != key) {
                 report.findings.push(Finding {
-                    code: "acm-key-algorithm-differs",
+                    code: AcmCode::AcmKeyAlgorithmDiffers.into(),
                     severity: Severity::Warn,
                     message: format!(
                         "reusing {}: its key is {have}, not {key} (--key-algorithm {}); certctl reuses the certificate of a name set whatever its key when none has the key asked for",

@@ -120,7 +120,7 @@ pub(super) fn wait_issued(
         }
         if !backoff.sleep() {
             pending = Some(Finding {
-                code: "acm-validation-pending",
+                code: AcmCode::AcmValidationPending.into(),
                 severity: Severity::Deny,
                 message: format!(
                     "still PENDING_VALIDATION after {} s{}",

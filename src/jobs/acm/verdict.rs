@@ -70,28 +70,28 @@ pub(crate) fn explain_failure(reason: &str) -> (&'static str, &'static str) {
 /// REVOKED, EXPIRED); None for ISSUED, PENDING_VALIDATION and INACTIVE.
 pub(crate) fn status_finding(d: &CertDetail) -> Option<Finding> {
     let label = &d.arn;
-    let (code, message, hint): (&'static str, String, String) = match d.status.as_str() {
+    let (code, message, hint): (AcmCode, String, String) = match d.status.as_str() {
         "FAILED" => {
             let reason = d.failure_reason.as_deref().unwrap_or("OTHER");
             let (words, fix) = explain_failure(reason);
             (
-                "acm-validation-failed",
+                AcmCode::AcmValidationFailed,
                 format!("ACM failed {label} ({reason}): {words}"),
                 format!("{fix}; ACM never retries a failed certificate, and the next `certctl acm request` for these names asks for a new one"),
             )
         }
         "VALIDATION_TIMED_OUT" => (
-            "acm-validation-timed-out",
+            AcmCode::AcmValidationTimedOut,
             format!("{label} was not validated within 72 hours of the request (VALIDATION_TIMED_OUT)"),
             "put the validation CNAMEs in the public zone (`--route53-zone auto`) and request again: certctl asks for a new certificate".into(),
         ),
         "REVOKED" => (
-            "acm-revoked",
+            AcmCode::AcmRevoked,
             format!("{label} is REVOKED{}", d.failure_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
             "clients refuse a revoked certificate: request a new one (`certctl acm request HOST --wait`) and attach it (`certctl acm attach`)".into(),
         ),
         "EXPIRED" => (
-            "acm-expired",
+            AcmCode::AcmExpired,
             format!("{label} is EXPIRED"),
             if d.kind.as_deref() == Some("IMPORTED") {
                 "ACM never renews an imported certificate: re-import a new one to the same ARN (`aws acm import-certificate --certificate-arn …`)".into()
@@ -102,7 +102,7 @@ pub(crate) fn status_finding(d: &CertDetail) -> Option<Finding> {
         _ => return None,
     };
     Some(Finding {
-        code,
+        code: code.into(),
         severity: Severity::Deny,
         message,
         hint: Some(hint),
@@ -132,7 +132,7 @@ mod tests {
             ("EXPIRED", "acm-expired"),
         ] {
             let f = status_finding(&cert(status, None)).unwrap();
-            assert_eq!((f.code, f.severity), (code, Severity::Deny));
+            assert_eq!((f.code.as_str(), f.severity), (code, Severity::Deny));
             assert!(f.hint.is_some());
         }
         for status in ["ISSUED", "PENDING_VALIDATION", "INACTIVE"] {

@@ -31,7 +31,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 None if w.alb_port_is_uri && !https.is_empty() => {
                     let want = alb_port.unwrap_or(443);
                     h.fail(
-                        "uri-port-mismatch",
+                        DoctorCode::UriPortMismatch,
                         format!(
                             "the integration URI's port is {want}, but {} has HTTPS listeners on {} only",
                             a.name,
@@ -44,7 +44,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     )
                 }
                 None => h.fail(
-                    "alb-no-https-listener",
+                    DoctorCode::AlbNoHttpsListener,
                     format!(
                         "{} has no HTTPS listener on port {}",
                         a.name,
@@ -75,7 +75,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     }
                     match covering {
                         None => h.fail(
-                            "alb-cert-name-mismatch",
+                            DoctorCode::AlbCertNameMismatch,
                             format!("no certificate on the HTTPS listener covers {host} ({} certificate(s) checked)", certs.len()),
                             "`certctl acm request HOST --route53-zone auto --wait`, then `certctl acm attach`",
                         ),
@@ -86,7 +86,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                                 h.findings.push(f);
                             }
                             None => h.fail(
-                                if d.status == crate::aws::CertStatus::PendingValidation { "acm-validation-pending" } else { "acm-not-issued" },
+                                if d.status == crate::aws::CertStatus::PendingValidation { AcmCode::AcmValidationPending } else { AcmCode::AcmNotIssued },
                                 format!("the certificate for {host} is {}", d.status),
                                 "`certctl acm records` shows the CNAMEs ACM waits for",
                             ),
@@ -98,15 +98,15 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                             let reimport = format!("re-import the renewed certificate to the same ARN before it expires (`aws acm import-certificate --certificate-arn {} --certificate fileb://cert.pem --private-key fileb://key.pem --certificate-chain fileb://chain.pem`); the listener keeps the ARN", d.arn);
                             if let Some(days) = days.filter(|d| *d < i64::from(req.min_days)) {
                                 if imported {
-                                    h.fail("expires-soon", format!("the imported certificate expires in {days} days; ACM never renews an imported certificate"), &reimport);
+                                    h.fail(DoctorCode::ExpiresSoon, format!("the imported certificate expires in {days} days; ACM never renews an imported certificate"), &reimport);
                                 } else {
-                                    h.fail("expires-soon", format!("the ACM certificate expires in {days} days"), "check ACM renewal (the validation CNAMEs must stay in DNS)");
+                                    h.fail(DoctorCode::ExpiresSoon, format!("the ACM certificate expires in {days} days"), "check ACM renewal (the validation CNAMEs must stay in DNS)");
                                 }
                             }
                             if imported {
-                                h.warn("acm-renewal-ineligible", "imported: ACM never renews an imported certificate".into(), &reimport);
+                                h.warn(AcmCode::AcmRenewalIneligible, "imported: ACM never renews an imported certificate".into(), &reimport);
                             } else if d.renewal_eligibility.as_deref().is_some_and(|r| r != "ELIGIBLE") {
-                                h.warn("acm-renewal-ineligible", "ACM will not renew this certificate automatically".into(), "an in-use, DNS-validated certificate is renewed; keep it attached");
+                                h.warn(AcmCode::AcmRenewalIneligible, "ACM will not renew this certificate automatically".into(), "an in-use, DNS-validated certificate is renewed; keep it attached");
                             }
                             let (cert, chain) = acm.get_certificate(&d.arn)?;
                             let pem = format!("{cert}\n{}", chain.unwrap_or_default());
@@ -118,14 +118,14 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                                             h.findings.push(Finding { message: format!("chain (insecureSkipVerification): {}", f.message), ..f });
                                         }
                                     }
-                                    Err(e) => h.fail("alb-cert-unreadable", format!("cannot judge the ACM chain: {e}"), ""),
+                                    Err(e) => h.fail(DoctorCode::AlbCertUnreadable, format!("cannot judge the ACM chain: {e}"), ""),
                                 }
                             } else {
                                 match judge_pem(&pem, &d.arn, host, req) {
                                     Ok(r) if r.verdict == "trusted" => {}
                                     Ok(r) => {
                                         for f in r.findings.into_iter().filter(|f| f.severity == Severity::Deny) {
-                                            let hint = if f.code == "missing-intermediate" {
+                                            let hint = if f.code == CheckCode::MissingIntermediate {
                                                 Some(missing_intermediate_hint(&d))
                                             } else {
                                                 f.hint
@@ -133,7 +133,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                                             h.findings.push(Finding { message: format!("chain: {}", f.message), hint, ..f });
                                         }
                                     }
-                                    Err(e) => h.fail("alb-cert-unreadable", format!("cannot judge the ACM chain: {e}"), ""),
+                                    Err(e) => h.fail(DoctorCode::AlbCertUnreadable, format!("cannot judge the ACM chain: {e}"), ""),
                                 }
                             }
                             h.summary = format!("{} HTTPS :{} with {} ({}, {} days left)", a.name, l.port.unwrap_or(0), d.arn, d.status, days.unwrap_or(0));
@@ -143,7 +143,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             }
             if let Some(n) = nlb.as_ref().filter(|n| n.vpc_id != a.vpc_id) {
                 h.fail(
-                    "vpc-mismatch",
+                    DoctorCode::VpcMismatch,
                     format!(
                         "the NLB {} is in {}, the ALB in {}",
                         n.name, n.vpc_id, a.vpc_id

@@ -58,7 +58,7 @@ fn apigateway(
             Ok(v) => Some(v),
             Err(AwsError::NotFound { .. }) => {
                 h.fail(
-                    "apigw-no-stage",
+                    DoctorCode::ApigwNoStage,
                     format!("REST API {id} has no stage {stage}"),
                     "pass a stage that exists (`aws apigateway get-stages --rest-api-id ID`)",
                 );
@@ -76,7 +76,7 @@ fn apigateway(
         (Ok(v), _) => Some(v),
         (Err(name), None) => {
             h.warn(
-                "apigw-stage-variables",
+                DoctorCode::ApigwStageVariables,
                 format!(
                     "{} {} takes its {what} from stage variable {name} ({s})",
                     i.method, i.path
@@ -87,7 +87,7 @@ fn apigateway(
         }
         (Err(name), Some(stage)) => {
             h.fail(
-                "apigw-stage-variable-missing",
+                DoctorCode::ApigwStageVariableMissing,
                 format!("{} {} takes its {what} from stage variable {name}, which stage {stage} does not define", i.method, i.path),
                 "define the stage variable on the stage, or fix the integration",
             );
@@ -100,7 +100,7 @@ fn apigateway(
         .collect();
     if via_link.is_empty() {
         h.fail(
-            "apigw-no-vpc-link-integration",
+            DoctorCode::ApigwNoVpcLinkIntegration,
             format!("REST API {id} has no VPC_LINK integration"),
             "integrate with connectionType VPC_LINK and the VPC link id",
         );
@@ -120,16 +120,16 @@ fn apigateway(
                 uri_port.get_or_insert(port);
             }
             Some(Ok(crate::target::Target::Url { host: uhost, .. })) => h.fail(
-                "apigw-uri-host-mismatch",
+                DoctorCode::ApigwUriHostMismatch,
                 format!("{} {} integrates with {uri}: host {uhost} is not {host}", i.method, i.path),
                 "use https://HOSTNAME in the integration URI: API Gateway checks the certificate against that host",
             ),
-            _ => h.fail("apigw-uri-not-https", format!("{} {} integrates with {uri}", i.method, i.path), "use an https:// integration URI"),
+            _ => h.fail(DoctorCode::ApigwUriNotHttps, format!("{} {} integrates with {uri}", i.method, i.path), "use an https:// integration URI"),
         }
         if i.insecure_skip_verification {
             skip = true;
             h.warn(
-                "apigw-skip-verification",
+                DoctorCode::ApigwSkipVerification,
                 format!(
                     "{} {} sets tlsConfig.insecureSkipVerification: API Gateway skips only the CA-list check (expiry, hostname and a CA root still count; the alb hop judges the chain that way)",
                     i.method, i.path
@@ -157,7 +157,7 @@ fn apigateway(
         };
         let Some(l) = link else {
             h.fail(
-                "vpc-link-missing",
+                DoctorCode::VpcLinkMissing,
                 format!(
                     "VPC link {} not found (neither v1 nor v2)",
                     connection_id.as_deref().unwrap_or("(unnamed)")
@@ -170,7 +170,7 @@ fn apigateway(
         link_version.get_or_insert(l.version);
         if l.status != crate::aws::LinkStatus::Available {
             h.fail(
-                "vpc-link-not-available",
+                DoctorCode::VpcLinkNotAvailable,
                 format!("VPC link {} (v{}) is {}", l.name, l.version, l.status),
                 "wait for AVAILABLE, or recreate it if FAILED/INACTIVE",
             );
@@ -181,7 +181,7 @@ fn apigateway(
         };
         let Some(target_arn) = target_arn else {
             h.fail(
-                "vpc-link-no-target",
+                DoctorCode::VpcLinkNoTarget,
                 format!(
                     "{} {} uses VPC link v2 {} without an integrationTarget",
                     i.method, i.path, l.id
@@ -192,7 +192,7 @@ fn apigateway(
         };
         let Some(target) = lbs.iter().find(|lb| lb.arn == target_arn) else {
             h.fail(
-                "vpc-link-wrong-target",
+                DoctorCode::VpcLinkWrongTarget,
                 format!(
                     "VPC link {} (v{}) reaches {target_arn}, which is no load balancer in this region",
                     l.name, l.version
@@ -203,7 +203,7 @@ fn apigateway(
         };
         if l.version == 1 && target.kind != crate::aws::LbKind::Network {
             h.fail(
-                "vpc-link-wrong-target",
+                DoctorCode::VpcLinkWrongTarget,
                 format!(
                     "VPC link {} (v1) targets {}, of type {}; a v1 link takes an NLB",
                     l.name, target.name, target.kind
@@ -217,7 +217,7 @@ fn apigateway(
         };
         if let Some(g) = given.filter(|g| *g != target.arn && *g != target.name) {
             h.fail(
-                "vpc-link-wrong-target",
+                DoctorCode::VpcLinkWrongTarget,
                 format!("VPC link {} reaches {}, not {g}", l.name, target.name),
                 "point the VPC link (v1) or the integrationTarget (v2) at the load balancer of this path",
             );
@@ -225,7 +225,7 @@ fn apigateway(
         match &out_target {
             None => out_target = Some(target.clone()),
             Some(t) if t.arn != target.arn => h.fail(
-                "apigw-paths-disagree",
+                DoctorCode::ApigwPathsDisagree,
                 format!(
                     "{} {} reaches {}, another integration reaches {}",
                     i.method, i.path, target.name, t.name

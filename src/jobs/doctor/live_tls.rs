@@ -50,7 +50,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 h.skipped = true;
                 h.summary = format!("not reachable from here ({e})");
             }
-            Err(e) => h.fail("live-tls-error", e.to_string(), ""),
+            Err(e) => h.fail(DoctorCode::LiveTlsError, e.to_string(), ""),
         }
     }
 

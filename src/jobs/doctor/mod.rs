@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::aws::{Aws, AwsError, LoadBalancer, Topology};
 use crate::exit::ExitStatus;
-use crate::findings::{Finding, Severity};
+use crate::findings::{AcmCode, CheckCode, Code, DoctorCode, Finding, Severity};
 use crate::jobs::check::{self, CheckRequest};
 
 use crate::progress::Progress;
@@ -177,19 +177,19 @@ impl HopBuilder {
             skipped: false,
         }
     }
-    fn add(&mut self, code: &'static str, severity: Severity, message: String, hint: &str) {
+    fn add(&mut self, code: impl Into<Code>, severity: Severity, message: String, hint: &str) {
         self.findings.push(Finding {
-            code,
+            code: code.into(),
             severity,
             message,
             hint: (!hint.is_empty()).then(|| hint.to_string()),
             certificate: None,
         });
     }
-    fn fail(&mut self, code: &'static str, message: String, hint: &str) {
+    fn fail(&mut self, code: impl Into<Code>, message: String, hint: &str) {
         self.add(code, Severity::Deny, message, hint);
     }
-    fn warn(&mut self, code: &'static str, message: String, hint: &str) {
+    fn warn(&mut self, code: impl Into<Code>, message: String, hint: &str) {
         self.add(code, Severity::Warn, message, hint);
     }
     fn done(self) -> Hop {
@@ -505,7 +505,7 @@ mod tests {
         r.hops
             .iter()
             .find(|h| h.hop == hop)
-            .map(|h| h.findings.iter().map(|f| f.code).collect())
+            .map(|h| h.findings.iter().map(|f| f.code.as_str()).collect())
             .unwrap_or_default()
     }
 
@@ -829,7 +829,7 @@ mod tests {
         let soon = alb
             .findings
             .iter()
-            .find(|f| f.code == "expires-soon")
+            .find(|f| f.code == DoctorCode::ExpiresSoon)
             .unwrap();
         assert!(
             soon.hint.as_deref().unwrap().contains("re-import"),
@@ -838,7 +838,7 @@ mod tests {
         let renewal = alb
             .findings
             .iter()
-            .find(|f| f.code == "acm-renewal-ineligible")
+            .find(|f| f.code == AcmCode::AcmRenewalIneligible)
             .unwrap();
         assert_eq!(renewal.severity, Severity::Warn);
         assert!(renewal.message.contains("imported"), "{}", renewal.message);
@@ -963,7 +963,7 @@ mod tests {
             let f = h
                 .findings
                 .iter()
-                .find(|f| f.code == "missing-intermediate")
+                .find(|f| f.code == CheckCode::MissingIntermediate)
                 .unwrap_or_else(|| panic!("{r:#?}"));
             f.hint.clone().unwrap()
         };
@@ -1022,7 +1022,10 @@ mod tests {
                 .clone();
             (
                 h.status.as_str(),
-                h.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+                h.findings
+                    .iter()
+                    .map(|f| f.code.as_str())
+                    .collect::<Vec<_>>(),
             )
         };
         // Without --stage: reported as a warning, not guessed and not failed.

@@ -51,7 +51,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             h.summary = "no NLB found (see the route53 hop, or pass --nlb)".into();
         }
         Some(n) if n.kind != crate::aws::LbKind::Network => h.fail(
-            "nlb-not-network",
+            DoctorCode::NlbNotNetwork,
             format!(
                 "{} is of type {}, not network; a REST API VPC link (v1) targets an NLB",
                 n.name, n.kind
@@ -63,7 +63,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             match listeners.iter().find(|l| l.port == Some(i32::from(want_port))) {
                 // The integration URI names a port the NLB does not listen on.
                 None if w.uri_port.is_some() && !listeners.is_empty() => h.fail(
-                    "uri-port-mismatch",
+                    DoctorCode::UriPortMismatch,
                     format!(
                         "the integration URI's port is {want_port}, but {} listens on {} only",
                         n.name,
@@ -74,15 +74,15 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                         uri_hint(&listeners)
                     ),
                 ),
-                None => h.fail("nlb-no-listener", format!("{} has no listener on {want_port}", n.name), &format!("add a TCP :{want_port} listener forwarding to an `alb` target group")),
+                None => h.fail(DoctorCode::NlbNoListener, format!("{} has no listener on {want_port}", n.name), &format!("add a TCP :{want_port} listener forwarding to an `alb` target group")),
                 Some(l) if l.protocol != crate::aws::Protocol::Tcp => h.fail(
-                    "nlb-listener-not-tcp",
+                    DoctorCode::NlbListenerNotTcp,
                     format!("the NLB's :{want_port} listener is {}, not TCP", l.protocol),
                     "use a TCP listener: an `alb` target group takes TCP only, and TLS must reach the ALB untouched",
                 ),
                 Some(l) => {
                     let Some(tg_arn) = l.target_groups.first() else {
-                        h.fail("nlb-no-target-group", format!("the :{want_port} listener forwards to no target group"), "forward to an `alb` target group");
+                        h.fail(DoctorCode::NlbNoTargetGroup, format!("the :{want_port} listener forwards to no target group"), "forward to an `alb` target group");
                         w.alb = alb;
                         w.alb_port = None;
                         return Ok(h.done());
@@ -90,7 +90,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     let tg = topo.target_group(tg_arn)?;
                     if tg.target_type != "alb" {
                         h.fail(
-                            "nlb-target-group-not-alb",
+                            DoctorCode::NlbTargetGroupNotAlb,
                             format!("target group {} is of type {}, not alb", tg.name, tg.target_type),
                             "create a target group of type alb (TCP, the ALB listener's port) and register the ALB",
                         );
@@ -98,12 +98,12 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     alb_port = tg.port;
                     let health = topo.target_health(&tg.arn)?;
                     if health.is_empty() {
-                        h.fail("nlb-no-alb-registered", format!("target group {} has no registered target", tg.name), "register the internal ALB in the alb target group");
+                        h.fail(DoctorCode::NlbNoAlbRegistered, format!("target group {} has no registered target", tg.name), "register the internal ALB in the alb target group");
                     }
                     for t in &health {
                         if t.state != crate::aws::HealthState::Healthy {
                             h.fail(
-                                "nlb-target-unhealthy",
+                                DoctorCode::NlbTargetUnhealthy,
                                 format!("target {} is {}{}", t.id, t.state, t.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
                                 "check the ALB listener on the target group's port and the security groups",
                             );
@@ -112,7 +112,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     let registered = health.iter().find_map(|t| lbs.iter().find(|l| l.arn == t.id)).cloned();
                     match (&alb, registered) {
                         (Some(a), Some(r)) if a.arn != r.arn => h.fail(
-                            "nlb-wrong-alb",
+                            DoctorCode::NlbWrongAlb,
                             format!("the NLB forwards to {}, not to {}", r.name, a.name),
                             "register the right ALB in the alb target group",
                         ),

@@ -16,7 +16,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             let mut parts = Vec::new();
             if l.target_groups.is_empty() {
                 h.fail(
-                    "onprem-no-target-group",
+                    DoctorCode::OnpremNoTargetGroup,
                     "the ALB's HTTPS listener forwards to no target group".into(),
                     "forward the listener to an HTTPS target group of the on-prem IP targets",
                 );
@@ -25,7 +25,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 let tg = topo.target_group(tg_arn)?;
                 if tg.protocol != crate::aws::Protocol::Https {
                     h.warn(
-                        "onprem-not-https",
+                        DoctorCode::OnpremNotHttps,
                         format!(
                             "target group {} is {}: traffic to on-prem is not encrypted",
                             tg.name, tg.protocol
@@ -36,7 +36,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                 let health = topo.target_health(&tg.arn)?;
                 if health.is_empty() {
                     h.fail(
-                        "onprem-no-targets",
+                        DoctorCode::OnpremNoTargets,
                         format!(
                             "target group {} has no registered target: the ALB answers 503",
                             tg.name
@@ -49,7 +49,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     .filter(|t| t.state != crate::aws::HealthState::Healthy)
                 {
                     h.fail(
-                        "onprem-target-unhealthy",
+                        DoctorCode::OnpremTargetUnhealthy,
                         format!("on-prem target {}:{} is {}{}", t.id, t.port.unwrap_or(0), t.state, t.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
                         "check Direct Connect routing, security groups and the on-prem health check path",
                     );
@@ -90,7 +90,7 @@ fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(),
     ) {
         Err(_) if req.cut(&step).is_some() => return Err(DoctorError::Deadline { step }),
         Err(e) => h.fail(
-            "onprem-unreachable",
+            DoctorCode::OnpremUnreachable,
             format!("cannot fetch {url}: {e}"),
             "doctor must run where it can reach on-prem, or drop --onprem-url",
         ),
@@ -101,20 +101,20 @@ fn onprem_cert(h: &mut HopBuilder, url: &str, req: &DoctorRequest) -> Result<(),
             let days = leaf.days_left(req.at);
             if leaf.not_after < req.at {
                 h.fail(
-                    "expired",
+                    DoctorCode::Expired,
                     format!("the on-prem certificate expired {} days ago", -days),
                     "`certctl rotate --force` on the on-prem host",
                 );
             } else if days < i64::from(req.min_days) {
                 h.fail(
-                    "expires-soon",
+                    DoctorCode::ExpiresSoon,
                     format!("the on-prem certificate expires in {days} days"),
                     "`certctl rotate` (check its cron job)",
                 );
             }
             if leaf.is_self_issued() {
                 h.add(
-                    "self-signed",
+                    DoctorCode::SelfSigned,
                     Severity::Info,
                     "the on-prem certificate is self-signed: fine on this hop, the ALB does not verify its targets".into(),
                     "",

@@ -25,12 +25,12 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
     let zones = dns.list_hosted_zones()?;
     match crate::jobs::acm::zone_for(&zones, &host) {
         Err(e) if cross => h.warn(
-            "dns-alias-missing",
+            DoctorCode::DnsAliasMissing,
             format!("{e}: {NOT_NEEDED}"),
             "add an alias A record in the public zone to the load balancer the VPC link reaches, if clients in the VPC use the name",
         ),
         Err(e) => h.fail(
-            "dns-no-public-zone",
+            DoctorCode::DnsNoPublicZone,
             e.to_string(),
             "create the public hosted zone that holds the hostname, or pass --rest-api-id (or --nlb)",
         ),
@@ -41,7 +41,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
             });
             match alias {
                 None if sets.iter().any(|s| s.name == host) => h.add(
-                    "dns-not-alias",
+                    DoctorCode::DnsNotAlias,
                     if cross { Severity::Warn } else { Severity::Deny },
                     format!(
                         "{host} exists in zone {} but is not an alias A/AAAA record",
@@ -50,12 +50,12 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                     "make it an alias A record to the load balancer",
                 ),
                 None if cross => h.warn(
-                    "dns-alias-missing",
+                    DoctorCode::DnsAliasMissing,
                     format!("no alias for {host} in zone {} ({}): {NOT_NEEDED}", zone.name, zone.id),
                     "add an alias A record to the load balancer the VPC link reaches, if clients in the VPC use the name",
                 ),
                 None => h.fail(
-                    "dns-no-record",
+                    DoctorCode::DnsNoRecord,
                     format!("no record for {host} in zone {} ({})", zone.name, zone.id),
                     "add an alias A record to the NLB",
                 ),
@@ -68,7 +68,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                         .cloned();
                     match (&expect, by_dns) {
                         (Some(n), found) if found.as_ref().map(|f| &f.arn) != Some(&n.arn) => h.fail(
-                            "dns-alias-wrong-target",
+                            DoctorCode::DnsAliasWrongTarget,
                             if cross {
                                 format!("{host} is an alias to {target}, but API Gateway's VPC link reaches {} ({}): the two paths disagree", n.name, n.dns_name)
                             } else {
@@ -77,7 +77,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                             "point the alias at the load balancer the VPC link reaches (its DNS name)",
                         ),
                         (None, None) => h.fail(
-                            "dns-alias-unknown-target",
+                            DoctorCode::DnsAliasUnknownTarget,
                             format!("{host} is an alias to {target}, which is no load balancer in this region"),
                             "point the alias at the NLB, or pass --region",
                         ),
@@ -89,7 +89,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
                             && h.findings.is_empty()
                         {
                             h.fail(
-                                "dns-alias-wrong-zone",
+                                DoctorCode::DnsAliasWrongZone,
                                 format!("the alias names hosted zone {}, the load balancer's canonical zone is {}", a.alias_zone_id.as_deref().unwrap_or("-"), n.zone_id),
                                 "recreate the alias from the load balancer (its canonical hosted zone id)",
                             );

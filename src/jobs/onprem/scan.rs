@@ -3,13 +3,12 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, ScanCode, ScanProblemCode, Severity};
 use crate::fsx::{self, FsError};
 use crate::x509::{CertInfo, DerShape};
 
@@ -66,9 +65,9 @@ impl ScanItem {
     /// The findings, rendered now.
     pub(crate) fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        let mut add = |code: &'static str, severity, message: String| {
+        let mut add = |code: ScanCode, severity, message: String| {
             out.push(Finding {
-                code,
+                code: code.into(),
                 severity,
                 message,
                 hint: None,
@@ -77,38 +76,38 @@ impl ScanItem {
         };
         if self.flags & EXPIRED != 0 {
             add(
-                "expired",
+                ScanCode::Expired,
                 Severity::Deny,
                 format!("expired {} days ago", -self.days_left),
             );
         }
         if self.flags & NOT_YET_VALID != 0 {
             add(
-                "not-yet-valid",
+                ScanCode::NotYetValid,
                 Severity::Deny,
                 format!("not valid before {}", crate::x509::rfc3339(self.not_before)),
             );
         }
         if self.flags & EXPIRES_SOON != 0 {
             add(
-                "expires-soon",
+                ScanCode::ExpiresSoon,
                 Severity::Deny,
                 format!("expires in {} days", self.days_left),
             );
         }
         if let Some(alg) = &self.signature {
             add(
-                "sha1-signature",
+                ScanCode::Sha1Signature,
                 Severity::Warn,
                 format!("signed with {alg}"),
             );
         }
         if let Some(k) = &self.weak_key {
-            add("weak-key", Severity::Warn, k.to_string());
+            add(ScanCode::WeakKey, Severity::Warn, k.to_string());
         }
         if self.flags & TRAILING_DATA != 0 {
             add(
-                "trailing-data",
+                ScanCode::TrailingData,
                 Severity::Warn,
                 "bytes follow the certificate's DER in its file or PEM block; a strict reader refuses it"
                     .into(),
@@ -116,7 +115,7 @@ impl ScanItem {
         }
         if self.flags & SELF_SIGNED != 0 {
             add(
-                "self-signed",
+                ScanCode::SelfSigned,
                 Severity::Info,
                 "self-signed (fine behind an ALB; API Gateway would refuse it)".into(),
             );
@@ -126,7 +125,7 @@ impl ScanItem {
 
     /// The finding codes alone, for tables.
     pub(crate) fn codes(&self) -> Vec<&'static str> {
-        self.findings().iter().map(|f| f.code).collect()
+        self.findings().iter().map(|f| f.code.as_str()).collect()
     }
 }
 
@@ -154,7 +153,7 @@ pub(crate) struct ScanProblem {
     /// `unreadable` (cannot be opened or read, a dangling link, not a regular file, replaced
     /// since the walk), `too-large` (over `--max-file-size`) or `malformed` (a certificate
     /// block, PKCS#7 bundle or DER certificate file that does not parse).
-    pub(crate) code: &'static str,
+    pub(crate) code: ScanProblemCode,
     pub(crate) error: String,
 }
 
@@ -196,13 +195,6 @@ pub(crate) struct ScanRequest {
 }
 
 pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
-    let mut walk = Walk {
-        hidden: req.hidden,
-        max: req.max_file_size,
-        files: Vec::new(),
-        problems: Vec::new(),
-        seen: HashSet::new(),
-    };
     for p in &req.paths {
         if std::fs::symlink_metadata(p).is_err() {
             if let Some(m) = &req.metrics {
@@ -214,49 +206,42 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
             }
             return Err(ScanError::NotFound(p.clone()));
         }
-        // Opened later by this link-free path (links resolved once, here), never by `p`.
-        match std::fs::canonicalize(p) {
-            Ok(real) => walk.visit(p, &real, true),
-            Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
-        }
     }
-    let Walk {
-        files,
-        problems: walk_problems,
-        ..
-    } = walk;
-    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Found)>();
+    let rx = Mutex::new(rx);
     let found: Mutex<Vec<(usize, ScanItem)>> = Mutex::new(Vec::new());
     let bad: Mutex<Vec<(usize, ScanProblem)>> = Mutex::new(Vec::new());
-    let threads = req.threads.clamp(1, 64).min(files.len().max(1));
-    std::thread::scope(|s| {
+    let threads = req.threads.clamp(1, 64);
+    // The workers read and parse each file as soon as the walk finds it; the walk goes on in
+    // this thread. Results carry the walk's order, and are sorted by it.
+    let (files_scanned, walk_problems) = std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| {
-                let mut local: Vec<(usize, ScanItem)> = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else {
-                        break;
-                    };
-                    let (items, problem) = scan_file(file, req.max_file_size, req.at, req.min_days);
-                    local.extend(items.into_iter().map(|it| (i, it)));
-                    if let Some(p) = problem {
-                        if let Ok(mut b) = bad.lock() {
-                            b.push((i, p));
-                        }
-                    }
-                    // Hand over in batches: the shared list grows once, not per thread.
-                    if local.len() >= 256 {
-                        if let Ok(mut f) = found.lock() {
-                            f.append(&mut local);
-                        }
-                    }
-                }
-                if let Ok(mut f) = found.lock() {
-                    f.append(&mut local);
-                }
-            });
+            s.spawn(|| scan_worker(&rx, &found, &bad, req));
         }
+        let mut walk = Walk {
+            hidden: req.hidden,
+            max: req.max_file_size,
+            files: tx,
+            count: 0,
+            problems: Vec::new(),
+            seen: HashSet::new(),
+        };
+        for p in &req.paths {
+            // Opened later by this link-free path (links resolved once, here), never by `p`.
+            match std::fs::canonicalize(p) {
+                Ok(real) => walk.visit(p, &real, true, None),
+                Err(e) => walk.problem(p, UNREADABLE, e.to_string()),
+            }
+        }
+        let Walk {
+            count,
+            problems,
+            files,
+            ..
+        } = walk;
+        // Closing the channel ends the workers once every file is taken.
+        drop(files);
+        (count, problems)
     });
     let mut found = found.into_inner().unwrap_or_default();
     found.sort_unstable_by_key(|(i, it)| (*i, it.index));
@@ -275,7 +260,7 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
         schema_version: 1,
         at: crate::x509::rfc3339(req.at),
         min_days: req.min_days,
-        files_scanned: files.len(),
+        files_scanned,
         certificates: items.len(),
         expired,
         expiring,
@@ -294,20 +279,53 @@ pub(crate) fn run(req: &ScanRequest) -> Result<ScanReport, ScanError> {
     Ok(report)
 }
 
+/// One worker: takes the files the walk sends until it is done, and hands over what each
+/// yields in batches (the shared lists grow once per batch, not per file).
+fn scan_worker(
+    rx: &Mutex<std::sync::mpsc::Receiver<(usize, Found)>>,
+    found: &Mutex<Vec<(usize, ScanItem)>>,
+    bad: &Mutex<Vec<(usize, ScanProblem)>>,
+    req: &ScanRequest,
+) {
+    let mut local: Vec<(usize, ScanItem)> = Vec::new();
+    loop {
+        let next = rx.lock().ok().and_then(|r| r.recv().ok());
+        let Some((i, file)) = next else {
+            break;
+        };
+        let (items, problem) = scan_file(&file, req.max_file_size, req.at, req.min_days);
+        local.extend(items.into_iter().map(|it| (i, it)));
+        if let Some(p) = problem {
+            if let Ok(mut b) = bad.lock() {
+                b.push((i, p));
+            }
+        }
+        if local.len() >= 256 {
+            if let Ok(mut f) = found.lock() {
+                f.append(&mut local);
+            }
+        }
+    }
+    if let Ok(mut f) = found.lock() {
+        f.append(&mut local);
+    }
+}
+
 /// A regular file the walk found: the path it is reported under, the same without symbolic
-/// links (what is opened), and what it was (device, inode, size).
+/// links (what is opened), and what it was (device, inode).
 struct Found {
     path: PathBuf,
     real: PathBuf,
     id: (u64, u64),
-    size: u64,
 }
 
 /// What the walk found: the files to read and what it could not look at.
 struct Walk {
     hidden: bool,
     max: u64,
-    files: Vec<Found>,
+    /// Where each file found goes, numbered in walk order.
+    files: std::sync::mpsc::Sender<(usize, Found)>,
+    count: usize,
     problems: Vec<ScanProblem>,
     seen: HashSet<(u64, u64)>,
 }
@@ -317,8 +335,12 @@ impl Walk {
     /// directories are not; hidden entries are skipped unless asked for. Whatever cannot be
     /// looked at (a dangling link, a directory that cannot be listed, a FIFO, a device, a file
     /// over the size cap) becomes a problem.
-    fn visit(&mut self, p: &Path, real: &Path, top: bool) {
-        let lmeta = match std::fs::symlink_metadata(p) {
+    ///
+    /// `known`: what the directory listing said of the entry, from the directory's handle
+    /// (`fstatat` without following links: the same as `symlink_metadata(p)`, without walking
+    /// the whole path again).
+    fn visit(&mut self, p: &Path, real: &Path, top: bool, known: Option<std::fs::Metadata>) {
+        let lmeta = match known.map_or_else(|| std::fs::symlink_metadata(p), Ok) {
             Ok(m) => m,
             // Gone between listing and looking: nothing was there to miss.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -353,12 +375,12 @@ impl Walk {
                     return self.problem(p, UNREADABLE, format!("cannot list the directory: {e}"))
                 }
             };
-            let mut entries: Vec<std::ffi::OsString> = Vec::new();
+            let mut entries: Vec<(std::ffi::OsString, Option<std::fs::Metadata>)> = Vec::new();
             for e in rd {
                 match e {
                     Ok(e) => {
                         if self.hidden || !e.file_name().to_string_lossy().starts_with('.') {
-                            entries.push(e.file_name());
+                            entries.push((e.file_name(), e.metadata().ok()));
                         }
                     }
                     Err(e) => {
@@ -366,9 +388,9 @@ impl Walk {
                     }
                 }
             }
-            entries.sort();
-            for e in entries {
-                self.visit(&p.join(&e), &real.join(&e), false);
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (e, meta) in entries {
+                self.visit(&p.join(&e), &real.join(&e), false, meta);
             }
         } else if !meta.is_file() {
             self.problem(
@@ -399,16 +421,19 @@ impl Walk {
             } else {
                 real.to_path_buf()
             };
-            self.files.push(Found {
+            let n = self.count;
+            self.count += 1;
+            // The workers are gone only if one panicked; the scan then ends with that panic.
+            let found = Found {
                 path: p.to_path_buf(),
                 real,
                 id: (meta.dev(), meta.ino()),
-                size: meta.len(),
-            });
+            };
+            let _ = self.files.send((n, found));
         }
     }
 
-    fn problem(&mut self, p: &Path, code: &'static str, error: String) {
+    fn problem(&mut self, p: &Path, code: ScanProblemCode, error: String) {
         self.problems.push(ScanProblem {
             path: p.display().to_string(),
             code,
@@ -417,9 +442,9 @@ impl Walk {
     }
 }
 
-const UNREADABLE: &str = "unreadable";
-const TOO_LARGE: &str = "too-large";
-const MALFORMED: &str = "malformed";
+const UNREADABLE: ScanProblemCode = ScanProblemCode::Unreadable;
+const TOO_LARGE: ScanProblemCode = ScanProblemCode::TooLarge;
+const MALFORMED: ScanProblemCode = ScanProblemCode::Malformed;
 
 fn too_large(size: u64, max: u64) -> String {
     format!(
@@ -440,10 +465,25 @@ fn read_capped(f: &Found, max: u64) -> Result<Vec<u8>, ScanProblem> {
         let why = why.strip_prefix(&format!("{real}: ")).unwrap_or(&why);
         problem(&f.path, UNREADABLE, why.to_string())
     })?;
-    let mut bytes = Vec::with_capacity(meta.len().min(f.size).min(max) as usize);
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| problem(&f.path, UNREADABLE, e.to_string()))?;
+    let unreadable = |e: std::io::Error| problem(&f.path, UNREADABLE, e.to_string());
+    // One read of the size fstat gave, plus a byte: a shorter answer is the whole file. Only
+    // a file that grew (or a file system that answers in parts) is read on, through the cap.
+    let len = meta.len().min(max);
+    let mut bytes = vec![0u8; len as usize + 1];
+    let mut file = file;
+    let n = loop {
+        match file.read(&mut bytes) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        }
+    };
+    bytes.truncate(n);
+    if n as u64 != meta.len() || n as u64 > len {
+        file.take(max.saturating_add(1) - n as u64)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+    }
     if bytes.len() as u64 > max {
         return Err(problem(
             &f.path,
@@ -555,7 +595,7 @@ impl Certs<'_> {
     }
 }
 
-fn problem(path: &Path, code: &'static str, error: String) -> ScanProblem {
+fn problem(path: &Path, code: ScanProblemCode, error: String) -> ScanProblem {
     ScanProblem {
         path: path.display().to_string(),
         code,

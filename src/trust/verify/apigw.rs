@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use ring::signature as sig;
 
+use super::sigmemo::{SigInput, SigMemo};
 use super::Parsed;
 use crate::names::{self, CertNames};
 use crate::x509::{AltName, CertDetail, CertInfo, KeyInfo};
@@ -300,7 +301,7 @@ const P384: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
 const P521: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 
 /// Checks `child`'s signature with `issuer`'s key.
-fn check_signature(child: &CertDetail, issuer: &Cert<'_>) -> SigCheck {
+fn check_signature(child: &CertDetail, issuer: &Cert<'_>, sigs: &SigMemo) -> SigCheck {
     let key = &issuer.info.public_key;
     let ispki = issuer.det.spki_alg_oid.as_str();
     let curve = issuer.det.spki_params.as_slice();
@@ -363,12 +364,21 @@ fn check_signature(child: &CertDetail, issuer: &Cert<'_>) -> SigCheck {
             }
             _ => return SigCheck::Invalid,
         };
-    let ok = algs.iter().any(|alg| {
-        sig::UnparsedPublicKey::new(*alg, key)
-            .verify(&child.tbs, &child.signature)
-            .is_ok()
-    });
+    let input = SigInput {
+        spki_alg: &issuer.det.spki_alg_id,
+        sig_alg: &child.sig_alg_id,
+        key,
+        message: &child.tbs,
+        signature: &child.signature,
+    };
+    let ok = sigs.is_valid(&input)
+        || algs.iter().any(|alg| {
+            sig::UnparsedPublicKey::new(*alg, key)
+                .verify(&child.tbs, &child.signature)
+                .is_ok()
+        });
     if ok {
+        sigs.remember(&input);
         SigCheck::Valid
     } else {
         SigCheck::Invalid
@@ -411,6 +421,7 @@ struct Ctx<'a> {
     /// name constraints): the JDK then copied the leaf's CN into its SAN list, see
     /// [`cn_as_san`].
     leaf_name_constrained: bool,
+    sigs: &'a SigMemo,
 }
 
 /// Judges a presented chain (leaf first, as the server sends it) the way API Gateway's client
@@ -433,7 +444,7 @@ pub fn judge(presented: &[Vec<u8>], anchors: &[Vec<u8>], at: i64, host: Option<&
         (Some(h), Some(leaf)) if Cert::of(leaf).is_ok() => Some(host_check(leaf, h)),
         _ => None,
     };
-    let mut v = judge_parsed(&p, &a, at, host_check);
+    let mut v = judge_parsed(&p, &a, at, host_check, &SigMemo::default());
     let kept: Vec<usize> = (0..anchors.len())
         .filter(|k| anchors[*k].is_some())
         .collect();
@@ -448,6 +459,7 @@ pub(crate) fn judge_parsed(
     anchors: &[&Parsed],
     at: i64,
     host_check: Option<HostCheck>,
+    sigs: &SigMemo,
 ) -> Verdict {
     let refuse = Verdict::refused;
     let certs = match presented
@@ -476,6 +488,7 @@ pub(crate) fn judge_parsed(
         unverified: Vec::new(),
         budget: 4096,
         leaf_name_constrained: false,
+        sigs,
     };
     let (path, anchor) = match engine_validate(&mut ctx) {
         Ok(v) => v,
@@ -680,7 +693,8 @@ fn engine_validate(ctx: &mut Ctx<'_>) -> PathResult {
     }
     let last = &certs[certs.len() - 1];
     let direct = ctx.anchors.iter().position(|a| {
-        a.subject() == last.issuer() && matches!(check_signature(last.det, a), SigCheck::Valid)
+        a.subject() == last.issuer()
+            && matches!(check_signature(last.det, a, ctx.sigs), SigCheck::Valid)
     });
     if let Some(a) = direct {
         let path: Vec<usize> = (0..certs.len()).collect();
@@ -791,7 +805,7 @@ fn validate(ctx: &mut Ctx<'_>, path: &[usize], a: usize) -> Result<(), String> {
             &ctx.certs[path[n - k]]
         };
         let is_leaf = k == n - 1;
-        match check_signature(cert.det, issuer) {
+        match check_signature(cert.det, issuer, ctx.sigs) {
             SigCheck::Valid => {}
             SigCheck::Invalid => return Err(format!("{cpv}: signature check failed")),
             SigCheck::Unverifiable(alg) => ctx.unverified.push(alg),

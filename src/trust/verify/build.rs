@@ -2,10 +2,11 @@
 //! roots and any known certificate on API Gateway's list), the RFC 5280 key-rollover path webpki
 //! does not allow, and the anchor that ended the path.
 
-use rustls_pki_types::{CertificateDer, TrustAnchor};
+use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor};
 
 use super::anchors::diagnose;
 use super::collect::Known;
+use super::sigmemo::SigMemo;
 use super::{apigw, unix, AnchorReport, Ctx, Node, Parsed, Source};
 use crate::findings::CheckCode;
 use crate::trust::store::TrustStore;
@@ -84,8 +85,8 @@ pub(super) fn build_paths(
         }
     };
     let ders = anchor_ders(known, leaf, store, at);
-    let found = webpki_path(&ee, known, leaf, &ders, at).or_else(|e| {
-        let fallback = self_issued_path(&e, &known.nodes, leaf, &ders, at);
+    let found = webpki_path(&ee, known, leaf, &ders, at, &ctx.sigs).or_else(|e| {
+        let fallback = self_issued_path(&e, &known.nodes, leaf, &ders, at, &ctx.sigs);
         if fallback.is_none() {
             diagnose(ctx, &e, &known.nodes, &built.path, store);
             built.webpki_error = Some(e);
@@ -117,6 +118,7 @@ fn webpki_path(
     leaf: usize,
     ders: &[AnchorDer<'_>],
     at: i64,
+    sigs: &SigMemo,
 ) -> Result<(Vec<usize>, Option<usize>), webpki::Error> {
     let anchors: Vec<(TrustAnchor<'_>, usize)> = ders
         .iter()
@@ -131,8 +133,14 @@ fn webpki_path(
         .filter(|(i, n)| *i != leaf && n.source != Source::TrustStore)
         .map(|(_, n)| CertificateDer::from(n.cert.info.der.as_slice()))
         .collect();
+    // Recorded, so that the JDK model does not verify the same signatures again.
+    let recording = sigs.recording(webpki::ALL_VERIFICATION_ALGS);
+    let algs: Vec<&dyn SignatureVerificationAlgorithm> = recording
+        .iter()
+        .map(|a| a as &dyn SignatureVerificationAlgorithm)
+        .collect();
     let vp = ee.verify_for_usage(
-        webpki::ALL_VERIFICATION_ALGS,
+        &algs,
         &anchor_list,
         &intermediates,
         unix(at),
@@ -231,6 +239,7 @@ fn self_issued_path(
     leaf: usize,
     ders: &[AnchorDer<'_>],
     at: i64,
+    sigs: &SigMemo,
 ) -> Option<(Vec<usize>, Option<usize>)> {
     use webpki::Error as E;
     if !matches!(
@@ -261,7 +270,7 @@ fn self_issued_path(
                 .map(|p| (k, p))
         })
         .unzip();
-    let gw = apigw::judge_parsed(&presented, &anchors, at, None);
+    let gw = apigw::judge_parsed(&presented, &anchors, at, None, sigs);
     if !gw.accepted() || gw.path.len() < 2 {
         return None;
     }

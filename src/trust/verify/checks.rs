@@ -114,7 +114,7 @@ fn lints(ctx: &mut Ctx<'_>, known: &Known, built: &Built) {
             continue;
         };
         for (lint_code, message) in lint::lint(&n.cert.info, det, role) {
-            let code = lint_code.as_str();
+            let code = lint_code;
             // A repeat (the same lint on two certificates) is found in a set, not by a scan:
             // large bundles stay linear.
             if !ctx.lint_seen.insert((code, message.clone())) {
@@ -122,8 +122,8 @@ fn lints(ctx: &mut Ctx<'_>, known: &Known, built: &Built) {
             }
             ctx.seen.insert((code, Some(n.cert.info.sha256.clone())));
             ctx.findings.push(Finding {
-                code,
-                severity: ctx.params.policy.severity(code),
+                code: code.into(),
+                severity: ctx.params.policy.severity(code.as_str()),
                 message,
                 hint: Some(lint_hint(lint_code).into()),
                 certificate: Some(n.cert.info.sha256.colon_hex()),
@@ -138,9 +138,10 @@ fn validator_validity(ctx: &mut Ctx<'_>, built: &Built) {
     let Some(e @ (E::CertExpired { .. } | E::CertNotValidYet { .. })) = &built.webpki_error else {
         return;
     };
-    let said = ctx.findings.iter().any(|f| {
-        f.code == CheckCode::Expired.as_str() || f.code == CheckCode::NotYetValid.as_str()
-    });
+    let said = ctx
+        .findings
+        .iter()
+        .any(|f| f.code == CheckCode::Expired || f.code == CheckCode::NotYetValid);
     if said {
         return;
     }

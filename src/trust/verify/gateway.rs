@@ -49,7 +49,7 @@ pub(super) fn judge(
             .filter(|n| n.source != Source::TrustStore && !n.listed.is_empty())
             .map(|n| &n.cert),
     );
-    apigw::judge_parsed(&sent, &anchors, ctx.params.at, host_check)
+    apigw::judge_parsed(&sent, &anchors, ctx.params.at, host_check, &ctx.sigs)
 }
 
 /// The findings that carry API Gateway's refusal.
@@ -78,7 +78,7 @@ pub(super) fn refusal_findings(ctx: &mut Ctx<'_>, known: &Known, leaf: usize, gw
         let said = ctx
             .findings
             .iter()
-            .any(|f| f.code == CheckCode::HostnameMismatch.as_str());
+            .any(|f| f.code == CheckCode::HostnameMismatch);
         if !said {
             let host = ctx
                 .params

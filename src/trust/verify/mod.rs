@@ -17,13 +17,14 @@ pub(crate) mod lint;
 mod policy;
 mod presentation;
 pub(crate) mod report;
+mod sigmemo;
 
 use std::time::Duration;
 
 use rustls_pki_types::{ServerName, UnixTime};
 use serde::Serialize;
 
-use crate::findings::{CheckCode, Finding};
+use crate::findings::{CheckCode, Code, Finding};
 use crate::policy::Policy;
 use crate::trust::store::TrustStore;
 use crate::x509::{CertDetail, CertInfo};
@@ -128,7 +129,7 @@ pub struct Verification {
     /// API Gateway's own verdict (its Java client's rules).
     pub(crate) apigateway: ApigwReport,
     /// The policy's verdict: the codes it denies beyond API Gateway's reasons.
-    pub(crate) policy_denies: Vec<&'static str>,
+    pub(crate) policy_denies: Vec<Code>,
 }
 
 impl Verification {
@@ -181,7 +182,7 @@ pub(crate) struct ApigwReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) note: Option<String>,
     /// The finding codes that are API Gateway's reasons (the rest are policy).
-    pub(crate) codes: Vec<&'static str>,
+    pub(crate) codes: Vec<Code>,
     /// Signature algorithms of the path certctl could not verify itself (taken as valid).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) unverified_signatures: Vec<String>,
@@ -229,9 +230,11 @@ struct Ctx<'a> {
     params: &'a CheckParams<'a>,
     findings: Vec<Finding>,
     /// (code, SHA-256) of every finding so far: a repeat is found without a scan.
-    seen: std::collections::HashSet<(&'static str, Option<crate::x509::Fingerprint>)>,
+    seen: std::collections::HashSet<(CheckCode, Option<crate::x509::Fingerprint>)>,
     /// (code, message) of every lint finding so far.
-    lint_seen: std::collections::HashSet<(&'static str, String)>,
+    lint_seen: std::collections::HashSet<(CheckCode, String)>,
+    /// Signatures verified so far (rustls-webpki's, then the JDK model's).
+    sigs: sigmemo::SigMemo,
 }
 
 impl Ctx<'_> {
@@ -242,13 +245,12 @@ impl Ctx<'_> {
         hint: Option<String>,
         cert: Option<&CertInfo>,
     ) {
-        let code = code.as_str();
         if !self.seen.insert((code, cert.map(|c| c.sha256.clone()))) {
             return;
         }
         self.findings.push(Finding {
-            code,
-            severity: self.params.policy.severity(code),
+            code: code.into(),
+            severity: self.params.policy.severity(code.as_str()),
             message,
             hint,
             certificate: cert.map(|c| c.sha256.colon_hex()),
@@ -264,6 +266,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
         findings: Vec::new(),
         seen: std::collections::HashSet::new(),
         lint_seen: std::collections::HashSet::new(),
+        sigs: sigmemo::SigMemo::default(),
     };
     let mut known = collect::collect(&input.presented, &input.extra, params.store);
     if known.nodes.is_empty() {
@@ -294,7 +297,7 @@ pub fn verify(input: &ChainInput, params: &CheckParams<'_>) -> Verification {
 
 /// The report when there is no certificate at all.
 fn nothing_presented(findings: Vec<Finding>, policy: &Policy) -> Verification {
-    let gw = apigw::judge_parsed(&[], &[], 0, None);
+    let gw = apigw::judge_parsed(&[], &[], 0, None, &sigmemo::SigMemo::default());
     let built = build::Built {
         path: Vec::new(),
         anchor: None,
@@ -398,7 +401,7 @@ mod tests {
         assert!(v
             .findings
             .iter()
-            .any(|f| f.code == CheckCode::AnchoredByFingerprint.as_str()));
+            .any(|f| f.code == CheckCode::AnchoredByFingerprint));
         // Without the intermediate on the list, the same chain has no anchor.
         let other = listed_store(&Fingerprint(vec![1; 32]), None);
         let v = run(&other, vec![leaf, int]);
@@ -406,7 +409,7 @@ mod tests {
         assert!(
             v.findings
                 .iter()
-                .any(|f| f.code == CheckCode::UntrustedRoot.as_str()),
+                .any(|f| f.code == CheckCode::UntrustedRoot),
             "{:?}",
             v.findings
         );
@@ -420,7 +423,7 @@ mod tests {
         let f = v
             .findings
             .iter()
-            .find(|f| f.code == CheckCode::MissingIntermediate.as_str())
+            .find(|f| f.code == CheckCode::MissingIntermediate)
             .expect("missing-intermediate");
         assert!(f.message.contains("Unit Intermediate"), "{}", f.message);
         assert_eq!(f.severity, Severity::Deny);

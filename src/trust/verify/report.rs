@@ -1,7 +1,7 @@
 //! The two judgements of a check side by side: which findings are API Gateway's own reasons to
 //! refuse, which are certctl's policy, and the fix for API Gateway's refusal.
 
-use crate::findings::{CheckCode, Finding, Severity};
+use crate::findings::{CheckCode, Code, Finding, Severity};
 use crate::policy::Policy;
 
 use super::apigw::{Refusal, Verdict};
@@ -116,20 +116,18 @@ pub(crate) fn classify(
     findings: &mut [Finding],
     v: &Verdict,
     _policy: &Policy,
-) -> (Vec<&'static str>, Vec<&'static str>) {
+) -> (Vec<Code>, Vec<Code>) {
     let mut apigw = Vec::new();
     if let Some(r) = &v.refusal {
         let explaining = explaining_codes(r);
         // With the self-signed leaf as the reason, it alone speaks for API Gateway.
-        let self_signed = findings
-            .iter()
-            .any(|f| f.code == CheckCode::SelfSigned.as_str())
+        let self_signed = findings.iter().any(|f| f.code == CheckCode::SelfSigned)
             && matches!(r, Refusal::Pkix { message } if message.contains("building failed"));
         for f in findings.iter_mut() {
             let ours = if self_signed {
-                f.code == CheckCode::SelfSigned.as_str()
+                f.code == CheckCode::SelfSigned
             } else {
-                explaining.iter().any(|c| c.as_str() == f.code)
+                explaining.iter().any(|c| f.code == *c)
             };
             if ours {
                 f.severity = Severity::Deny;
@@ -200,19 +198,19 @@ pub(super) fn assemble(
     let codes = if !gw.accepted() && apigw_codes.is_empty() {
         let r = gw.refusal.as_ref().map(Refusal::cause).unwrap_or_default();
         findings.push(Finding {
-            code: CheckCode::ApigatewayRefuses.as_str(),
+            code: CheckCode::ApigatewayRefuses.into(),
             severity: Severity::Deny,
             message: format!("API Gateway's client refuses the chain: {r}"),
             hint: apigateway.fix.clone(),
             certificate: None,
         });
-        vec![CheckCode::ApigatewayRefuses.as_str()]
+        vec![CheckCode::ApigatewayRefuses.into()]
     } else {
         apigw_codes
     };
     findings.sort_by_key(|f| {
         (
-            f.code != CheckCode::SelfSigned.as_str(),
+            f.code != CheckCode::SelfSigned,
             std::cmp::Reverse(f.severity),
         )
     });
