@@ -85,7 +85,7 @@ macro_rules! finding_families {
     };
 }
 
-finding_families!(CheckCode SkipVerifyCode DoctorCode AcmCode ScanCode);
+finding_families!(CheckCode SkipVerifyCode DoctorCode AcmCode MtlsCode ScanCode);
 
 /// A finding's code: one enum per family, serialized as the code's kebab-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,6 +94,7 @@ pub enum Code {
     SkipVerifyCode(SkipVerifyCode),
     DoctorCode(DoctorCode),
     AcmCode(AcmCode),
+    MtlsCode(MtlsCode),
     ScanCode(ScanCode),
 }
 
@@ -105,6 +106,7 @@ impl Code {
             Code::SkipVerifyCode(c) => c.as_str(),
             Code::DoctorCode(c) => c.as_str(),
             Code::AcmCode(c) => c.as_str(),
+            Code::MtlsCode(c) => c.as_str(),
             Code::ScanCode(c) => c.as_str(),
         }
     }
@@ -251,6 +253,30 @@ codes! {
         DnsServerFailure => "dns-server-failure",
         DnsCheckSkipped => "dns-check-skipped",
         WhyPendingUnknown => "why-pending-unknown",
+    }
+}
+
+codes! {
+    /// The codes of backend mutual TLS: `mtls status` and doctor's mtls hop judging the
+    /// stage's client certificate against the listener's trust store.
+    MtlsCode {
+        StageMissing => "stage-missing",
+        NoClientCertificate => "no-client-certificate",
+        ClientCertMissing => "client-cert-missing",
+        ClientCertUnreadable => "client-cert-unreadable",
+        AcmNotIssued => "acm-not-issued",
+        ClientCertExpired => "client-cert-expired",
+        ClientCertExpiresSoon => "client-cert-expires-soon",
+        NeverRenewed => "never-renewed",
+        GeneratedExpires => "generated-expires",
+        NoClientAuth => "no-client-auth",
+        ChainTooDeep => "chain-too-deep",
+        AlbRefuses => "alb-refuses",
+        BundleInvalid => "bundle-invalid",
+        TrustStoreMissing => "trust-store-missing",
+        TrustStoreNotActive => "trust-store-not-active",
+        ListenerOff => "listener-off",
+        ListenerPassthrough => "listener-passthrough",
     }
 }
 
@@ -569,10 +595,17 @@ mod tests {
             .flat_map(|l| quoted(l.split('|').nth(2).unwrap()))
             .collect();
         let acm = spelled(AcmCode::ALL, AcmCode::as_str);
-        let (acm_used, own): (BTreeSet<String>, BTreeSet<String>) = table
+        let mtls = spelled(MtlsCode::ALL, MtlsCode::as_str);
+        let (acm_used, rest): (BTreeSet<String>, BTreeSet<String>) = table
             .into_iter()
             .partition(|c| c.starts_with("acm-") && acm.contains(c));
+        let (mtls_used, own): (BTreeSet<String>, BTreeSet<String>) =
+            rest.into_iter().partition(|c| mtls.contains(c));
         assert!(!acm_used.is_empty());
+        // The mtls hop's row lists every MtlsCode (`acm-not-issued` is spelled in both).
+        let mut mtls_row = mtls_used;
+        mtls_row.extend(acm_used.intersection(&mtls).cloned());
+        assert_eq!(mtls_row, mtls);
         assert_eq!(own, spelled(DoctorCode::ALL, DoctorCode::as_str));
         let docs = quoted(CHECK_DOC);
         let missing: Vec<_> = spelled(SkipVerifyCode::ALL, SkipVerifyCode::as_str)
@@ -582,6 +615,15 @@ mod tests {
         assert!(
             missing.is_empty(),
             "SkipVerifyCode not in docs/check.md: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn mtls_codes_are_the_documented_ones() {
+        let row = line(SCHEMA, "| `code` | `stage-missing`");
+        assert_eq!(
+            quoted(row.trim_start_matches("| `code` |")),
+            spelled(MtlsCode::ALL, MtlsCode::as_str)
         );
     }
 

@@ -538,13 +538,13 @@ fn audit_generated(region: &str, c: GeneratedClientCert, req: &AuditRequest) -> 
     let mut findings = Vec::new();
     match days_left {
         Some(days) if days < 0 => findings.push(finding(
-            "expired",
+            AcmCode::Expired,
             Severity::Deny,
             format!("{label}: expired {} day(s) ago", -days),
             hint,
         )),
         Some(days) if days < i64::from(req.min_days) => findings.push(finding(
-            "expires-soon",
+            AcmCode::ExpiresSoon,
             Severity::Deny,
             format!("{label}: expires in {days} day(s)"),
             hint,
@@ -1185,7 +1185,7 @@ mod tests {
         assert_eq!(g.len(), 3);
         let codes: Vec<Vec<&str>> = g
             .iter()
-            .map(|c| c.findings.iter().map(|f| f.code).collect())
+            .map(|c| c.findings.iter().map(|f| f.code.as_str()).collect())
             .collect();
         assert_eq!(codes, [vec!["expires-soon"], vec![], vec!["expired"]]);
         assert_eq!(g[0].days_left, Some(10));

@@ -26,7 +26,7 @@ pub(super) fn check(w: &mut Walk) -> Result<Hop, DoctorError> {
         );
         if mutual.mode == MutualAuthMode::Passthrough {
             h.warn(
-                "listener-passthrough",
+                crate::findings::MtlsCode::ListenerPassthrough,
                 "the listener is in passthrough mode: nothing verifies the client certificate"
                     .into(),
                 "`certctl mtls apply` switches to verify mode safely",

@@ -11,52 +11,9 @@ use crate::aws::{Aws, AwsError, CertStatus};
 use crate::findings::Severity;
 use crate::x509::CertInfo;
 
-/// Every finding code of `mtls status` and the mtls hop: the one place they are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum MtlsCode {
-    StageMissing,
-    NoClientCertificate,
-    ClientCertMissing,
-    ClientCertUnreadable,
-    AcmNotIssued,
-    ClientCertExpired,
-    ClientCertExpiresSoon,
-    NeverRenewed,
-    GeneratedExpires,
-    NoClientAuth,
-    ChainTooDeep,
-    AlbRefuses,
-    BundleInvalid,
-    TrustStoreMissing,
-    TrustStoreNotActive,
-    ListenerOff,
-    ListenerPassthrough,
-}
+pub(crate) use crate::findings::MtlsCode;
 
 impl MtlsCode {
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            MtlsCode::StageMissing => "stage-missing",
-            MtlsCode::NoClientCertificate => "no-client-certificate",
-            MtlsCode::ClientCertMissing => "client-cert-missing",
-            MtlsCode::ClientCertUnreadable => "client-cert-unreadable",
-            MtlsCode::AcmNotIssued => "acm-not-issued",
-            MtlsCode::ClientCertExpired => "client-cert-expired",
-            MtlsCode::ClientCertExpiresSoon => "client-cert-expires-soon",
-            MtlsCode::NeverRenewed => "never-renewed",
-            MtlsCode::GeneratedExpires => "generated-expires",
-            MtlsCode::NoClientAuth => "no-client-auth",
-            MtlsCode::ChainTooDeep => "chain-too-deep",
-            MtlsCode::AlbRefuses => "alb-refuses",
-            MtlsCode::BundleInvalid => "bundle-invalid",
-            MtlsCode::TrustStoreMissing => "trust-store-missing",
-            MtlsCode::TrustStoreNotActive => "trust-store-not-active",
-            MtlsCode::ListenerOff => "listener-off",
-            MtlsCode::ListenerPassthrough => "listener-passthrough",
-        }
-    }
-
     const fn severity(self) -> Severity {
         match self {
             MtlsCode::NeverRenewed | MtlsCode::GeneratedExpires => Severity::Info,
@@ -110,7 +67,7 @@ impl MtlsFinding {
     /// As doctor's finding.
     pub(crate) fn finding(&self) -> crate::findings::Finding {
         crate::findings::Finding {
-            code: self.code.as_str(),
+            code: self.code.into(),
             severity: self.severity,
             message: self.message.clone(),
             hint: Some(self.hint.to_string()),
