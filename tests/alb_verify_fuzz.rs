@@ -30,6 +30,29 @@
 //!   validates "X.509v3 client certificates" and does not support X.509v1 ones; rcgen makes only
 //!   v3 certificates, so no v1 case is generated and no post-filter is needed for it.
 //!
+//! - No `-partial_chain`: with it OpenSSL would trust a bundle intermediate as an anchor of
+//!   its own, which certctl's reading (a path ends at a root) refuses.
+//!
+//! What the generator found, and how each was settled (src/albtrust/verify.rs
+//! `issuer_profile`, with a named regression each in src/albtrust/tests.rs): webpki admitted
+//! paths OpenSSL refuses: a CA certificate whose keyUsage lacks keyCertSign ("invalid CA
+//! certificate", in any OpenSSL mode), and under `-x509_strict` a CA certificate without
+//! keyUsage, with basicConstraints not critical, without a subjectKeyIdentifier, a client
+//! certificate without an authorityKeyIdentifier, and a root whose extendedKeyUsage lacks
+//! clientAuth (OpenSSL's `sslclient` purpose checks every certificate of the chain, the anchor
+//! included in strict mode; anyExtendedKeyUsage alone does not satisfy it; webpki checks
+//! intermediates only). The ELB guide names no rule on these; certctl now refuses each, the
+//! stricter reading, so that it never promises a client the ALB may refuse.
+//!
+//! Documented difference, certctl stricter (`Case::stricter`): a client certificate with
+//! basicConstraints CA:TRUE. OpenSSL's `sslclient` purpose admits it; rustls-webpki refuses a
+//! CA certificate as an end entity (`CaUsedAsEndEntity`), and certctl keeps that refusal
+//! (ClientCertPurposeInvalid: a client certificate is not a CA). The oracle's acceptance is then
+//! expected as certctl's refusal, counted apart in the summary line.
+//!
+//! On intermediates' extendedKeyUsage OpenSSL and webpki agree (an EKU without clientAuth
+//! refuses the path); the ELB guide says nothing of it.
+//!
 //! `cargo test` runs `CERTCTL_ALB_FUZZ_CASES` (default 300) cases from `CERTCTL_ALB_FUZZ_SEED`
 //! (default 23); `scripts/fuzz-alb-verify N SEED` runs more by hand. Every disagreement is
 //! printed with the directory holding its files (kept under target/tmp/alb-verify-fuzz-SEED/).
@@ -722,4 +745,75 @@ fn the_alb_verdict_agrees_with_openssl_on_generated_chains() {
         t.disagreements.join("\n")
     );
     let _ = std::fs::remove_dir_all(&keep);
+}
+
+/// The `-verify_depth` mapping, by experiment on OpenSSL itself: the ALB's depth of 4 (leaf, 2
+/// intermediates, root) passes `-verify_depth 2` and one more intermediate fails it with
+/// "certificate chain too long", which `-verify_depth 3` admits; certctl gives depth 4 and
+/// refuses 5 with ClientCertMaxChainDepthExceeded.
+#[test]
+fn the_depth_mapping_holds_by_experiment() {
+    let work = support::tempdir();
+    let pool = KeyPool {
+        rsa2048: Vec::new(),
+        rsa3072: Vec::new(),
+    };
+    let rng = &mut Rng(4);
+    let plain = |cn: &str, ca: bool| Plan {
+        cn: cn.to_string(),
+        bc: Some((ca, None, true)),
+        ku: Some(if ca { (0x06, true) } else { (0x80, true) }),
+        eku: (!ca).then(|| (vec![CLIENT_AUTH], false)),
+        skid: true,
+        akid: true,
+        not_before: AT_UNIX - 30 * DAY,
+        not_after: AT_UNIX + 200 * DAY,
+        key: Key::P256,
+    };
+    let root = make(&plain("Depth Root", true), None, &pool, rng);
+    let mut inters: Vec<Made> = Vec::new();
+    for k in 0..=3usize {
+        let leaf = make(
+            &plain(&format!("Depth Client {k}"), false),
+            Some(inters.last().unwrap_or(&root)),
+            &pool,
+            rng,
+        );
+        let mut chain = vec![leaf.der.clone()];
+        chain.extend(inters.iter().rev().map(|m| m.der.clone()));
+        let case = Case {
+            id: format!("depth{k}"),
+            chain,
+            bundle_roots: vec![root.der.clone()],
+            bundle_others: Vec::new(),
+            shape: String::new(),
+            stricter: None,
+        };
+        let dir = work.path().join(&case.id);
+        write_case(&dir, &case);
+        let at2 = oracle(&dir, VERIFY_DEPTH);
+        let at3 = oracle(&dir, "3");
+        let ours = certctl_verdict(&dir);
+        if k <= 2 {
+            assert_eq!(at2, None, "{k} intermediates");
+            assert_eq!(ours, None, "{k} intermediates");
+        } else {
+            assert!(
+                at2.as_deref().is_some_and(|e| e.contains("chain too long")),
+                "{at2:?}"
+            );
+            assert_eq!(at3, None, "{k} intermediates with -verify_depth 3");
+            assert!(
+                ours.as_deref()
+                    .is_some_and(|e| e.contains("ClientCertMaxChainDepthExceeded")),
+                "{ours:?}"
+            );
+        }
+        inters.push(make(
+            &plain(&format!("Depth Intermediate {k}"), true),
+            Some(inters.last().unwrap_or(&root)),
+            &pool,
+            rng,
+        ));
+    }
 }
