@@ -148,6 +148,9 @@ pub struct CertInfo {
     pub(crate) authority_key_id: Option<String>,
     /// `Some(ca)` when the basicConstraints extension is present.
     pub(crate) basic_constraints_ca: Option<bool>,
+    /// Whether the basicConstraints extension, when present, is marked critical.
+    #[serde(skip)]
+    pub(crate) basic_constraints_critical: bool,
     pub(crate) path_len: Option<u32>,
     /// Key usage bits by name; `None` when the extension is absent.
     pub(crate) key_usage: Option<Vec<String>>,
@@ -199,6 +202,7 @@ impl CertInfo {
             subject_key_id: None,
             authority_key_id: None,
             basic_constraints_ca: None,
+            basic_constraints_critical: false,
             path_len: None,
             key_usage: None,
             extended_key_usage: None,
@@ -230,6 +234,7 @@ impl CertInfo {
                 }
                 ParsedExtension::BasicConstraints(bc) => {
                     info.basic_constraints_ca = Some(bc.ca);
+                    info.basic_constraints_critical = ext.critical;
                     info.path_len = bc.path_len_constraint;
                 }
                 ParsedExtension::KeyUsage(ku) => {

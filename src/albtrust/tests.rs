@@ -38,6 +38,7 @@ fn params(cn: &str, from: i64, to: i64) -> CertificateParams {
     p.distinguished_name.push(DnType::CommonName, cn);
     p.not_before = time(from);
     p.not_after = time(to);
+    p.use_authority_key_identifier_extension = true;
     p
 }
 
@@ -417,4 +418,105 @@ fn the_builder_refuses_leaves_expired_cas_and_too_many() {
     let future = sign(ca_params("Next Root", AT + DAY, AT + 400 * DAY), None);
     let ok = build_bundle(&[input("next.pem", future.pem().into_bytes())], AT).unwrap();
     assert_eq!(ok.warnings.len(), 1);
+}
+
+/// An intermediate under `by` made like `ca_params` but with `tweak` applied to its params
+/// (the regressions below each break one rule of the strict CA profile).
+fn odd_intermediate(by: &Made, tweak: impl FnOnce(&mut CertificateParams)) -> Made {
+    let mut p = ca_params("Odd Inter", AT - DAY, AT + 365 * DAY);
+    tweak(&mut p);
+    sign(p, Some(by))
+}
+
+/// basicConstraints CA:TRUE written by hand (rcgen marks its own critical).
+fn bc_not_critical() -> CustomExtension {
+    let mut e = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 3, 1, 1, 0xff]);
+    e.set_criticality(false);
+    e
+}
+
+// Regressions found by tests/alb_verify_fuzz.rs (`openssl verify -x509_strict -purpose
+// sslclient`): minimal chains webpki admits and OpenSSL refuses; each is now refused.
+
+#[test]
+fn an_intermediate_whose_key_usage_lacks_key_cert_sign_is_refused() {
+    let r = root("Root A");
+    let i = odd_intermediate(&r, |p| p.key_usages = vec![KeyUsagePurpose::CrlSign]);
+    let c = client("apigw", &i, AT - DAY, AT + 30 * DAY);
+    let e = verify(&[&c, &i], &bundle_of(&[&r]), AT).unwrap_err();
+    assert_eq!(e.log_code(), "Failed:ClientCertUntrusted", "{e}");
+    assert!(e.to_string().contains("without keyCertSign"), "{e}");
+}
+
+#[test]
+fn an_intermediate_without_key_usage_is_refused() {
+    let r = root("Root A");
+    let i = odd_intermediate(&r, |p| p.key_usages.clear());
+    let c = client("apigw", &i, AT - DAY, AT + 30 * DAY);
+    let e = verify(&[&c, &i], &bundle_of(&[&r]), AT).unwrap_err();
+    assert!(e.to_string().contains("no keyUsage"), "{e}");
+}
+
+#[test]
+fn an_intermediate_with_basic_constraints_not_critical_is_refused() {
+    let r = root("Root A");
+    let i = odd_intermediate(&r, |p| {
+        // NoCa: rcgen then writes neither basicConstraints nor the subjectKeyIdentifier.
+        p.is_ca = IsCa::NoCa;
+        p.custom_extensions.push(bc_not_critical());
+    });
+    let c = client("apigw", &i, AT - DAY, AT + 30 * DAY);
+    let e = verify(&[&c, &i], &bundle_of(&[&r]), AT).unwrap_err();
+    assert!(e.to_string().contains("not marked critical"), "{e}");
+}
+
+#[test]
+fn an_intermediate_without_subject_key_identifier_is_refused() {
+    let r = root("Root A");
+    let i = odd_intermediate(&r, |p| {
+        p.is_ca = IsCa::NoCa;
+        let mut bc = CustomExtension::from_oid_content(&[2, 5, 29, 19], vec![0x30, 3, 1, 1, 0xff]);
+        bc.set_criticality(true);
+        p.custom_extensions.push(bc);
+    });
+    let c = client("apigw", &i, AT - DAY, AT + 30 * DAY);
+    let e = verify(&[&c, &i], &bundle_of(&[&r]), AT).unwrap_err();
+    assert!(e.to_string().contains("no subjectKeyIdentifier"), "{e}");
+}
+
+#[test]
+fn a_root_whose_extended_key_usage_lacks_client_auth_is_refused() {
+    for eku in [
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::Any,
+    ] {
+        let mut p = ca_params("EKU Root", AT - 10 * DAY, AT + 3650 * DAY);
+        p.extended_key_usages = vec![eku.clone()];
+        let r = sign(p, None);
+        let c = client("apigw", &r, AT - DAY, AT + 30 * DAY);
+        let e = verify(&[&c], &bundle_of(&[&r]), AT).unwrap_err();
+        assert_eq!(
+            e.log_code(),
+            "Failed:ClientCertPurposeInvalid",
+            "{eku:?}: {e}"
+        );
+    }
+    let mut p = ca_params("Client Root", AT - 10 * DAY, AT + 3650 * DAY);
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let r = sign(p, None);
+    let c = client("apigw", &r, AT - DAY, AT + 30 * DAY);
+    assert!(verify(&[&c], &bundle_of(&[&r]), AT).is_ok());
+}
+
+#[test]
+fn a_client_certificate_without_authority_key_identifier_is_refused() {
+    let r = root("Root A");
+    let mut p = params("apigw", AT - DAY, AT + 30 * DAY);
+    p.use_authority_key_identifier_extension = false;
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let c = sign(p, Some(&r));
+    let e = verify(&[&c], &bundle_of(&[&r]), AT).unwrap_err();
+    assert!(e.to_string().contains("no authorityKeyIdentifier"), "{e}");
 }

@@ -163,7 +163,10 @@ pub(crate) fn verify_client(
     let mut path = vec![PathCert::of(&leaf)];
     for inter in vp.intermediate_certificates() {
         match CertInfo::parse(&inter.der()) {
-            Ok(c) => path.push(PathCert::of(&c)),
+            Ok(c) => {
+                issuer_profile(&c)?;
+                path.push(PathCert::of(&c));
+            }
             Err(e) => {
                 return Err(AlbRefusal::Invalid {
                     reason: e.to_string(),
@@ -180,9 +183,19 @@ pub(crate) fn verify_client(
         .map(|(_, c)| *c);
     if let Some(root) = anchor {
         validity(root, secs)?;
+        issuer_profile(root)?;
         path.push(PathCert::of(root));
     }
     purpose(&leaf)?;
+    // RFC 5280 4.2.1.1: every certificate but a self-signed one carries an
+    // authorityKeyIdentifier; OpenSSL's strict verification refuses a client certificate
+    // without one ("Missing Authority Key Identifier").
+    if leaf.authority_key_id.is_none() && !leaf.is_self_issued() {
+        return Err(AlbRefusal::Untrusted {
+            subject: leaf.subject.clone(),
+            reason: "it has no authorityKeyIdentifier".into(),
+        });
+    }
     let depth = path.len();
     if depth > MAX_CHAIN_DEPTH {
         return Err(AlbRefusal::MaxChainDepthExceeded {
@@ -194,6 +207,56 @@ pub(crate) fn verify_client(
         certificates: path,
         depth,
     })
+}
+
+/// What every CA certificate of the path (intermediates and the anchor) must be beyond what
+/// webpki checks, as OpenSSL's verification with `X509_V_FLAG_X509_STRICT` and the `sslclient`
+/// purpose requires (the ELB guide says the ALB verifies "X.509v3 client certificates" with
+/// "established libraries" and names no rule of its own here; certctl takes OpenSSL's, the
+/// stricter reading, so that it never promises a client the ALB may refuse):
+/// - keyUsage present, with keyCertSign (RFC 5280 4.2.1.3; OpenSSL `check_ca` refuses a CA
+///   whose keyUsage lacks keyCertSign in any mode, and its strict mode a CA without keyUsage:
+///   "CA cert does not include key usage extension");
+/// - basicConstraints marked critical (RFC 5280 4.2.1.9; "Basic Constraints of CA cert not
+///   marked critical");
+/// - a subjectKeyIdentifier (RFC 5280 4.2.1.2; "Missing Subject Key Identifier"), and, when
+///   not self-issued, an authorityKeyIdentifier (4.2.1.1; "Missing Authority Key Identifier");
+/// - an extendedKeyUsage, when present, holding clientAuth: OpenSSL's `sslclient` purpose
+///   applies to every certificate of the chain, the trust anchor included in strict mode
+///   (anyExtendedKeyUsage alone does not satisfy it). webpki checks it on intermediates only.
+fn issuer_profile(c: &CertInfo) -> Result<(), AlbRefusal> {
+    let untrusted = |why: &str| AlbRefusal::Untrusted {
+        subject: c.subject.clone(),
+        reason: format!("its CA certificate {why}"),
+    };
+    match &c.key_usage {
+        None => return Err(untrusted("has no keyUsage extension")),
+        Some(ku) if !ku.iter().any(|u| u == "keyCertSign") => {
+            return Err(untrusted("has a keyUsage without keyCertSign"))
+        }
+        Some(_) => {}
+    }
+    if !c.basic_constraints_critical {
+        return Err(untrusted("has basicConstraints not marked critical"));
+    }
+    if c.subject_key_id.is_none() {
+        return Err(untrusted("has no subjectKeyIdentifier"));
+    }
+    if c.authority_key_id.is_none() && !c.is_self_issued() {
+        return Err(untrusted("has no authorityKeyIdentifier"));
+    }
+    if let Some(eku) = &c.extended_key_usage {
+        if !eku.iter().any(|u| u == "clientAuth") {
+            return Err(AlbRefusal::PurposeInvalid {
+                subject: c.subject.clone(),
+                reason: format!(
+                    "it is a CA whose extendedKeyUsage ({}) lacks clientAuth",
+                    eku.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The leaf's keyUsage, when present, allows the signature a TLS client makes.

@@ -27,6 +27,8 @@ fn client(cn: &str) -> (String, String) {
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.distinguished_name.push(rcgen::DnType::CommonName, cn);
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // The CA profile the ALB verdict requires (keyUsage keyCertSign; key identifiers).
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
     ca.not_before = t(AT - 86_400);
     ca.not_after = t(AT + 3650 * 86_400);
     let ca_cert = ca.self_signed(&ca_key).unwrap();
@@ -37,6 +39,7 @@ fn client(cn: &str) -> (String, String) {
     p.not_before = t(AT - 86_400);
     p.not_after = t(AT + 90 * 86_400);
     p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    p.use_authority_key_identifier_extension = true;
     let leaf = p
         .signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key))
         .unwrap();
