@@ -4,6 +4,7 @@
 
 pub mod dnsserver;
 pub mod faultproxy;
+pub mod fuzz;
 pub mod moto;
 pub mod mtls;
 pub mod oracle;
