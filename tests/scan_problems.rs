@@ -185,10 +185,23 @@ fn an_expired_certificate_in_an_unreadable_file_is_an_unreadable_problem() {
     } else {
         Command::new(&bin)
     };
-    let out = cmd
-        .args(["--json", "scan", dir.to_str().unwrap(), "--at", AT])
-        .output()
-        .expect("setpriv (util-linux) runs certctl as an unprivileged user");
+    cmd.args(["--json", "scan", dir.to_str().unwrap(), "--at", AT]);
+    // A fresh copy can be "Text file busy" for a moment: a child another test thread forked
+    // while the copy was open for writing holds it until that child execs. Run it again then
+    // (certctl's own exec fails with ETXTBSY; setpriv's says so on stderr).
+    let busy = |r: &std::io::Result<std::process::Output>| match r {
+        Err(e) => e.raw_os_error() == Some(libc::ETXTBSY),
+        Ok(o) => String::from_utf8_lossy(&o.stderr).contains("Text file busy"),
+    };
+    let mut out = cmd.output();
+    for _ in 0..50 {
+        if !busy(&out) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out = cmd.output();
+    }
+    let out = out.expect("setpriv (util-linux) runs certctl as an unprivileged user");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let doc: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
