@@ -26,6 +26,62 @@ pub fn parser() -> clap::Command {
     Cli::command()
 }
 
+/// Builds one subcommand's arguments (or its own subcommands) into `Command::new(name)`.
+type Build = fn(clap::Command) -> clap::Command;
+
+/// The subcommands [`parse_alone`] can build without the rest of the tree, each exactly as the
+/// derive builds it inside `Cli::command()` but for its about, after-help and place in the list (which parsing
+/// never reads; a test compares the two trees).
+const ALONE: &[(&str, Build)] = {
+    use crate::cli::*;
+    use clap::{Args, Subcommand};
+    fn nested(cmd: clap::Command) -> clap::Command {
+        cmd.subcommand_required(true).arg_required_else_help(true)
+    }
+    &[
+        ("check", CheckArgs::augment_args),
+        ("inspect", InspectArgs::augment_args),
+        ("rotate", RotateArgs::augment_args),
+        ("scan", ScanArgs::augment_args),
+        ("doctor", DoctorArgs::augment_args),
+        ("truststore", |c| {
+            TruststoreCommand::augment_subcommands(nested(c))
+        }),
+        ("policy", |c| PolicyCommand::augment_subcommands(nested(c))),
+        ("ca", |c| CaCommand::augment_subcommands(nested(c))),
+        ("issue", |c| IssueCommand::augment_subcommands(nested(c))),
+        ("acm", |c| AcmCommand::augment_subcommands(nested(c))),
+        ("mtls", |c| MtlsCommand::augment_subcommands(nested(c))),
+    ]
+};
+
+/// The root command with the global flags and the one subcommand `name` alone, or `None` when
+/// `name` is not one of [`ALONE`].
+fn root_alone(name: &str) -> Option<clap::Command> {
+    use clap::Args;
+    let (name, build) = ALONE.iter().find(|(n, _)| *n == name)?;
+    let root = clap::Command::new("certctl")
+        .version(env!("CARGO_PKG_VERSION"))
+        .propagate_version(true)
+        .subcommand_required(true)
+        .arg_required_else_help(true);
+    Some(crate::cli::Global::augment_args(root).subcommand(build(clap::Command::new(*name))))
+}
+
+/// The matches of a command line whose first argument names a subcommand: parsed by a root
+/// holding that subcommand alone, since building the whole tree (about 40 subcommands and
+/// their help) is most of what a short command's start costs. `None` when the first argument
+/// is anything else (a flag, `help`, a misspelt name) or the line does not parse (help,
+/// version, a usage error): then the caller parses with the whole tree, which prints every
+/// text and suggestion.
+pub fn parse_alone(args: &[std::ffi::OsString]) -> Option<clap::ArgMatches> {
+    let mut root = root_alone(args.get(1)?.to_str()?)?;
+    let matches = root.try_get_matches_from_mut(args).ok();
+    // The process ends soon: not freeing the tree's allocations is faster than freeing them.
+    std::mem::forget(root);
+    matches
+}
+
 fn ordered(mut cmd: clap::Command) -> clap::Command {
     // A command's own flags first, then the global ones, in every help.
     let globals: Vec<clap::Id> = cmd
@@ -314,6 +370,51 @@ pub fn improve_suggestion(err: &mut clap::Error, args: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subcommand_alone_parses_as_in_the_whole_tree() {
+        let mut whole = Cli::command();
+        whole.build();
+        let args = |c: &clap::Command| -> Vec<String> {
+            c.get_arguments().map(|a| format!("{a:?}")).collect()
+        };
+        for (name, _) in ALONE {
+            let mut root = root_alone(name).unwrap();
+            root.build();
+            assert_eq!(args(&root), args(&whole));
+            assert_eq!(root.get_version(), whole.get_version());
+            assert_eq!(
+                root.is_propagate_version_set(),
+                whole.is_propagate_version_set()
+            );
+            assert_eq!(
+                root.is_subcommand_required_set(),
+                whole.is_subcommand_required_set()
+            );
+            assert_eq!(
+                root.is_arg_required_else_help_set(),
+                whole.is_arg_required_else_help_set()
+            );
+            let full = whole.find_subcommand(name).unwrap();
+            let text = |t: Option<&clap::builder::StyledStr>| {
+                t.cloned()
+                    .map_or(clap::builder::Resettable::Reset, Into::into)
+            };
+            // Everything but the texts the whole tree's variant adds and its place among the
+            // others, which parsing never reads.
+            let alone = root
+                .find_subcommand(name)
+                .unwrap()
+                .clone()
+                .about(text(full.get_about()))
+                .long_about(text(full.get_long_about()))
+                .after_help(text(full.get_after_help()))
+                .after_long_help(text(full.get_after_long_help()))
+                .display_order(full.get_display_order());
+            assert_eq!(format!("{alone:?}"), format!("{full:?}"), "{name}");
+        }
+        assert!(root_alone("help").is_none() && root_alone("chek").is_none());
+    }
 
     #[test]
     fn examples_are_kept_whole_and_prose_is_joined() {

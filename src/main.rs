@@ -16,16 +16,24 @@ fn main() -> std::process::ExitCode {
     }
     // Parsed first with the plain command tree (cheaper to build); anything but a command to
     // run or the version is parsed again with the tree whose help texts are reshaped.
-    let mut parser = certctl::helptext::parser();
-    let matches = match parser.try_get_matches_from_mut(std::env::args_os()) {
-        Err(e) if e.kind() != clap::error::ErrorKind::DisplayVersion => {
-            certctl::helptext::command().try_get_matches()
+    // A command to run is parsed by a root holding its subcommand alone where it can be.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match certctl::helptext::parse_alone(&args) {
+        Some(m) => Ok(m),
+        None => {
+            let mut parser = certctl::helptext::parser();
+            let m = match parser.try_get_matches_from_mut(&args) {
+                Err(e) if e.kind() != clap::error::ErrorKind::DisplayVersion => {
+                    certctl::helptext::command().try_get_matches_from(&args)
+                }
+                m => m,
+            };
+            // The tree is not needed again and the process ends soon: not freeing its few
+            // thousand allocations is measurably faster than freeing them.
+            std::mem::forget(parser);
+            m
         }
-        m => m,
     };
-    // The tree is not needed again and the process ends soon: not freeing its few thousand
-    // allocations is measurably faster than freeing them.
-    std::mem::forget(parser);
     // An AWS flag given to a command that never calls AWS is refused, not ignored.
     if let Ok(m) = &matches {
         if let Some((flag, command)) = certctl::helptext::inapplicable_flag(m) {
