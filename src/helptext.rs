@@ -371,6 +371,28 @@ pub fn improve_suggestion(err: &mut clap::Error, args: &[String]) {
 mod tests {
     use super::*;
 
+    /// Subcommands parsed by the whole tree on purpose: they print the tree itself.
+    const WHOLE_TREE: &[&str] = &["completions", "man", "help"];
+
+    #[test]
+    fn every_subcommand_is_built_alone_or_listed_as_needing_the_whole_tree() {
+        let mut whole = Cli::command();
+        whole.build();
+        for sub in whole.get_subcommands() {
+            let name = sub.get_name();
+            let alone = ALONE.iter().any(|(n, _)| *n == name);
+            assert!(
+                alone != WHOLE_TREE.contains(&name),
+                "`certctl {name}`: add it to ALONE (fast start) or to WHOLE_TREE, not both"
+            );
+        }
+        assert_eq!(
+            ALONE.len() + WHOLE_TREE.len(),
+            whole.get_subcommands().count(),
+            "every ALONE and WHOLE_TREE entry is a subcommand"
+        );
+    }
+
     #[test]
     fn a_subcommand_alone_parses_as_in_the_whole_tree() {
         let mut whole = Cli::command();
