@@ -62,7 +62,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rcgen::{CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rcgen::{CertificateParams, DnType, IsCa, KeyPair};
 use support::{AT, AT_UNIX, DAY};
 
 /// OpenSSL's `-verify_depth` equivalent to the ALB's chain depth of 4 (see the module doc).
@@ -292,26 +292,10 @@ impl Plan {
 }
 
 /// A made certificate: DER and what signs with it.
-struct Made {
-    der: Vec<u8>,
-    params: CertificateParams,
-    key: KeyPair,
-}
-
-fn make(plan: &Plan, issuer: Option<&Made>, pool: &KeyPool, rng: &mut Rng) -> Made {
+fn make(plan: &Plan, issuer: Option<&Signed>, pool: &KeyPool, rng: &mut Rng) -> Signed {
     let key = pool.key(plan.key, rng);
     let params = plan.params(&key);
-    let cert = match issuer {
-        None => params.self_signed(&key).unwrap(),
-        Some(i) => params
-            .signed_by(&key, &Issuer::from_params(&i.params, &i.key))
-            .unwrap(),
-    };
-    Made {
-        der: cert.der().to_vec(),
-        params,
-        key,
-    }
+    sign(params, key, issuer)
 }
 
 /// One generated case: the client's chain (leaf first, as sent), the bundle, and which bundle
@@ -333,7 +317,7 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
     let root_name = format!("ALB Fuzz Root {n}");
     let root = make(&Plan::root(&root_name, rng, &mut shape), None, pool, rng);
     let count = *rng.pick(&[0, 0, 1, 1, 1, 2, 2, 2, 2, 3, 4, 5]);
-    let mut inters: Vec<Made> = Vec::new();
+    let mut inters: Vec<Signed> = Vec::new();
     for i in 0..count {
         let plan = Plan::intermediate(
             &format!("ALB Fuzz Intermediate {n}.{i}"),
@@ -630,7 +614,7 @@ fn the_depth_mapping_holds_by_experiment() {
         key: Key::P256,
     };
     let root = make(&plain("Depth Root", true), None, &pool, rng);
-    let mut inters: Vec<Made> = Vec::new();
+    let mut inters: Vec<Signed> = Vec::new();
     for k in 0..=3usize {
         let leaf = make(
             &plain(&format!("Depth Client {k}"), false),

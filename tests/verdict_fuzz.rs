@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rcgen::{
-    CertificateParams, CidrSubnet, DnType, GeneralSubtree, IsCa, Issuer, KeyPair, NameConstraints,
-    SanType,
+    CertificateParams, CidrSubnet, DnType, GeneralSubtree, IsCa, NameConstraints, SanType,
 };
 use support::oracle::compile_oracle;
 use support::{AT_UNIX, DAY};
@@ -202,26 +201,10 @@ fn name_constraints(rng: &mut Rng) -> NameConstraints {
 }
 
 /// A made certificate: DER and what signs with it.
-struct Made {
-    der: Vec<u8>,
-    params: CertificateParams,
-    key: KeyPair,
-}
-
-fn make(plan: &Plan, issuer: Option<&Made>, pool: &KeyPool, rng: &mut Rng) -> Made {
+fn make(plan: &Plan, issuer: Option<&Signed>, pool: &KeyPool, rng: &mut Rng) -> Signed {
     let key = pool.key(plan.key, rng);
     let params = plan.params();
-    let cert = match issuer {
-        None => params.self_signed(&key).unwrap(),
-        Some(i) => params
-            .signed_by(&key, &Issuer::from_params(&i.params, &i.key))
-            .unwrap(),
-    };
-    Made {
-        der: cert.der().to_vec(),
-        params,
-        key,
-    }
+    sign(params, key, issuer)
 }
 
 /// One generated case: what the server sends (peer first), the trust anchors, the host.
@@ -284,7 +267,7 @@ fn generate(n: usize, rng: &mut Rng, pool: &KeyPool) -> Case {
     let mut shape = String::new();
     let root = make(&Plan::ca(&format!("Fuzz Root {n}"), rng), None, pool, rng);
     let depth = *rng.pick(&[0, 1, 1, 1, 2]);
-    let mut inters: Vec<Made> = Vec::new();
+    let mut inters: Vec<Signed> = Vec::new();
     for d in 0..depth {
         let plan = Plan::ca(&format!("Fuzz Intermediate {n}.{d}"), rng);
         let m = make(&plan, Some(inters.last().unwrap_or(&root)), pool, rng);
@@ -586,16 +569,17 @@ fn fixed(cn: &str, ca: bool, dns: &[&str], ips: &[&str]) -> Plan {
 fn regressions(pool: &KeyPool) -> Vec<(Case, bool)> {
     let rng = &mut Rng(1);
     let mut out = Vec::new();
-    let mut add = |id: &str, chain: Vec<&Made>, anchors: Vec<&Made>, host: &str, accept: bool| {
-        let case = Case {
-            id: id.to_string(),
-            chain: chain.iter().map(|m| m.der.clone()).collect(),
-            anchors: anchors.iter().map(|m| m.der.clone()).collect(),
-            host: (host != "-").then(|| host.to_string()),
-            shape: id.to_string(),
+    let mut add =
+        |id: &str, chain: Vec<&Signed>, anchors: Vec<&Signed>, host: &str, accept: bool| {
+            let case = Case {
+                id: id.to_string(),
+                chain: chain.iter().map(|m| m.der.clone()).collect(),
+                anchors: anchors.iter().map(|m| m.der.clone()).collect(),
+                host: (host != "-").then(|| host.to_string()),
+                shape: id.to_string(),
+            };
+            out.push((case, accept));
         };
-        out.push((case, accept));
-    };
     let root = make(&fixed("Regression Root", true, &[], &[]), None, pool, rng);
     let mut old = fixed("Regression Expired Root", true, &[], &[]);
     old.not_after = AT_UNIX - DAY;

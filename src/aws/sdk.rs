@@ -58,6 +58,22 @@ fn endpoint_ok(url: &str) -> bool {
 }
 
 impl Sdk {
+    /// One stage (GetStage).
+    fn get_stage(
+        &self,
+        rest_api_id: &str,
+        stage: &str,
+    ) -> Result<aws_sdk_apigateway::operation::get_stage::GetStageOutput, AwsError> {
+        self.send(
+            "apigateway:GetStage",
+            self.apigw
+                .get_stage()
+                .rest_api_id(rest_api_id)
+                .stage_name(stage)
+                .send(),
+        )
+    }
+
     /// One listener by ARN (DescribeListeners); NotFound when AWS lists none.
     fn one_listener(
         &self,
@@ -1209,14 +1225,7 @@ impl super::Topology for Sdk {
         rest_api_id: &str,
         stage: &str,
     ) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
-        let resp = self.send(
-            "apigateway:GetStage",
-            self.apigw
-                .get_stage()
-                .rest_api_id(rest_api_id)
-                .stage_name(stage)
-                .send(),
-        )?;
+        let resp = self.get_stage(rest_api_id, stage)?;
         Ok(resp
             .variables()
             .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -1687,14 +1696,7 @@ fn generated_cert(c: &aws_sdk_apigateway::types::ClientCertificate) -> super::Ge
 
 impl super::Stages for Sdk {
     fn stage(&self, rest_api_id: &str, stage: &str) -> Result<super::StageInfo, AwsError> {
-        let resp = self.send(
-            "apigateway:GetStage",
-            self.apigw
-                .get_stage()
-                .rest_api_id(rest_api_id)
-                .stage_name(stage)
-                .send(),
-        )?;
+        let resp = self.get_stage(rest_api_id, stage)?;
         Ok(super::StageInfo {
             rest_api_id: rest_api_id.to_string(),
             stage: resp.stage_name().unwrap_or(stage).to_string(),

@@ -146,3 +146,25 @@ pub fn eku_ext(oids: &[&[u8]], critical: bool) -> CustomExtension {
     let body: Vec<u8> = oids.iter().flat_map(|o| tlv(0x06, o)).collect();
     ext(&[2, 5, 29, 37], tlv(0x30, &body), critical)
 }
+
+/// A generated certificate with what signs its children.
+pub struct Signed {
+    pub der: Vec<u8>,
+    pub params: rcgen::CertificateParams,
+    pub key: KeyPair,
+}
+
+/// Signs `params` with `key` (self-signed without an issuer).
+pub fn sign(params: rcgen::CertificateParams, key: KeyPair, issuer: Option<&Signed>) -> Signed {
+    let cert = match issuer {
+        None => params.self_signed(&key).unwrap(),
+        Some(i) => params
+            .signed_by(&key, &rcgen::Issuer::from_params(&i.params, &i.key))
+            .unwrap(),
+    };
+    Signed {
+        der: cert.der().to_vec(),
+        params,
+        key,
+    }
+}
