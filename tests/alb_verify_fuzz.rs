@@ -554,13 +554,6 @@ fn fuzz(count: usize, seed: u64, keep: &Path) -> Tally {
     t
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn the_alb_verdict_agrees_with_openssl_on_generated_chains() {
     let count: usize = env_or("CERTCTL_ALB_FUZZ_CASES", 300);

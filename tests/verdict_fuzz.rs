@@ -510,13 +510,6 @@ fn fuzz(count: usize, seed: u64, keep: &Path) -> Tally {
     t
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 #[test]
 fn the_api_gateway_verdict_agrees_with_the_jdk_on_generated_chains() {
     let count: usize = env_or("CERTCTL_VERDICT_FUZZ_CASES", 300);

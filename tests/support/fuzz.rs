@@ -168,3 +168,11 @@ pub fn sign(params: rcgen::CertificateParams, key: KeyPair, issuer: Option<&Sign
         key,
     }
 }
+
+/// The environment variable `name` parsed (a run's case count or seed), else `default`.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
