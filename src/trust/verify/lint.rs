@@ -69,15 +69,7 @@ pub(crate) fn lint(info: &CertInfo, d: &CertDetail, role: Role) -> Vec<Lint> {
 
 /// RFC 5280 4.1.2.2: the serial number.
 fn serial(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
-    let Cert {
-        info,
-        d,
-        role,
-        name,
-        self_issued,
-        ca,
-    } = *c;
+    let Cert { d, role, name, .. } = *c;
     // Serial number: positive, non-zero, at most 20 octets (RFC 5280 4.1.2.2).
     // (A root's serial is its CA's business: clients never look at it.)
     let serial: &[u8] = if role == Role::Root {
@@ -108,14 +100,13 @@ fn serial(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.2.1.1, 4.2.1.2: authority and subject key identifiers.
 fn key_identifiers(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
     let Cert {
-        info,
         d,
         role,
         name,
         self_issued,
         ca,
+        ..
     } = *c;
     // Key identifiers (RFC 5280 4.2.1.1, 4.2.1.2).
     match (&d.aki, d.extension("2.5.29.35")) {
@@ -172,14 +163,8 @@ fn key_identifiers(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.2.1.9 (and 4.2.1.3): basicConstraints and its consistency with keyUsage.
 fn basic_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
     let Cert {
-        info,
-        d,
-        role,
-        name,
-        self_issued,
-        ca,
+        info, d, name, ca, ..
     } = *c;
     // basicConstraints (RFC 5280 4.2.1.9) and its consistency with keyUsage.
     let bc = d.extension("2.5.29.19");
@@ -221,15 +206,7 @@ fn basic_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.2.1.10 (and 4.2.1.11): name constraints, policyConstraints' criticality.
 fn name_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
-    let Cert {
-        info,
-        d,
-        role,
-        name,
-        self_issued,
-        ca,
-    } = *c;
+    let Cert { d, role, name, .. } = *c;
     // Name constraints (RFC 5280 4.2.1.10).
     if let Some(nc) = &d.name_constraints {
         if role == Role::Leaf {
@@ -273,15 +250,7 @@ fn name_constraints(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.2: unknown critical extensions.
 fn critical_extensions(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
-    let Cert {
-        info,
-        d,
-        role,
-        name,
-        self_issued,
-        ca,
-    } = *c;
+    let Cert { d, name, .. } = *c;
     // Unknown critical extensions (RFC 5280 4.2).
     for e in &d.extensions {
         if e.critical && !KNOWN.contains(&e.oid.as_str()) {
@@ -295,14 +264,12 @@ fn critical_extensions(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.2.1.12: extended key usage by role.
 fn extended_key_usage(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
     let Cert {
         info,
         d,
         role,
         name,
-        self_issued,
-        ca,
+        ..
     } = *c;
     // Extended key usage.
     if let Some(ekus) = &info.extended_key_usage {
@@ -329,14 +296,12 @@ fn extended_key_usage(c: &Cert<'_>, out: &mut Vec<Lint>) {
 
 /// RFC 5280 4.1.2.6, 4.2.1.6 and CA/B BR 7.1.4.3: subject, names, encodings.
 fn names_and_encoding(c: &Cert<'_>, out: &mut Vec<Lint>) {
-    #[allow(unused_variables)]
     let Cert {
         info,
         d,
         role,
         name,
-        self_issued,
-        ca,
+        ..
     } = *c;
     // Subject, names, encodings.
     if d.subject_empty && !d.san_critical {
